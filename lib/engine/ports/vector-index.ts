@@ -1,0 +1,44 @@
+/** VectorIndex: approximate or exact nearest-neighbour search over one vector field of one segment. */
+
+/** Milvus metric names. */
+export type MetricType = 'L2' | 'IP' | 'COSINE';
+
+/** How vectors are stored in the index (usearch quantization). */
+export type Quantization = 'f32' | 'f16' | 'bf16' | 'i8';
+
+/** Build parameters (Milvus index params). */
+export interface VectorIndexParams {
+  dim: number;
+  metric: MetricType;
+  /** HNSW graph degree (Milvus `M`); default 16. */
+  M?: number;
+  /** HNSW construction beam (Milvus `efConstruction`); default 128. */
+  efConstruction?: number;
+  quantization?: Quantization;
+}
+
+/**
+ * Search hits: `keys[i]` is the row offset within the segment, `scores[i]` the Milvus distance
+ * (L2: squared euclidean, ascending; IP: inner product, descending; COSINE: cosine similarity, descending).
+ */
+export interface VectorHits {
+  keys: Uint32Array;
+  scores: Float32Array;
+}
+
+export interface VectorIndex {
+  readonly params: VectorIndexParams;
+  /** Rows in the index. */
+  size(): number;
+  /** Adds vectors (flat, `keys.length * dim` floats) under the given row offsets. */
+  add(keys: Uint32Array, vectors: Float32Array): void;
+  /**
+   * The `k` best hits for one query. `ef` widens the HNSW beam (ignored by exact indexes);
+   * `accept` (when given) restricts results to offsets it returns true for.
+   */
+  search(query: Float32Array, k: number, options?: { ef?: number; accept?: (key: number) => boolean }): VectorHits;
+  /** Writes the index to a local file. */
+  save(path: string): void;
+  /** Releases native memory or the memory map. */
+  close(): void;
+}
