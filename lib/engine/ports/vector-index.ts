@@ -42,3 +42,11 @@ export interface VectorIndex {
   /** Releases native memory or the memory map. */
   close(): void;
 }
+
+/** Builds and opens persisted vector indexes (the deployment picks the implementation). */
+export interface VectorIndexFactory {
+  /** Builds an HNSW index over `vectors` (keys = row offsets) and saves it to a local file, off the event loop. */
+  build(vectors: Float32Array, keys: Uint32Array, params: VectorIndexParams, outPath: string): Promise<void>;
+  /** Opens a saved index file read-only (memory-mapped where the implementation can). */
+  view(path: string, params: VectorIndexParams): VectorIndex;
+}

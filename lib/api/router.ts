@@ -1,0 +1,111 @@
+/**
+ * The Milvus REST v2 router: one framework-free function shared by the embedded Node server and the
+ * API Lambda. Order of checks, as Milvus's gin stack: OPTIONS → 204 (CORS preflight), auth → 401,
+ * exact-path POST route → else 404 text, body → JSON (whatever the Content-Type), handler.
+ * Business errors are HTTP 200 + `{code, message}`; unexpected errors are logged once with their
+ * stack and answered as code 65535 without it.
+ */
+import type { Database } from '../engine/database.ts';
+import { ErrorCode, MilvusError } from '../engine/errors.ts';
+import { isAuthorized } from './auth.ts';
+import { BAD_JSON_PREFIX, StructReader } from './bind.ts';
+import { parseJson } from './json-parse.ts';
+import { CORS_HEADERS, JSON_HEADERS, errorBody } from './response.ts';
+import { aliasRoutes } from './routes/aliases.ts';
+import { collectionRoutes } from './routes/collections.ts';
+import { databaseRoutes } from './routes/databases.ts';
+import { entityRoutes } from './routes/entities.ts';
+import { indexRoutes } from './routes/indexes.ts';
+import { partitionRoutes } from './routes/partitions.ts';
+import type { ApiOptions, ApiRequest, ApiResponse, Route } from './types.ts';
+
+/** Every route prefix. */
+export const API_PREFIX = '/v2/vectordb/';
+
+const ROUTES = new Map<string, Route>();
+for (const table of [collectionRoutes, entityRoutes, indexRoutes, partitionRoutes, aliasRoutes, databaseRoutes]) {
+  for (const [path, route] of Object.entries(table)) ROUTES.set(API_PREFIX + path, route);
+}
+
+/** The paths the router serves (for docs and tests). */
+export function routePaths(): string[] {
+  return [...ROUTES.keys()];
+}
+
+const NOT_FOUND: ApiResponse = {
+  status: 404,
+  headers: { 'content-type': 'text/plain', ...CORS_HEADERS },
+  body: '404 page not found',
+};
+
+const UNAUTHENTICATED = errorBody(ErrorCode.NotAuthenticated, "user hasn't authenticated");
+
+/** Lower-cases header names (Lambda events keep the client's casing). */
+function lowerHeaders(headers: Record<string, string | undefined>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = v;
+  return out;
+}
+
+/** Go's strconv.ParseBool; undefined when unparsable. */
+function parseGoBool(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  return undefined;
+}
+
+/** Parses the body: empty → 1801 (Milvus's text), bad JSON → 1801 with the parser's message. */
+function parseBody(raw: string | Buffer): unknown {
+  let text = typeof raw === 'string' ? raw : raw.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.trim() === '') {
+    throw new MilvusError(ErrorCode.BadJson, `${BAD_JSON_PREFIX}, the request body should be nil, however {} is valid`);
+  }
+  try {
+    return parseJson(text);
+  } catch (err) {
+    throw new MilvusError(ErrorCode.BadJson, `${BAD_JSON_PREFIX}, error: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * A MilvusError, also when its module was loaded twice (bundlers, mixed CJS/ESM loading), where
+ * `instanceof` alone would turn a client error into a 65535.
+ */
+function isMilvusError(err: unknown): err is MilvusError {
+  if (err instanceof MilvusError) return true;
+  const e = err as { name?: unknown; code?: unknown; message?: unknown } | null;
+  return typeof e === 'object' && e !== null && e.name === 'MilvusError' && typeof e.code === 'number' && typeof e.message === 'string';
+}
+
+/** Handles one REST v2 request against `db`; never throws. */
+export async function handleRequest(db: Database, req: ApiRequest, options: ApiOptions = {}): Promise<ApiResponse> {
+  const method = req.method.toUpperCase();
+  if (method === 'OPTIONS') return { status: 204, headers: { ...CORS_HEADERS }, body: '' };
+  const headers = lowerHeaders(req.headers);
+  if (options.token !== undefined && !isAuthorized(headers.authorization, options.token)) {
+    return { status: 401, headers: { ...JSON_HEADERS }, body: UNAUTHENTICATED };
+  }
+  let path = req.path;
+  const q = path.indexOf('?');
+  if (q >= 0) path = path.slice(0, q);
+  if (path.length > API_PREFIX.length && path.endsWith('/')) path = path.slice(0, -1);
+  const route = ROUTES.get(path);
+  if (!route || method !== 'POST') return { ...NOT_FOUND, headers: { ...NOT_FOUND.headers } };
+
+  try {
+    // `null` binds as {}; a non-object is a 1801 naming the route's struct.
+    const reader = StructReader.of(parseBody(req.body), route.structName);
+    const dbName = reader.string('dbName') || headers['db-name'] || 'default';
+    const int64AsString = parseGoBool(headers['accept-type-allow-int64']) === false;
+    const text = await route.handle({ db, dbName, req: reader, body: reader.obj, int64AsString });
+    return { status: 200, headers: { ...JSON_HEADERS }, body: text };
+  } catch (err) {
+    if (isMilvusError(err)) return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(err.code, err.message) };
+    console.error(`migrans: unexpected error in ${path}:`, err);
+    const message = err instanceof Error ? err.message : String(err);
+    return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(ErrorCode.Unexpected, `unexpected error: ${message}`) };
+  }
+}

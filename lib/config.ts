@@ -1,0 +1,75 @@
+/**
+ * Configuration of `migrans serve`, read in one place: command-line flags win over environment
+ * variables (MIGRANS_PORT, MIGRANS_HOST, MIGRANS_DATA_DIR, MIGRANS_TOKEN), which win over defaults.
+ * Every problem is a ConfigError whose message says what was wrong, the value received and what to do.
+ */
+import * as path from 'node:path';
+
+/** Defaults: Milvus's port, loopback only, `./data`. */
+export const DEFAULTS = { port: 19530, host: '127.0.0.1', dataDir: './data' } as const;
+
+/** Validated server configuration. */
+export interface ServeConfig {
+  host: string;
+  port: number;
+  /** Absolute path. */
+  dataDir: string;
+  token?: string;
+}
+
+/** Flags as commander hands them over (all optional strings). */
+export interface ServeFlags {
+  port?: string;
+  host?: string;
+  dataDir?: string;
+  token?: string;
+}
+
+/** A configuration mistake; the CLI prints the message and exits with code 2. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** True for loopback hosts: localhost, 127.0.0.0/8, ::1. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+function pick(flag: string | undefined, env: string | undefined): string | undefined {
+  if (flag !== undefined) return flag;
+  return env === undefined || env === '' ? undefined : env;
+}
+
+/** Resolves and validates the serve configuration. */
+export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const portText = pick(flags.port, env.MIGRANS_PORT) ?? String(DEFAULTS.port);
+  if (!/^\d+$/.test(portText.trim()) || Number(portText) > 65535) {
+    throw new ConfigError(`invalid port ${JSON.stringify(portText)}: use an integer from 0 to 65535 (--port or MIGRANS_PORT)`);
+  }
+  const port = Number(portText);
+
+  const host = (pick(flags.host, env.MIGRANS_HOST) ?? DEFAULTS.host).trim();
+  if (host === '' || /\s|\//.test(host)) {
+    throw new ConfigError(`invalid host ${JSON.stringify(host)}: use an IP address or host name such as 127.0.0.1 (--host or MIGRANS_HOST)`);
+  }
+
+  const dataDirText = pick(flags.dataDir, env.MIGRANS_DATA_DIR) ?? DEFAULTS.dataDir;
+  if (dataDirText.trim() === '') throw new ConfigError('empty data directory: pass --data-dir <path> or set MIGRANS_DATA_DIR');
+  const dataDir = path.resolve(dataDirText);
+
+  const token = pick(flags.token, env.MIGRANS_TOKEN);
+  if (token !== undefined && token.trim() === '') {
+    throw new ConfigError('empty token: pass a non-empty --token or MIGRANS_TOKEN, or leave both unset on a loopback host');
+  }
+  if (token === undefined && !isLoopbackHost(host)) {
+    throw new ConfigError(
+      `refusing to listen on ${host} without a token: anyone who can reach it could read and change data. ` +
+        'Set --token <secret> (or MIGRANS_TOKEN), or bind to 127.0.0.1',
+    );
+  }
+  return token === undefined ? { host, port, dataDir } : { host, port, dataDir, token };
+}

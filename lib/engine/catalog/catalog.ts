@@ -1,0 +1,127 @@
+/**
+ * The catalog: collection and segment metadata, channel checkpoints and the id allocator, kept in
+ * the KvStore (etcd's role in Milvus). Every multi-key change that must be atomic goes through one
+ * `write` batch.
+ */
+import type { KvStore, KvWrite } from '../ports/kv-store.ts';
+import type { CollectionInfo } from '../schema/types.ts';
+import { decodeJson, encodeJson } from './json-codec.ts';
+
+/** Segment lifecycle states (Milvus SegmentState names). */
+export type SegmentState = 'Growing' | 'Sealed' | 'Flushed' | 'Dropped';
+
+/** Persistent description of one segment (Milvus's segment meta in etcd). */
+export interface SegmentMeta {
+  segmentId: number;
+  collectionId: number;
+  partition: string;
+  channel: number;
+  state: SegmentState;
+  /** WAL position of the record that opened the segment. */
+  startPosition: bigint;
+  /** Effective timestamp of the channel's record before `startPosition` (replay restarts from it). */
+  prevTs: bigint;
+  /** Position after the last record whose rows it holds (set when sealed). */
+  endPosition?: bigint;
+  rowCount: number;
+  /** Delta-log objects already written for this segment, oldest first. */
+  deltaLogs: string[];
+  /** Vector field name → index object key, once built. */
+  indexFiles: Record<string, string>;
+  /** Set on compaction outputs: the segments they replaced. */
+  compactedFrom?: number[];
+}
+
+/** Per-channel replay state. */
+export interface ChannelCheckpoint {
+  /** Replay starts here after a restart: every effect of earlier records is durable elsewhere. */
+  position: bigint;
+  /** Effective timestamp of the last record before `position` (0 when none). */
+  lastTs: bigint;
+}
+
+const ID_KEY = 'meta/next-id';
+const ID_BLOCK = 1000;
+
+const collectionKey = (id: number) => `meta/collection/${String(id).padStart(12, '0')}`;
+const segmentPrefix = (collectionId: number) => `meta/segment/${String(collectionId).padStart(12, '0')}/`;
+const segmentKey = (collectionId: number, segmentId: number) => `${segmentPrefix(collectionId)}${String(segmentId).padStart(12, '0')}`;
+const checkpointKey = (channel: string) => `meta/checkpoint/${channel}`;
+
+/** Typed access to catalog entries. */
+export class Catalog {
+  private nextId = 0;
+  private idLimit = 0;
+
+  constructor(readonly kv: KvStore) {}
+
+  /** Allocates a unique id (collections, segments, compaction jobs), persisting in blocks. */
+  async allocateId(): Promise<number> {
+    if (this.nextId >= this.idLimit) {
+      const stored = await this.kv.get(ID_KEY);
+      const start = stored ? decodeJson<number>(stored) : 1;
+      this.idLimit = start + ID_BLOCK;
+      await this.kv.put(ID_KEY, encodeJson(this.idLimit));
+      this.nextId = start;
+    }
+    return this.nextId++;
+  }
+
+  /** Every collection, any database. */
+  async listCollections(): Promise<CollectionInfo[]> {
+    const out: CollectionInfo[] = [];
+    for await (const e of this.kv.scan({ prefix: 'meta/collection/' })) out.push(decodeJson<CollectionInfo>(e.value));
+    return out;
+  }
+
+  /** Write op that stores a collection. */
+  putCollectionOp(info: CollectionInfo): KvWrite {
+    return { type: 'put', key: collectionKey(info.collectionId), value: encodeJson(info) };
+  }
+
+  async putCollection(info: CollectionInfo): Promise<void> {
+    await this.kv.write([this.putCollectionOp(info)]);
+  }
+
+  /** Removes a collection and its segment metadata (its data objects are removed by the caller). */
+  async deleteCollection(collectionId: number): Promise<void> {
+    await this.kv.deletePrefix(segmentPrefix(collectionId));
+    await this.kv.delete(collectionKey(collectionId));
+  }
+
+  async listSegments(collectionId: number): Promise<SegmentMeta[]> {
+    const out: SegmentMeta[] = [];
+    for await (const e of this.kv.scan({ prefix: segmentPrefix(collectionId) })) out.push(decodeJson<SegmentMeta>(e.value));
+    return out;
+  }
+
+  /** Write op that stores a segment's metadata. */
+  putSegmentOp(meta: SegmentMeta): KvWrite {
+    return { type: 'put', key: segmentKey(meta.collectionId, meta.segmentId), value: encodeJson(meta) };
+  }
+
+  /** Write op that removes a segment's metadata. */
+  deleteSegmentOp(collectionId: number, segmentId: number): KvWrite {
+    return { type: 'delete', key: segmentKey(collectionId, segmentId) };
+  }
+
+  async getCheckpoint(channel: string): Promise<ChannelCheckpoint> {
+    const v = await this.kv.get(checkpointKey(channel));
+    return v ? decodeJson<ChannelCheckpoint>(v) : { position: 0n, lastTs: 0n };
+  }
+
+  /** Write op that stores a channel checkpoint. */
+  putCheckpointOp(channel: string, cp: ChannelCheckpoint): KvWrite {
+    return { type: 'put', key: checkpointKey(channel), value: encodeJson(cp) };
+  }
+
+  /** Write op that removes a channel checkpoint. */
+  deleteCheckpointOp(channel: string): KvWrite {
+    return { type: 'delete', key: checkpointKey(channel) };
+  }
+
+  /** Applies ops atomically, in slices of the store's batch limit when there are more. */
+  async write(ops: KvWrite[]): Promise<void> {
+    for (let i = 0; i < ops.length; i += 100) await this.kv.write(ops.slice(i, i + 100));
+  }
+}

@@ -1,0 +1,697 @@
+/**
+ * One collection at run time: its channels, its segments, and the roles that act on them in one
+ * process (the embedded deployment): the datanode that applies each channel's WAL records in order
+ * (the sequencing point for every key of the channel), sealing, flushing, index building and
+ * checkpoints.
+ *
+ * Crash safety: WAL records are the truth until a checkpoint. Everything applying a record does is
+ * deterministic given the catalog (segment ids are looked up by the WAL position that opened the
+ * segment) and idempotent (PK-index entries are versioned by timestamp and remember the rows they
+ * superseded), so replaying records after a restart rebuilds exactly the state before the crash.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Catalog, SegmentMeta } from './catalog/catalog.ts';
+import { ChannelState, channelName } from './channel-state.ts';
+import { buildCompactedSegment, planCompactions, type CompactionPlan } from './compactor.ts';
+import { decodeWalRecord, encodeWalRecord, type WalRecordBody } from './codec/wal-record-codec.ts';
+import type { EngineConfig } from './engine-config.ts';
+import { ErrorCode, MilvusError } from './errors.ts';
+import { channelOf } from './hash.ts';
+import { PkIndex, type PkEntry, type RowLocation } from './pk-index.ts';
+import type { KvWrite } from './ports/kv-store.ts';
+import type { ObjectStore } from './ports/object-store.ts';
+import type { VectorIndexFactory, VectorIndexParams } from './ports/vector-index.ts';
+import type { Wal } from './ports/wal.ts';
+import type { InsertBatch } from './schema/batch.ts';
+import type { CollectionInfo, FieldSchema, IndexSpec, PrimaryKey } from './schema/types.ts';
+import { collectionPrefixes, indexKey, readSegment, segmentPrefixes, writeDeltaLog, writeSegmentChunks } from './segment/segment-io.ts';
+import { Segment } from './segment/segment.ts';
+import type { Tso } from './tso.ts';
+import { RwLock } from './rw-lock.ts';
+
+/** What a runtime needs from its deployment. */
+export interface RuntimeDeps {
+  wal: Wal;
+  objects: ObjectStore;
+  catalog: Catalog;
+  tso: Tso;
+  config: EngineConfig;
+  /** Local directory for index files of object stores that are not local files. */
+  cacheDir: string;
+  /** Builds and opens HNSW index files. */
+  vectorIndexes: VectorIndexFactory;
+  /** Serializes CPU-heavy index builds across collections. */
+  indexQueue: TaskQueue;
+}
+
+/** Runs async tasks one at a time, in order. */
+export class TaskQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  /** Queues a task; the returned promise settles with it. */
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const p = this.tail.then(task, task);
+    this.tail = p.catch(() => undefined);
+    return p;
+  }
+}
+
+const READ_BATCH = 256;
+
+/** Bytes one row takes in memory, roughly (for size-based sealing). */
+function rowBytes(info: CollectionInfo): number {
+  let n = 16;
+  for (const f of info.schema.fields) n += f.dataType === 'FloatVector' ? 4 * f.dim! : 16;
+  return n;
+}
+
+/** A collection's live state and its datanode, indexnode and checkpoint roles. */
+export class CollectionRuntime {
+  readonly segments = new Map<number, Segment>();
+  readonly channels: ChannelState[];
+  readonly pk: PkIndex;
+  /** Apply holds it exclusively; reads through the PK index hold it shared. */
+  readonly lock = new RwLock();
+  private readonly unflushedByStart = new Map<string, SegmentMeta>();
+  /** Per channel, WAL ranges whose rows are already in flushed (or compacted-away) segments. */
+  /** Compacted-away segments whose metadata is kept until no replay can reach their WAL range. */
+  private readonly droppedMetas = new Set<SegmentMeta>();
+  private readonly durableRanges = new Map<number, { partition: string; start: bigint; end: bigint }[]>();
+  private readonly bytesPerRow: number;
+  private readonly flushTasks = new Map<number, Promise<void>>();
+  /** Segments taking part in a running compaction. */
+  private readonly compacting = new Set<number>();
+  /** Compaction outputs built in memory and waiting for their commit record. */
+  private readonly pendingOutputs = new Map<number, Segment>();
+  private readonly checkpointChain = new Map<number, Promise<void>>();
+  private closed = false;
+
+  private constructor(public info: CollectionInfo, readonly deps: RuntimeDeps) {
+    this.channels = Array.from({ length: info.shardsNum }, (_, i) => new ChannelState(channelName(info.collectionId, i), i));
+    this.pk = new PkIndex(deps.catalog.kv, info.collectionId);
+    this.bytesPerRow = rowBytes(info);
+  }
+
+  /** Opens a collection: loads flushed segments, then replays each channel from its checkpoint. */
+  static async open(info: CollectionInfo, deps: RuntimeDeps): Promise<CollectionRuntime> {
+    const rt = new CollectionRuntime(info, deps);
+    const metas = await deps.catalog.listSegments(info.collectionId);
+    for (const meta of metas) {
+      if ((meta.state === 'Flushed' || meta.state === 'Dropped') && meta.endPosition !== undefined) rt.addDurableRange(meta);
+      if (meta.state === 'Dropped') rt.droppedMetas.add(meta);
+      else if (meta.state === 'Flushed') {
+        const seg = await readSegment(deps.objects, meta, info.schema);
+        rt.segments.set(meta.segmentId, seg);
+        await rt.attachIndexes(seg);
+      } else {
+        rt.unflushedByStart.set(`${meta.channel}/${meta.startPosition}`, meta);
+      }
+    }
+    for (const ch of rt.channels) {
+      const cp = await deps.catalog.getCheckpoint(ch.name);
+      ch.applied = cp.position;
+      ch.lastTs = cp.lastTs;
+      ch.knownTail = await deps.wal.tail(ch.name);
+      await rt.pump(ch);
+    }
+    for (const seg of rt.segments.values()) if (seg.meta.state === 'Flushed') rt.scheduleIndexBuild(seg);
+    return rt;
+  }
+
+  // ---------------------------------------------------------------- write path (proxy side)
+
+  /** The channel a key routes to. */
+  channelFor(pk: PrimaryKey): ChannelState {
+    return this.channels[channelOf(pk, this.channels.length)];
+  }
+
+  /**
+   * Appends one record per channel with one timestamp. Timestamp allocation and the append calls
+   * happen in one synchronous block, so each channel's WAL order is timestamp order.
+   */
+  async appendRecords(build: (ts: bigint) => Map<ChannelState, WalRecordBody>): Promise<bigint> {
+    this.assertOpen();
+    const ts = this.deps.tso.allocate();
+    const records = build(ts);
+    const appends: Promise<void>[] = [];
+    for (const [ch, body] of records) {
+      ch.inFlight++;
+      appends.push(
+        this.deps.wal
+          .append(ch.name, [encodeWalRecord(body, this.info.schema)])
+          .then((pos) => {
+            if (pos + 1n > ch.knownTail) ch.knownTail = pos + 1n;
+          })
+          .finally(() => {
+            ch.inFlight--;
+            this.kick(ch);
+          }),
+      );
+    }
+    await Promise.all(appends);
+    return ts;
+  }
+
+  /** Splits an insert batch by channel and appends it. */
+  appendInsert(batch: InsertBatch, pks: PrimaryKey[], partition: string, upsert: boolean): Promise<bigint> {
+    const rowsByChannel = new Map<ChannelState, number[]>();
+    for (let i = 0; i < pks.length; i++) {
+      const ch = this.channelFor(pks[i]);
+      let rows = rowsByChannel.get(ch);
+      if (!rows) rowsByChannel.set(ch, (rows = []));
+      rows.push(i);
+    }
+    const single = rowsByChannel.size === 1;
+    return this.appendRecords((ts) => {
+      const out = new Map<ChannelState, WalRecordBody>();
+      for (const [ch, rows] of rowsByChannel) {
+        const sub = single ? batch : sliceBatch(batch, rows);
+        out.set(ch, { kind: 'insert', ts, collectionId: this.info.collectionId, partition, upsert, batch: sub });
+      }
+      return out;
+    });
+  }
+
+  /** Appends deletes of the given keys, routed by channel. */
+  appendDelete(pks: PrimaryKey[], partition: string): Promise<bigint> {
+    const byChannel = new Map<ChannelState, PrimaryKey[]>();
+    for (const pk of pks) {
+      const ch = this.channelFor(pk);
+      let list = byChannel.get(ch);
+      if (!list) byChannel.set(ch, (list = []));
+      list.push(pk);
+    }
+    return this.appendRecords((ts) => {
+      const out = new Map<ChannelState, WalRecordBody>();
+      for (const [ch, list] of byChannel) out.set(ch, { kind: 'delete', ts, collectionId: this.info.collectionId, partition, pks: list });
+      return out;
+    });
+  }
+
+  /** Seals every growing segment (a flush record on each channel) and waits until they are durable. */
+  async flush(): Promise<void> {
+    const ts = await this.appendFlushRecords(this.channels);
+    await this.waitForTs(ts, this.config.consistencyTimeoutMs * 6);
+    await Promise.all([...this.flushTasks.values()]);
+    for (const ch of this.channels) await this.checkpoint(ch);
+  }
+
+  private appendFlushRecords(channels: ChannelState[]): Promise<bigint> {
+    for (const ch of channels) ch.flushPending = true;
+    return this.appendRecords((ts) => new Map(channels.map((ch) => [ch, { kind: 'flush', ts, collectionId: this.info.collectionId } as WalRecordBody])));
+  }
+
+  // ---------------------------------------------------------------- visibility
+
+  private get config(): EngineConfig {
+    return this.deps.config;
+  }
+
+  /** The channel's serviceable timestamp: everything at or below it is applied. */
+  tSafe(ch: ChannelState): bigint {
+    return ch.caughtUp() ? this.deps.tso.now() : ch.lastTs;
+  }
+
+  /** Waits until every channel has applied everything up to `ts`, or throws a timeout error. */
+  async waitForTs(ts: bigint, timeoutMs = this.config.consistencyTimeoutMs): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const ch of this.channels) {
+      while (this.tSafe(ch) < ts) {
+        if (ch.error) throw new MilvusError(ErrorCode.Unexpected, `channel ${ch.name} stopped applying records: ${ch.error.message}`);
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new MilvusError(
+            ErrorCode.Timeout,
+            `consistency wait timed out after ${timeoutMs} ms: channel ${ch.name} has applied up to ts ${ch.lastTs} but the read needs ts ${ts}; retry, or read with consistencyLevel Bounded or Eventually`,
+          );
+        }
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([ch.progress(), new Promise<void>((r) => (timer = setTimeout(r, Math.min(left, 50))))]);
+        clearTimeout(timer);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- datanode: applying records
+
+  private kick(ch: ChannelState): void {
+    if (this.closed) return;
+    if (ch.pumping) {
+      ch.pumpAgain = true;
+      return;
+    }
+    ch.pumping = this.pump(ch).finally(() => {
+      ch.pumping = null;
+    });
+  }
+
+  /** Applies records from the channel's position until the tail. */
+  private async pump(ch: ChannelState): Promise<void> {
+    try {
+      for (;;) {
+        const records = await this.deps.wal.read(ch.name, ch.applied, READ_BATCH);
+        if (records.length === 0) {
+          if (ch.pumpAgain) {
+            ch.pumpAgain = false;
+            continue;
+          }
+          break;
+        }
+        for (const r of records) {
+          const body = decodeWalRecord(r.data, this.info.schema);
+          await this.lock.write(() => this.apply(ch, r.position, body));
+          if (r.position + 1n > ch.knownTail) ch.knownTail = r.position + 1n;
+        }
+        ch.notify();
+      }
+    } catch (err) {
+      ch.error = err as Error;
+      console.error(`migrans: channel ${ch.name} stopped at position ${ch.applied}:`, err);
+    }
+    ch.notify();
+  }
+
+  private async apply(ch: ChannelState, position: bigint, body: WalRecordBody): Promise<void> {
+    const ts = body.ts > ch.lastTs ? body.ts : ch.lastTs + 1n;
+    if (body.kind === 'insert') await this.applyInsert(ch, position, ts, body.partition, body.batch);
+    else if (body.kind === 'delete') await this.applyDelete(ts, body.partition, body.pks);
+    else if (body.kind === 'compact') await this.applyCompact(ch, ts, body);
+    else {
+      ch.flushPending = false;
+      for (const seg of [...ch.growing.values()]) this.seal(ch, seg, position + 1n);
+    }
+    ch.applied = position + 1n;
+    ch.lastTs = ts;
+  }
+
+  private async growingSegment(ch: ChannelState, partition: string, position: bigint): Promise<Segment> {
+    const existing = ch.growing.get(partition);
+    if (existing) return existing;
+    const reuse = this.unflushedByStart.get(`${ch.index}/${position}`);
+    let meta: SegmentMeta;
+    if (reuse) {
+      meta = { ...reuse, state: 'Growing', rowCount: 0 };
+    } else {
+      meta = {
+        segmentId: await this.deps.catalog.allocateId(),
+        collectionId: this.info.collectionId,
+        partition,
+        channel: ch.index,
+        state: 'Growing',
+        startPosition: position,
+        prevTs: ch.lastTs,
+        rowCount: 0,
+        deltaLogs: [],
+        indexFiles: {},
+      };
+      await this.deps.catalog.write([this.deps.catalog.putSegmentOp(meta)]);
+    }
+    const seg = Segment.growing(meta, this.info.schema);
+    this.segments.set(meta.segmentId, seg);
+    ch.growing.set(partition, seg);
+    return seg;
+  }
+
+  private markDeleted(loc: RowLocation | undefined): boolean {
+    if (!loc) return false;
+    return this.segments.get(loc.segmentId)?.markDeleted(loc.offset) ?? false;
+  }
+
+  private addDurableRange(meta: SegmentMeta): void {
+    let list = this.durableRanges.get(meta.channel);
+    if (!list) this.durableRanges.set(meta.channel, (list = []));
+    list.push({ partition: meta.partition, start: meta.startPosition, end: meta.endPosition! });
+  }
+
+  /** Whether a record's rows are already in a flushed segment (replay after a restart skips them). */
+  private isDurable(ch: ChannelState, partition: string, position: bigint): boolean {
+    const list = this.durableRanges.get(ch.index);
+    return !!list && list.some((r) => r.partition === partition && r.start <= position && position < r.end);
+  }
+
+  private async applyInsert(ch: ChannelState, position: bigint, ts: bigint, partition: string, batch: InsertBatch): Promise<void> {
+    if (this.isDurable(ch, partition, position)) return;
+    const pkField = this.pkField();
+    const pks = batch.columns.get(pkField.name) as PrimaryKey[];
+    const seg = await this.growingSegment(ch, partition, position);
+    const entries = await this.pk.lookup(pks);
+    const writes: { pk: PrimaryKey; entry: PkEntry }[] = [];
+    const columns = this.info.schema.fields.map((f) => batch.columns.get(f.name)!);
+    // Within one batch the last occurrence of a key wins: earlier ones are appended already deleted.
+    const lastIndex = new Map<PrimaryKey, number>();
+    for (let i = 0; i < pks.length; i++) lastIndex.set(pks[i], i);
+    for (let row = 0; row < pks.length; row++) {
+      const pk = pks[row];
+      const e = entries[row];
+      const offset = seg.append(pk, ts, columns, row, batch.dynamic ? batch.dynamic[row] : null);
+      if (lastIndex.get(pk) !== row || (e && e.version > ts)) {
+        seg.markDeleted(offset); // superseded later in this batch or by a newer record (replay)
+      } else if (e && e.version === ts) {
+        this.markDeleted(e.prev); // replay of this very row: re-apply the delete it caused
+      } else {
+        const prev = e && !e.deleted ? e.location : undefined;
+        this.markDeleted(prev);
+        writes.push({ pk, entry: { location: { segmentId: seg.id, offset }, prev, deleted: false, version: ts } });
+      }
+    }
+    seg.meta.rowCount = seg.rowCount;
+    ch.lastInsertAt = Date.now();
+    await this.pk.write(writes);
+    const end = seg.meta.endPosition;
+    if (end !== undefined ? position + 1n >= end : seg.rowCount >= this.config.sealRows || seg.rowCount * this.bytesPerRow >= this.config.sealBytes) {
+      this.seal(ch, seg, position + 1n);
+    }
+  }
+
+  private async applyDelete(ts: bigint, partition: string, pks: PrimaryKey[]): Promise<void> {
+    const entries = await this.pk.lookup(pks);
+    const writes: { pk: PrimaryKey; entry: PkEntry }[] = [];
+    for (let i = 0; i < pks.length; i++) {
+      const e = entries[i];
+      if (!e || e.version > ts) continue;
+      if (e.version === ts) {
+        if (e.deleted) this.markDeleted(e.location); // replay
+        continue;
+      }
+      if (e.deleted || !e.location) continue;
+      const seg = this.segments.get(e.location.segmentId);
+      if (partition && seg && seg.meta.partition !== partition) continue;
+      this.markDeleted(e.location);
+      writes.push({ pk: pks[i], entry: { location: e.location, deleted: true, version: ts } });
+    }
+    await this.pk.write(writes);
+  }
+
+  // ---------------------------------------------------------------- sealing, flushing, checkpoints
+
+  private seal(ch: ChannelState, seg: Segment, endPosition: bigint): void {
+    ch.growing.delete(seg.meta.partition);
+    this.unflushedByStart.delete(`${ch.index}/${seg.meta.startPosition}`);
+    if (seg.rowCount === 0) {
+      this.segments.delete(seg.id);
+      return;
+    }
+    seg.meta.state = 'Sealed';
+    seg.meta.endPosition = endPosition;
+    const task = this.flushSegment(ch, seg)
+      .catch((err) => console.error(`migrans: flushing segment ${seg.id} failed (it stays in the WAL and is retried on restart):`, err))
+      .finally(() => this.flushTasks.delete(seg.id));
+    this.flushTasks.set(seg.id, task);
+  }
+
+  private async flushSegment(ch: ChannelState, seg: Segment): Promise<void> {
+    await this.deps.catalog.write([this.deps.catalog.putSegmentOp(seg.meta)]);
+    await writeSegmentChunks(this.deps.objects, seg, this.info.schema);
+    if (this.closed) return;
+    seg.meta.state = 'Flushed';
+    seg.meta.rowCount = seg.rowCount;
+    await this.deps.catalog.write([this.deps.catalog.putSegmentOp(seg.meta)]);
+    this.addDurableRange(seg.meta);
+    await this.checkpoint(ch);
+    this.scheduleIndexBuild(seg);
+  }
+
+  /**
+   * Advances the channel's replay point to the oldest record whose effects are not all durable:
+   * the start of its oldest unflushed segment, or everything applied when there is none. Pending
+   * deletes of flushed segments are written as delta logs first.
+   */
+  checkpoint(ch: ChannelState): Promise<void> {
+    const prev = this.checkpointChain.get(ch.index) ?? Promise.resolve();
+    const next = prev.then(() => this.doCheckpoint(ch)).catch((err) => console.error(`migrans: checkpoint of ${ch.name} failed:`, err));
+    this.checkpointChain.set(ch.index, next);
+    return next;
+  }
+
+  private async doCheckpoint(ch: ChannelState): Promise<void> {
+    if (this.closed) return;
+    let position = ch.applied;
+    let lastTs = ch.lastTs;
+    const flushed: Segment[] = [];
+    for (const seg of this.segments.values()) {
+      if (seg.meta.channel !== ch.index) continue;
+      if (seg.meta.state === 'Flushed') flushed.push(seg);
+      else if (seg.meta.startPosition < position) {
+        position = seg.meta.startPosition;
+        lastTs = seg.meta.prevTs;
+      }
+    }
+    const ops: KvWrite[] = [];
+    for (const seg of flushed) {
+      const key = await writeDeltaLog(this.deps.objects, seg);
+      if (key) {
+        seg.meta.deltaLogs.push(key);
+        ops.push(this.deps.catalog.putSegmentOp(seg.meta));
+      }
+    }
+    ops.push(this.deps.catalog.putCheckpointOp(ch.name, { position, lastTs }));
+    // Ranges and dropped segments wholly before the checkpoint can no longer be replayed.
+    for (const meta of this.droppedMetas) {
+      if (meta.channel === ch.index && meta.endPosition !== undefined && meta.endPosition <= position) {
+        ops.push(this.deps.catalog.deleteSegmentOp(meta.collectionId, meta.segmentId));
+        this.droppedMetas.delete(meta);
+      }
+    }
+    await this.deps.catalog.write(ops);
+    const ranges = this.durableRanges.get(ch.index);
+    if (ranges) this.durableRanges.set(ch.index, ranges.filter((r) => r.end > position));
+    await this.deps.wal.truncate(ch.name, position);
+  }
+
+  /** Seals growing segments that have been idle longer than the configured time. */
+  sealIdle(now = Date.now()): void {
+    const idle = this.channels.filter((ch) => ch.growing.size > 0 && !ch.flushPending && now - ch.lastInsertAt >= this.config.idleSealMs);
+    if (idle.length > 0) this.appendFlushRecords(idle).catch((err) => console.error('migrans: idle seal failed:', err));
+  }
+
+  // ---------------------------------------------------------------- compactor
+
+  /**
+   * Runs every compaction the current segments call for and waits until each is committed.
+   * Returns the number of plans executed.
+   */
+  async compact(): Promise<number> {
+    const plans = planCompactions(this.segments.values(), this.config, this.compacting);
+    for (const plan of plans) {
+      for (const s of plan.inputs) this.compacting.add(s.id);
+      try {
+        await this.runCompaction(plan);
+      } finally {
+        for (const s of plan.inputs) this.compacting.delete(s.id);
+      }
+    }
+    return plans.length;
+  }
+
+  private async runCompaction(plan: CompactionPlan): Promise<void> {
+    const ch = this.channels[plan.channel];
+    const meta: SegmentMeta = {
+      segmentId: await this.deps.catalog.allocateId(),
+      collectionId: this.info.collectionId,
+      partition: plan.partition,
+      channel: plan.channel,
+      state: 'Flushed',
+      startPosition: 0n,
+      prevTs: 0n,
+      rowCount: 0,
+      deltaLogs: [],
+      indexFiles: {},
+      compactedFrom: plan.inputs.map((s) => s.id),
+    };
+    const { segment, inputs } = buildCompactedSegment(meta, this.info.schema, plan.inputs);
+    await writeSegmentChunks(this.deps.objects, segment, this.info.schema);
+    this.pendingOutputs.set(meta.segmentId, segment);
+    try {
+      const ts = await this.appendRecords((t) => new Map([[ch, { kind: 'compact', ts: t, collectionId: this.info.collectionId, partition: plan.partition, outputSegmentId: meta.segmentId, inputs } as WalRecordBody]]));
+      await this.waitForTs(ts, this.config.consistencyTimeoutMs * 6);
+    } finally {
+      this.pendingOutputs.delete(meta.segmentId);
+    }
+  }
+
+  private async applyCompact(ch: ChannelState, ts: bigint, body: Extract<WalRecordBody, { kind: 'compact' }>): Promise<void> {
+    if (this.segments.has(body.outputSegmentId)) return; // committed before a restart
+    const inputs = body.inputs.map((i) => this.segments.get(i.segmentId));
+    if (inputs.some((s) => !s)) {
+      console.error(`migrans: compaction into segment ${body.outputSegmentId} skipped: an input segment is gone`);
+      return;
+    }
+    const outMeta: SegmentMeta = {
+      segmentId: body.outputSegmentId,
+      collectionId: this.info.collectionId,
+      partition: body.partition,
+      channel: ch.index,
+      state: 'Flushed',
+      startPosition: 0n,
+      prevTs: 0n,
+      rowCount: inputs.reduce((n, s, i) => n + s!.rowCount - body.inputs[i].skipped.length, 0),
+      deltaLogs: [],
+      indexFiles: {},
+      compactedFrom: body.inputs.map((i) => i.segmentId),
+    };
+    const out = this.pendingOutputs.get(body.outputSegmentId) ?? (await readSegment(this.deps.objects, outMeta, this.info.schema));
+    const writes: { pk: PrimaryKey; entry: PkEntry }[] = [];
+    let next = 0;
+    for (let i = 0; i < inputs.length; i++) {
+      const seg = inputs[i]!;
+      const skipped = new Set(body.inputs[i].skipped);
+      for (let o = 0; o < seg.rowCount; o++) {
+        if (skipped.has(o)) continue;
+        const offset = next++;
+        // Rows deleted since the snapshot stay deleted in the output; live ones move their PK entry.
+        if (seg.isDeleted(o)) out.markDeleted(offset);
+        else writes.push({ pk: seg.pks[o], entry: { location: { segmentId: out.id, offset }, deleted: false, version: ts } });
+      }
+    }
+    await this.pk.write(writes);
+    const deltaKey = await writeDeltaLog(this.deps.objects, out);
+    if (deltaKey) out.meta.deltaLogs.push(deltaKey);
+    out.meta.state = 'Flushed';
+    const ops: KvWrite[] = [this.deps.catalog.putSegmentOp(out.meta)];
+    for (const seg of inputs) {
+      seg!.meta.state = 'Dropped';
+      ops.push(this.deps.catalog.putSegmentOp(seg!.meta));
+    }
+    await this.deps.catalog.write(ops);
+    this.segments.set(out.id, out);
+    for (const seg of inputs) {
+      this.segments.delete(seg!.id);
+      this.droppedMetas.add(seg!.meta);
+      seg!.close();
+    }
+    this.scheduleIndexBuild(out);
+    for (const seg of inputs) for (const prefix of segmentPrefixes(seg!.meta)) await this.deps.objects.deletePrefix(prefix);
+  }
+
+  // ---------------------------------------------------------------- indexnode
+
+  /** The index spec of a vector field, if it has one. */
+  indexOf(field: string): IndexSpec | undefined {
+    return this.info.indexes.find((i) => i.fieldName === field);
+  }
+
+  /** Index params of a field for building or viewing. */
+  indexParams(field: FieldSchema, spec: IndexSpec): VectorIndexParams {
+    return { dim: field.dim!, metric: spec.metricType, M: spec.M, efConstruction: spec.efConstruction, quantization: spec.quantization };
+  }
+
+  private async attachIndexes(seg: Segment): Promise<void> {
+    for (const [fieldName, key] of Object.entries(seg.meta.indexFiles)) {
+      const field = this.info.schema.fields.find((f) => f.name === fieldName);
+      const spec = this.indexOf(fieldName);
+      if (!field || !spec || spec.indexType === 'FLAT') continue;
+      const file = await this.localFile(key);
+      seg.indexes.set(fieldName, this.deps.vectorIndexes.view(file, this.indexParams(field, spec)));
+    }
+  }
+
+  private async localFile(key: string): Promise<string> {
+    const local = this.deps.objects.localPath?.(key);
+    if (local) return local;
+    const file = path.join(this.deps.cacheDir, key);
+    if (!fs.existsSync(file)) {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file + '.tmp', await this.deps.objects.get(key));
+      fs.renameSync(file + '.tmp', file);
+    }
+    return file;
+  }
+
+  /** Queues HNSW builds for the segment's vector fields that have an index spec and no index yet. */
+  scheduleIndexBuild(seg: Segment): void {
+    for (const field of this.info.schema.fields) {
+      if (field.dataType !== 'FloatVector') continue;
+      const spec = this.indexOf(field.name);
+      if (!spec || spec.indexType === 'FLAT' || seg.indexes.has(field.name)) continue;
+      this.deps.indexQueue
+        .run(() => this.buildIndex(seg, field, spec))
+        .catch((err) => console.error(`migrans: building the index of segment ${seg.id} field ${field.name} failed (searches scan it exactly):`, err));
+    }
+  }
+
+  private async buildIndex(seg: Segment, field: FieldSchema, spec: IndexSpec): Promise<void> {
+    if (this.closed || !this.segments.has(seg.id) || seg.indexes.has(field.name) || this.indexOf(field.name) !== spec) return;
+    const vectors = seg.vectors(field.name).data();
+    const keys = new Uint32Array(vectors.length / field.dim!);
+    for (let i = 0; i < keys.length; i++) keys[i] = i;
+    const params = this.indexParams(field, spec);
+    const tmp = path.join(this.deps.cacheDir, 'build', `${seg.id}-${field.fieldId}-${process.pid}.usearch`);
+    fs.mkdirSync(path.dirname(tmp), { recursive: true });
+    await this.deps.vectorIndexes.build(vectors, keys, params, tmp);
+    const key = indexKey(seg.meta, field.fieldId);
+    await this.deps.objects.put(key, fs.readFileSync(tmp));
+    fs.rmSync(tmp, { force: true });
+    if (this.closed || !this.segments.has(seg.id)) return;
+    seg.meta.indexFiles[field.name] = key;
+    await this.deps.catalog.write([this.deps.catalog.putSegmentOp(seg.meta)]);
+    seg.indexes.set(field.name, this.deps.vectorIndexes.view(await this.localFile(key), params));
+  }
+
+  /** Drops built indexes of a field (index dropped or replaced) and rebuilds per the current spec. */
+  async resetIndexes(fieldName: string): Promise<void> {
+    const ops: KvWrite[] = [];
+    for (const seg of this.segments.values()) {
+      const idx = seg.indexes.get(fieldName);
+      if (idx) {
+        seg.indexes.delete(fieldName);
+        idx.close();
+      }
+      if (seg.meta.indexFiles[fieldName]) {
+        const key = seg.meta.indexFiles[fieldName];
+        delete seg.meta.indexFiles[fieldName];
+        ops.push(this.deps.catalog.putSegmentOp(seg.meta));
+        await this.deps.objects.delete(key);
+      }
+      if (seg.meta.state === 'Flushed') this.scheduleIndexBuild(seg);
+    }
+    await this.deps.catalog.write(ops);
+  }
+
+  // ---------------------------------------------------------------- helpers and lifecycle
+
+  /** The primary-key field. */
+  pkField(): FieldSchema {
+    return this.info.schema.fields.find((f) => f.isPrimary)!;
+  }
+
+  /** Live rows (all segments, deleted rows excluded), optionally of some partitions. */
+  rowCount(partitions?: string[]): number {
+    let n = 0;
+    for (const seg of this.segments.values()) if (!partitions || partitions.includes(seg.meta.partition)) n += seg.liveCount;
+    return n;
+  }
+
+  /** Segments to read, in creation order, optionally restricted to partitions. */
+  readableSegments(partitions?: string[]): Segment[] {
+    const out = [...this.segments.values()].filter((s) => !partitions || partitions.includes(s.meta.partition));
+    return out.sort((a, b) => a.id - b.id);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new MilvusError(ErrorCode.CollectionNotFound, `collection ${this.info.name} is closed or dropped`);
+  }
+
+  /** Stops background work and waits for running flushes. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.channels.map((c) => c.pumping));
+    await Promise.all([...this.flushTasks.values()]);
+    await Promise.all([...this.checkpointChain.values()]);
+    for (const seg of this.segments.values()) seg.close();
+  }
+
+  /** Closes and removes every trace of the collection: WAL channels, objects, PK index. */
+  async destroy(): Promise<void> {
+    await this.close();
+    for (const ch of this.channels) await this.deps.wal.dropChannel(ch.name);
+    for (const prefix of collectionPrefixes(this.info.collectionId)) await this.deps.objects.deletePrefix(prefix);
+    await this.pk.drop();
+  }
+}
+
+/** The rows `rows` of a batch, as a new batch. */
+function sliceBatch(batch: InsertBatch, rows: number[]): InsertBatch {
+  const columns = new Map<string, InsertBatch['columns'] extends Map<string, infer V> ? V : never>();
+  for (const [name, values] of batch.columns) columns.set(name, rows.map((r) => values[r]));
+  return { rowCount: rows.length, columns, dynamic: batch.dynamic ? rows.map((r) => batch.dynamic![r]) : null };
+}

@@ -1,0 +1,96 @@
+/**
+ * The compactor: merges small flushed segments and rewrites segments with many deleted rows.
+ *
+ * It builds the output segment from a snapshot of its inputs and writes its chunks, then commits
+ * through the channel's WAL (a `compact` record), so the swap happens at the channel's sequencing
+ * point: deletes that arrived meanwhile are carried over, PK-index entries are relocated with the
+ * record's timestamp (newer than every earlier mutation of those keys), and a crash at any point
+ * replays to the same result.
+ */
+import type { SegmentMeta } from './catalog/catalog.ts';
+import type { EngineConfig } from './engine-config.ts';
+import type { CollectionSchema, PrimaryKey, Value } from './schema/types.ts';
+import { Segment, type ScalarColumn } from './segment/segment.ts';
+import { VectorColumn } from './segment/vector-column.ts';
+
+/** Inputs of one compaction: flushed segments of one channel and partition. */
+export interface CompactionPlan {
+  channel: number;
+  partition: string;
+  inputs: Segment[];
+}
+
+/** One input as the commit record names it: the rows it skipped because they were deleted at snapshot time. */
+export interface CompactionInput {
+  segmentId: number;
+  skipped: number[];
+}
+
+/** Chooses work: segments with ≥ deleteRatio deleted rows, and runs of small segments to merge. */
+export function planCompactions(segments: Iterable<Segment>, config: EngineConfig, busy: Set<number>): CompactionPlan[] {
+  const groups = new Map<string, Segment[]>();
+  for (const seg of segments) {
+    if (seg.meta.state !== 'Flushed' || busy.has(seg.id)) continue;
+    const key = `${seg.meta.channel}/${seg.meta.partition}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = []));
+    g.push(seg);
+  }
+  const small = config.sealRows * config.smallSegmentRatio;
+  const plans: CompactionPlan[] = [];
+  for (const list of groups.values()) {
+    list.sort((a, b) => a.id - b.id);
+    let current: Segment[] = [];
+    let live = 0;
+    const close = () => {
+      const worth = current.length > 1 || current.some((s) => s.deletedCount >= s.rowCount * config.deleteRatio);
+      if (worth) plans.push({ channel: current[0].meta.channel, partition: current[0].meta.partition, inputs: current });
+      current = [];
+      live = 0;
+    };
+    for (const seg of list) {
+      const dirty = seg.deletedCount > 0 && seg.deletedCount >= seg.rowCount * config.deleteRatio;
+      if (seg.liveCount >= small && !dirty) continue;
+      if (live + seg.liveCount > config.sealRows && current.length > 0) close();
+      current.push(seg);
+      live += seg.liveCount;
+    }
+    if (current.length > 0) close();
+  }
+  return plans;
+}
+
+/** Builds the merged segment from the inputs' rows that are live now; returns it and what was skipped. */
+export function buildCompactedSegment(meta: SegmentMeta, schema: CollectionSchema, inputs: Segment[]): { segment: Segment; inputs: CompactionInput[] } {
+  const pks: PrimaryKey[] = [];
+  const rowTs: bigint[] = [];
+  const scalarValues = new Map<string, Value[]>();
+  const vectors = new Map<string, VectorColumn>();
+  for (const f of schema.fields) {
+    if (f.isPrimary) continue;
+    if (f.dataType === 'FloatVector') vectors.set(f.name, new VectorColumn(f.dim!));
+    else scalarValues.set(f.name, []);
+  }
+  const dynamic: (Record<string, unknown> | null)[] | null = schema.enableDynamicField ? [] : null;
+  const described: CompactionInput[] = [];
+  for (const seg of inputs) {
+    const skipped: number[] = [];
+    const dyn = seg.dynamicColumn();
+    for (let o = 0; o < seg.rowCount; o++) {
+      if (seg.isDeleted(o)) {
+        skipped.push(o);
+        continue;
+      }
+      pks.push(seg.pks[o]);
+      rowTs.push(seg.rowTs[o]);
+      for (const [name, values] of scalarValues) values.push(seg.scalar(name)!.get(o));
+      for (const [name, column] of vectors) column.push(seg.vectors(name).get(o));
+      dynamic?.push(dyn ? dyn[o] : null);
+    }
+    described.push({ segmentId: seg.id, skipped });
+  }
+  const scalars = new Map<string, ScalarColumn>();
+  for (const [name, values] of scalarValues) scalars.set(name, { get: (i) => values[i] });
+  meta.rowCount = pks.length;
+  return { segment: Segment.sealed(meta, schema, { pks, rowTs, scalars, vectors, dynamic }), inputs: described };
+}

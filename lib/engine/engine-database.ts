@@ -1,0 +1,577 @@
+/**
+ * The engine's `Database`: the proxy (validate, assign ids and timestamps, route to channels, fan
+ * out reads) and the coordinator (catalog DDL) over one set of ports. Deployments construct it with
+ * their adapters; the embedded server and the API Lambda share it.
+ */
+import { Catalog } from './catalog/catalog.ts';
+import { CollectionRuntime, TaskQueue, type RuntimeDeps } from './collection-runtime.ts';
+import type {
+  CollectionSpec, CompactionState, Database, IndexStatus, LoadState, QueryRequest, ReadOptions, Row, SearchRequest, WriteResult,
+} from './database.ts';
+import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.ts';
+import { ErrorCode, MilvusError, collectionNotFound, invalidParameter } from './errors.ts';
+import { compileFilter } from './filter/compile-filter.ts';
+import type { KvStore } from './ports/kv-store.ts';
+import type { ObjectStore } from './ports/object-store.ts';
+import type { VectorIndexFactory } from './ports/vector-index.ts';
+import type { Wal } from './ports/wal.ts';
+import { countRows, getRows, materialize, planOutput, queryRows, searchVector, type SearchPlan } from './read-path.ts';
+import { rowsToBatch } from './schema/rows-to-batch.ts';
+import type { CollectionInfo, ConsistencyLevel, IndexSpec, PrimaryKey } from './schema/types.ts';
+import { Tso, composeTs } from './tso.ts';
+
+/** The adapters and settings an EngineDatabase runs on. */
+export interface EngineDatabaseOptions {
+  kv: KvStore;
+  wal: Wal;
+  objects: ObjectStore;
+  vectorIndexes: VectorIndexFactory;
+  /** Local directory for downloaded index files. */
+  cacheDir: string;
+  config?: Partial<EngineConfig>;
+}
+
+const DEFAULT_DB = 'default';
+const DEFAULT_PARTITION = '_default';
+const MAINTENANCE_INTERVAL_MS = 1000;
+
+/** Database implementation over the engine's ports. */
+export class EngineDatabase implements Database {
+  private readonly runtimes = new Map<number, CollectionRuntime>();
+  private readonly deps: RuntimeDeps;
+  private readonly compactions = new Map<number, CompactionState>();
+  private readonly compactionRuns = new Map<CollectionRuntime, Promise<number>>();
+  private lastCompactionAt = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+  /** Serializes DDL so concurrent creates and drops see each other. */
+  private readonly ddl = new TaskQueue();
+
+  private constructor(options: EngineDatabaseOptions) {
+    this.deps = {
+      wal: options.wal,
+      objects: options.objects,
+      catalog: new Catalog(options.kv),
+      tso: new Tso(),
+      config: { ...DEFAULT_ENGINE_CONFIG, ...options.config },
+      cacheDir: options.cacheDir,
+      vectorIndexes: options.vectorIndexes,
+      indexQueue: new TaskQueue(),
+    };
+  }
+
+  /** Opens the catalog and every collection (replaying WALs from their checkpoints). */
+  static async open(options: EngineDatabaseOptions): Promise<EngineDatabase> {
+    const db = new EngineDatabase(options);
+    for (const info of await db.deps.catalog.listCollections()) {
+      db.runtimes.set(info.collectionId, await CollectionRuntime.open(info, db.deps));
+    }
+    db.timer = setInterval(() => db.maintain(), MAINTENANCE_INTERVAL_MS);
+    db.timer.unref();
+    return db;
+  }
+
+  private maintain(): void {
+    const now = Date.now();
+    for (const rt of this.runtimes.values()) rt.sealIdle(now);
+    const every = this.deps.config.compactionIntervalMs;
+    if (every > 0 && now - this.lastCompactionAt >= every) {
+      this.lastCompactionAt = now;
+      for (const rt of this.runtimes.values()) this.runCompaction(rt).catch(() => undefined);
+    }
+  }
+
+  // ---------------------------------------------------------------- name resolution
+
+  private checkDb(db: string): void {
+    if ((db || DEFAULT_DB) !== DEFAULT_DB) throw new MilvusError(ErrorCode.DatabaseNotFound, `database not found[database=${db}]`);
+  }
+
+  private find(db: string, name: string): CollectionRuntime | undefined {
+    this.checkDb(db);
+    for (const rt of this.runtimes.values()) if (rt.info.name === name) return rt;
+    for (const rt of this.runtimes.values()) if (rt.info.aliases.includes(name)) return rt;
+    return undefined;
+  }
+
+  private runtime(db: string, name: string): CollectionRuntime {
+    const rt = this.find(db, name);
+    if (!rt) throw collectionNotFound(name, db || DEFAULT_DB);
+    return rt;
+  }
+
+  private loaded(db: string, name: string): CollectionRuntime {
+    const rt = this.runtime(db, name);
+    if (!rt.info.loaded) throw new MilvusError(ErrorCode.CollectionNotLoaded, `collection not loaded[collection=${name}]; load it first with collections/load`);
+    return rt;
+  }
+
+  private async save(rt: CollectionRuntime): Promise<void> {
+    await this.deps.catalog.putCollection(rt.info);
+  }
+
+  // ---------------------------------------------------------------- databases
+
+  async listDatabases(): Promise<string[]> {
+    return [DEFAULT_DB];
+  }
+
+  async describeDatabase(db: string): Promise<{ dbName: string; dbId: number; properties: Record<string, string> }> {
+    this.checkDb(db);
+    return { dbName: DEFAULT_DB, dbId: 1, properties: {} };
+  }
+
+  // ---------------------------------------------------------------- collections
+
+  createCollection(db: string, spec: CollectionSpec): Promise<void> {
+    return this.ddl.run(async () => {
+      const existing = this.find(db, spec.name);
+      if (existing) {
+        if (existing.info.name !== spec.name) throw invalidParameter(`collection name ${spec.name} conflicts with an existing alias`);
+        throw new MilvusError(ErrorCode.InvalidParameter, `collection already exists: ${spec.name}; drop it first or choose another name`);
+      }
+      const info: CollectionInfo = {
+        collectionId: await this.deps.catalog.allocateId(),
+        name: spec.name,
+        dbName: DEFAULT_DB,
+        description: spec.description,
+        schema: spec.schema,
+        shardsNum: spec.shardsNum,
+        consistencyLevel: spec.consistencyLevel,
+        partitions: [DEFAULT_PARTITION],
+        indexes: [],
+        aliases: [],
+        properties: spec.properties,
+        loaded: false,
+        createdTs: this.deps.tso.allocate(),
+      };
+      for (const idx of spec.indexes) addIndex(info, idx);
+      info.loaded = spec.load && info.indexes.length > 0 && allVectorFieldsIndexed(info);
+      await this.deps.catalog.putCollection(info);
+      this.runtimes.set(info.collectionId, await CollectionRuntime.open(info, this.deps));
+    });
+  }
+
+  dropCollection(db: string, name: string): Promise<void> {
+    return this.ddl.run(async () => {
+      const rt = this.find(db, name);
+      if (!rt || rt.info.name !== name) return;
+      this.runtimes.delete(rt.info.collectionId);
+      await this.deps.catalog.deleteCollection(rt.info.collectionId);
+      await rt.destroy();
+    });
+  }
+
+  async listCollections(db: string): Promise<string[]> {
+    this.checkDb(db);
+    return [...this.runtimes.values()].map((r) => r.info.name).sort();
+  }
+
+  async hasCollection(db: string, name: string): Promise<boolean> {
+    return this.find(db, name) !== undefined;
+  }
+
+  async describeCollection(db: string, name: string): Promise<CollectionInfo & { loadState: LoadState }> {
+    const rt = this.runtime(db, name);
+    return { ...rt.info, loadState: rt.info.loaded ? 'LoadStateLoaded' : 'LoadStateNotLoad' };
+  }
+
+  renameCollection(db: string, name: string, newName: string, newDb?: string): Promise<void> {
+    return this.ddl.run(async () => {
+      if (newDb) this.checkDb(newDb);
+      const rt = this.runtime(db, name);
+      if (rt.info.name !== name) throw invalidParameter(`${name} is an alias; rename the collection ${rt.info.name} instead`);
+      if (this.find(db, newName)) throw invalidParameter(`duplicated new collection name ${newName}; it is already a collection or alias`);
+      rt.info.name = newName;
+      await this.save(rt);
+    });
+  }
+
+  async getCollectionStats(db: string, name: string): Promise<{ rowCount: number }> {
+    return { rowCount: this.runtime(db, name).rowCount() };
+  }
+
+  async loadCollection(db: string, name: string): Promise<void> {
+    const rt = this.runtime(db, name);
+    const missing = rt.info.schema.fields.filter((f) => f.dataType === 'FloatVector' && !rt.indexOf(f.name)).map((f) => f.name);
+    if (missing.length > 0) {
+      throw new MilvusError(ErrorCode.IndexNotFound, `there is no vector index on field: [${missing.join(', ')}], please create index firstly: collection=${name}: index not found`);
+    }
+    if (!rt.info.loaded) {
+      rt.info.loaded = true;
+      await this.save(rt);
+    }
+  }
+
+  async releaseCollection(db: string, name: string): Promise<void> {
+    const rt = this.runtime(db, name);
+    if (rt.info.loaded) {
+      rt.info.loaded = false;
+      await this.save(rt);
+    }
+  }
+
+  async getLoadState(db: string, name: string): Promise<{ loadState: LoadState; loadProgress: number }> {
+    const rt = this.find(db, name);
+    if (!rt) throw new MilvusError(ErrorCode.CollectionNotFound, `collection not found[collection=${name}]`);
+    return rt.info.loaded ? { loadState: 'LoadStateLoaded', loadProgress: 100 } : { loadState: 'LoadStateNotLoad', loadProgress: 0 };
+  }
+
+  async refreshLoad(db: string, name: string): Promise<void> {
+    this.loaded(db, name);
+  }
+
+  async flush(db: string, name: string): Promise<void> {
+    await this.runtime(db, name).flush();
+  }
+
+  async compact(db: string, name: string): Promise<number> {
+    const rt = this.runtime(db, name);
+    const compactionId = await this.deps.catalog.allocateId();
+    const state: CompactionState = { compactionId, state: 'Executing', executingPlanNumber: 1, completedPlanNumber: 0 };
+    this.compactions.set(compactionId, state);
+    this.runCompaction(rt)
+      .then((plans) => Object.assign(state, { state: 'Completed', executingPlanNumber: 0, completedPlanNumber: plans }))
+      .catch(() => Object.assign(state, { state: 'Completed', executingPlanNumber: 0 }));
+    return compactionId;
+  }
+
+  /** Runs a collection's compactions unless they are already running. */
+  private runCompaction(rt: CollectionRuntime): Promise<number> {
+    const running = this.compactionRuns.get(rt);
+    if (running) return running;
+    const run = rt
+      .compact()
+      .catch((err) => {
+        console.error(`migrans: compaction of ${rt.info.name} failed (it is retried later):`, err);
+        throw err;
+      })
+      .finally(() => this.compactionRuns.delete(rt));
+    this.compactionRuns.set(rt, run);
+    return run;
+  }
+
+  async getCompactionState(compactionId: number): Promise<CompactionState> {
+    return this.compactions.get(compactionId) ?? { compactionId, state: 'UndefiedState', executingPlanNumber: 0, completedPlanNumber: 0 };
+  }
+
+  async alterProperties(db: string, name: string, properties: Record<string, string>): Promise<void> {
+    const rt = this.runtime(db, name);
+    Object.assign(rt.info.properties, properties);
+    await this.save(rt);
+  }
+
+  async dropProperties(db: string, name: string, keys: string[]): Promise<void> {
+    const rt = this.runtime(db, name);
+    for (const k of keys) delete rt.info.properties[k];
+    await this.save(rt);
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  private partitionOf(rt: CollectionRuntime, partitionName: string | undefined): string {
+    const p = partitionName || DEFAULT_PARTITION;
+    if (!rt.info.partitions.includes(p)) throw new MilvusError(ErrorCode.PartitionNotFound, `partition not found[partition=${p}]`);
+    return p;
+  }
+
+  async insert(db: string, name: string, rows: unknown[], options: { partitionName?: string; upsert: boolean }): Promise<WriteResult> {
+    const rt = this.runtime(db, name);
+    const partition = this.partitionOf(rt, options.partitionName);
+    const batch = rowsToBatch(rt.info.schema, rows, options.upsert ? 'upsert' : 'insert');
+    const pkField = rt.pkField();
+    if (pkField.autoId && !options.upsert) {
+      const first = this.deps.tso.allocate(batch.rowCount);
+      const ids: PrimaryKey[] = new Array(batch.rowCount);
+      for (let i = 0; i < batch.rowCount; i++) ids[i] = pkField.dataType === 'Int64' ? first + BigInt(i) : String(first + BigInt(i));
+      batch.columns.set(pkField.name, ids);
+    }
+    const pks = batch.columns.get(pkField.name) as PrimaryKey[];
+    const sessionToken = await rt.appendInsert(batch, pks, partition, options.upsert);
+    return { ids: pks, sessionToken };
+  }
+
+  async delete(
+    db: string,
+    name: string,
+    filter: string,
+    options: { partitionName?: string; exprParams?: Record<string, unknown> },
+  ): Promise<{ deleteCount: number; sessionToken: bigint }> {
+    const rt = this.runtime(db, name);
+    const partition = options.partitionName ? this.partitionOf(rt, options.partitionName) : '';
+    if (!filter || filter.trim() === '') throw invalidParameter('delete needs a filter; to delete everything use a filter that matches every row, e.g. "id >= 0"');
+    const compiled = compileFilter(filter, rt.info.schema, options.exprParams);
+    let pks = compiled.primaryKeys;
+    if (!pks) {
+      // Resolve the filter against everything acknowledged so far, then delete exactly those keys.
+      await rt.waitForTs(this.deps.tso.now());
+      const rows = await queryRows(rt, compiled, { limit: -1, offset: 0, partitions: partition ? [partition] : undefined });
+      pks = rows.map((r) => r.segment.pks[r.offset]);
+    }
+    if (pks.length === 0) return { deleteCount: 0, sessionToken: this.deps.tso.now() };
+    const sessionToken = await rt.appendDelete(pks, partition);
+    return { deleteCount: pks.length, sessionToken };
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  private guaranteeTs(rt: CollectionRuntime, options: ReadOptions): bigint {
+    const level: ConsistencyLevel = options.consistencyLevel ?? rt.info.consistencyLevel;
+    switch (level) {
+      case 'Strong':
+        return this.deps.tso.now();
+      case 'Bounded':
+        return composeTs(Date.now() - this.deps.config.gracefulTimeMs, 0);
+      case 'Session':
+      case 'Customized':
+        return options.sessionToken ?? 0n;
+      default:
+        return 0n;
+    }
+  }
+
+  private async readable(db: string, name: string, options: ReadOptions): Promise<CollectionRuntime> {
+    const rt = this.loaded(db, name);
+    if (options.partitionNames) for (const p of options.partitionNames) this.partitionOf(rt, p);
+    const ts = this.guaranteeTs(rt, options);
+    if (ts > 0n) await rt.waitForTs(ts);
+    return rt;
+  }
+
+  private partitions(options: ReadOptions): string[] | undefined {
+    return options.partitionNames && options.partitionNames.length > 0 ? options.partitionNames : undefined;
+  }
+
+  async get(db: string, name: string, ids: PrimaryKey[], options: ReadOptions): Promise<Row[]> {
+    const rt = await this.readable(db, name, options);
+    const plan = planOutput(rt, options.outputFields ?? ['*']);
+    const rows = await getRows(rt, ids, this.partitions(options));
+    return rows.map((r) => materialize(rt, r.segment, r.offset, plan));
+  }
+
+  async query(db: string, name: string, request: QueryRequest): Promise<Row[]> {
+    const rt = await this.readable(db, name, request);
+    const filter = compileFilter(request.filter ?? '', rt.info.schema, request.exprParams);
+    const outputs = request.outputFields ?? ['*'];
+    if (outputs.length === 1 && outputs[0].replace(/\s/g, '').toLowerCase() === 'count(*)') {
+      return [{ 'count(*)': await countRows(rt, filter, this.partitions(request)) }];
+    }
+    if (outputs.some((o) => o.replace(/\s/g, '').toLowerCase() === 'count(*)')) {
+      throw invalidParameter('count(*) cannot be combined with other output fields');
+    }
+    const plan = planOutput(rt, outputs);
+    const rows = await queryRows(rt, filter, { limit: request.limit ?? -1, offset: request.offset ?? 0, partitions: this.partitions(request) });
+    return rows.map((r) => materialize(rt, r.segment, r.offset, plan));
+  }
+
+  async search(db: string, name: string, request: SearchRequest): Promise<Row[][]> {
+    const rt = await this.readable(db, name, request);
+    const vectorFields = rt.info.schema.fields.filter((f) => f.dataType === 'FloatVector');
+    let field = vectorFields[0];
+    if (request.annsField) {
+      const named = vectorFields.find((f) => f.name === request.annsField);
+      if (!named) throw new MilvusError(ErrorCode.BadJson, `cannot find a vector field named: ${request.annsField}`);
+      field = named;
+    } else if (vectorFields.length > 1) {
+      throw new MilvusError(ErrorCode.BadJson, `search without annsField, but already found multiple vector fields: [${vectorFields.map((f) => f.name).join(', ')}]`);
+    }
+    const spec = rt.indexOf(field.name);
+    const metric = spec?.metricType ?? request.metricType ?? 'COSINE';
+    if (request.metricType && spec && request.metricType !== spec.metricType) {
+      throw invalidParameter(`metric type not match: the index of ${field.name} uses ${spec.metricType}, the search asked for ${request.metricType}`);
+    }
+    for (const [i, v] of request.vectors.entries()) {
+      if (v.length !== field.dim) {
+        throw new MilvusError(ErrorCode.BadJson, `can only accept json format request, error: dimension: ${field.dim}, but length of []float: ${v.length} (query vector ${i})`);
+      }
+    }
+    const plan: SearchPlan = {
+      field,
+      metric,
+      limit: request.limit,
+      offset: request.offset ?? 0,
+      ef: request.ef,
+      radius: request.radius,
+      rangeFilter: request.rangeFilter,
+      filter: request.filter && request.filter.trim() !== '' ? compileFilter(request.filter, rt.info.schema, request.exprParams) : undefined,
+      partitions: this.partitions(request),
+    };
+    const output = planOutput(rt, request.outputFields ?? []);
+    return request.vectors.map((q) =>
+      searchVector(rt, q, plan, this.deps.config).map((h) => materialize(rt, h.segment, h.offset, output, { distance: h.score })),
+    );
+  }
+
+  // ---------------------------------------------------------------- indexes
+
+  async createIndex(db: string, name: string, specs: IndexSpec[]): Promise<void> {
+    const rt = this.runtime(db, name);
+    const changed: string[] = [];
+    for (const spec of specs) {
+      const field = rt.info.schema.fields.find((f) => f.name === spec.fieldName);
+      if (!field) throw new MilvusError(ErrorCode.MissingParameter, `missing required parameters, error: \`${spec.fieldName}\` hasn't defined in schema`);
+      if (field.dataType !== 'FloatVector') throw invalidParameter(`${spec.indexType} index is for vector fields; ${field.name} is ${field.dataType} (scalar indexes are not supported yet)`);
+      if (addIndex(rt.info, spec)) changed.push(field.name);
+    }
+    await this.save(rt);
+    for (const f of changed) await rt.resetIndexes(f);
+  }
+
+  async describeIndex(db: string, name: string, indexName: string): Promise<IndexStatus[]> {
+    const rt = this.runtime(db, name);
+    const specs = rt.info.indexes.filter((i) => !indexName || i.indexName === indexName);
+    if (specs.length === 0) throw new MilvusError(ErrorCode.IndexNotFound, `index not found[indexName=${indexName}]`);
+    return specs.map((spec) => {
+      let total = 0;
+      let indexed = 0;
+      let flushedUnindexed = 0;
+      for (const seg of rt.segments.values()) {
+        total += seg.liveCount;
+        if (seg.indexes.has(spec.fieldName) || spec.indexType === 'FLAT') indexed += seg.liveCount;
+        else if (seg.meta.state === 'Flushed') flushedUnindexed++;
+      }
+      return { ...spec, totalRows: total, indexedRows: indexed, pendingRows: total - indexed, state: flushedUnindexed === 0 ? 'Finished' : 'InProgress' };
+    });
+  }
+
+  async listIndexes(db: string, name: string): Promise<string[]> {
+    return this.runtime(db, name).info.indexes.map((i) => i.indexName);
+  }
+
+  async dropIndex(db: string, name: string, indexName: string): Promise<void> {
+    const rt = this.runtime(db, name);
+    const spec = rt.info.indexes.find((i) => i.indexName === indexName);
+    if (!spec) throw new MilvusError(ErrorCode.IndexNotFound, `index not found[indexName=${indexName}]`);
+    if (rt.info.loaded) throw new MilvusError(ErrorCode.Unexpected, `index cannot be dropped, collection is loaded, please release it first`);
+    rt.info.indexes = rt.info.indexes.filter((i) => i !== spec);
+    await this.save(rt);
+    await rt.resetIndexes(spec.fieldName);
+  }
+
+  // ---------------------------------------------------------------- partitions
+
+  async createPartition(db: string, name: string, partition: string): Promise<void> {
+    const rt = this.runtime(db, name);
+    if (rt.info.partitions.includes(partition)) throw invalidParameter(`partition already exists[partition=${partition}]`);
+    rt.info.partitions.push(partition);
+    await this.save(rt);
+  }
+
+  async dropPartition(db: string, name: string, partition: string): Promise<void> {
+    const rt = this.runtime(db, name);
+    if (partition === DEFAULT_PARTITION) throw invalidParameter('default partition cannot be deleted');
+    if (!rt.info.partitions.includes(partition)) return;
+    await rt.waitForTs(this.deps.tso.now());
+    const pks: PrimaryKey[] = [];
+    for (const seg of rt.readableSegments([partition])) for (let o = 0; o < seg.rowCount; o++) if (!seg.isDeleted(o)) pks.push(seg.pks[o]);
+    if (pks.length > 0) await rt.appendDelete(pks, partition);
+    rt.info.partitions = rt.info.partitions.filter((p) => p !== partition);
+    await this.save(rt);
+  }
+
+  async listPartitions(db: string, name: string): Promise<string[]> {
+    return [...this.runtime(db, name).info.partitions];
+  }
+
+  async hasPartition(db: string, name: string, partition: string): Promise<boolean> {
+    return this.runtime(db, name).info.partitions.includes(partition);
+  }
+
+  async loadPartitions(db: string, name: string, partitions: string[]): Promise<void> {
+    const rt = this.runtime(db, name);
+    for (const p of partitions) this.partitionOf(rt, p);
+    await this.loadCollection(db, name);
+  }
+
+  async releasePartitions(db: string, name: string, partitions: string[]): Promise<void> {
+    const rt = this.runtime(db, name);
+    for (const p of partitions) this.partitionOf(rt, p);
+  }
+
+  async getPartitionStats(db: string, name: string, partition: string): Promise<{ rowCount: number }> {
+    const rt = this.runtime(db, name);
+    return { rowCount: rt.rowCount([this.partitionOf(rt, partition)]) };
+  }
+
+  // ---------------------------------------------------------------- aliases
+
+  async createAlias(db: string, collection: string, alias: string): Promise<void> {
+    const rt = this.runtime(db, collection);
+    if (rt.info.name !== collection) throw invalidParameter(`${collection} is an alias; aliases point at collections`);
+    const other = this.find(db, alias);
+    if (other) {
+      if (other.info.name === alias) throw new MilvusError(ErrorCode.AliasNameConflict, `alias and collection name conflict[database=${db}][alias=${alias}]`);
+      throw new MilvusError(ErrorCode.AliasAlreadyExists, `alias already exists[database=${db}][alias=${alias}]`);
+    }
+    rt.info.aliases.push(alias);
+    await this.save(rt);
+  }
+
+  async alterAlias(db: string, collection: string, alias: string): Promise<void> {
+    const target = this.runtime(db, collection);
+    const current = this.aliasOwner(db, alias);
+    if (current === target) return;
+    current.info.aliases = current.info.aliases.filter((a) => a !== alias);
+    target.info.aliases.push(alias);
+    await this.save(current);
+    await this.save(target);
+  }
+
+  private aliasOwner(db: string, alias: string): CollectionRuntime {
+    this.checkDb(db);
+    for (const rt of this.runtimes.values()) if (rt.info.aliases.includes(alias)) return rt;
+    throw new MilvusError(ErrorCode.AliasNotFound, `alias not found[database=${db}][alias=${alias}]`);
+  }
+
+  async dropAlias(db: string, alias: string): Promise<void> {
+    const rt = this.aliasOwner(db, alias);
+    rt.info.aliases = rt.info.aliases.filter((a) => a !== alias);
+    await this.save(rt);
+  }
+
+  async describeAlias(db: string, alias: string): Promise<{ dbName: string; collectionName: string; aliasName: string }> {
+    const rt = this.aliasOwner(db, alias);
+    return { dbName: DEFAULT_DB, collectionName: rt.info.name, aliasName: alias };
+  }
+
+  async listAliases(db: string, collection?: string): Promise<string[]> {
+    this.checkDb(db);
+    if (collection) return [...this.runtime(db, collection).info.aliases];
+    return [...this.runtimes.values()].flatMap((r) => r.info.aliases);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** The runtime of a collection (tests and benchmarks inspect segments through it). */
+  runtimeOf(name: string): CollectionRuntime {
+    return this.runtime(DEFAULT_DB, name);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.allSettled(this.compactionRuns.values());
+    for (const rt of this.runtimes.values()) await rt.close();
+    await this.deps.indexQueue.run(async () => undefined); // lets a running index build finish
+    this.runtimes.clear();
+    await this.deps.wal.close();
+    await this.deps.catalog.kv.close();
+  }
+}
+
+/** Adds or replaces a field's index spec; returns whether anything changed. */
+function addIndex(info: CollectionInfo, spec: IndexSpec): boolean {
+  const sameName = info.indexes.find((i) => i.indexName === spec.indexName);
+  const sameField = info.indexes.find((i) => i.fieldName === spec.fieldName);
+  if (sameField) {
+    const identical = sameField.indexName === spec.indexName && sameField.indexType === spec.indexType && sameField.metricType === spec.metricType &&
+      sameField.M === spec.M && sameField.efConstruction === spec.efConstruction && sameField.quantization === spec.quantization;
+    if (identical) return false;
+    throw invalidParameter(`CreateIndex failed: at most one distinct index is allowed per field (field ${spec.fieldName} already has index ${sameField.indexName}); drop it first`);
+  }
+  if (sameName) throw invalidParameter(`CreateIndex failed: index name ${spec.indexName} is already used by field ${sameName.fieldName}`);
+  info.indexes.push(spec);
+  return true;
+}
+
+function allVectorFieldsIndexed(info: CollectionInfo): boolean {
+  return info.schema.fields.every((f) => f.dataType !== 'FloatVector' || info.indexes.some((i) => i.fieldName === f.name));
+}

@@ -1,0 +1,109 @@
+/**
+ * The primary-key index (milvus-io/milvus#11182): primary key → the one live row (segment, offset),
+ * versioned by the mutation's timestamp, in the KvStore.
+ *
+ * Entries are written only by a channel's consumer, the sequencing point for its keys, with
+ * `putIfNewer(version = ts)`, so a replayed older mutation never overwrites a newer one. An entry
+ * remembers the row it superseded (`prev`) and a delete leaves a tombstone that remembers the row it
+ * removed: replaying a mutation whose entry is already written re-applies exactly the same delete
+ * bits, which is what makes replay after a crash idempotent.
+ */
+import type { KvStore } from './ports/kv-store.ts';
+import type { PrimaryKey } from './schema/types.ts';
+
+/** A row location. */
+export interface RowLocation {
+  segmentId: number;
+  offset: number;
+}
+
+/** One PK-index entry. */
+export interface PkEntry {
+  /** The row holding the key, or for a tombstone the row the delete removed (may be absent). */
+  location?: RowLocation;
+  /** The row this entry's mutation superseded (its delete bit must be set). */
+  prev?: RowLocation;
+  /** The key is deleted as of `version`. */
+  deleted: boolean;
+  /** Timestamp of the mutation that wrote the entry. */
+  version: bigint;
+}
+
+const FLAG_DELETED = 1;
+const FLAG_LOCATION = 2;
+const FLAG_PREV = 4;
+const ENTRY_BYTES = 1 + 2 * (8 + 4);
+
+/** Encodes an entry as fixed-size bytes: flags, location, prev. */
+function encodeEntry(e: Omit<PkEntry, 'version'>): Uint8Array {
+  const buf = new Uint8Array(ENTRY_BYTES);
+  const view = new DataView(buf.buffer);
+  let flags = e.deleted ? FLAG_DELETED : 0;
+  if (e.location) {
+    flags |= FLAG_LOCATION;
+    view.setFloat64(1, e.location.segmentId, true);
+    view.setUint32(9, e.location.offset, true);
+  }
+  if (e.prev) {
+    flags |= FLAG_PREV;
+    view.setFloat64(13, e.prev.segmentId, true);
+    view.setUint32(21, e.prev.offset, true);
+  }
+  buf[0] = flags;
+  return buf;
+}
+
+function decodeEntry(bytes: Uint8Array, version: bigint): PkEntry {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const flags = bytes[0];
+  return {
+    deleted: (flags & FLAG_DELETED) !== 0,
+    location: flags & FLAG_LOCATION ? { segmentId: view.getFloat64(1, true), offset: view.getUint32(9, true) } : undefined,
+    prev: flags & FLAG_PREV ? { segmentId: view.getFloat64(13, true), offset: view.getUint32(21, true) } : undefined,
+    version,
+  };
+}
+
+const SIGN = 1n << 63n;
+
+/**
+ * Key of a primary key: Int64 keys as 16 hex digits of the sign-flipped value (so byte order is
+ * numeric order), VarChar keys as `s` + the string.
+ */
+export function encodePk(pk: PrimaryKey): string {
+  if (typeof pk === 'bigint') return 'i' + (BigInt.asUintN(64, pk) ^ SIGN).toString(16).padStart(16, '0');
+  return 's' + pk;
+}
+
+/** PK-index access for one collection. */
+export class PkIndex {
+  private readonly prefix: string;
+
+  constructor(private readonly kv: KvStore, collectionId: number) {
+    this.prefix = `pk/${String(collectionId).padStart(12, '0')}/`;
+  }
+
+  private key(pk: PrimaryKey): string {
+    return this.prefix + encodePk(pk);
+  }
+
+  /** Entries for many keys, in order; undefined where the key was never written. */
+  async lookup(pks: PrimaryKey[]): Promise<(PkEntry | undefined)[]> {
+    if (pks.length === 0) return [];
+    const raw = await this.kv.batchGetVersioned(pks.map((pk) => this.key(pk)));
+    return raw.map((r) => (r ? decodeEntry(r.value, r.version) : undefined));
+  }
+
+  /** Writes entries with putIfNewer semantics; returns per entry whether it stored. */
+  async write(entries: { pk: PrimaryKey; entry: PkEntry }[]): Promise<boolean[]> {
+    if (entries.length === 0) return [];
+    return this.kv.batchPutIfNewer(
+      entries.map(({ pk, entry }) => ({ key: this.key(pk), value: encodeEntry(entry), version: entry.version })),
+    );
+  }
+
+  /** Removes the whole index of the collection. */
+  async drop(): Promise<void> {
+    await this.kv.deletePrefix(this.prefix);
+  }
+}

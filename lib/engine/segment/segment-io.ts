@@ -1,0 +1,135 @@
+/**
+ * Persists segments to the object store and loads them back, in Milvus-like keys:
+ *   insert_log/{collection}/{partition}/{segment}/{field}/{log}   one column (chunk) per field
+ *   delta_log/{collection}/{partition}/{segment}/{log}            deleted row offsets
+ *   index_files/{collection}/{partition}/{segment}/{field}/hnsw   usearch HNSW file
+ * Field ids: the schema's ids, 1 for the row timestamps (Milvus's Timestamp system field) and
+ * DYNAMIC_FIELD_ID for `$meta`.
+ */
+import { CorruptDataError } from '../errors.ts';
+import type { SegmentMeta } from '../catalog/catalog.ts';
+import { decodeColumn, encodeColumn, encodeVectors } from '../codec/column-codec.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import type { CollectionSchema, PrimaryKey, Value } from '../schema/types.ts';
+import { Segment, type ScalarColumn } from './segment.ts';
+import { VectorColumn } from './vector-column.ts';
+
+/** Field id of the row-timestamp column (Milvus's system field 1). */
+export const TIMESTAMP_FIELD_ID = 1;
+/** Field id of the `$meta` dynamic column. */
+export const DYNAMIC_FIELD_ID = 99;
+
+const DELTA_MAGIC = 0x4c44474d; // 'MGDL'
+const DELTA_VERSION = 1;
+
+/** Object-key prefixes of one collection. */
+export function collectionPrefixes(collectionId: number): string[] {
+  return ['insert_log', 'delta_log', 'index_files'].map((k) => `${k}/${collectionId}/`);
+}
+
+function segmentBase(kind: string, meta: SegmentMeta): string {
+  return `${kind}/${meta.collectionId}/${meta.partition}/${meta.segmentId}`;
+}
+
+/** Key of one field's chunk. */
+export function chunkKey(meta: SegmentMeta, fieldId: number): string {
+  return `${segmentBase('insert_log', meta)}/${fieldId}/1`;
+}
+
+/** Key of a segment's index file for a field. */
+export function indexKey(meta: SegmentMeta, fieldId: number): string {
+  return `${segmentBase('index_files', meta)}/${fieldId}/hnsw`;
+}
+
+/** Every object key prefix of one segment (used when it is dropped). */
+export function segmentPrefixes(meta: SegmentMeta): string[] {
+  return ['insert_log', 'delta_log', 'index_files'].map((k) => `${segmentBase(k, meta)}/`);
+}
+
+/** Writes every column of a sealed segment. */
+export async function writeSegmentChunks(store: ObjectStore, seg: Segment, schema: CollectionSchema): Promise<void> {
+  const meta = seg.meta;
+  const puts: Promise<void>[] = [];
+  const n = seg.rowCount;
+  for (const f of schema.fields) {
+    let bytes: Uint8Array;
+    if (f.isPrimary) bytes = encodeColumn(f.dataType, seg.pks.slice(0, n), {});
+    else if (f.dataType === 'FloatVector') bytes = encodeVectors(seg.vectors(f.name).data(), f.dim!);
+    else {
+      const col = seg.scalar(f.name)!;
+      const values: Value[] = new Array(n);
+      for (let i = 0; i < n; i++) values[i] = col.get(i);
+      bytes = encodeColumn(f.dataType, values, { elementType: f.elementType });
+    }
+    puts.push(store.put(chunkKey(meta, f.fieldId), bytes));
+  }
+  puts.push(store.put(chunkKey(meta, TIMESTAMP_FIELD_ID), encodeColumn('Int64', seg.rowTs.slice(0, n).map((t) => BigInt.asIntN(64, t)), {})));
+  const dyn = seg.dynamicColumn();
+  if (dyn) puts.push(store.put(chunkKey(meta, DYNAMIC_FIELD_ID), encodeColumn('JSON', dyn.slice(0, n) as Value[], {})));
+  await Promise.all(puts);
+}
+
+/** Loads a flushed segment's columns and delta logs (indexes are attached by the caller). */
+export async function readSegment(store: ObjectStore, meta: SegmentMeta, schema: CollectionSchema): Promise<Segment> {
+  const scalars = new Map<string, ScalarColumn>();
+  const vectors = new Map<string, VectorColumn>();
+  let pks: PrimaryKey[] = [];
+  await Promise.all(
+    schema.fields.map(async (f) => {
+      const col = decodeColumn(await store.get(chunkKey(meta, f.fieldId)));
+      if (col.rowCount !== meta.rowCount) {
+        throw new CorruptDataError(`segment ${meta.segmentId} field ${f.name}: chunk has ${col.rowCount} rows, catalog says ${meta.rowCount}`);
+      }
+      if (f.isPrimary) {
+        pks = new Array(col.rowCount);
+        for (let i = 0; i < col.rowCount; i++) pks[i] = col.get(i) as PrimaryKey;
+      } else if (f.dataType === 'FloatVector') vectors.set(f.name, new VectorColumn(f.dim!, col.vectors!));
+      else scalars.set(f.name, col);
+    }),
+  );
+  const tsCol = decodeColumn(await store.get(chunkKey(meta, TIMESTAMP_FIELD_ID)));
+  const rowTs: bigint[] = new Array(tsCol.rowCount);
+  for (let i = 0; i < tsCol.rowCount; i++) rowTs[i] = BigInt.asUintN(64, tsCol.get(i) as bigint);
+  let dynamic: (Record<string, unknown> | null)[] | null = null;
+  if (schema.enableDynamicField) {
+    const d = decodeColumn(await store.get(chunkKey(meta, DYNAMIC_FIELD_ID)));
+    dynamic = new Array(d.rowCount);
+    for (let i = 0; i < d.rowCount; i++) dynamic[i] = d.get(i) as Record<string, unknown> | null;
+  }
+  const seg = Segment.sealed(meta, schema, { pks, rowTs, scalars, vectors, dynamic });
+  for (const key of meta.deltaLogs) seg.applyDeltaLog(decodeDeltaLog(await store.get(key), key));
+  return seg;
+}
+
+/** Persists the segment's deletes since the last delta log; returns the new key, or undefined when none. */
+export async function writeDeltaLog(store: ObjectStore, seg: Segment): Promise<string | undefined> {
+  const offsets = seg.pendingDeletes;
+  if (offsets.length === 0) return undefined;
+  seg.pendingDeletes = [];
+  const buf = new Uint8Array(12 + 4 * offsets.length);
+  const view = new DataView(buf.buffer);
+  view.setUint32(0, DELTA_MAGIC, true);
+  view.setUint16(4, DELTA_VERSION, true);
+  view.setUint32(8, offsets.length, true);
+  for (let i = 0; i < offsets.length; i++) view.setUint32(12 + 4 * i, offsets[i], true);
+  const key = `${segmentBase('delta_log', seg.meta)}/${seg.meta.deltaLogs.length + 1}`;
+  try {
+    await store.put(key, buf);
+  } catch (err) {
+    seg.pendingDeletes = offsets.concat(seg.pendingDeletes);
+    throw err;
+  }
+  return key;
+}
+
+function decodeDeltaLog(bytes: Uint8Array, key: string): Uint32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.byteLength < 12 || view.getUint32(0, true) !== DELTA_MAGIC) throw new CorruptDataError(`delta log ${key}: bad magic number`);
+  const version = view.getUint16(4, true);
+  if (version !== DELTA_VERSION) throw new CorruptDataError(`delta log ${key}: format version ${version}, this build reads ${DELTA_VERSION}`);
+  const n = view.getUint32(8, true);
+  if (bytes.byteLength < 12 + 4 * n) throw new CorruptDataError(`delta log ${key}: truncated (${bytes.byteLength} bytes for ${n} offsets)`);
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = view.getUint32(12 + 4 * i, true);
+  return out;
+}

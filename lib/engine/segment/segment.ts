@@ -1,0 +1,180 @@
+/**
+ * A segment in memory: the rows of one channel of one partition, columnar, with a delete bitmap
+ * and, once sealed and indexed, an HNSW index per vector field. Growing segments append rows; sealed
+ * segments are immutable except for their delete bitmap.
+ */
+import type { SegmentMeta } from '../catalog/catalog.ts';
+import type { VectorIndex } from '../ports/vector-index.ts';
+import type { RowSource } from '../schema/row-source.ts';
+import type { CollectionSchema, PrimaryKey, Value } from '../schema/types.ts';
+import { VectorColumn } from './vector-column.ts';
+
+/** Read access to one scalar column. */
+export interface ScalarColumn {
+  get(offset: number): Value;
+}
+
+/** A scalar column that grows (growing segments). */
+class ArrayColumn implements ScalarColumn {
+  readonly values: Value[] = [];
+  get(offset: number): Value {
+    return this.values[offset];
+  }
+}
+
+/** One segment's rows. */
+export class Segment implements RowSource {
+  readonly pks: PrimaryKey[];
+  /** Insert timestamp of each row. */
+  readonly rowTs: bigint[];
+  private readonly scalars = new Map<string, ScalarColumn>();
+  private readonly vectorColumns = new Map<string, VectorColumn>();
+  private dynamicValues: (Record<string, unknown> | null)[] | null;
+  private deletedBits: Uint8Array;
+  /** Rows deleted so far. */
+  deletedCount = 0;
+  /** Offsets deleted since the last delta log was written. */
+  pendingDeletes: number[] = [];
+  /** Vector field name → built index (sealed segments). */
+  readonly indexes = new Map<string, VectorIndex>();
+
+  private constructor(
+    readonly meta: SegmentMeta,
+    readonly schema: CollectionSchema,
+    parts: {
+      pks: PrimaryKey[];
+      rowTs: bigint[];
+      scalars?: Map<string, ScalarColumn>;
+      vectors?: Map<string, VectorColumn>;
+      dynamic: (Record<string, unknown> | null)[] | null;
+    },
+  ) {
+    this.pks = parts.pks;
+    this.rowTs = parts.rowTs;
+    this.dynamicValues = parts.dynamic;
+    for (const f of schema.fields) {
+      if (f.isPrimary) continue;
+      if (f.dataType === 'FloatVector') this.vectorColumns.set(f.name, parts.vectors?.get(f.name) ?? new VectorColumn(f.dim!));
+      else this.scalars.set(f.name, parts.scalars?.get(f.name) ?? new ArrayColumn());
+    }
+    this.deletedBits = new Uint8Array(Math.max(64, this.pks.length));
+  }
+
+  /** A new, empty growing segment. */
+  static growing(meta: SegmentMeta, schema: CollectionSchema): Segment {
+    return new Segment(meta, schema, { pks: [], rowTs: [], dynamic: schema.enableDynamicField ? [] : null });
+  }
+
+  /** A sealed segment from decoded columns. */
+  static sealed(
+    meta: SegmentMeta,
+    schema: CollectionSchema,
+    parts: { pks: PrimaryKey[]; rowTs: bigint[]; scalars: Map<string, ScalarColumn>; vectors: Map<string, VectorColumn>; dynamic: (Record<string, unknown> | null)[] | null },
+  ): Segment {
+    return new Segment(meta, schema, parts);
+  }
+
+  get id(): number {
+    return this.meta.segmentId;
+  }
+
+  /** Rows stored (deleted ones included). */
+  get rowCount(): number {
+    return this.pks.length;
+  }
+
+  /** Rows not deleted. */
+  get liveCount(): number {
+    return this.pks.length - this.deletedCount;
+  }
+
+  /**
+   * Appends row `row` of `columns` (one value array per schema field, in schema order); returns
+   * the row's offset in the segment.
+   */
+  append(pk: PrimaryKey, ts: bigint, columns: Value[][], row: number, dynamic: Record<string, unknown> | null): number {
+    const offset = this.pks.length;
+    this.pks.push(pk);
+    this.rowTs.push(ts);
+    const fields = this.schema.fields;
+    for (let f = 0; f < fields.length; f++) {
+      const field = fields[f];
+      if (field.isPrimary) continue;
+      if (field.dataType === 'FloatVector') this.vectorColumns.get(field.name)!.push(columns[f][row] as Float32Array);
+      else (this.scalars.get(field.name) as ArrayColumn).values.push(columns[f][row]);
+    }
+    if (this.dynamicValues) this.dynamicValues.push(dynamic);
+    if (offset >= this.deletedBits.length) {
+      const next = new Uint8Array(this.deletedBits.length * 2);
+      next.set(this.deletedBits);
+      this.deletedBits = next;
+    }
+    return offset;
+  }
+
+  /** Marks a row deleted; idempotent. Returns whether it was live. */
+  markDeleted(offset: number): boolean {
+    if (offset >= this.pks.length || this.deletedBits[offset]) return false;
+    this.deletedBits[offset] = 1;
+    this.deletedCount++;
+    this.pendingDeletes.push(offset);
+    return true;
+  }
+
+  /** Applies offsets from a persisted delta log (not re-queued for persistence). */
+  applyDeltaLog(offsets: Iterable<number>): void {
+    for (const o of offsets) {
+      if (o < this.pks.length && !this.deletedBits[o]) {
+        this.deletedBits[o] = 1;
+        this.deletedCount++;
+      }
+    }
+  }
+
+  isDeleted(offset: number): boolean {
+    return this.deletedBits[offset] === 1;
+  }
+
+  /** The vectors of a field. */
+  vectors(field: string): VectorColumn {
+    const c = this.vectorColumns.get(field);
+    if (!c) throw new Error(`segment ${this.id} has no vector field '${field}'`);
+    return c;
+  }
+
+  /** The scalar column of a field (not the primary key). */
+  scalar(field: string): ScalarColumn | undefined {
+    return this.scalars.get(field);
+  }
+
+  /** The dynamic values, or null when the schema has no dynamic field. */
+  dynamicColumn(): (Record<string, unknown> | null)[] | null {
+    return this.dynamicValues;
+  }
+
+  column(fieldName: string): (offset: number) => Value {
+    const f = this.schema.fields.find((x) => x.name === fieldName);
+    if (!f) throw new Error(`no field '${fieldName}'`);
+    if (f.isPrimary) {
+      const pks = this.pks;
+      return (o) => pks[o];
+    }
+    if (f.dataType === 'FloatVector') {
+      const v = this.vectorColumns.get(f.name)!;
+      return (o) => v.get(o);
+    }
+    const c = this.scalars.get(f.name)!;
+    return (o) => c.get(o);
+  }
+
+  dynamic(): (offset: number) => Record<string, unknown> | null {
+    const d = this.dynamicValues;
+    return d ? (o) => d[o] : () => null;
+  }
+
+  /** Releases native index memory. */
+  close(): void {
+    for (const idx of this.indexes.values()) idx.close();
+    this.indexes.clear();
+  }
+}

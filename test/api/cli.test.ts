@@ -1,0 +1,48 @@
+/** The `migrans serve` CLI as a process: config refusal (exit 2), serving, graceful SIGTERM. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+
+const CLI = path.resolve('bin/migrans.ts');
+
+function run(args: string[], env: Record<string, string> = {}) {
+  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+describe('migrans serve', () => {
+  it('refuses a non-loopback host without a token (exit 2)', async () => {
+    const child = run(['serve', '--host', '0.0.0.0']);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 2);
+    assert.match(stderr, /refusing to listen on 0\.0\.0\.0 without a token/);
+  });
+
+  it('serves, prints a curl line, and shuts down on SIGTERM', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'migrans-cli-'));
+    const child = run(['serve', '--port', '0', '--data-dir', dataDir]);
+    try {
+      let stdout = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          const m = /listening on (http:\/\/\S+)/.exec(stdout);
+          if (m && stdout.includes('curl')) resolve(m[1]!);
+        });
+        child.on('exit', (c) => reject(new Error(`exited early with ${c}: ${stdout}`)));
+      });
+      const r = await fetch(`${url}/v2/vectordb/collections/list`, { method: 'POST', body: '{}' });
+      assert.deepEqual(await r.json(), { code: 0, data: [] });
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      assert.equal(code, 0);
+    } finally {
+      child.kill('SIGKILL');
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,73 @@
+/** Recall of HNSW search and of filtered search against an exact scan, at four selectivities. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EngineDatabase } from '../../lib/engine/engine-database.ts';
+import { clusteredVectors, memoryDatabase, simpleSpec } from '../support/engine.ts';
+
+const D = 'default';
+const N = 20_000;
+const DIM = 32;
+const K = 10;
+const QUERIES = 50;
+
+function exactTopK(vs: Float32Array[], q: Float32Array, k: number, pass: (i: number) => boolean): number[] {
+  const scored: [number, number][] = [];
+  for (let i = 0; i < vs.length; i++) {
+    if (!pass(i)) continue;
+    let s = 0;
+    for (let j = 0; j < q.length; j++) s += (q[j] - vs[i][j]) ** 2;
+    scored.push([i, s]);
+  }
+  scored.sort((a, b) => a[1] - b[1]);
+  return scored.slice(0, k).map((x) => x[0]);
+}
+
+describe('recall against exact search', () => {
+  let db: EngineDatabase;
+  let cleanup: () => Promise<void>;
+  const vs = clusteredVectors(N, DIM, 11);
+  const queries = clusteredVectors(QUERIES, DIM, 12);
+
+  before(async () => {
+    ({ db, cleanup } = await memoryDatabase({ sealRows: 5000 }));
+    await db.createCollection(D, simpleSpec('c', DIM, { extraFields: [{ name: 'bucket', dataType: 'Int32' }] }));
+    for (let b = 0; b < N; b += 2000) {
+      await db.insert(D, 'c', vs.slice(b, b + 2000).map((v, i) => ({ id: b + i, bucket: (b + i) % 1000, vector: Array.from(v) })), { upsert: false });
+    }
+    await db.flush(D, 'c');
+    for (let i = 0; i < 600; i++) {
+      const [s] = await db.describeIndex(D, 'c', 'vector');
+      if (s.state === 'Finished' && s.pendingRows === 0) break;
+      await sleep(50);
+    }
+    const [s] = await db.describeIndex(D, 'c', 'vector');
+    assert.equal(s.pendingRows, 0, 'all segments indexed before measuring');
+  });
+  after(() => cleanup());
+
+  async function recall(filter: string | undefined, pass: (i: number) => boolean, ef?: number): Promise<number> {
+    let found = 0;
+    let total = 0;
+    for (const q of queries) {
+      const truth = new Set(exactTopK(vs, q, K, pass).map(BigInt));
+      const [hits] = await db.search(D, 'c', { vectors: [q], limit: K, filter, ef });
+      total += truth.size;
+      for (const h of hits) if (truth.has(h.id as bigint)) found++;
+      assert.equal(hits.length, truth.size, 'search returns limit rows when enough rows match');
+    }
+    return found / total;
+  }
+
+  it('unfiltered HNSW recall@10 >= 0.95', async () => {
+    const r = await recall(undefined, () => true, 64);
+    assert.ok(r >= 0.95, `recall ${r}`);
+  });
+
+  for (const [pct, bound] of [[50, 500], [10, 100], [1, 10], [0.1, 1]] as const) {
+    it(`filtered recall@10 >= 0.95 at ${pct}% selectivity`, async () => {
+      const r = await recall(`bucket < ${bound}`, (i) => i % 1000 < bound, 64);
+      assert.ok(r >= 0.95, `recall ${r} at ${pct}%`);
+    });
+  }
+});

@@ -1,0 +1,54 @@
+/** Test data: a seeded PRNG, clustered vectors, collection specs. */
+import type { CollectionSpec } from '../../lib/engine/database.ts';
+import type { MetricType } from '../../lib/engine/ports/vector-index.ts';
+import type { FieldSchema, IndexSpec } from '../../lib/engine/schema/types.ts';
+
+/** A deterministic PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `n` clustered vectors of `dim` dimensions (Gaussian-ish blobs), deterministic. */
+export function clusteredVectors(n: number, dim: number, seed = 1, clusters = 32): Float32Array[] {
+  const r = rng(seed);
+  const gauss = () => {
+    let u = 0;
+    for (let i = 0; i < 6; i++) u += r();
+    return u - 3;
+  };
+  const centers = Array.from({ length: clusters }, () => Float32Array.from({ length: dim }, () => gauss()));
+  return Array.from({ length: n }, () => {
+    const c = centers[Math.floor(r() * clusters)];
+    return Float32Array.from(c, (x) => x + 0.35 * gauss());
+  });
+}
+
+/** A collection spec: Int64 pk `id`, FloatVector `vector`, optional scalars, HNSW index, loaded. */
+export function simpleSpec(name: string, dim: number, options: { metric?: MetricType; extraFields?: Partial<FieldSchema>[]; shards?: number; dynamic?: boolean; index?: Partial<IndexSpec> } = {}): CollectionSpec {
+  const fields: FieldSchema[] = [
+    field({ fieldId: 100, name: 'id', dataType: 'Int64', isPrimary: true }),
+    field({ fieldId: 101, name: 'vector', dataType: 'FloatVector', dim, typeParams: { dim: String(dim) } }),
+    ...(options.extraFields ?? []).map((f, i) => field({ fieldId: 102 + i, ...f } as FieldSchema)),
+  ];
+  return {
+    name,
+    description: '',
+    schema: { fields, enableDynamicField: options.dynamic ?? false },
+    shardsNum: options.shards ?? 1,
+    consistencyLevel: 'Strong',
+    properties: {},
+    indexes: [{ indexName: 'vector', fieldName: 'vector', indexType: 'HNSW', metricType: options.metric ?? 'L2', M: 16, efConstruction: 128, quantization: 'f32', params: {}, ...options.index }],
+    load: true,
+  };
+}
+
+function field(f: Partial<FieldSchema> & Pick<FieldSchema, 'fieldId' | 'name' | 'dataType'>): FieldSchema {
+  return { description: '', isPrimary: false, autoId: false, isPartitionKey: false, isClusteringKey: false, nullable: false, typeParams: {}, ...f };
+}

@@ -1,0 +1,40 @@
+/** Test helpers: an engine on in-memory adapters, or on local files in a temp dir. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MemoryKvStore } from '../../lib/adapters/memory/memory-kv-store.ts';
+import { MemoryObjectStore } from '../../lib/adapters/memory/memory-object-store.ts';
+import { MemoryWal } from '../../lib/adapters/memory/memory-wal.ts';
+import { UsearchIndexFactory } from '../../lib/adapters/vector/usearch-index-factory.ts';
+import { openEmbeddedDatabase } from '../../lib/embedded.ts';
+import type { EngineConfig } from '../../lib/engine/engine-config.ts';
+import { EngineDatabase } from '../../lib/engine/engine-database.ts';
+
+/** A fresh temp directory, removed by the returned cleanup. */
+export function tempDir(prefix = 'migrans-test-'): { dir: string; cleanup(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** An engine on memory adapters (index files go to a temp dir). */
+export async function memoryDatabase(config?: Partial<EngineConfig>): Promise<{ db: EngineDatabase; cleanup(): Promise<void> }> {
+  const tmp = tempDir();
+  const db = await EngineDatabase.open({
+    kv: new MemoryKvStore(),
+    wal: new MemoryWal(),
+    objects: new MemoryObjectStore(),
+    vectorIndexes: new UsearchIndexFactory(),
+    cacheDir: tmp.dir,
+    config,
+  });
+  return { db, cleanup: async () => { await db.close(); tmp.cleanup(); } };
+}
+
+/** An embedded engine on local files under a temp dir, reopenable. */
+export async function fileDatabase(config?: Partial<EngineConfig>, dir?: string) {
+  const tmp = dir ? { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) } : tempDir();
+  const db = await openEmbeddedDatabase({ dataDir: tmp.dir, config });
+  return { db, dir: tmp.dir, cleanup: async () => { await db.close(); tmp.cleanup(); } };
+}
+
+export { clusteredVectors, rng, simpleSpec } from './data.ts';
