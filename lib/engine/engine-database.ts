@@ -187,7 +187,9 @@ export class EngineDatabase implements Database {
   }
 
   async getCollectionStats(db: string, name: string): Promise<{ rowCount: number }> {
-    return { rowCount: this.runtime(db, name).rowCount() };
+    const rt = this.runtime(db, name);
+    await rt.waitForTs(this.deps.tso.now());
+    return { rowCount: rt.rowCount() };
   }
 
   async loadCollection(db: string, name: string): Promise<void> {
@@ -389,7 +391,7 @@ export class EngineDatabase implements Database {
       metric,
       limit: request.limit,
       offset: request.offset ?? 0,
-      ef: request.ef,
+      ef: request.ef ?? this.deps.config.defaultSearchEf,
       radius: request.radius,
       rangeFilter: request.rangeFilter,
       filter: request.filter && request.filter.trim() !== '' ? compileFilter(request.filter, rt.info.schema, request.exprParams) : undefined,
@@ -489,7 +491,9 @@ export class EngineDatabase implements Database {
 
   async getPartitionStats(db: string, name: string, partition: string): Promise<{ rowCount: number }> {
     const rt = this.runtime(db, name);
-    return { rowCount: rt.rowCount([this.partitionOf(rt, partition)]) };
+    const p = this.partitionOf(rt, partition);
+    await rt.waitForTs(this.deps.tso.now());
+    return { rowCount: rt.rowCount([p]) };
   }
 
   // ---------------------------------------------------------------- aliases

@@ -99,7 +99,7 @@ describe('engine basics', () => {
   });
 
   it('honours Session tokens and the other consistency levels', async () => {
-    const w = await db.insert(D, 'c', [{ id: 7777, vector: vec(7777) }], { upsert: true });
+    const w = await db.insert(D, 'c', [{ id: 7777, vector: vec(7777), tag: 's' }], { upsert: true });
     const got = await db.get(D, 'c', [7777n], { consistencyLevel: 'Session', sessionToken: w.sessionToken });
     assert.equal(got.length, 1);
     const eventually = await db.query(D, 'c', { filter: 'id == 7777', consistencyLevel: 'Eventually', outputFields: ['id'] });
@@ -108,7 +108,7 @@ describe('engine basics', () => {
 
   it('manages partitions, aliases and indexes', async () => {
     await db.createPartition(D, 'c', 'p1');
-    await db.insert(D, 'c', [{ id: 9001, vector: vec(1) }], { upsert: false, partitionName: 'p1' });
+    await db.insert(D, 'c', [{ id: 9001, vector: vec(1), tag: 'p' }], { upsert: false, partitionName: 'p1' });
     assert.equal((await db.getPartitionStats(D, 'c', 'p1')).rowCount, 1);
     const inP1 = await db.query(D, 'c', { filter: 'id > 0', partitionNames: ['p1'], outputFields: ['id'] });
     assert.deepEqual(inP1.map((r) => r.id), [9001n]);

@@ -131,7 +131,7 @@ export class LmdbKvStore implements KvStore {
       this.checkOpen();
       const want = Math.min(SCAN_PAGE, remaining);
       // One page per read: a consumer that awaits between entries never holds an LMDB reader open.
-      const page = this.read(() => this.plain.getRange({ start: from, end, limit: want, exclusiveStart }).asArray);
+      const page = this.read(() => Array.from(this.plain.getRange({ start: from, end, limit: want, exclusiveStart })));
       for (const { key, value } of page) {
         if (!key.startsWith(prefix)) return;
         yield { key, value: view(value)! };

@@ -1,0 +1,722 @@
+/**
+ * Wal on local files. Each channel is a directory of segment files `<20-digit first position>.wal`
+ * (format in wal-segment-format.ts). Appends are group-committed: appends that arrive while a write +
+ * fsync is in flight are written together with ONE writev + fdatasync, and each resolves only after
+ * its bytes are on disk. A segment rolls over once it passes `segmentBytes`.
+ *
+ * Crash safety: on first use of a channel the last segment is scanned and a torn tail (partial frame
+ * or checksum mismatch, from a crash mid-write) is cut off; only unacknowledged bytes can be there,
+ * because an append resolves after its fdatasync. Earlier segments were fsync'd before the next one
+ * was created, so they are trusted and verified lazily on first read.
+ *
+ * Reads stay cheap for tailing consumers: an index of segment start positions finds the file, a
+ * sparse per-segment offset index (every SPARSE_STRIDE records) finds the spot, and the end of each
+ * read is remembered so the next sequential read starts at the exact byte.
+ *
+ * truncate(before) deletes whole segments that end at or before `before`; within this process reads
+ * below `before` fail, after a reopen the channel starts at its first remaining segment.
+ */
+import type { FileHandle } from 'node:fs/promises';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { CorruptDataError, NotFoundError, StorageError } from '../../engine/errors.ts';
+import type { Wal, WalPosition, WalRecord } from '../../engine/ports/wal.ts';
+import {
+  beyondTailError,
+  checkChannel,
+  checkLimit,
+  checkPosition,
+  checkRecords,
+  truncateBeyondTailError,
+  truncatedError,
+} from '../wal-rules.ts';
+import { errCode, errMessage } from './fs-helpers.ts';
+import {
+  allocBytes,
+  checkSegmentHeader,
+  encodeFrames,
+  FRAME_HEADER_BYTES,
+  parseSegmentFileName,
+  readAt,
+  SEGMENT_HEADER_BYTES,
+  segmentFileName,
+  walkFrames,
+  writeSegmentHeader,
+} from './wal-segment-format.ts';
+
+/** Options of FileWal. */
+export interface FileWalOptions {
+  /** Roll to a new segment file once the current one holds this many bytes (default 64 MiB). */
+  segmentBytes?: number;
+}
+
+/** Default roll-over size of a segment file. */
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+
+/** One sparse-index entry per this many records. */
+const SPARSE_STRIDE = 64;
+
+/** Most bytes one group commit writes; the rest waits for the next round. */
+const MAX_BATCH_BYTES = 16 * 1024 * 1024;
+
+/** Read chunk bounds: small enough to not over-read a short tail, large enough to amortize syscalls. */
+const MIN_READ_CHUNK = 64 * 1024;
+const MAX_READ_CHUNK = 8 * 1024 * 1024;
+
+/** Chunk size for scanning a whole segment (recovery, sparse-index build). */
+const SCAN_CHUNK = 4 * 1024 * 1024;
+
+/** Remembered read end positions per channel (one per concurrent sequential reader, roughly). */
+const MAX_HINTS = 64;
+
+/** One segment file of a channel. */
+interface Segment {
+  readonly first: bigint;
+  readonly path: string;
+  /** Acknowledged bytes (header included); -1 for a sealed segment found at open and not yet stat'ed. */
+  size: number;
+  /** Records in the segment; for sealed segments found at open, -1 until the sparse index is built. */
+  count: number;
+  /** Byte offset of record `first + i * SPARSE_STRIDE` at index i; undefined until built. */
+  sparse: number[] | undefined;
+  sparseBuild: Promise<void> | undefined;
+  /** Header verified (segments written by this process are). */
+  verified: boolean;
+  /** No more appends go here. */
+  sealed: boolean;
+  /** Removed by truncate or dropChannel. */
+  deleted: boolean;
+  /** Open handle shared by the writer and readers, closed when `refs` drops to 0. */
+  handle: Promise<FileHandle> | undefined;
+  refs: number;
+}
+
+/** An append waiting for its group commit. */
+interface PendingAppend {
+  frames: Uint8Array;
+  count: number;
+  resolve(position: WalPosition): void;
+  reject(err: Error): void;
+}
+
+/** A read end position: where the next sequential read starts. */
+interface ReadHint {
+  seg: Segment;
+  offset: number;
+}
+
+/** State of one channel. */
+interface Channel {
+  readonly name: string;
+  readonly dir: string;
+  segments: Segment[];
+  /** Next position to assign; every position below it is acknowledged. */
+  tail: bigint;
+  /** First readable position. */
+  low: bigint;
+  pending: PendingAppend[];
+  /** The running group-commit loop, if any. */
+  flushing: Promise<void> | undefined;
+  /** Set after a failed write: the channel refuses appends until the WAL is reopened. */
+  failed: Error | undefined;
+  /** Dropped or closed: callers holding this object must look the channel up again. */
+  retired: boolean;
+  dirExists: boolean;
+  hints: Map<bigint, ReadHint>;
+  /** Running average framed record size, for sizing read chunks. */
+  avgFrameBytes: number;
+}
+
+/** A Wal of fsync'd segment files under a root directory. */
+export class FileWal implements Wal {
+  /** Absolute root directory; each channel is a subdirectory. */
+  readonly root: string;
+  /** fsync/fdatasync calls issued so far (data and directories): shows group commit at work. */
+  fsyncCount = 0;
+  private readonly segmentBytes: number;
+  private readonly loaded = new Map<string, Channel>();
+  private readonly loading = new Map<string, Promise<Channel>>();
+  private closed = false;
+
+  constructor(root: string, options: FileWalOptions = {}) {
+    this.root = path.resolve(root);
+    const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1) {
+      throw new RangeError(`FileWal segmentBytes must be a positive integer, got ${segmentBytes}`);
+    }
+    this.segmentBytes = segmentBytes;
+  }
+
+  /** Opens (creating if needed) a WAL rooted at `root`; channels are recovered on first use. */
+  static async open(root: string, options: FileWalOptions = {}): Promise<FileWal> {
+    const wal = new FileWal(root, options);
+    try {
+      await fs.mkdir(wal.root, { recursive: true });
+    } catch (err) {
+      throw new StorageError(`cannot create the WAL directory ${wal.root}: ${errMessage(err)}`, { cause: err });
+    }
+    return wal;
+  }
+
+  async append(channel: string, records: Uint8Array[]): Promise<WalPosition> {
+    this.checkOpen();
+    checkChannel(channel);
+    checkRecords(channel, records);
+    // Framed (and checksummed) now, on the caller's turn: later mutation of `records` cannot leak in.
+    const frames = records.length > 0 ? encodeFrames(records) : undefined;
+    for (;;) {
+      const ch = await this.channel(channel);
+      // Checked in the same turn as the push below: a drop or close that starts later waits for this append.
+      if (ch.retired) continue;
+      if (ch.failed) throw ch.failed;
+      if (!frames) return ch.tail;
+      return new Promise<WalPosition>((resolve, reject) => {
+        ch.pending.push({ frames, count: records.length, resolve, reject });
+        ch.flushing ??= this.flushLoop(ch);
+      });
+    }
+  }
+
+  async read(channel: string, from: WalPosition, limit: number): Promise<WalRecord[]> {
+    this.checkOpen();
+    checkChannel(channel);
+    checkPosition(channel, from, 'read position');
+    checkLimit(channel, limit);
+    const ch = await this.channel(channel);
+    if (from < ch.low) throw truncatedError(channel, from, ch.low);
+    const tail = ch.tail; // only acknowledged records are visible
+    if (from > tail) throw beyondTailError(channel, from, tail);
+    const end = from + BigInt(limit) < tail ? from + BigInt(limit) : tail;
+    const out: WalRecord[] = [];
+    let pos = from;
+    try {
+      while (pos < end) pos = await this.readSegment(ch, pos, end, tail, out);
+    } catch (err) {
+      throw this.readError(ch, pos, err);
+    }
+    return out;
+  }
+
+  async tail(channel: string): Promise<WalPosition> {
+    this.checkOpen();
+    checkChannel(channel);
+    return (await this.channel(channel)).tail;
+  }
+
+  async truncate(channel: string, before: WalPosition): Promise<void> {
+    this.checkOpen();
+    checkChannel(channel);
+    checkPosition(channel, before, 'truncate position');
+    const ch = await this.channel(channel);
+    if (before > ch.tail) throw truncateBeyondTailError(channel, before, ch.tail);
+    if (before <= ch.low) return;
+    ch.low = before;
+    // Whole segments only, never the last (appends go there): segment i goes when segment i+1 starts at or before `before`.
+    let n = 0;
+    while (n < ch.segments.length - 1 && ch.segments[n + 1].first <= before) n++;
+    if (n === 0) return;
+    const gone = ch.segments.splice(0, n);
+    for (const seg of gone) seg.deleted = true;
+    for (const [pos, hint] of ch.hints) if (hint.seg.deleted) ch.hints.delete(pos);
+    try {
+      await Promise.all(gone.map((seg) => fs.rm(seg.path, { force: true })));
+      await this.syncDir(ch.dir);
+    } catch (err) {
+      throw new StorageError(`cannot delete truncated segments of WAL channel ${channel} in ${ch.dir}: ${errMessage(err)}`, { cause: err });
+    }
+  }
+
+  async dropChannel(channel: string): Promise<void> {
+    this.checkOpen();
+    checkChannel(channel);
+    // A channel that fails to load (say, corrupt) can still be dropped.
+    const old = await this.channel(channel).catch(() => undefined);
+    const dir = path.join(this.root, channel);
+    const drop = (async () => {
+      if (old) {
+        old.retired = true; // later appends re-resolve the channel and wait for the drop
+        while (old.flushing) await old.flushing; // appends already queued land before the drop
+        await this.closeSegments(old);
+      }
+      try {
+        await fs.rm(dir, { recursive: true, force: true });
+        await this.syncDir(this.root);
+      } catch (err) {
+        throw new StorageError(`cannot remove WAL channel directory ${dir}: ${errMessage(err)}`, { cause: err });
+      }
+    })();
+    this.loaded.delete(channel);
+    const fresh = drop.then(() => this.loadChannel(channel));
+    this.track(channel, fresh);
+    fresh.catch(() => {}); // the drop's own failure is reported below
+    await drop;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const channels = [...this.loaded.values()];
+    const stillLoading = await Promise.allSettled(this.loading.values());
+    for (const r of stillLoading) if (r.status === 'fulfilled') channels.push(r.value);
+    for (const ch of channels) {
+      ch.retired = true;
+      while (ch.flushing) await ch.flushing; // queued appends still complete
+    }
+    await Promise.all(channels.map((ch) => this.closeSegments(ch)));
+    this.loaded.clear();
+    this.loading.clear();
+  }
+
+  /** The live state of a channel, loading (and recovering) it on first use. */
+  private async channel(name: string): Promise<Channel> {
+    for (;;) {
+      this.checkOpen();
+      const ch = this.loaded.get(name);
+      if (ch && !ch.retired) return ch;
+      let p = this.loading.get(name);
+      if (!p) {
+        p = this.loadChannel(name);
+        this.track(name, p);
+      }
+      const loaded = await p;
+      if (!loaded.retired) return loaded;
+    }
+  }
+
+  /** Registers a loading promise; once it settles the channel moves to `loaded` (unless superseded). */
+  private track(name: string, p: Promise<Channel>): void {
+    this.loading.set(name, p);
+    p.then(
+      (ch) => {
+        if (this.loading.get(name) !== p) return;
+        this.loading.delete(name);
+        if (this.closed) ch.retired = true;
+        else this.loaded.set(name, ch);
+      },
+      () => {
+        if (this.loading.get(name) === p) this.loading.delete(name); // a later call retries
+      },
+    );
+  }
+
+  /** Reads a channel directory and recovers its last segment. */
+  private async loadChannel(name: string): Promise<Channel> {
+    const dir = path.join(this.root, name);
+    const ch: Channel = {
+      name,
+      dir,
+      segments: [],
+      tail: 0n,
+      low: 0n,
+      pending: [],
+      flushing: undefined,
+      failed: undefined,
+      retired: false,
+      dirExists: false,
+      hints: new Map(),
+      avgFrameBytes: 1024,
+    };
+    let names: string[];
+    try {
+      names = await fs.readdir(dir);
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') return ch;
+      throw new StorageError(`cannot read WAL channel directory ${dir}: ${errMessage(err)}`, { cause: err });
+    }
+    ch.dirExists = true;
+    const firsts = names
+      .map(parseSegmentFileName)
+      .filter((f): f is bigint => f !== undefined)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    if (firsts.length === 0) return ch;
+    ch.segments = firsts.map((first) => newSegment(path.join(dir, segmentFileName(first)), first, true));
+    const last = ch.segments[ch.segments.length - 1];
+    await this.recover(ch, last);
+    ch.tail = last.first + BigInt(last.count);
+    ch.low = ch.segments[0].first;
+    return ch;
+  }
+
+  /** Scans the last segment, cuts a torn tail, builds its sparse index and opens it for appending. */
+  private async recover(ch: Channel, seg: Segment): Promise<void> {
+    let fh: FileHandle;
+    try {
+      fh = await fs.open(seg.path, 'r+');
+    } catch (err) {
+      throw new StorageError(`cannot open WAL segment ${seg.path}: ${errMessage(err)}`, { cause: err });
+    }
+    try {
+      const size = (await fh.stat()).size;
+      const header = allocBytes(Math.min(size, SEGMENT_HEADER_BYTES));
+      await readAt(fh, header, 0);
+      let end = SEGMENT_HEADER_BYTES;
+      const sparse: number[] = [];
+      let count = 0;
+      if (checkSegmentHeader(header, seg.path, seg.first) === 'blank') {
+        // A crash interrupted the segment's creation before any append to it was acknowledged.
+        const fresh = allocBytes(SEGMENT_HEADER_BYTES);
+        writeSegmentHeader(fresh, seg.first);
+        await fh.truncate(0);
+        await fh.write(fresh, 0, fresh.length, 0);
+        await fh.datasync();
+        this.fsyncCount++;
+      } else {
+        const walk = await walkFrames(fh, SEGMENT_HEADER_BYTES, size, SCAN_CHUNK, (_buf, _payload, _len, offset) => {
+          if (count % SPARSE_STRIDE === 0) sparse.push(offset);
+          count++;
+          return true;
+        });
+        end = walk.end;
+        if (end < size) {
+          // Torn tail: bytes of an append that never got acknowledged. Cut them so new frames follow good ones.
+          await fh.truncate(end);
+          await fh.datasync();
+          this.fsyncCount++;
+        }
+      }
+      seg.size = end;
+      seg.count = count;
+      seg.sparse = sparse;
+      seg.verified = true;
+      seg.sealed = false;
+      seg.handle = Promise.resolve(fh);
+      seg.refs = 1; // the writer's reference
+      if (count > 0) ch.avgFrameBytes = (end - SEGMENT_HEADER_BYTES) / count;
+    } catch (err) {
+      await fh.close().catch(() => {});
+      if (err instanceof CorruptDataError) throw err;
+      throw new StorageError(`cannot recover WAL segment ${seg.path}: ${errMessage(err)}`, { cause: err });
+    }
+  }
+
+  /** The group-commit loop: writes everything pending in one go per round until nothing is pending. */
+  private async flushLoop(ch: Channel): Promise<void> {
+    await Promise.resolve(); // appends issued in this same turn join the first round
+    while (ch.pending.length > 0) {
+      if (ch.failed) {
+        for (const a of ch.pending.splice(0)) a.reject(ch.failed);
+        break;
+      }
+      const batch = takeBatch(ch);
+      try {
+        await this.writeBatch(ch, batch);
+      } catch (err) {
+        ch.failed = new StorageError(
+          `WAL channel ${ch.name} stopped accepting appends after a write failure (${errMessage(err)}); these appends may or may not be on disk — close and reopen the WAL to recover the log`,
+          { cause: err },
+        );
+        for (const a of batch) a.reject(ch.failed);
+      }
+    }
+    ch.flushing = undefined;
+  }
+
+  /** Writes one group of appends with one writev + fdatasync, then acknowledges them in order. */
+  private async writeBatch(ch: Channel, batch: PendingAppend[]): Promise<void> {
+    let seg = ch.segments.length > 0 ? ch.segments[ch.segments.length - 1] : undefined;
+    const roll = !seg || (seg.size >= this.segmentBytes && seg.count > 0);
+    const buffers = batch.map((a) => a.frames);
+    let startOffset: number;
+    if (roll) {
+      const header = allocBytes(SEGMENT_HEADER_BYTES);
+      writeSegmentHeader(header, ch.tail);
+      buffers.unshift(header);
+      const next = await this.createSegment(ch, buffers);
+      if (seg) {
+        seg.sealed = true;
+        this.release(seg); // the writer's reference moves to the new segment
+      }
+      ch.segments.push(next);
+      seg = next;
+      startOffset = 0;
+    } else {
+      seg = seg!;
+      startOffset = seg.size;
+      const fh = await seg.handle!;
+      try {
+        await writeAllAt(fh, buffers, startOffset);
+        await fh.datasync();
+        this.fsyncCount++;
+      } catch (err) {
+        await fh.truncate(startOffset).catch(() => {}); // best effort: leave no half-written frames
+        throw err;
+      }
+    }
+    // On disk: index the new frames, publish them, acknowledge.
+    let offset = startOffset + (roll ? SEGMENT_HEADER_BYTES : 0);
+    let index = seg.count;
+    let count = 0;
+    for (const a of batch) {
+      const buf = a.frames;
+      const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      for (let o = 0; o < buf.length; ) {
+        if (index % SPARSE_STRIDE === 0) seg.sparse!.push(offset + o);
+        o += FRAME_HEADER_BYTES + dv.getUint32(o, true);
+        index++;
+      }
+      offset += buf.length;
+      count += a.count;
+    }
+    const bytes = offset - startOffset;
+    seg.size = offset;
+    seg.count = index;
+    ch.avgFrameBytes = ch.avgFrameBytes * 0.75 + (bytes / count) * 0.25;
+    let position = ch.tail;
+    ch.tail += BigInt(count);
+    for (const a of batch) {
+      a.resolve(position);
+      position += BigInt(a.count);
+    }
+  }
+
+  /** Creates the next segment holding `buffers` (header first), durably, including its directory entry. */
+  private async createSegment(ch: Channel, buffers: Uint8Array[]): Promise<Segment> {
+    if (!ch.dirExists) {
+      await fs.mkdir(ch.dir, { recursive: true });
+      await this.syncDir(this.root);
+      ch.dirExists = true;
+    }
+    const file = path.join(ch.dir, segmentFileName(ch.tail));
+    const fh = await fs.open(file, 'wx+');
+    try {
+      await writeAllAt(fh, buffers, 0);
+      await fh.datasync();
+      this.fsyncCount++;
+      await this.syncDir(ch.dir);
+    } catch (err) {
+      await fh.close().catch(() => {});
+      await fs.rm(file, { force: true }).catch(() => {});
+      throw err;
+    }
+    const seg = newSegment(file, ch.tail, false);
+    seg.size = 0;
+    seg.count = 0;
+    seg.sparse = [];
+    seg.handle = Promise.resolve(fh);
+    seg.refs = 1; // the writer's reference
+    return seg;
+  }
+
+  /** Reads records [pos, min(end, segment end)) from the segment holding `pos` into `out`; returns the next position. */
+  private async readSegment(ch: Channel, pos: bigint, end: bigint, tail: bigint, out: WalRecord[]): Promise<bigint> {
+    const idx = findSegment(ch.segments, pos);
+    if (idx < 0) throw truncatedError(ch.name, pos, ch.low);
+    const seg = ch.segments[idx];
+    const segEnd = idx + 1 < ch.segments.length ? ch.segments[idx + 1].first : tail;
+    const stop = end < segEnd ? end : segEnd;
+    const fh = await this.acquire(ch, seg, pos);
+    try {
+      const start = await this.locate(ch, seg, fh, pos);
+      const dataEnd = await this.segmentSize(seg, fh);
+      const wanted = Number(stop - start.at);
+      const chunk = Math.min(MAX_READ_CHUNK, Math.max(MIN_READ_CHUNK, Math.ceil(wanted * ch.avgFrameBytes)));
+      const skip = Number(pos - start.at);
+      const first = pos;
+      let i = 0;
+      let next = start.offset;
+      const walk = await walkFrames(fh, start.offset, dataEnd, chunk, (buf, payload, length, frameOffset) => {
+        if (i >= skip) out.push({ position: first + BigInt(i - skip), data: buf.subarray(payload, payload + length) });
+        i++;
+        next = frameOffset + FRAME_HEADER_BYTES + length;
+        return i < wanted;
+      });
+      if (i < wanted) {
+        throw new CorruptDataError(
+          `WAL segment ${seg.path} ends (${walk.stop === 'torn' ? 'damaged' : 'short'}) at byte ${walk.end} before position ${start.at + BigInt(i)}, which was acknowledged; restore the channel from a backup or drop it`,
+        );
+      }
+      this.remember(ch, stop, seg, next);
+      return stop;
+    } finally {
+      this.release(seg);
+    }
+  }
+
+  /** Where to start reading for `pos` in `seg`: an exact hint, the segment start, or the sparse index. */
+  private async locate(ch: Channel, seg: Segment, fh: FileHandle, pos: bigint): Promise<{ offset: number; at: bigint }> {
+    if (pos === seg.first) return { offset: SEGMENT_HEADER_BYTES, at: pos };
+    const hint = ch.hints.get(pos);
+    if (hint && hint.seg === seg) return { offset: hint.offset, at: pos };
+    if (!seg.sparse) await this.buildSparse(ch, seg, fh);
+    const i = Math.floor(Number(pos - seg.first) / SPARSE_STRIDE);
+    return { offset: seg.sparse![i], at: seg.first + BigInt(i * SPARSE_STRIDE) };
+  }
+
+  /** Scans a sealed segment once (verifying every checksum) to build its sparse offset index. */
+  private async buildSparse(ch: Channel, seg: Segment, fh: FileHandle): Promise<void> {
+    seg.sparseBuild ??= (async () => {
+      const size = await this.segmentSize(seg, fh);
+      const sparse: number[] = [];
+      let count = 0;
+      const walk = await walkFrames(fh, SEGMENT_HEADER_BYTES, size, SCAN_CHUNK, (_buf, _payload, _len, offset) => {
+        if (count % SPARSE_STRIDE === 0) sparse.push(offset);
+        count++;
+        return true;
+      });
+      const idx = ch.segments.indexOf(seg);
+      const next = idx >= 0 && idx + 1 < ch.segments.length ? ch.segments[idx + 1].first : undefined;
+      if (walk.stop !== 'end' || (next !== undefined && seg.first + BigInt(count) !== next)) {
+        throw new CorruptDataError(
+          `WAL segment ${seg.path} holds ${count} intact records from position ${seg.first}${walk.stop === 'torn' ? ` then damaged bytes at ${walk.end}` : ''}, but the next segment starts at ${next}; restore the channel from a backup or drop it`,
+        );
+      }
+      seg.sparse = sparse;
+      seg.count = count;
+    })();
+    try {
+      await seg.sparseBuild;
+    } catch (err) {
+      seg.sparseBuild = undefined;
+      throw err;
+    }
+  }
+
+  /** Bytes of a segment's data: tracked for segments this process wrote, stat'ed once otherwise. */
+  private async segmentSize(seg: Segment, fh: FileHandle): Promise<number> {
+    if (seg.size < 0) seg.size = (await fh.stat()).size;
+    return seg.size;
+  }
+
+  /** Remembers that the next sequential read of `pos` starts at byte `offset` of `seg`. */
+  private remember(ch: Channel, pos: bigint, seg: Segment, offset: number): void {
+    ch.hints.delete(pos);
+    ch.hints.set(pos, { seg, offset });
+    if (ch.hints.size > MAX_HINTS) ch.hints.delete(ch.hints.keys().next().value!);
+  }
+
+  /** Opens (or shares) a segment's handle for reading; verifies a sealed segment's header on first use. */
+  private async acquire(ch: Channel, seg: Segment, pos: bigint): Promise<FileHandle> {
+    seg.refs++;
+    try {
+      if (!seg.handle) {
+        const opening = fs.open(seg.path, 'r');
+        seg.handle = opening;
+        opening.catch(() => {
+          if (seg.handle === opening) seg.handle = undefined;
+        });
+      }
+      const fh = await seg.handle;
+      if (!seg.verified) {
+        const header = allocBytes(SEGMENT_HEADER_BYTES);
+        const got = await readAt(fh, header, 0);
+        if (got < SEGMENT_HEADER_BYTES || checkSegmentHeader(header, seg.path, seg.first) !== 'ok') {
+          throw new CorruptDataError(`WAL segment ${seg.path} has a missing or blank header although later segments exist; restore the channel from a backup or drop it`);
+        }
+        seg.verified = true;
+      }
+      return fh;
+    } catch (err) {
+      this.release(seg);
+      if (err instanceof CorruptDataError) throw err;
+      if (this.closed) throw closedError(this.root);
+      if (ch.retired) throw new StorageError(`WAL channel ${ch.name} was dropped while reading position ${pos}; read again`, { cause: err });
+      if (seg.deleted || errCode(err) === 'ENOENT') throw truncatedError(ch.name, pos, ch.low);
+      throw new StorageError(`cannot open WAL segment ${seg.path}: ${errMessage(err)}`, { cause: err });
+    }
+  }
+
+  /** Drops one reference to a segment's handle, closing it when none remain. */
+  private release(seg: Segment): void {
+    if (--seg.refs > 0 || !seg.handle) return;
+    const handle = seg.handle;
+    seg.handle = undefined;
+    handle.then((fh) => fh.close()).catch(() => {});
+  }
+
+  /** Closes every handle of a retired channel (in-flight reads of it may fail). */
+  private async closeSegments(ch: Channel): Promise<void> {
+    await Promise.all(
+      ch.segments.map(async (seg) => {
+        const handle = seg.handle;
+        seg.handle = undefined;
+        seg.refs = 0;
+        seg.deleted = true;
+        if (handle) await handle.then((fh) => fh.close()).catch(() => {});
+      }),
+    );
+  }
+
+  /** fsyncs a directory (counted in fsyncCount). */
+  private async syncDir(dir: string): Promise<void> {
+    const fh = await fs.open(dir, 'r');
+    try {
+      await fh.sync();
+      this.fsyncCount++;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Translates a failure while reading `ch` at `pos` into the engine's error types. */
+  private readError(ch: Channel, pos: bigint, err: unknown): Error {
+    if (err instanceof CorruptDataError || err instanceof NotFoundError || err instanceof StorageError) return err;
+    if (this.closed) return closedError(this.root);
+    if (ch.retired) return new StorageError(`WAL channel ${ch.name} was dropped while reading position ${pos}; read again`, { cause: err });
+    return new StorageError(`cannot read WAL channel ${ch.name} at position ${pos}: ${errMessage(err)}`, { cause: err });
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw closedError(this.root);
+  }
+}
+
+/** A segment record with nothing known yet beyond its name. */
+function newSegment(file: string, first: bigint, sealed: boolean): Segment {
+  return {
+    first,
+    path: file,
+    size: -1,
+    count: -1,
+    sparse: undefined,
+    sparseBuild: undefined,
+    verified: false,
+    sealed,
+    deleted: false,
+    handle: undefined,
+    refs: 0,
+  };
+}
+
+/** Index of the last segment starting at or before `pos`, or -1. */
+function findSegment(segments: readonly Segment[], pos: bigint): number {
+  let lo = 0;
+  let hi = segments.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (segments[mid].first <= pos) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+/** Takes pending appends for one group commit, at most MAX_BATCH_BYTES (but always at least one). */
+function takeBatch(ch: Channel): PendingAppend[] {
+  let bytes = 0;
+  let n = 0;
+  while (n < ch.pending.length && (n === 0 || bytes + ch.pending[n].frames.length <= MAX_BATCH_BYTES)) {
+    bytes += ch.pending[n].frames.length;
+    n++;
+  }
+  return ch.pending.splice(0, n);
+}
+
+/** Writes all `buffers` contiguously at `position`, finishing any short writev. */
+async function writeAllAt(fh: FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
+  let total = 0;
+  for (const b of buffers) total += b.length;
+  const { bytesWritten } = await fh.writev(buffers, position);
+  if (bytesWritten === total) return;
+  const rest = Buffer.concat(buffers).subarray(bytesWritten);
+  for (let done = 0; done < rest.length; ) {
+    done += (await fh.write(rest, done, rest.length - done, position + bytesWritten + done)).bytesWritten;
+  }
+}
+
+/** The error for using a closed FileWal. */
+function closedError(root: string): StorageError {
+  return new StorageError(`FileWal at ${root} is closed; open it again`);
+}
+

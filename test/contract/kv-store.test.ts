@@ -1,0 +1,108 @@
+/** Runs the KvStore contract against every adapter, then checks what only the LMDB store promises. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { LmdbKvStore } from '../../lib/adapters/local/lmdb-kv-store.ts';
+import { MemoryKvStore } from '../../lib/adapters/memory/memory-kv-store.ts';
+import type { KvStore } from '../../lib/engine/ports/kv-store.ts';
+import { assertBytes, byteSorted, collect, makeTempDir, utf8 } from './contract-helpers.ts';
+import { kvStoreContract } from './kv-store-contract.ts';
+
+kvStoreContract('memory', async () => {
+  const store = new MemoryKvStore();
+  return { store, cleanup: () => store.close() };
+});
+
+kvStoreContract('lmdb', async () => {
+  const tmp = makeTempDir('migrans-kv-');
+  let current: KvStore = await LmdbKvStore.open(tmp.dir);
+  return {
+    store: current,
+    reopen: async () => {
+      await current.close();
+      current = await LmdbKvStore.open(tmp.dir);
+      return current;
+    },
+    cleanup: async () => {
+      await current.close();
+      await tmp.remove();
+    },
+  };
+});
+
+describe('LmdbKvStore specifics', () => {
+  it('orders string keys by UTF-8 bytes, control characters and astral planes included', async () => {
+    const tmp = makeTempDir('migrans-kv-');
+    const kv = await LmdbKvStore.open(tmp.dir);
+    try {
+      const keys: string[] = [];
+      for (let c = 1; c < 0x30; c++) keys.push(`k${String.fromCharCode(c)}`, String.fromCharCode(c) + 'z');
+      keys.push('a', 'ab', '\u007f', '\u0080', '\u07ff', '\u0800', '\uD7FF', '\uE000', '\uFFFF', '\u{10000}', '\u{10FFFF}', '1', '12', '-1', 'true', 'null');
+      await kv.batchPut(keys.map((key) => ({ key, value: utf8(key) })));
+      const got = await collect(kv.scan({}));
+      assert.deepEqual(got.map((e) => e.key), byteSorted([...new Set(keys)]));
+      for (const e of got) assert.equal(typeof e.key, 'string');
+    } finally {
+      await kv.close();
+      await tmp.remove();
+    }
+  });
+
+  it('acknowledged writes survive kill -9 of the writing process', async () => {
+    const tmp = makeTempDir('migrans-kv-');
+    try {
+      const script = path.join(tmp.dir, 'writer.mjs');
+      const module = pathToFileURL(path.resolve('lib/adapters/local/lmdb-kv-store.ts')).href;
+      fs.writeFileSync(
+        script,
+        `import { LmdbKvStore } from ${JSON.stringify(module)};
+const kv = await LmdbKvStore.open(${JSON.stringify(path.join(tmp.dir, 'db'))});
+for (let i = 0; ; i++) {
+  await kv.put('plain/' + i, new TextEncoder().encode('p' + i));
+  await kv.putIfNewer('ver/' + (i % 7), new TextEncoder().encode('v' + i), BigInt(i));
+  process.stdout.write(i + '\\n');
+}
+`,
+      );
+      const acked = await runUntilKilled(script, 40);
+      const kv = await LmdbKvStore.open(path.join(tmp.dir, 'db'));
+      try {
+        for (let i = 0; i <= acked; i++) assertBytes(await kv.get(`plain/${i}`), `p${i}`, `plain/${i}`);
+        for (let k = 0; k < 7; k++) {
+          const last = acked - ((acked - k + 7 * 1000) % 7); // highest i <= acked with i % 7 == k
+          const got = await kv.getVersioned(`ver/${k}`);
+          assert.ok(got && got.version >= BigInt(last), `ver/${k} has version ${got?.version}, acknowledged ${last}`);
+        }
+      } finally {
+        await kv.close();
+      }
+    } finally {
+      await tmp.remove();
+    }
+  });
+});
+
+/** Runs `script` under tsx, SIGKILLs it once it has acknowledged `target` writes; returns the last acknowledged index. */
+export function runUntilKilled(script: string, target: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let last = -1;
+    let buffered = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      for (const l of lines) last = Math.max(last, Number(l));
+      if (last >= target && !child.killed) child.kill('SIGKILL');
+    });
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGKILL') resolve(last);
+      else reject(new Error(`writer exited with ${code} before being killed: ${stderr}`));
+    });
+  });
+}
