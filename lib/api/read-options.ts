@@ -10,7 +10,7 @@
  */
 import type { ReadOptions } from '../engine/database.ts';
 import { invalidParameter } from '../engine/errors.ts';
-import { parseConsistencyLevel } from '../engine/schema/parse-collection-request.ts';
+import { parseConsistencyLevel } from './parse-collection-request.ts';
 import type { StructReader } from './bind.ts';
 
 const UINT64_MAX = 2n ** 64n - 1n;

@@ -1,5 +1,6 @@
 /** Small assertions and data shared by the storage contract suites. */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -85,4 +86,26 @@ export async function fails(fn: () => unknown, pattern?: RegExp): Promise<void> 
   }
   assert.ok(caught instanceof Error, 'expected the call to fail, but it succeeded');
   if (pattern) assert.match(caught.message, pattern);
+}
+
+/** Runs `script` under tsx, SIGKILLs it once it has acknowledged `target` writes; returns the last acknowledged index. */
+export function runUntilKilled(script: string, target: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let last = -1;
+    let buffered = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      for (const l of lines) last = Math.max(last, Number(l));
+      if (last >= target && !child.killed) child.kill('SIGKILL');
+    });
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGKILL') resolve(last);
+      else reject(new Error(`writer exited with ${code} before being killed: ${stderr}`));
+    });
+  });
 }

@@ -1,6 +1,5 @@
 /** Runs the KvStore contract against every adapter, then checks what only the LMDB store promises. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { LmdbKvStore } from '../../lib/adapters/local/lmdb-kv-store.ts';
 import { MemoryKvStore } from '../../lib/adapters/memory/memory-kv-store.ts';
 import type { KvStore } from '../../lib/engine/ports/kv-store.ts';
-import { assertBytes, byteSorted, collect, makeTempDir, utf8 } from './contract-helpers.ts';
+import { assertBytes, byteSorted, collect, makeTempDir, runUntilKilled, utf8 } from './contract-helpers.ts';
 import { kvStoreContract } from './kv-store-contract.ts';
 
 kvStoreContract('memory', async () => {
@@ -84,25 +83,3 @@ for (let i = 0; ; i++) {
     }
   });
 });
-
-/** Runs `script` under tsx, SIGKILLs it once it has acknowledged `target` writes; returns the last acknowledged index. */
-export function runUntilKilled(script: string, target: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let last = -1;
-    let buffered = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const l of lines) last = Math.max(last, Number(l));
-      if (last >= target && !child.killed) child.kill('SIGKILL');
-    });
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolve(last);
-      else reject(new Error(`writer exited with ${code} before being killed: ${stderr}`));
-    });
-  });
-}

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { MilvusError } from '../../lib/engine/errors.ts';
 import {
   parseCollectionRequest, parseConsistencyLevel, validateName,
-} from '../../lib/engine/schema/parse-collection-request.ts';
+} from '../../lib/api/parse-collection-request.ts';
 
 /** Asserts that `fn` throws a MilvusError with `code` whose message matches `message`. */
 function throwsMilvus(fn: () => unknown, code: number, message?: RegExp | string): void {

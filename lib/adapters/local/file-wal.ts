@@ -31,6 +31,7 @@ import {
   truncatedError,
 } from '../wal-rules.ts';
 import { errCode, errMessage } from './fs-helpers.ts';
+import { RecentRecords } from './recent-records.ts';
 import {
   allocBytes,
   checkSegmentHeader,
@@ -48,10 +49,15 @@ import {
 export interface FileWalOptions {
   /** Roll to a new segment file once the current one holds this many bytes (default 64 MiB). */
   segmentBytes?: number;
+  /** Bytes of the newest records each channel keeps in memory for tailing readers (default 4 MiB; 0 disables). */
+  cacheBytes?: number;
 }
 
 /** Default roll-over size of a segment file. */
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+
+/** Default per-channel cache of the newest records. */
+export const DEFAULT_CACHE_BYTES = 4 * 1024 * 1024;
 
 /** One sparse-index entry per this many records. */
 const SPARSE_STRIDE = 64;
@@ -125,6 +131,10 @@ interface Channel {
   hints: Map<bigint, ReadHint>;
   /** Running average framed record size, for sizing read chunks. */
   avgFrameBytes: number;
+  /** The newest acknowledged records, served without file reads. */
+  recent: RecentRecords;
+  /** A sealed segment whose handle stays open between reads (sequential catch-up reads it again next). */
+  keptOpen: Segment | undefined;
 }
 
 /** A Wal of fsync'd segment files under a root directory. */
@@ -134,6 +144,7 @@ export class FileWal implements Wal {
   /** fsync/fdatasync calls issued so far (data and directories): shows group commit at work. */
   fsyncCount = 0;
   private readonly segmentBytes: number;
+  private readonly cacheBytes: number;
   private readonly loaded = new Map<string, Channel>();
   private readonly loading = new Map<string, Promise<Channel>>();
   private closed = false;
@@ -145,6 +156,11 @@ export class FileWal implements Wal {
       throw new RangeError(`FileWal segmentBytes must be a positive integer, got ${segmentBytes}`);
     }
     this.segmentBytes = segmentBytes;
+    const cacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
+    if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0) {
+      throw new RangeError(`FileWal cacheBytes must be a non-negative integer, got ${cacheBytes}`);
+    }
+    this.cacheBytes = cacheBytes;
   }
 
   /** Opens (creating if needed) a WAL rooted at `root`; channels are recovered on first use. */
@@ -188,6 +204,7 @@ export class FileWal implements Wal {
     if (from > tail) throw beyondTailError(channel, from, tail);
     const end = from + BigInt(limit) < tail ? from + BigInt(limit) : tail;
     const out: WalRecord[] = [];
+    if (ch.recent.read(from, end, out)) return out;
     let pos = from;
     try {
       while (pos < end) pos = await this.readSegment(ch, pos, end, tail, out);
@@ -211,12 +228,17 @@ export class FileWal implements Wal {
     if (before > ch.tail) throw truncateBeyondTailError(channel, before, ch.tail);
     if (before <= ch.low) return;
     ch.low = before;
+    ch.recent.dropBefore(before);
     // Whole segments only, never the last (appends go there): segment i goes when segment i+1 starts at or before `before`.
     let n = 0;
     while (n < ch.segments.length - 1 && ch.segments[n + 1].first <= before) n++;
     if (n === 0) return;
     const gone = ch.segments.splice(0, n);
     for (const seg of gone) seg.deleted = true;
+    if (ch.keptOpen?.deleted) {
+      this.release(ch.keptOpen);
+      ch.keptOpen = undefined;
+    }
     for (const [pos, hint] of ch.hints) if (hint.seg.deleted) ch.hints.delete(pos);
     try {
       await Promise.all(gone.map((seg) => fs.rm(seg.path, { force: true })));
@@ -315,6 +337,8 @@ export class FileWal implements Wal {
       dirExists: false,
       hints: new Map(),
       avgFrameBytes: 1024,
+      recent: new RecentRecords(this.cacheBytes),
+      keptOpen: undefined,
     };
     let names: string[];
     try {
@@ -464,6 +488,7 @@ export class FileWal implements Wal {
     let position = ch.tail;
     ch.tail += BigInt(count);
     for (const a of batch) {
+      ch.recent.add(position, a.count, a.frames);
       a.resolve(position);
       position += BigInt(a.count);
     }
@@ -505,6 +530,11 @@ export class FileWal implements Wal {
     const segEnd = idx + 1 < ch.segments.length ? ch.segments[idx + 1].first : tail;
     const stop = end < segEnd ? end : segEnd;
     const fh = await this.acquire(ch, seg, pos);
+    if (seg.sealed && ch.keptOpen !== seg) {
+      seg.refs++; // the channel's own reference keeps the handle open for the next read
+      if (ch.keptOpen) this.release(ch.keptOpen);
+      ch.keptOpen = seg;
+    }
     try {
       const start = await this.locate(ch, seg, fh, pos);
       const dataEnd = await this.segmentSize(seg, fh);

@@ -201,7 +201,8 @@ export class FlatVectorIndex implements VectorIndex {
     const accept = options.accept;
     const nativeOk = n >= NATIVE_MIN_ROWS && this.#data.byteOffset === 0;
 
-    if (!accept) return nativeOk ? this.#nativeTopK(q, Math.min(k, n), k, null) : this.#scan(q, k, null);
+    // A few extra native candidates absorb float32-vs-double near-ties at the k-th place.
+    if (!accept) return nativeOk ? this.#nativeTopK(q, Math.min(k + 8, n), k, null) : this.#scan(q, k, null);
     if (nativeOk) {
       let sampled = 0;
       let hits = 0;

@@ -12,8 +12,6 @@ import { FlatVectorIndex } from './flat-vector-index.ts';
 import { checkAdd, checkQuery, resolveIndexParams, type ResolvedIndexParams } from './index-params.ts';
 import { toUsearchKeys, usearchKeyWords } from './usearch-keys.ts';
 
-type UsearchIndex = Index;
-
 const METRIC_KIND = { L2: MetricKind.L2sq, IP: MetricKind.IP, COSINE: MetricKind.Cos } as const;
 const SCALAR_KIND = { f32: ScalarKind.F32, f16: ScalarKind.F16, bf16: ScalarKind.BF16, i8: ScalarKind.I8 } as const;
 
@@ -43,7 +41,7 @@ const SAMPLE_ROWS = 64;
  */
 const EXACT_BELOW_SELECTIVITY = 0.02;
 
-/** Options of `create`, `load` and `view`. */
+/** Options of `load` and `view`. */
 export interface HnswOpenOptions {
   /**
    * The segment's raw vectors (row i = key i, `size * dim` floats), kept by reference. When given,
@@ -59,14 +57,14 @@ export class HnswVectorIndex implements VectorIndex {
   readonly params: ResolvedIndexParams;
   /** True for a memory-mapped index (`view`), which cannot grow. */
   readonly readOnly: boolean;
-  #index: UsearchIndex | null;
+  #index: Index | null;
   readonly #convert: (d: number) => number;
   /** Raw vectors for the exact path of selective filters (see HnswOpenOptions.vectors). */
   readonly #vectors: Float32Array | null;
-  /** Exact index over #vectors, built on first use; dropped when rows are added. */
+  /** Exact index over #vectors, built on first use. */
   #exact: FlatVectorIndex | null = null;
 
-  private constructor(params: ResolvedIndexParams, index: UsearchIndex, readOnly: boolean, vectors: Float32Array | undefined) {
+  private constructor(params: ResolvedIndexParams, index: Index, readOnly: boolean, vectors: Float32Array | undefined) {
     this.params = params;
     this.#index = index;
     this.readOnly = readOnly;
@@ -80,14 +78,14 @@ export class HnswVectorIndex implements VectorIndex {
   /** A new, empty in-memory index. */
   static create(params: VectorIndexParams): HnswVectorIndex {
     const p = resolveIndexParams(params);
-    return new HnswVectorIndex(p, newUsearchIndex(p), false, undefined);
+    return new HnswVectorIndex(p, newIndex(p), false, undefined);
   }
 
   /** Reads a saved index fully into memory (it may then grow). */
   static load(path: string, params: VectorIndexParams, opts: HnswOpenOptions = {}): HnswVectorIndex {
     const p = resolveIndexParams(params);
     verifyIndexFile(path, p);
-    const index = newUsearchIndex(p);
+    const index = newIndex(p);
     index.load(path);
     return new HnswVectorIndex(p, index, false, opts.vectors);
   }
@@ -96,7 +94,7 @@ export class HnswVectorIndex implements VectorIndex {
   static view(path: string, params: VectorIndexParams, opts: HnswOpenOptions = {}): HnswVectorIndex {
     const p = resolveIndexParams(params);
     verifyIndexFile(path, p);
-    const index = newUsearchIndex(p);
+    const index = newIndex(p);
     index.view(path);
     return new HnswVectorIndex(p, index, true, opts.vectors);
   }
@@ -208,7 +206,7 @@ export class HnswVectorIndex implements VectorIndex {
   }
 
   /** The native index, or an error after close. */
-  #live(): UsearchIndex {
+  #live(): Index {
     if (this.#index === null) throw new Error('HNSW index is closed; open it again with HnswVectorIndex.load or view');
     return this.#index;
   }
@@ -222,7 +220,7 @@ function denseKeys(n: number): Uint32Array {
 }
 
 /** A usearch index configured from resolved params. */
-function newUsearchIndex(p: ResolvedIndexParams): UsearchIndex {
+function newIndex(p: ResolvedIndexParams): Index {
   return new Index({
     dimensions: p.dim,
     metric: METRIC_KIND[p.metric],

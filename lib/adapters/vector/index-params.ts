@@ -4,7 +4,7 @@ import type { MetricType, Quantization, VectorIndexParams } from '../../engine/p
 /** Params with every default filled in. */
 export type ResolvedIndexParams = Required<VectorIndexParams>;
 
-/** Milvus's HNSW defaults (M 16, efConstruction 128 as in knowhere's AUTOINDEX-style defaults). */
+/** Default HNSW graph degree (the VectorIndex port documents M 16, efConstruction 128). */
 export const DEFAULT_M = 16;
 /** Default HNSW construction beam. */
 export const DEFAULT_EF_CONSTRUCTION = 128;

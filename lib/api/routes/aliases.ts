@@ -1,5 +1,5 @@
 /** `/v2/vectordb/aliases/*`: create, alter, drop, describe, list. */
-import { validateName } from '../../engine/schema/parse-collection-request.ts';
+import { validateName } from '../parse-collection-request.ts';
 import { listResponse, OK_EMPTY, success } from '../response.ts';
 import type { RouteTable } from '../types.ts';
 

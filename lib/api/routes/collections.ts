@@ -1,7 +1,7 @@
 /** `/v2/vectordb/collections/*`: create, describe, list, has, drop, rename, stats, load state, properties, flush, compaction. */
 import type { CollectionInfo } from '../../engine/schema/types.ts';
 import type { LoadState } from '../../engine/database.ts';
-import { parseCollectionRequest, validateName } from '../../engine/schema/parse-collection-request.ts';
+import { parseCollectionRequest, validateName } from '../parse-collection-request.ts';
 import { writeJson } from '../json-writer.ts';
 import { OK_EMPTY, hasResponse, keyValueList, listResponse, rowCountResponse, success } from '../response.ts';
 import type { FieldSchema, Value } from '../../engine/schema/types.ts';

@@ -9,7 +9,7 @@
  */
 import type { Row, SearchRequest } from '../../engine/database.ts';
 import { ErrorCode, MilvusError, invalidParameter } from '../../engine/errors.ts';
-import { parseMetricType } from '../../engine/schema/parse-collection-request.ts';
+import { parseMetricType } from '../parse-collection-request.ts';
 import type { CollectionSchema, FieldSchema, PrimaryKey } from '../../engine/schema/types.ts';
 import { BAD_JSON_PREFIX, isJsonObject, missingRequired, unmarshalError, type JsonObject } from '../bind.ts';
 import { readOptions } from '../read-options.ts';
@@ -290,10 +290,8 @@ export const entityRoutes: RouteTable = {
       const results = await db.search(dbName, name, request);
       const pkName = primaryField(info.schema).name;
       const encode = createRowEncoder(info.schema, int64AsString, [pkName, 'distance']);
+      // Milvus omits topks when nothing matched, which makes the Node SDK throw; we always send it.
       const topks = results.map((hits) => hits.length);
-      const total = topks.reduce((a, b) => a + b, 0);
-      // Milvus omits topks when nothing matched at all.
-      if (total === 0) return success({ cost: true, data: '[]' });
       const parts: string[] = [];
       for (const hits of results) for (const hit of hits) parts.push(encode(hit));
       return success({ cost: true, data: `[${parts.join(',')}]`, topks });

@@ -1,6 +1,6 @@
 /** `/v2/vectordb/indexes/*`: create, describe, list, drop. */
 import type { IndexStatus } from '../../engine/database.ts';
-import { parseIndexParams } from '../../engine/schema/parse-collection-request.ts';
+import { parseIndexParams } from '../parse-collection-request.ts';
 import { keyValueList, listResponse, OK_EMPTY, success } from '../response.ts';
 import type { RouteTable } from '../types.ts';
 

@@ -1,5 +1,5 @@
 /** `/v2/vectordb/partitions/*`: create, drop, has, list, get_stats, load, release. */
-import { validateName } from '../../engine/schema/parse-collection-request.ts';
+import { validateName } from '../parse-collection-request.ts';
 import { hasResponse, listResponse, OK_EMPTY, rowCountResponse } from '../response.ts';
 import type { RouteTable } from '../types.ts';
 

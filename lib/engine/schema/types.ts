@@ -36,7 +36,7 @@ export interface FieldSchema {
   defaultValue?: Value;
   /** FloatVector only. */
   dim?: number;
-  /** VarChar (and Array of VarChar elements): max length in characters. */
+  /** VarChar (and Array of VarChar elements): max length in UTF-8 bytes, as Milvus counts it. */
   maxLength?: number;
   /** Array only. */
   elementType?: ElementType;

@@ -20,13 +20,13 @@
  * Body keys of structs match case-insensitively (Go binding); map keys (`params`,
  * `elementTypeParams`, index `params`) are case-sensitive, as in Milvus.
  */
-import { StructReader, missingRequired, type JsonObject } from '../../api/bind.ts';
-import type { CollectionSpec } from '../database.ts';
-import { ErrorCode, MilvusError, invalidParameter } from '../errors.ts';
-import type { MetricType, Quantization } from '../ports/vector-index.ts';
+import { StructReader, missingRequired, type JsonObject } from './bind.ts';
+import type { CollectionSpec } from '../engine/database.ts';
+import { ErrorCode, MilvusError, invalidParameter } from '../engine/errors.ts';
+import type { MetricType, Quantization } from '../engine/ports/vector-index.ts';
 import type {
   CollectionSchema, ConsistencyLevel, DataType, ElementType, FieldSchema, IndexSpec, Value,
-} from './types.ts';
+} from '../engine/schema/types.ts';
 
 /** Largest vector dimension (Milvus `proxy.maxDimension`). */
 export const MAX_DIM = 32768;
