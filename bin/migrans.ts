@@ -2,13 +2,15 @@
 /** The `migrans` CLI: `migrans serve` runs the embedded engine behind the Milvus REST v2 API. */
 import { Command } from 'commander';
 import { startServer } from '../lib/api/node-server.ts';
-import { ConfigError, DEFAULTS, resolveServeConfig, type ServeFlags } from '../lib/config.ts';
+import { ConfigError, DEFAULTS, resolveEngineConfig, resolveServeConfig, type ServeFlags } from '../lib/config.ts';
 import { openEmbeddedDatabase } from '../lib/embedded.ts';
 
 async function serve(flags: ServeFlags): Promise<void> {
   let config;
+  let engine;
   try {
     config = resolveServeConfig(flags);
+    engine = resolveEngineConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`migrans: ${err.message}`);
@@ -16,7 +18,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     }
     throw err;
   }
-  const db = await openEmbeddedDatabase({ dataDir: config.dataDir });
+  const db = await openEmbeddedDatabase({ dataDir: config.dataDir, config: engine });
   const server = await startServer({ db, host: config.host, port: config.port, token: config.token });
   const auth = config.token ? ' -H "Authorization: Bearer $MIGRANS_TOKEN"' : '';
   console.log(`Migrans listening on ${server.url} (Milvus REST v2, data in ${config.dataDir}${config.token ? ', token required' : ''})`);

@@ -1,9 +1,11 @@
 /**
  * Configuration of `migrans serve`, read in one place: command-line flags win over environment
  * variables (MIGRANS_PORT, MIGRANS_HOST, MIGRANS_DATA_DIR, MIGRANS_TOKEN), which win over defaults.
+ * Engine tuning knobs come from MIGRANS_* variables listed in ENGINE_ENV.
  * Every problem is a ConfigError whose message says what was wrong, the value received and what to do.
  */
 import * as path from 'node:path';
+import type { EngineConfig } from './engine/engine-config.ts';
 
 /** Defaults: Milvus's port, loopback only, `./data`. */
 export const DEFAULTS = { port: 19530, host: '127.0.0.1', dataDir: './data' } as const;
@@ -72,4 +74,28 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     );
   }
   return token === undefined ? { host, port, dataDir } : { host, port, dataDir, token };
+}
+
+/** Environment variables that override engine knobs (positive numbers; see lib/engine/engine-config.ts). */
+export const ENGINE_ENV: Readonly<Record<string, keyof EngineConfig>> = {
+  MIGRANS_SEAL_ROWS: 'sealRows',
+  MIGRANS_SEAL_BYTES: 'sealBytes',
+  MIGRANS_IDLE_SEAL_MS: 'idleSealMs',
+  MIGRANS_CONSISTENCY_TIMEOUT_MS: 'consistencyTimeoutMs',
+  MIGRANS_GRACEFUL_TIME_MS: 'gracefulTimeMs',
+  MIGRANS_COMPACTION_INTERVAL_MS: 'compactionIntervalMs',
+  MIGRANS_DEFAULT_SEARCH_EF: 'defaultSearchEf',
+};
+
+/** Engine knobs set in the environment; throws ConfigError on a value that is not a non-negative number. */
+export function resolveEngineConfig(env: NodeJS.ProcessEnv = process.env): Partial<EngineConfig> {
+  const out: Partial<Record<keyof EngineConfig, number>> = {};
+  for (const [name, key] of Object.entries(ENGINE_ENV)) {
+    const text = env[name];
+    if (text === undefined || text === '') continue;
+    const value = Number(text);
+    if (!Number.isFinite(value) || value < 0) throw new ConfigError(`invalid ${name} ${JSON.stringify(text)}: use a non-negative number`);
+    out[key] = value;
+  }
+  return out;
 }

@@ -79,6 +79,8 @@ export class CollectionRuntime {
   private readonly durableRanges = new Map<number, { partition: string; start: bigint; end: bigint }[]>();
   private readonly bytesPerRow: number;
   private readonly flushTasks = new Map<number, Promise<void>>();
+  /** Flushed segments the record being applied deleted rows from. */
+  private readonly touched = new Set<Segment>();
   /** Segments taking part in a running compaction. */
   private readonly compacting = new Set<number>();
   /** Compaction outputs built in memory and waiting for their commit record. */
@@ -301,7 +303,6 @@ export class CollectionRuntime {
         startPosition: position,
         prevTs: ch.lastTs,
         rowCount: 0,
-        deltaLogs: [],
         indexFiles: {},
       };
       await this.deps.catalog.write([this.deps.catalog.putSegmentOp(meta)]);
@@ -312,9 +313,22 @@ export class CollectionRuntime {
     return seg;
   }
 
-  private markDeleted(loc: RowLocation | undefined): boolean {
-    if (!loc) return false;
-    return this.segments.get(loc.segmentId)?.markDeleted(loc.offset) ?? false;
+  private markDeleted(loc: RowLocation | undefined): void {
+    if (!loc) return;
+    const seg = this.segments.get(loc.segmentId);
+    if (seg?.markDeleted(loc.offset) && seg.syncDeletes) this.touched.add(seg);
+  }
+
+  /**
+   * Writes delta logs for the deletes this mutation made on flushed segments. It runs before the
+   * mutation's PK-index entries are written: a replay after a crash re-derives every delete on
+   * rows it replays, but flushed rows are not replayed.
+   */
+  private async persistTouched(ts: bigint): Promise<void> {
+    if (this.touched.size === 0) return;
+    const segs = [...this.touched];
+    this.touched.clear();
+    await Promise.all(segs.map((seg) => writeDeltaLog(this.deps.objects, seg, ts)));
   }
 
   private addDurableRange(meta: SegmentMeta): void {
@@ -356,6 +370,7 @@ export class CollectionRuntime {
     }
     seg.meta.rowCount = seg.rowCount;
     ch.lastInsertAt = Date.now();
+    await this.persistTouched(ts);
     await this.pk.write(writes);
     const end = seg.meta.endPosition;
     if (end !== undefined ? position + 1n >= end : seg.rowCount >= this.config.sealRows || seg.rowCount * this.bytesPerRow >= this.config.sealBytes) {
@@ -379,6 +394,7 @@ export class CollectionRuntime {
       this.markDeleted(e.location);
       writes.push({ pk: pks[i], entry: { location: e.location, deleted: true, version: ts } });
     }
+    await this.persistTouched(ts);
     await this.pk.write(writes);
   }
 
@@ -403,6 +419,12 @@ export class CollectionRuntime {
     await this.deps.catalog.write([this.deps.catalog.putSegmentOp(seg.meta)]);
     await writeSegmentChunks(this.deps.objects, seg, this.info.schema);
     if (this.closed) return;
+    // From here on the segment's WAL range is skipped on replay, so its deletes must be durable:
+    // those made so far go into one delta log, later ones are written by the applier.
+    await this.lock.write(async () => {
+      seg.syncDeletes = true;
+      await writeDeltaLog(this.deps.objects, seg, 0n);
+    });
     seg.meta.state = 'Flushed';
     seg.meta.rowCount = seg.rowCount;
     await this.deps.catalog.write([this.deps.catalog.putSegmentOp(seg.meta)]);
@@ -413,8 +435,8 @@ export class CollectionRuntime {
 
   /**
    * Advances the channel's replay point to the oldest record whose effects are not all durable:
-   * the start of its oldest unflushed segment, or everything applied when there is none. Pending
-   * deletes of flushed segments are written as delta logs first.
+   * the start of its oldest unflushed segment, or everything applied when there is none. (Deletes
+   * on flushed segments are already durable: the applier writes their delta logs.)
    */
   checkpoint(ch: ChannelState): Promise<void> {
     const prev = this.checkpointChain.get(ch.index) ?? Promise.resolve();
@@ -427,23 +449,14 @@ export class CollectionRuntime {
     if (this.closed) return;
     let position = ch.applied;
     let lastTs = ch.lastTs;
-    const flushed: Segment[] = [];
     for (const seg of this.segments.values()) {
-      if (seg.meta.channel !== ch.index) continue;
-      if (seg.meta.state === 'Flushed') flushed.push(seg);
-      else if (seg.meta.startPosition < position) {
+      if (seg.meta.channel !== ch.index || seg.meta.state === 'Flushed') continue;
+      if (seg.meta.startPosition < position) {
         position = seg.meta.startPosition;
         lastTs = seg.meta.prevTs;
       }
     }
     const ops: KvWrite[] = [];
-    for (const seg of flushed) {
-      const key = await writeDeltaLog(this.deps.objects, seg);
-      if (key) {
-        seg.meta.deltaLogs.push(key);
-        ops.push(this.deps.catalog.putSegmentOp(seg.meta));
-      }
-    }
     ops.push(this.deps.catalog.putCheckpointOp(ch.name, { position, lastTs }));
     // Ranges and dropped segments wholly before the checkpoint can no longer be replayed.
     for (const meta of this.droppedMetas) {
@@ -494,7 +507,6 @@ export class CollectionRuntime {
       startPosition: 0n,
       prevTs: 0n,
       rowCount: 0,
-      deltaLogs: [],
       indexFiles: {},
       compactedFrom: plan.inputs.map((s) => s.id),
     };
@@ -525,7 +537,6 @@ export class CollectionRuntime {
       startPosition: 0n,
       prevTs: 0n,
       rowCount: inputs.reduce((n, s, i) => n + s!.rowCount - body.inputs[i].skipped.length, 0),
-      deltaLogs: [],
       indexFiles: {},
       compactedFrom: body.inputs.map((i) => i.segmentId),
     };
@@ -543,9 +554,9 @@ export class CollectionRuntime {
         else writes.push({ pk: seg.pks[o], entry: { location: { segmentId: out.id, offset }, deleted: false, version: ts } });
       }
     }
+    await writeDeltaLog(this.deps.objects, out, ts);
+    out.syncDeletes = true;
     await this.pk.write(writes);
-    const deltaKey = await writeDeltaLog(this.deps.objects, out);
-    if (deltaKey) out.meta.deltaLogs.push(deltaKey);
     out.meta.state = 'Flushed';
     const ops: KvWrite[] = [this.deps.catalog.putSegmentOp(out.meta)];
     for (const seg of inputs) {

@@ -251,6 +251,25 @@ export function kvStoreContract(name: string, make: () => Promise<KvStoreFixture
       assert.deepEqual(await keysOf(s, { prefix: 'bad/' }), ['bad/keep']);
     }));
 
+    it('reads values during the call: mutating them before the write resolves changes nothing', withStore(async (s) => {
+      const a = utf8('put');
+      const b = utf8('batch');
+      const c = utf8('write');
+      const d = utf8('versioned');
+      const pending = [
+        s.put('now/a', a),
+        s.batchPut([{ key: 'now/b', value: b }]),
+        s.write([{ type: 'put', key: 'now/c', value: c }]),
+        s.putIfNewer('now/d', d, 1n),
+      ];
+      for (const x of [a, b, c, d]) x.fill(0x21);
+      await Promise.all(pending);
+      assertBytes(await s.get('now/a'), 'put');
+      assertBytes(await s.get('now/b'), 'batch');
+      assertBytes(await s.get('now/c'), 'write');
+      assertBytes((await s.getVersioned('now/d'))?.value, 'versioned');
+    }));
+
     it('does not alias caller buffers', withStore(async (s) => {
       const v = utf8('stored');
       await s.put('alias', v);

@@ -50,6 +50,24 @@ describe('LmdbKvStore specifics', () => {
     }
   });
 
+  it('deletePrefix and deleteRange work through more keys than one transaction takes', async () => {
+    const tmp = makeTempDir('migrans-kv-');
+    const kv = await LmdbKvStore.open(tmp.dir);
+    try {
+      const keys = Array.from({ length: 23_000 }, (_, i) => `bulk/${String(i).padStart(6, '0')}`);
+      await kv.batchPut(keys.map((key) => ({ key, value: utf8('p') })));
+      await kv.batchPutIfNewer(keys.slice(0, 12_000).map((key) => ({ key: `${key}/v`, value: utf8('v'), version: 1n })));
+      await kv.put('bulk0', utf8('outside the prefix'));
+      assert.equal(await kv.deleteRange({ start: 'bulk/000000', end: 'bulk/001000' }), 2000); // 1000 plain + 1000 versioned
+      assert.equal(await kv.deletePrefix('bulk/'), 22_000 + 11_000);
+      assert.deepEqual((await collect(kv.scan({}))).map((e) => e.key), ['bulk0']);
+      assert.equal(await kv.getVersioned('bulk/011999/v'), undefined);
+    } finally {
+      await kv.close();
+      await tmp.remove();
+    }
+  });
+
   it('acknowledged writes survive kill -9 of the writing process', async () => {
     const tmp = makeTempDir('migrans-kv-');
     try {

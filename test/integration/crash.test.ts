@@ -14,7 +14,8 @@ const vector = (i: number) => Array.from({ length: DIM }, (_, j) => Math.cos(i *
 describe('crash safety', () => {
   it('keeps every acknowledged row, exactly once, across kill -9', async () => {
     const tmp = tempDir();
-    let server = await startServerProcess(tmp.dir);
+    const env = { MIGRANS_SEAL_ROWS: '400' }; // several sealed segments, flushed and in flight, at the kill
+    let server = await startServerProcess(tmp.dir, env);
     const created = await call(server.url, 'collections/create', {
       collectionName: 'crash', dimension: DIM, metricType: 'L2', params: { consistencyLevel: 'Strong', shardsNum: 2 },
     });
@@ -50,7 +51,7 @@ describe('crash safety', () => {
     await Promise.all(writers);
     assert.ok(acked.size > 1000, `only ${acked.size} rows were acknowledged before the kill`);
 
-    server = await startServerProcess(tmp.dir);
+    server = await startServerProcess(tmp.dir, env);
     try {
       const page = await call(server.url, 'entities/query', { collectionName: 'crash', filter: 'id >= 0', outputFields: ['id', 'version'], limit: 16_384 });
       assert.equal(page.code, 0, JSON.stringify(page));

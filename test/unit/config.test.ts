@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, isLoopbackHost, resolveServeConfig } from '../../lib/config.ts';
+import { ConfigError, isLoopbackHost, resolveEngineConfig, resolveServeConfig } from '../../lib/config.ts';
 
 describe('resolveServeConfig', () => {
   it('uses defaults, then env, then flags', () => {
@@ -26,5 +26,14 @@ describe('resolveServeConfig', () => {
   it('knows loopback hosts', () => {
     for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) assert.ok(isLoopbackHost(h), h);
     for (const h of ['0.0.0.0', '10.0.0.1', '::', 'example.com']) assert.ok(!isLoopbackHost(h), h);
+  });
+});
+
+describe('resolveEngineConfig', () => {
+  it('reads engine knobs from MIGRANS_* variables and rejects bad values', () => {
+    assert.deepEqual(resolveEngineConfig({}), {});
+    assert.deepEqual(resolveEngineConfig({ MIGRANS_SEAL_ROWS: '500', MIGRANS_IDLE_SEAL_MS: '0' }), { sealRows: 500, idleSealMs: 0 });
+    assert.throws(() => resolveEngineConfig({ MIGRANS_SEAL_ROWS: 'many' }), (e: unknown) => e instanceof ConfigError && /MIGRANS_SEAL_ROWS "many"/.test(e.message));
+    assert.throws(() => resolveEngineConfig({ MIGRANS_CONSISTENCY_TIMEOUT_MS: '-1' }), ConfigError);
   });
 });

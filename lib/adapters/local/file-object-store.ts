@@ -108,6 +108,7 @@ export class FileObjectStore implements ObjectStore {
 
   async list(prefix: string): Promise<string[]> {
     checkObjectPrefix(prefix);
+    if (prefix === TMP_DIR || prefix.startsWith(`${TMP_DIR}/`)) return []; // in-flight puts are not objects
     // Walk only the deepest directory the prefix pins down; its last, partial segment filters names there.
     const slash = prefix.lastIndexOf('/');
     const out: string[] = [];

@@ -389,7 +389,7 @@ export class FileWal implements Wal {
           if (count % SPARSE_STRIDE === 0) sparse.push(offset);
           count++;
           return true;
-        });
+        }, allocBytes(Math.min(SCAN_CHUNK, size)));
         end = walk.end;
         if (end < size) {
           // Torn tail: bytes of an append that never got acknowledged. Cut them so new frames follow good ones.
@@ -582,7 +582,7 @@ export class FileWal implements Wal {
         if (count % SPARSE_STRIDE === 0) sparse.push(offset);
         count++;
         return true;
-      });
+      }, allocBytes(Math.min(SCAN_CHUNK, size)));
       const idx = ch.segments.indexOf(seg);
       const next = idx >= 0 && idx + 1 < ch.segments.length ? ch.segments[idx + 1].first : undefined;
       if (walk.stop !== 'end' || (next !== undefined && seg.first + BigInt(count) !== next)) {

@@ -32,6 +32,9 @@ const SCAN_PAGE = 512;
 /** putIfNewer entries per synchronous transaction, so a huge batch does not freeze the event loop. */
 const CONDITIONAL_CHUNK = 4096;
 
+/** Keys removed per transaction by deleteRange/deletePrefix (which the port does not require to be atomic). */
+const DELETE_CHUNK = 10_000;
+
 /** Synchronous write transaction that commits without blocking on fsync (we await `flushed` instead). */
 const TXN_FLAGS = TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT | TransactionFlags.NO_SYNC_FLUSH;
 
@@ -82,7 +85,8 @@ export class LmdbKvStore implements KvStore {
     this.checkOpen();
     checkKvKey(key);
     checkBytes(value, `value for KV key ${JSON.stringify(key)}`);
-    await this.queued(() => [this.plain.put(key, value)]);
+    // lmdb copies asynchronously on its writer thread; copy now so later caller mutations cannot leak in.
+    await this.queued(() => [this.plain.put(key, value.slice())]);
   }
 
   async batchPut(entries: KvEntry[]): Promise<void> {
@@ -92,7 +96,7 @@ export class LmdbKvStore implements KvStore {
       checkBytes(e.value, `value for KV key ${JSON.stringify(e.key)}`);
     }
     // Issued in one event turn, so lmdb commits them in one transaction.
-    await this.queued(() => entries.map((e) => this.plain.put(e.key, e.value)));
+    await this.queued(() => entries.map((e) => this.plain.put(e.key, e.value.slice())));
   }
 
   async delete(key: string): Promise<void> {
@@ -222,22 +226,31 @@ export class LmdbKvStore implements KvStore {
     return true;
   }
 
-  /** Removes plain and versioned keys inside the bounds in one transaction; returns how many entries went. */
+  /**
+   * Removes plain and versioned keys inside the bounds, DELETE_CHUNK per transaction (a dropped
+   * collection's PK index can hold millions of keys; one transaction would freeze the event loop).
+   * Returns how many entries went.
+   */
   private async removeMatching(range: KvRange): Promise<number> {
     const { start, end, prefix } = rangeBounds(range);
-    const removed = this.transact(() => {
-      let n = 0;
-      for (const db of [this.plain, this.versioned]) {
-        const keys: string[] = [];
-        for (const key of db.getKeys({ start, end })) {
-          if (!key.startsWith(prefix)) break; // prefix keys are contiguous in byte order
-          keys.push(key);
-        }
-        for (const key of keys) db.removeSync(key);
-        n += keys.length;
+    let removed = 0;
+    for (const db of [this.plain, this.versioned]) {
+      for (;;) {
+        this.checkOpen();
+        const n = this.transact(() => {
+          const keys: string[] = [];
+          for (const key of db.getKeys({ start, end, limit: DELETE_CHUNK })) {
+            if (!key.startsWith(prefix)) break; // prefix keys are contiguous in byte order
+            keys.push(key);
+          }
+          for (const key of keys) db.removeSync(key);
+          return keys.length;
+        });
+        removed += n;
+        if (n < DELETE_CHUNK) break;
+        await yieldToEventLoop();
       }
-      return n;
-    });
+    }
     await this.flushed();
     return removed;
   }

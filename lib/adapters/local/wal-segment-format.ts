@@ -104,7 +104,8 @@ export type WalkStop = 'visitor' | 'end' | 'torn';
  * `offset` until `visit` returns false (after that frame), `dataEnd` is reached, or a frame is torn
  * or fails its checksum. Reads in chunks of about `chunkBytes` (one read per chunk, never per frame).
  * Returns the byte offset after the last frame visited and why it stopped. Payloads are views into
- * the chunk buffers, valid as long as the caller keeps them.
+ * the chunk buffers, valid as long as the caller keeps them — unless `scratch` is given: then chunks
+ * that fit are read into it (no fresh memory per chunk), and payloads are only valid during `visit`.
  */
 export async function walkFrames(
   fh: FileHandle,
@@ -112,12 +113,13 @@ export async function walkFrames(
   dataEnd: number,
   chunkBytes: number,
   visit: (buf: Uint8Array, payload: number, length: number, frameOffset: number) => boolean,
+  scratch?: Uint8Array,
 ): Promise<{ end: number; stop: WalkStop }> {
   let pos = offset;
   let want = chunkBytes;
   while (pos < dataEnd) {
     const n = Math.min(want, dataEnd - pos);
-    const buf = allocBytes(n);
+    const buf = scratch && n <= scratch.length ? scratch.subarray(0, n) : allocBytes(n);
     const got = await readAt(fh, buf, pos);
     const dv = new DataView(buf.buffer, buf.byteOffset, got);
     let o = 0;

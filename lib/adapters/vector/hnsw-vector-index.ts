@@ -44,9 +44,12 @@ const EXACT_BELOW_SELECTIVITY = 0.02;
 /** Options of `load` and `view`. */
 export interface HnswOpenOptions {
   /**
-   * The segment's raw vectors (row i = key i, `size * dim` floats), kept by reference. When given,
+   * The segment's raw vectors (row i = key i, `size * dim` floats), kept by reference. With them,
    * searches whose `accept` passes few rows scan them exactly instead of over-fetching from the
-   * graph, which degrades sharply for selective filters (as knowhere switches to brute force).
+   * graph (which degrades sharply for selective filters; knowhere switches to brute force too),
+   * and a search always returns k rows when k rows qualify. Without them that holds only as far
+   * as the graph reaches: an IP graph can leave rows unreachable, so a very selective filter may
+   * come back short.
    */
   vectors?: Float32Array;
 }
@@ -125,8 +128,8 @@ export class HnswVectorIndex implements VectorIndex {
    * The k best rows for `query`. `ef` (default 64) is the beam width. With `accept`, a sample of
    * keys estimates the selectivity and results are over-fetched from the graph (about
    * 1.5 k / selectivity) until k accepted rows are found or the whole index was returned. When
-   * the raw vectors were given at open, very selective filters, and over-fetches that fall short
-   * once, scan them exactly instead.
+   * the raw vectors were given at open, very selective filters, and searches that fall short
+   * once, scan them exactly instead (see HnswOpenOptions.vectors).
    */
   search(query: Float32Array, k: number, options: { ef?: number; accept?: (key: number) => boolean } = {}): VectorHits {
     const index = this.#live();
@@ -135,7 +138,12 @@ export class HnswVectorIndex implements VectorIndex {
     if (k <= 0 || size === 0) return EMPTY_HITS;
     const ef = options.ef ?? DEFAULT_EF;
     const accept = options.accept;
-    if (!accept) return this.#take(index.search(query, Math.min(Math.max(k, ef), size), 1), k, null);
+    if (!accept) {
+      const m = index.search(query, Math.min(Math.max(k, ef), size), 1);
+      // Fewer rows than asked for means some are unreachable in the graph (it happens with IP).
+      if (m.keys.length < Math.min(k, size) && this.#vectors !== null) return this.#exactSearch(query, k, undefined);
+      return this.#take(m, k, null);
+    }
 
     let accepted = 0;
     let sampled = 0;
@@ -148,16 +156,18 @@ export class HnswVectorIndex implements VectorIndex {
     for (;;) {
       const m = index.search(query, count, 1);
       const hits = this.#take(m, k, accept);
-      if (hits.keys.length === k || count >= size || m.keys.length < count) return hits;
-      // Too few accepted: the filter correlates with distance. Deeper graph searches get costly
-      // fast (163 ms at 1 % in a clustered test), so scan exactly when the vectors are at hand.
+      if (hits.keys.length === k || m.keys.length >= size) return hits; // k found, or every row seen
+      // Too few accepted. Deeper graph searches get costly fast (163 ms at 1 % when the filter
+      // correlates with the clusters) and cannot reach rows the graph does not link to, so scan
+      // exactly when the vectors are at hand; otherwise widen while the graph has more to give.
       if (exact) return this.#exactSearch(query, k, accept);
+      if (count >= size || m.keys.length < count) return hits; // best effort: see HnswOpenOptions
       count = Math.min(count * 2, size);
     }
   }
 
-  /** Exact filtered search over the raw vectors (only when opened with `opts.vectors`). */
-  #exactSearch(query: Float32Array, k: number, accept: (key: number) => boolean): VectorHits {
+  /** Exact search over the raw vectors (only when opened with `opts.vectors`). */
+  #exactSearch(query: Float32Array, k: number, accept: ((key: number) => boolean) | undefined): VectorHits {
     this.#exact ??= FlatVectorIndex.fromVectors(this.params, denseKeys(this.#vectors!.length / this.params.dim), this.#vectors!);
     return this.#exact.search(query, k, { accept });
   }

@@ -24,8 +24,6 @@ export interface SegmentMeta {
   /** Position after the last record whose rows it holds (set when sealed). */
   endPosition?: bigint;
   rowCount: number;
-  /** Delta-log objects already written for this segment, oldest first. */
-  deltaLogs: string[];
   /** Vector field name → index object key, once built. */
   indexFiles: Record<string, string>;
   /** Set on compaction outputs: the segments they replaced. */

@@ -1,7 +1,7 @@
 /**
  * Persists segments to the object store and loads them back, in Milvus-like keys:
  *   insert_log/{collection}/{partition}/{segment}/{field}/{log}   one column (chunk) per field
- *   delta_log/{collection}/{partition}/{segment}/{log}            deleted row offsets
+ *   delta_log/{collection}/{partition}/{segment}/{ts}             deleted row offsets (listed on load)
  *   index_files/{collection}/{partition}/{segment}/{field}/hnsw   usearch HNSW file
  * Field ids: the schema's ids, 1 for the row timestamps (Milvus's Timestamp system field) and
  * DYNAMIC_FIELD_ID for `$meta`.
@@ -97,12 +97,17 @@ export async function readSegment(store: ObjectStore, meta: SegmentMeta, schema:
     for (let i = 0; i < d.rowCount; i++) dynamic[i] = d.get(i) as Record<string, unknown> | null;
   }
   const seg = Segment.sealed(meta, schema, { pks, rowTs, scalars, vectors, dynamic });
-  for (const key of meta.deltaLogs) seg.applyDeltaLog(decodeDeltaLog(await store.get(key), key));
+  for (const key of await store.list(`${segmentBase('delta_log', meta)}/`)) seg.applyDeltaLog(decodeDeltaLog(await store.get(key), key));
+  seg.syncDeletes = true;
   return seg;
 }
 
-/** Persists the segment's deletes since the last delta log; returns the new key, or undefined when none. */
-export async function writeDeltaLog(store: ObjectStore, seg: Segment): Promise<string | undefined> {
+/**
+ * Persists the segment's deletes since the last delta log under a key named by `seq` (the
+ * timestamp of the mutation that caused them, so a replay rewrites the same object); returns the
+ * key, or undefined when there was nothing to write.
+ */
+export async function writeDeltaLog(store: ObjectStore, seg: Segment, seq: bigint): Promise<string | undefined> {
   const offsets = seg.pendingDeletes;
   if (offsets.length === 0) return undefined;
   seg.pendingDeletes = [];
@@ -112,7 +117,7 @@ export async function writeDeltaLog(store: ObjectStore, seg: Segment): Promise<s
   view.setUint16(4, DELTA_VERSION, true);
   view.setUint32(8, offsets.length, true);
   for (let i = 0; i < offsets.length; i++) view.setUint32(12 + 4 * i, offsets[i], true);
-  const key = `${segmentBase('delta_log', seg.meta)}/${seg.meta.deltaLogs.length + 1}`;
+  const key = `${segmentBase('delta_log', seg.meta)}/${seq.toString().padStart(20, '0')}`;
   try {
     await store.put(key, buf);
   } catch (err) {

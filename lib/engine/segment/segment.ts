@@ -35,6 +35,11 @@ export class Segment implements RowSource {
   deletedCount = 0;
   /** Offsets deleted since the last delta log was written. */
   pendingDeletes: number[] = [];
+  /**
+   * Set once the segment is flushed: its rows are no longer replayed from the WAL, so the applier
+   * must write a delta log for every delete on it before the mutation counts as applied.
+   */
+  syncDeletes = false;
   /** Vector field name → built index (sealed segments). */
   readonly indexes = new Map<string, VectorIndex>();
 
