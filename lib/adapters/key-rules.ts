@@ -87,6 +87,12 @@ export function checkObjectPrefix(prefix: unknown): asserts prefix is string {
   if (problem) throw new RangeError(`invalid object key prefix ${JSON.stringify(prefix)}: ${problem}`);
 }
 
+/** Throws unless `prefix` is a valid, non-empty prefix: deletePrefix('') would wipe the store, so it is refused. */
+export function checkObjectDeletePrefix(prefix: unknown): asserts prefix is string {
+  if (prefix === '') throw new RangeError("deletePrefix('') would delete every object, so it is refused; pass the prefix the objects share");
+  checkObjectPrefix(prefix);
+}
+
 /** Why `path` is not a valid key (or prefix, whose last segment may be partial or empty); undefined when valid. */
 function objectPathProblem(path: string, isPrefix: boolean): string | undefined {
   if (path.includes('\0')) return 'it contains a NUL character';

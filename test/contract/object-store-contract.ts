@@ -119,6 +119,8 @@ export function objectStoreContract(name: string, make: () => Promise<ObjectStor
       assert.equal(await s.deletePrefix('p/a'), 1);
       assert.deepEqual(await s.list('p/'), ['p/b']);
       assert.equal(await s.deletePrefix('nothing/'), 0);
+      await fails(() => s.deletePrefix('')); // would wipe the store
+      assert.deepEqual(await s.list(''), ['p/b']);
     }));
 
     it('deletePrefix handles many objects', withStore(async (s) => {

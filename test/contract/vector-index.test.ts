@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { buildHnswIndex } from '../../lib/adapters/vector/build-hnsw-in-worker.ts';
 import { FlatVectorIndex } from '../../lib/adapters/vector/flat-vector-index.ts';
 import { HnswVectorIndex } from '../../lib/adapters/vector/hnsw-vector-index.ts';
+import { estimateSelectivity } from '../../lib/adapters/vector/selectivity.ts';
 import { CorruptDataError } from '../../lib/engine/errors.ts';
 import { bruteForce, clusteredData, offsets, recall, vectorIndexContract } from './vector-index-contract.ts';
 
@@ -227,5 +228,19 @@ describe('FlatVectorIndex specifics', () => {
     bytes[0] = 0;
     fs.writeFileSync(file, bytes);
     assert.throws(() => FlatVectorIndex.load(file, { dim: 4, metric: 'L2' }), /magic/);
+  });
+});
+
+describe('estimateSelectivity', () => {
+  it('is close to the truth for periodic and range filters, and never 0', () => {
+    const id = (r: number) => r;
+    for (const mod of [2, 7, 100, 300]) {
+      const est = estimateSelectivity(100_000, (k) => k % mod === 0, id);
+      assert.ok(est > 0.4 / mod && est < 2.5 / mod, `1/${mod}: ${est}`);
+    }
+    assert.ok(Math.abs(estimateSelectivity(100_000, (k) => k < 30_000, id) - 0.3) < 0.05);
+    const none = estimateSelectivity(100_000, () => false, id);
+    assert.ok(none > 0 && none < 0.01);
+    assert.equal(estimateSelectivity(10, (k) => k < 5, id), 0.5);
   });
 });

@@ -195,7 +195,7 @@ describe('router encoding', () => {
     assert.equal(request.limit, undefined);
   });
 
-  it('flattens search hits with topks, pk and distance first; omits topks when empty', async () => {
+  it('flattens search hits with topks, pk and distance first; topks even when empty', async () => {
     let request: any;
     const hits: Row[][] = [[{ distance: 0.9, id: 1n, color: 'a' }, { id: 2n, distance: 0.5 }], [{ id: 3n, distance: 0.25 }]];
     const db = stubDb({ describeCollection: () => info, search: (_d: string, _n: string, q: unknown) => ((request = q), hits) });
@@ -214,7 +214,7 @@ describe('router encoding', () => {
     assert.ok(request.vectors[0] instanceof Float32Array);
 
     const none = stubDb({ describeCollection: () => info, search: () => [[]] });
-    assert.equal((await call(none, '/v2/vectordb/entities/search', { collectionName: 'c', data: [[1, 0]] })).body, '{"code":0,"cost":0,"data":[]}');
+    assert.equal((await call(none, '/v2/vectordb/entities/search', { collectionName: 'c', data: [[1, 0]] })).body, '{"code":0,"cost":0,"data":[],"topks":[0]}');
   });
 
   it('validates search input', async () => {

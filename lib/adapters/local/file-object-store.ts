@@ -10,7 +10,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { NotFoundError, StorageError } from '../../engine/errors.ts';
 import type { ObjectStore } from '../../engine/ports/object-store.ts';
-import { checkBytes, checkObjectKey, checkObjectPrefix, checkRange, compareUtf8 } from '../key-rules.ts';
+import { checkBytes, checkObjectDeletePrefix, checkObjectKey, checkObjectPrefix, checkRange, compareUtf8 } from '../key-rules.ts';
 import { errCode, errMessage, syncDir } from './fs-helpers.ts';
 
 /** Directory under the root for in-flight puts; its name is reserved and never listed. */
@@ -122,6 +122,7 @@ export class FileObjectStore implements ObjectStore {
   }
 
   async deletePrefix(prefix: string): Promise<number> {
+    checkObjectDeletePrefix(prefix);
     const keys = await this.list(prefix);
     let removed = 0;
     for (let i = 0; i < keys.length; i += DELETE_CONCURRENCY) {

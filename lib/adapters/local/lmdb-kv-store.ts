@@ -12,6 +12,8 @@
  * acknowledged writes survive kill -9 and power loss; 'commit' resolves at commit, which survives
  * kill -9 (the OS holds the pages) but may lose the last transactions on power loss.
  * One process at a time should write an environment: conditional writes are serialized per process.
+ * Writes that are not awaited before the next one starts may commit in either order (a synchronous
+ * transaction can overtake queued asynchronous puts); awaited writes are ordered.
  */
 import { open, TransactionFlags, type Database, type RootDatabase } from 'lmdb';
 import { CorruptDataError, NotFoundError, StorageError } from '../../engine/errors.ts';

@@ -1,7 +1,7 @@
 /** ObjectStore held in process memory, for tests and throwaway engines. */
 import { NotFoundError } from '../../engine/errors.ts';
 import type { ObjectStore } from '../../engine/ports/object-store.ts';
-import { checkBytes, checkObjectKey, checkObjectPrefix, checkRange } from '../key-rules.ts';
+import { checkBytes, checkObjectDeletePrefix, checkObjectKey, checkObjectPrefix, checkRange } from '../key-rules.ts';
 import { lowerBound, SortedKeys } from './sorted-keys.ts';
 
 /** An ObjectStore in a Map. Bytes are copied in and out, as a real store would, so callers cannot alias them. */
@@ -51,6 +51,7 @@ export class MemoryObjectStore implements ObjectStore {
   }
 
   async deletePrefix(prefix: string): Promise<number> {
+    checkObjectDeletePrefix(prefix);
     const keys = await this.list(prefix);
     for (const key of keys) this.objects.delete(key);
     this.order.remove(keys.length);

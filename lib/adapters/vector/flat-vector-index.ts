@@ -20,6 +20,7 @@ import { exactSearch, MetricKind } from 'usearch';
 import { CorruptDataError } from '../../engine/errors.ts';
 import type { VectorHits, VectorIndex, VectorIndexParams } from '../../engine/ports/vector-index.ts';
 import { checkAdd, checkQuery, resolveIndexParams, type ResolvedIndexParams } from './index-params.ts';
+import { estimateSelectivity } from './selectivity.ts';
 import { usearchKeyWords } from './usearch-keys.ts';
 
 /** Magic of the flat index file. */
@@ -29,8 +30,6 @@ export const FLAT_INDEX_VERSION = 1;
 const HEADER_BYTES = 24;
 const METRIC_CODE = { L2: 1, IP: 2, COSINE: 3 } as const;
 
-/** Rows sampled to estimate a filter's selectivity. */
-const SAMPLE_ROWS = 64;
 /** At or above this estimated selectivity, over-fetching with exactSearch beats the JS loop (≈ 4× faster per row). */
 const OVERFETCH_MIN_SELECTIVITY = 0.3;
 /** Below this many rows the JS loop is as fast as a native call. */
@@ -204,11 +203,8 @@ export class FlatVectorIndex implements VectorIndex {
     // A few extra native candidates absorb float32-vs-double near-ties at the k-th place.
     if (!accept) return nativeOk ? this.#nativeTopK(q, Math.min(k + 8, n), k, null) : this.#scan(q, k, null);
     if (nativeOk) {
-      let sampled = 0;
-      let hits = 0;
-      const step = Math.max(1, Math.floor(n / SAMPLE_ROWS));
-      for (let r = 0; r < n && sampled < SAMPLE_ROWS; r += step, sampled++) if (accept(this.#ids[r])) hits++;
-      const selectivity = hits / sampled;
+      const ids = this.#ids;
+      const selectivity = estimateSelectivity(n, accept, (r) => ids[r]);
       if (selectivity >= OVERFETCH_MIN_SELECTIVITY) {
         return this.#nativeTopK(q, Math.min(n, Math.ceil((k / selectivity) * 1.5) + 16), k, accept);
       }

@@ -10,6 +10,7 @@ import { CorruptDataError } from '../../engine/errors.ts';
 import type { VectorHits, VectorIndex, VectorIndexParams } from '../../engine/ports/vector-index.ts';
 import { FlatVectorIndex } from './flat-vector-index.ts';
 import { checkAdd, checkQuery, resolveIndexParams, type ResolvedIndexParams } from './index-params.ts';
+import { estimateSelectivity } from './selectivity.ts';
 import { toUsearchKeys, usearchKeyWords } from './usearch-keys.ts';
 
 const METRIC_KIND = { L2: MetricKind.L2sq, IP: MetricKind.IP, COSINE: MetricKind.Cos } as const;
@@ -31,15 +32,15 @@ const HEAD_BYTES = 64;
 
 const EMPTY_HITS: VectorHits = { keys: new Uint32Array(0), scores: new Float32Array(0) };
 
-/** Rows sampled (keys 0, s, 2s, … — keys are dense row offsets) to estimate a filter's selectivity. */
-const SAMPLE_ROWS = 64;
 /**
  * Below this estimated selectivity a filtered search scans the raw vectors exactly when they were
- * given (`opts.vectors`): scoring only ~2 % of the rows is cheap (100k × 128: 0.2 ms at 0.1 %,
- * 0.4 ms at 1 %), while graph over-fetch costs 2–28 ms there and more when the filter correlates
- * with the clusters. Above it, one over-fetching graph search is tried first (≈ 0.25 ms).
+ * given (`opts.vectors`): scoring a few % of the rows is cheap (100k × 128: 0.2 ms at 0.1 %,
+ * 0.4 ms at 1 %, 1.7 ms at 10 %), while graph over-fetch costs 1.7–28 ms at 1–0.1 % (more when
+ * the filter correlates with the clusters) but only ≈ 0.3 ms from 10 % up.
  */
-const EXACT_BELOW_SELECTIVITY = 0.02;
+const EXACT_BELOW_SELECTIVITY = 0.05;
+/** Keys are dense row offsets, so row r of the sample is key r. */
+const identity = (r: number) => r;
 
 /** Options of `load` and `view`. */
 export interface HnswOpenOptions {
@@ -145,11 +146,7 @@ export class HnswVectorIndex implements VectorIndex {
       return this.#take(m, k, null);
     }
 
-    let accepted = 0;
-    let sampled = 0;
-    const step = Math.max(1, Math.floor(size / SAMPLE_ROWS));
-    for (let key = 0; key < size && sampled < SAMPLE_ROWS; key += step, sampled++) if (accept(key)) accepted++;
-    const selectivity = Math.max(accepted, 0.5) / sampled;
+    const selectivity = estimateSelectivity(size, accept, identity);
     const exact = this.#vectors !== null;
     if (exact && selectivity < EXACT_BELOW_SELECTIVITY) return this.#exactSearch(query, k, accept);
     let count = Math.min(Math.max(2 * k, ef, Math.ceil((k / selectivity) * 1.5)), size);

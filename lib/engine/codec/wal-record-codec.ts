@@ -216,6 +216,8 @@ function checkColumnMatches(col: DecodedColumn, f: FieldSchema): void {
 /**
  * Decodes a record written by `encodeWalRecord`, checking its columns against `schema`. Throws
  * CorruptDataError on a bad magic, unknown version or kind, truncation or a schema mismatch.
+ * FloatVector values are views into `bytes` (copied first only if `bytes` is not 8-byte aligned):
+ * keep `bytes` unmodified while the batch is in use.
  */
 export function decodeWalRecord(bytes: Uint8Array, schema: CollectionSchema): WalRecordBody {
   if (bytes.length < FIXED_BYTES) corrupt(`${bytes.length} bytes is shorter than the ${FIXED_BYTES}-byte header`);

@@ -1,6 +1,9 @@
 /**
  * KvStore: an ordered key-value store (the KV interface of milvus-io/milvus#11182).
- * Keys are strings compared by their UTF-8 bytes; values are bytes. Adapters: memory, LMDB, DynamoDB.
+ * Keys are non-empty strings of at most 1024 UTF-8 bytes, compared by those bytes; values are
+ * bytes. Keys written with `putIfNewer` (versioned) and plain keys are separate namespaces: `scan`
+ * never returns versioned entries, the delete operations remove both. Adapters: memory, LMDB,
+ * DynamoDB.
  */
 
 /** One entry of a scan or batch. */
@@ -36,9 +39,9 @@ export interface KvStore {
   /** Removes the key; removing a missing key is not an error. */
   delete(key: string): Promise<void>;
   batchDelete(keys: string[]): Promise<void>;
-  /** Removes every key in [start, end). Returns how many were removed. */
+  /** Removes every key in [start, end) (not atomically). Returns how many were removed. */
   deleteRange(range: { start: string; end: string }): Promise<number>;
-  /** Removes every key starting with `prefix`. Returns how many were removed. */
+  /** Removes every key starting with the non-empty `prefix` (not atomically). Returns how many were removed. */
   deletePrefix(prefix: string): Promise<number>;
   /** Entries in ascending key order. */
   scan(range: KvRange): AsyncIterable<KvEntry>;
@@ -54,7 +57,7 @@ export interface KvStore {
   batchGetVersioned(keys: string[]): Promise<({ value: Uint8Array; version: bigint } | undefined)[]>;
   /** Many putIfNewer calls; returns per entry whether it stored. */
   batchPutIfNewer(entries: { key: string; value: Uint8Array; version: bigint }[]): Promise<boolean[]>;
-  /** Applies up to MAX_ATOMIC_WRITES puts and deletes all-or-nothing. */
+  /** Applies up to MAX_ATOMIC_WRITES puts and deletes (each key at most once) all-or-nothing. */
   write(ops: KvWrite[]): Promise<void>;
   /** Releases files and connections. */
   close(): Promise<void>;

@@ -1,4 +1,8 @@
-/** ObjectStore: byte objects under string keys (Milvus's ChunkManager). Adapters: memory, local files, S3. */
+/**
+ * ObjectStore: byte objects under '/'-separated keys (Milvus's ChunkManager). Keys form a tree: no
+ * key is a prefix-directory of another (`a` and `a/b` cannot both exist). Callers must not change
+ * a buffer until the `put` of it resolves. Adapters: memory, local files, S3.
+ */
 export interface ObjectStore {
   /** Writes the whole object atomically: readers see the old bytes or the new, never a mix. */
   put(key: string, data: Uint8Array): Promise<void>;

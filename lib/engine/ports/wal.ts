@@ -20,11 +20,14 @@ export interface Wal {
    * serialized; the local adapter group-commits them into one fsync.
    */
   append(channel: string, records: Uint8Array[]): Promise<WalPosition>;
-  /** Records of a channel from `from` (inclusive), at most `limit`, in order. Empty at the tail. */
+  /** Records of a channel from `from` (inclusive), at most `limit`, in order. Empty at the tail; beyond it, an error. */
   read(channel: string, from: WalPosition, limit: number): Promise<WalRecord[]>;
   /** The position the next appended record will get (0 for an empty channel). */
   tail(channel: string): Promise<WalPosition>;
-  /** Discards records before `position` (they are covered by a checkpoint); reading them afterwards is an error. */
+  /**
+   * Discards records before `position` (they are covered by a checkpoint); reading them afterwards
+   * is an error. Adapters may keep some of them (whole files) until the next reopen.
+   */
   truncate(channel: string, before: WalPosition): Promise<void>;
   /** Removes a channel and all its records (collection dropped). */
   dropChannel(channel: string): Promise<void>;
