@@ -592,7 +592,7 @@ export class CollectionRuntime {
       const spec = this.indexOf(fieldName);
       if (!field || !spec || spec.indexType === 'FLAT') continue;
       const file = await this.localFile(key);
-      seg.indexes.set(fieldName, this.deps.vectorIndexes.view(file, this.indexParams(field, spec)));
+      seg.indexes.set(fieldName, this.deps.vectorIndexes.view(file, this.indexParams(field, spec), seg.vectors(fieldName).data()));
     }
   }
 
@@ -635,7 +635,7 @@ export class CollectionRuntime {
     if (this.closed || !this.segments.has(seg.id)) return;
     seg.meta.indexFiles[field.name] = key;
     await this.deps.catalog.write([this.deps.catalog.putSegmentOp(seg.meta)]);
-    seg.indexes.set(field.name, this.deps.vectorIndexes.view(await this.localFile(key), params));
+    seg.indexes.set(field.name, this.deps.vectorIndexes.view(await this.localFile(key), params, vectors));
   }
 
   /** Drops built indexes of a field (index dropped or replaced) and rebuilds per the current spec. */

@@ -63,7 +63,10 @@ export class EngineDatabase implements Database {
   static async open(options: EngineDatabaseOptions): Promise<EngineDatabase> {
     const db = new EngineDatabase(options);
     for (const info of await db.deps.catalog.listCollections()) {
-      db.runtimes.set(info.collectionId, await CollectionRuntime.open(info, db.deps));
+      const rt = await CollectionRuntime.open(info, db.deps);
+      db.runtimes.set(info.collectionId, rt);
+      // Timestamps stay monotonic across restarts even if the clock went back.
+      for (const ch of rt.channels) db.deps.tso.observe(ch.lastTs);
     }
     db.timer = setInterval(() => db.maintain(), MAINTENANCE_INTERVAL_MS);
     db.timer.unref();

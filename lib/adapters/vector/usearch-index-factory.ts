@@ -9,7 +9,7 @@ export class UsearchIndexFactory implements VectorIndexFactory {
     return buildHnswIndex(vectors, keys, params, outPath);
   }
 
-  view(path: string, params: VectorIndexParams): VectorIndex {
-    return HnswVectorIndex.view(path, params);
+  view(path: string, params: VectorIndexParams, vectors?: Float32Array): VectorIndex {
+    return HnswVectorIndex.view(path, params, { vectors });
   }
 }

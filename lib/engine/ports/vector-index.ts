@@ -47,6 +47,10 @@ export interface VectorIndex {
 export interface VectorIndexFactory {
   /** Builds an HNSW index over `vectors` (keys = row offsets) and saves it to a local file, off the event loop. */
   build(vectors: Float32Array, keys: Uint32Array, params: VectorIndexParams, outPath: string): Promise<void>;
-  /** Opens a saved index file read-only (memory-mapped where the implementation can). */
-  view(path: string, params: VectorIndexParams): VectorIndex;
+  /**
+   * Opens a saved index file read-only (memory-mapped where the implementation can). `vectors`,
+   * the indexed rows in key order, lets the index answer very selective filters exactly and
+   * complete searches the graph cannot (rows unreachable in the graph).
+   */
+  view(path: string, params: VectorIndexParams, vectors?: Float32Array): VectorIndex;
 }
