@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { MetricType, VectorHits, VectorIndex, VectorIndexParams } from '../../lib/engine/ports/vector-index.ts';
+import { rng } from '../support/data.ts';
 
 /** An adapter under test. */
 export interface VectorIndexSubject {
@@ -22,21 +23,9 @@ export interface VectorIndexSubject {
   open(path: string, params: VectorIndexParams, vectors?: Float32Array): VectorIndex;
 }
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `n` vectors of `dim` around `clusters` random centers, plus `q` queries from the same distribution. */
 export function clusteredData(seed: number, n: number, dim: number, clusters: number, q: number): { data: Float32Array; queries: Float32Array[] } {
-  const rnd = prng(seed);
+  const rnd = rng(seed);
   const centers: Float32Array[] = [];
   for (let c = 0; c < clusters; c++) centers.push(Float32Array.from({ length: dim }, () => rnd() * 2 - 1));
   const point = (out: Float32Array, off: number) => {

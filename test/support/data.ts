@@ -1,7 +1,7 @@
 /** Test data: a seeded PRNG, clustered vectors, collection specs. */
 import type { CollectionSpec } from '../../lib/engine/database.ts';
 import type { MetricType } from '../../lib/engine/ports/vector-index.ts';
-import type { FieldSchema, IndexSpec } from '../../lib/engine/schema/types.ts';
+import type { DataType, FieldSchema, IndexSpec } from '../../lib/engine/schema/types.ts';
 
 /** A deterministic PRNG (mulberry32). */
 export function rng(seed: number): () => number {
@@ -33,9 +33,9 @@ export function clusteredVectors(n: number, dim: number, seed = 1, clusters = 32
 /** A collection spec: Int64 pk `id`, FloatVector `vector`, optional scalars, HNSW index, loaded. */
 export function simpleSpec(name: string, dim: number, options: { metric?: MetricType; extraFields?: Partial<FieldSchema>[]; shards?: number; dynamic?: boolean; index?: Partial<IndexSpec> } = {}): CollectionSpec {
   const fields: FieldSchema[] = [
-    field({ fieldId: 100, name: 'id', dataType: 'Int64', isPrimary: true }),
-    field({ fieldId: 101, name: 'vector', dataType: 'FloatVector', dim, typeParams: { dim: String(dim) } }),
-    ...(options.extraFields ?? []).map((f, i) => field({ fieldId: 102 + i, ...f } as FieldSchema)),
+    field(100, 'id', 'Int64', { isPrimary: true }),
+    field(101, 'vector', 'FloatVector', { dim, typeParams: { dim: String(dim) } }),
+    ...(options.extraFields ?? []).map((f, i) => field(102 + i, f.name!, f.dataType!, f)),
   ];
   return {
     name,
@@ -49,6 +49,10 @@ export function simpleSpec(name: string, dim: number, options: { metric?: Metric
   };
 }
 
-function field(f: Partial<FieldSchema> & Pick<FieldSchema, 'fieldId' | 'name' | 'dataType'>): FieldSchema {
-  return { description: '', isPrimary: false, autoId: false, isPartitionKey: false, isClusteringKey: false, nullable: false, typeParams: {}, ...f };
+/** A field schema with the defaults filled in. */
+export function field(fieldId: number, name: string, dataType: DataType, extra: Partial<FieldSchema> = {}): FieldSchema {
+  return {
+    fieldId, name, dataType, description: '', isPrimary: false, autoId: false, isPartitionKey: false,
+    isClusteringKey: false, nullable: false, typeParams: {}, ...extra,
+  };
 }

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileFilter } from '../../lib/engine/filter/compile-filter.ts';
 import type { RowSource } from '../../lib/engine/schema/row-source.ts';
-import type { CollectionSchema, DataType, FieldSchema, Value } from '../../lib/engine/schema/types.ts';
+import type { CollectionSchema, Value } from '../../lib/engine/schema/types.ts';
+import { field } from '../support/data.ts';
 
 /** A segment held as plain column arrays: the smallest real RowSource. */
 class ArrayRowSource implements RowSource {
@@ -32,12 +33,6 @@ class ArrayRowSource implements RowSource {
   }
 }
 
-function field(fieldId: number, name: string, dataType: DataType, extra: Partial<FieldSchema> = {}): FieldSchema {
-  return {
-    fieldId, name, dataType, description: '', isPrimary: false, autoId: false, isPartitionKey: false,
-    isClusteringKey: false, nullable: false, typeParams: {}, ...extra,
-  };
-}
 
 const SCHEMA: CollectionSchema = {
   enableDynamicField: true,

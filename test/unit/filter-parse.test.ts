@@ -9,14 +9,9 @@ import { MilvusError } from '../../lib/engine/errors.ts';
 import { compileFilter } from '../../lib/engine/filter/compile-filter.ts';
 import type { Expr } from '../../lib/engine/filter/filter-ast.ts';
 import { parseFilter } from '../../lib/engine/filter/filter-grammar.ts';
-import type { CollectionSchema, DataType, FieldSchema } from '../../lib/engine/schema/types.ts';
+import type { CollectionSchema } from '../../lib/engine/schema/types.ts';
+import { field } from '../support/data.ts';
 
-function field(fieldId: number, name: string, dataType: DataType, extra: Partial<FieldSchema> = {}): FieldSchema {
-  return {
-    fieldId, name, dataType, description: '', isPrimary: false, autoId: false, isPartitionKey: false,
-    isClusteringKey: false, nullable: false, typeParams: {}, ...extra,
-  };
-}
 
 const SCHEMA: CollectionSchema = {
   enableDynamicField: true,

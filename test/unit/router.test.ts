@@ -3,16 +3,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Database, Row } from '../../lib/engine/database.ts';
 import { collectionNotFound } from '../../lib/engine/errors.ts';
-import type { CollectionInfo, FieldSchema } from '../../lib/engine/schema/types.ts';
+import type { CollectionInfo } from '../../lib/engine/schema/types.ts';
 import { handleRequest } from '../../lib/api/router.ts';
 import type { ApiResponse } from '../../lib/api/types.ts';
+import { field } from '../support/data.ts';
 
-function field(fieldId: number, name: string, dataType: FieldSchema['dataType'], extra: Partial<FieldSchema> = {}): FieldSchema {
-  return {
-    fieldId, name, dataType, description: '', isPrimary: false, autoId: false, isPartitionKey: false,
-    isClusteringKey: false, nullable: false, typeParams: {}, ...extra,
-  };
-}
 
 const info: CollectionInfo & { loadState: 'LoadStateLoaded' } = {
   collectionId: 42, name: 'c', dbName: 'default', description: '', shardsNum: 1, consistencyLevel: 'Bounded',
