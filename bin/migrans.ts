@@ -2,7 +2,7 @@
 /** The `migrans` CLI: `migrans serve` runs the embedded engine behind the Milvus REST v2 API. */
 import { Command } from 'commander';
 import { startServer } from '../lib/api/node-server.ts';
-import { ConfigError, DEFAULTS, resolveEngineConfig, resolveServeConfig, type ServeFlags } from '../lib/config.ts';
+import { ConfigError, DEFAULTS, ENGINE_ENV, resolveEngineConfig, resolveServeConfig, type ServeFlags } from '../lib/config.ts';
 import { openEmbeddedDatabase } from '../lib/embedded.ts';
 
 async function serve(flags: ServeFlags): Promise<void> {
@@ -58,6 +58,7 @@ program
   .option('--host <host>', `address to bind (env MIGRANS_HOST; default ${DEFAULTS.host}); a non-loopback host needs a token`)
   .option('--data-dir <dir>', `data directory (env MIGRANS_DATA_DIR; default ${DEFAULTS.dataDir})`)
   .option('--token <token>', 'require "Authorization: Bearer <token>" on every request (env MIGRANS_TOKEN)')
+  .addHelpText('after', `\nEngine knobs (environment): ${Object.keys(ENGINE_ENV).join(', ')} — see README.md.`)
   .action((flags: ServeFlags) => serve(flags));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
