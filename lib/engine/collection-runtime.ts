@@ -11,6 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Catalog, SegmentMeta } from './catalog/catalog.ts';
 import { ChannelState, channelName } from './channel-state.ts';
 import { buildCompactedSegment, planCompactions, type CompactionPlan } from './compactor.ts';
@@ -79,6 +80,8 @@ export class CollectionRuntime {
   private readonly durableRanges = new Map<number, { partition: string; start: bigint; end: bigint }[]>();
   private readonly bytesPerRow: number;
   private readonly flushTasks = new Map<number, Promise<void>>();
+  /** Rows the record being applied marked deleted in existing segments (undone if the apply fails). */
+  private undo: { seg: Segment; offset: number }[] = [];
   /** Flushed segments the record being applied deleted rows from. */
   private readonly touched = new Set<Segment>();
   /** Segments taking part in a running compaction. */
@@ -114,7 +117,8 @@ export class CollectionRuntime {
       ch.applied = cp.position;
       ch.lastTs = cp.lastTs;
       ch.knownTail = await deps.wal.tail(ch.name);
-      await rt.pump(ch);
+      rt.kick(ch);
+      await rt.caughtUpOrFailed(ch);
     }
     for (const seg of rt.segments.values()) if (seg.meta.state === 'Flushed') rt.scheduleIndexBuild(seg);
     return rt;
@@ -219,12 +223,13 @@ export class CollectionRuntime {
     const deadline = Date.now() + timeoutMs;
     for (const ch of this.channels) {
       while (this.tSafe(ch) < ts) {
-        if (ch.error) throw new MilvusError(ErrorCode.Unexpected, `channel ${ch.name} stopped applying records: ${ch.error.message}`);
         const left = deadline - Date.now();
         if (left <= 0) {
+          // A failing apply is retried in the background; the read reports it once it gives up.
+          const stuck = ch.error ? ` because applying the record at position ${ch.applied} keeps failing (${ch.error.message})` : '';
           throw new MilvusError(
-            ErrorCode.Timeout,
-            `consistency wait timed out after ${timeoutMs} ms: channel ${ch.name} has applied up to ts ${ch.lastTs} but the read needs ts ${ts}; retry, or read with consistencyLevel Bounded or Eventually`,
+            ch.error ? ErrorCode.Unexpected : ErrorCode.Timeout,
+            `consistency wait timed out after ${timeoutMs} ms: channel ${ch.name} has applied up to ts ${ch.lastTs} but the read needs ts ${ts}${stuck}; retry, or read with consistencyLevel Bounded or Eventually`,
           );
         }
         let timer: NodeJS.Timeout | undefined;
@@ -242,15 +247,26 @@ export class CollectionRuntime {
       ch.pumpAgain = true;
       return;
     }
+    ch.pumpAgain = false;
     ch.pumping = this.pump(ch).finally(() => {
       ch.pumping = null;
+      if (ch.pumpAgain) this.kick(ch); // an append landed while the loop was winding down
     });
   }
 
-  /** Applies records from the channel's position until the tail. */
+  /** Resolves once the channel has applied everything in its WAL, or has hit an error (which reads then report). */
+  private async caughtUpOrFailed(ch: ChannelState): Promise<void> {
+    while (!ch.caughtUp() && !ch.error && ch.pumping) await ch.progress();
+  }
+
+  /**
+   * Applies records from the channel's position until the tail. A record whose apply fails is
+   * rolled back and retried with backoff; meanwhile reads that need it fail fast with the error.
+   */
   private async pump(ch: ChannelState): Promise<void> {
-    try {
-      for (;;) {
+    let failures = 0;
+    while (!this.closed) {
+      try {
         const records = await this.deps.wal.read(ch.name, ch.applied, READ_BATCH);
         if (records.length === 0) {
           if (ch.pumpAgain) {
@@ -260,27 +276,48 @@ export class CollectionRuntime {
           break;
         }
         for (const r of records) {
+          if (this.closed) break;
           const body = decodeWalRecord(r.data, this.info.schema);
           await this.lock.write(() => this.apply(ch, r.position, body));
+          ch.error = undefined;
+          failures = 0;
           if (r.position + 1n > ch.knownTail) ch.knownTail = r.position + 1n;
         }
         ch.notify();
+      } catch (err) {
+        if (this.closed) break;
+        ch.error = err as Error;
+        failures++;
+        if (failures === 1 || failures % 20 === 0) {
+          console.error(`migrans: channel ${ch.name} failed to apply the record at position ${ch.applied} (attempt ${failures}; retrying):`, err);
+        }
+        ch.notify();
+        await sleep(Math.min(5000, 25 * 2 ** Math.min(failures, 8)));
       }
-    } catch (err) {
-      ch.error = err as Error;
-      console.error(`migrans: channel ${ch.name} stopped at position ${ch.applied}:`, err);
     }
     ch.notify();
   }
 
+  /** Applies one record; on failure, in-memory changes are undone so that a retry starts clean. */
   private async apply(ch: ChannelState, position: bigint, body: WalRecordBody): Promise<void> {
     const ts = body.ts > ch.lastTs ? body.ts : ch.lastTs + 1n;
-    if (body.kind === 'insert') await this.applyInsert(ch, position, ts, body.partition, body.batch);
-    else if (body.kind === 'delete') await this.applyDelete(ts, body.partition, body.pks);
-    else if (body.kind === 'compact') await this.applyCompact(ch, ts, body);
-    else {
-      ch.flushPending = false;
-      for (const seg of [...ch.growing.values()]) this.seal(ch, seg, position + 1n);
+    const growingRows = new Map([...ch.growing.values()].map((seg) => [seg, seg.rowCount]));
+    this.undo = [];
+    this.touched.clear();
+    try {
+      if (body.kind === 'insert') await this.applyInsert(ch, position, ts, body.partition, body.batch);
+      else if (body.kind === 'delete') await this.applyDelete(ts, body.partition, body.pks);
+      else if (body.kind === 'compact') await this.applyCompact(ch, ts, body);
+      else {
+        ch.flushPending = false;
+        for (const seg of [...ch.growing.values()]) this.seal(ch, seg, position + 1n);
+      }
+    } catch (err) {
+      for (const { seg, offset } of this.undo.reverse()) seg.unmarkDeleted(offset);
+      for (const seg of ch.growing.values()) seg.truncate(growingRows.get(seg) ?? 0);
+      throw err;
+    } finally {
+      this.undo = [];
     }
     ch.applied = position + 1n;
     ch.lastTs = ts;
@@ -303,6 +340,8 @@ export class CollectionRuntime {
         startPosition: position,
         prevTs: ch.lastTs,
         rowCount: 0,
+        sealRows: this.config.sealRows,
+        sealBytes: this.config.sealBytes,
         indexFiles: {},
       };
       await this.deps.catalog.write([this.deps.catalog.putSegmentOp(meta)]);
@@ -316,7 +355,9 @@ export class CollectionRuntime {
   private markDeleted(loc: RowLocation | undefined): void {
     if (!loc) return;
     const seg = this.segments.get(loc.segmentId);
-    if (seg?.markDeleted(loc.offset) && seg.syncDeletes) this.touched.add(seg);
+    if (!seg?.markDeleted(loc.offset)) return;
+    this.undo.push({ seg, offset: loc.offset });
+    if (seg.syncDeletes) this.touched.add(seg);
   }
 
   /**
@@ -373,7 +414,7 @@ export class CollectionRuntime {
     await this.persistTouched(ts);
     await this.pk.write(writes);
     const end = seg.meta.endPosition;
-    if (end !== undefined ? position + 1n >= end : seg.rowCount >= this.config.sealRows || seg.rowCount * this.bytesPerRow >= this.config.sealBytes) {
+    if (end !== undefined ? position + 1n >= end : seg.rowCount >= seg.meta.sealRows || seg.rowCount * this.bytesPerRow >= seg.meta.sealBytes) {
       this.seal(ch, seg, position + 1n);
     }
   }
@@ -409,13 +450,26 @@ export class CollectionRuntime {
     }
     seg.meta.state = 'Sealed';
     seg.meta.endPosition = endPosition;
-    const task = this.flushSegment(ch, seg)
-      .catch((err) => console.error(`migrans: flushing segment ${seg.id} failed (it stays in the WAL and is retried on restart):`, err))
-      .finally(() => this.flushTasks.delete(seg.id));
+    this.scheduleFlush(ch, seg, 0);
+  }
+
+  /** Flushes a sealed segment in the background, retrying with backoff until it succeeds or the runtime closes. */
+  private scheduleFlush(ch: ChannelState, seg: Segment, attempt: number): void {
+    const task = sleep(attempt === 0 ? 0 : Math.min(30_000, 100 * 2 ** attempt))
+      .then(() => this.flushSegment(ch, seg))
+      .catch((err) => {
+        if (this.closed) return;
+        console.error(`migrans: flushing segment ${seg.id} failed (attempt ${attempt + 1}; its rows stay in the WAL, retrying):`, err);
+        this.scheduleFlush(ch, seg, attempt + 1);
+      })
+      .finally(() => {
+        if (this.flushTasks.get(seg.id) === task) this.flushTasks.delete(seg.id);
+      });
     this.flushTasks.set(seg.id, task);
   }
 
   private async flushSegment(ch: ChannelState, seg: Segment): Promise<void> {
+    if (this.closed || !this.segments.has(seg.id)) return;
     await this.deps.catalog.write([this.deps.catalog.putSegmentOp(seg.meta)]);
     await writeSegmentChunks(this.deps.objects, seg, this.info.schema);
     if (this.closed) return;
@@ -425,9 +479,11 @@ export class CollectionRuntime {
       seg.syncDeletes = true;
       await writeDeltaLog(this.deps.objects, seg, 0n);
     });
+    // The in-memory state turns Flushed only once the catalog says so: checkpoints trust it.
+    const flushed: SegmentMeta = { ...seg.meta, state: 'Flushed', rowCount: seg.rowCount };
+    await this.deps.catalog.write([this.deps.catalog.putSegmentOp(flushed)]);
     seg.meta.state = 'Flushed';
     seg.meta.rowCount = seg.rowCount;
-    await this.deps.catalog.write([this.deps.catalog.putSegmentOp(seg.meta)]);
     this.addDurableRange(seg.meta);
     await this.checkpoint(ch);
     this.scheduleIndexBuild(seg);
@@ -507,6 +563,8 @@ export class CollectionRuntime {
       startPosition: 0n,
       prevTs: 0n,
       rowCount: 0,
+      sealRows: this.config.sealRows,
+      sealBytes: this.config.sealBytes,
       indexFiles: {},
       compactedFrom: plan.inputs.map((s) => s.id),
     };
@@ -537,6 +595,8 @@ export class CollectionRuntime {
       startPosition: 0n,
       prevTs: 0n,
       rowCount: inputs.reduce((n, s, i) => n + s!.rowCount - body.inputs[i].skipped.length, 0),
+      sealRows: this.config.sealRows,
+      sealBytes: this.config.sealBytes,
       indexFiles: {},
       compactedFrom: body.inputs.map((i) => i.segmentId),
     };
@@ -591,8 +651,14 @@ export class CollectionRuntime {
       const field = this.info.schema.fields.find((f) => f.name === fieldName);
       const spec = this.indexOf(fieldName);
       if (!field || !spec || spec.indexType === 'FLAT') continue;
-      const file = await this.localFile(key);
-      seg.indexes.set(fieldName, this.deps.vectorIndexes.view(file, this.indexParams(field, spec), seg.vectors(fieldName).data()));
+      try {
+        const file = await this.localFile(key);
+        seg.indexes.set(fieldName, this.deps.vectorIndexes.view(file, this.indexParams(field, spec), seg.vectors(fieldName).data()));
+      } catch (err) {
+        // An unreadable or mismatched index file is rebuilt; searches scan the segment meanwhile.
+        console.error(`migrans: index ${key} of segment ${seg.id} is unusable, rebuilding it:`, err);
+        delete seg.meta.indexFiles[fieldName];
+      }
     }
   }
 
@@ -630,9 +696,11 @@ export class CollectionRuntime {
     fs.mkdirSync(path.dirname(tmp), { recursive: true });
     await this.deps.vectorIndexes.build(vectors, keys, params, tmp);
     const key = indexKey(seg.meta, field.fieldId);
+    const stale = () => this.closed || !this.segments.has(seg.id) || this.indexOf(field.name) !== spec;
+    if (stale()) return void fs.rmSync(tmp, { force: true }); // the spec changed during the build
     await this.deps.objects.put(key, fs.readFileSync(tmp));
     fs.rmSync(tmp, { force: true });
-    if (this.closed || !this.segments.has(seg.id)) return;
+    if (stale()) return void (await this.deps.objects.delete(key));
     seg.meta.indexFiles[field.name] = key;
     await this.deps.catalog.write([this.deps.catalog.putSegmentOp(seg.meta)]);
     seg.indexes.set(field.name, this.deps.vectorIndexes.view(await this.localFile(key), params, vectors));
@@ -668,13 +736,13 @@ export class CollectionRuntime {
   /** Live rows (all segments, deleted rows excluded), optionally of some partitions. */
   rowCount(partitions?: string[]): number {
     let n = 0;
-    for (const seg of this.segments.values()) if (!partitions || partitions.includes(seg.meta.partition)) n += seg.liveCount;
+    for (const seg of this.readableSegments(partitions)) n += seg.liveCount;
     return n;
   }
 
-  /** Segments to read, in creation order, optionally restricted to partitions. */
-  readableSegments(partitions?: string[]): Segment[] {
-    const out = [...this.segments.values()].filter((s) => !partitions || partitions.includes(s.meta.partition));
+  /** Segments to read, in creation order: of the given partitions, or of every existing partition. */
+  readableSegments(partitions: string[] = this.info.partitions): Segment[] {
+    const out = [...this.segments.values()].filter((s) => partitions.includes(s.meta.partition));
     return out.sort((a, b) => a.id - b.id);
   }
 

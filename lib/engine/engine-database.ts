@@ -465,12 +465,14 @@ export class EngineDatabase implements Database {
     const rt = this.runtime(db, name);
     if (partition === DEFAULT_PARTITION) throw invalidParameter('default partition cannot be deleted');
     if (!rt.info.partitions.includes(partition)) return;
+    // Hide the partition first: new writes are refused and reads skip it. Writes already past the
+    // partition check are in flight now; once they are applied, delete everything it holds.
+    rt.info.partitions = rt.info.partitions.filter((p) => p !== partition);
+    await this.save(rt);
     await rt.waitForTs(this.deps.tso.now());
     const pks: PrimaryKey[] = [];
     for (const seg of rt.readableSegments([partition])) for (let o = 0; o < seg.rowCount; o++) if (!seg.isDeleted(o)) pks.push(seg.pks[o]);
-    if (pks.length > 0) await rt.appendDelete(pks, partition);
-    rt.info.partitions = rt.info.partitions.filter((p) => p !== partition);
-    await this.save(rt);
+    if (pks.length > 0) await rt.waitForTs(await rt.appendDelete(pks, partition));
   }
 
   async listPartitions(db: string, name: string): Promise<string[]> {

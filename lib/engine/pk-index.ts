@@ -8,6 +8,7 @@
  * removed: replaying a mutation whose entry is already written re-applies exactly the same delete
  * bits, which is what makes replay after a crash idempotent.
  */
+import { createHash } from 'node:crypto';
 import type { KvStore } from './ports/kv-store.ts';
 import type { PrimaryKey } from './schema/types.ts';
 
@@ -66,13 +67,17 @@ function decodeEntry(bytes: Uint8Array, version: bigint): PkEntry {
 
 const SIGN = 1n << 63n;
 
+/** VarChar keys longer than this many UTF-8 bytes are stored under their SHA-256 (KV keys are short). */
+const MAX_PLAIN_VARCHAR_BYTES = 512;
+
 /**
  * Key of a primary key: Int64 keys as 16 hex digits of the sign-flipped value (so byte order is
- * numeric order), VarChar keys as `s` + the string.
+ * numeric order), VarChar keys as `s` + the string, or `h` + its SHA-256 when it is long.
  */
 export function encodePk(pk: PrimaryKey): string {
   if (typeof pk === 'bigint') return 'i' + (BigInt.asUintN(64, pk) ^ SIGN).toString(16).padStart(16, '0');
-  return 's' + pk;
+  if (pk.length * 3 <= MAX_PLAIN_VARCHAR_BYTES || Buffer.byteLength(pk) <= MAX_PLAIN_VARCHAR_BYTES) return 's' + pk;
+  return 'h' + createHash('sha256').update(pk).digest('hex');
 }
 
 /** PK-index access for one collection. */

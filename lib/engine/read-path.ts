@@ -10,7 +10,7 @@ import { invalidParameter } from './errors.ts';
 import type { CompiledFilter } from './filter/compile-filter.ts';
 import type { MetricType } from './ports/vector-index.ts';
 import type { FieldSchema, PrimaryKey, Value } from './schema/types.ts';
-import { reduceHits, searchSegment, type Hit } from './search/segment-search.ts';
+import { reduceHits, searchSegment, type Hit, type ScoreRange } from './search/segment-search.ts';
 import type { Segment } from './segment/segment.ts';
 
 /** A resolved output-field list. */
@@ -132,23 +132,29 @@ export interface SearchPlan {
   partitions?: string[];
 }
 
-/** Whether a score lies within a range search's bounds (Milvus semantics per metric). */
-function inRange(metric: MetricType, s: number, radius: number | undefined, rangeFilter: number | undefined): boolean {
-  if (metric === 'L2') return (radius === undefined || s < radius) && (rangeFilter === undefined || s >= rangeFilter);
-  return (radius === undefined || s > radius) && (rangeFilter === undefined || s <= rangeFilter);
+/** Milvus range-search bounds: L2 keeps range_filter <= d < radius; IP/COSINE keep radius < s <= range_filter. */
+function scoreRange(metric: MetricType, radius: number | undefined, rangeFilter: number | undefined): ScoreRange | undefined {
+  if (radius === undefined && rangeFilter === undefined) return undefined;
+  if (metric === 'L2') {
+    return {
+      contains: (s) => (radius === undefined || s < radius) && (rangeFilter === undefined || s >= rangeFilter),
+      beyond: (s) => radius !== undefined && s >= radius,
+    };
+  }
+  return {
+    contains: (s) => (radius === undefined || s > radius) && (rangeFilter === undefined || s <= rangeFilter),
+    beyond: (s) => radius !== undefined && s <= radius,
+  };
 }
 
 /** Top hits of one query vector across all segments. */
 export function searchVector(rt: CollectionRuntime, query: Float32Array, plan: SearchPlan, config: EngineConfig): Hit[] {
-  const ranged = plan.radius !== undefined || plan.rangeFilter !== undefined;
-  // A range search keeps only hits within bounds, so it asks each segment for a wider beam.
-  const k = ranged ? Math.max(plan.limit + plan.offset, plan.ef ?? 0, 256) : plan.limit + plan.offset;
+  const range = scoreRange(plan.metric, plan.radius, plan.rangeFilter);
+  const k = plan.limit + plan.offset;
   const lists: Hit[][] = [];
   for (const seg of rt.readableSegments(plan.partitions)) {
     const filter = plan.filter ? plan.filter.bind(seg) : undefined;
-    lists.push(searchSegment(seg, { field: plan.field.name, metric: plan.metric, query, k, ef: plan.ef, filter }, config));
+    lists.push(searchSegment(seg, { field: plan.field.name, metric: plan.metric, query, k, ef: plan.ef, filter, range }, config));
   }
-  let hits = reduceHits(lists, plan.metric);
-  if (ranged) hits = hits.filter((h) => inRange(plan.metric, h.score, plan.radius, plan.rangeFilter));
-  return hits.slice(plan.offset, plan.offset + plan.limit);
+  return reduceHits(lists, plan.metric).slice(plan.offset, plan.offset + plan.limit);
 }

@@ -24,6 +24,12 @@ export interface SegmentMeta {
   /** Position after the last record whose rows it holds (set when sealed). */
   endPosition?: bigint;
   rowCount: number;
+  /**
+   * Seal thresholds in force when the segment opened: replay after a restart seals it at the same
+   * row even if the configuration changed meanwhile (PK-index entries point at those offsets).
+   */
+  sealRows: number;
+  sealBytes: number;
   /** Vector field name → index object key, once built. */
   indexFiles: Record<string, string>;
   /** Set on compaction outputs: the segments they replaced. */

@@ -126,6 +126,26 @@ export class Segment implements RowSource {
     return true;
   }
 
+  /** Undoes markDeleted of a row (rolling back a mutation whose apply failed). */
+  unmarkDeleted(offset: number): void {
+    if (!this.deletedBits[offset]) return;
+    this.deletedBits[offset] = 0;
+    this.deletedCount--;
+    const i = this.pendingDeletes.lastIndexOf(offset);
+    if (i >= 0) this.pendingDeletes.splice(i, 1);
+  }
+
+  /** Drops rows appended after the first `rowCount` (rolling back a failed apply on a growing segment). */
+  truncate(rowCount: number): void {
+    if (rowCount >= this.pks.length) return;
+    for (let o = rowCount; o < this.pks.length; o++) if (this.deletedBits[o]) this.unmarkDeleted(o);
+    this.pks.length = rowCount;
+    this.rowTs.length = rowCount;
+    for (const c of this.scalars.values()) if (c instanceof ArrayColumn) c.values.length = rowCount;
+    for (const v of this.vectorColumns.values()) v.truncate(rowCount);
+    if (this.dynamicValues) this.dynamicValues.length = rowCount;
+  }
+
   /** Applies offsets from a persisted delta log (not re-queued for persistence). */
   applyDeltaLog(offsets: Iterable<number>): void {
     for (const o of offsets) {

@@ -27,6 +27,11 @@ export class VectorColumn {
     this.rows++;
   }
 
+  /** Forgets rows from `rows` on (rollback of a failed apply). */
+  truncate(rows: number): void {
+    if (rows < this.rows) this.rows = rows;
+  }
+
   /** Row i as a view (do not keep it across pushes). */
   get(i: number): Float32Array {
     return this.buf.subarray(i * this.dim, (i + 1) * this.dim);
