@@ -506,7 +506,7 @@ export class CollectionRuntime {
     let position = ch.applied;
     let lastTs = ch.lastTs;
     for (const seg of this.segments.values()) {
-      if (seg.meta.channel !== ch.index || seg.meta.state === 'Flushed') continue;
+      if (seg.meta.channel !== ch.index || (seg.meta.state !== 'Growing' && seg.meta.state !== 'Sealed')) continue;
       if (seg.meta.startPosition < position) {
         position = seg.meta.startPosition;
         lastTs = seg.meta.prevTs;
@@ -617,15 +617,15 @@ export class CollectionRuntime {
     await writeDeltaLog(this.deps.objects, out, ts);
     out.syncDeletes = true;
     await this.pk.write(writes);
-    out.meta.state = 'Flushed';
-    const ops: KvWrite[] = [this.deps.catalog.putSegmentOp(out.meta)];
-    for (const seg of inputs) {
-      seg!.meta.state = 'Dropped';
-      ops.push(this.deps.catalog.putSegmentOp(seg!.meta));
-    }
+    // In-memory states change only after the catalog commit: a failed commit is retried, and
+    // checkpoints meanwhile must still see the inputs as flushed.
+    const ops: KvWrite[] = [this.deps.catalog.putSegmentOp({ ...out.meta, state: 'Flushed' })];
+    for (const seg of inputs) ops.push(this.deps.catalog.putSegmentOp({ ...seg!.meta, state: 'Dropped' }));
     await this.deps.catalog.write(ops);
+    out.meta.state = 'Flushed';
     this.segments.set(out.id, out);
     for (const seg of inputs) {
+      seg!.meta.state = 'Dropped';
       this.segments.delete(seg!.id);
       this.droppedMetas.add(seg!.meta);
       seg!.close();
@@ -695,7 +695,7 @@ export class CollectionRuntime {
     const tmp = path.join(this.deps.cacheDir, 'build', `${seg.id}-${field.fieldId}-${process.pid}.usearch`);
     fs.mkdirSync(path.dirname(tmp), { recursive: true });
     await this.deps.vectorIndexes.build(vectors, keys, params, tmp);
-    const key = indexKey(seg.meta, field.fieldId);
+    const key = indexKey(seg.meta, field.fieldId, this.deps.tso.allocate());
     const stale = () => this.closed || !this.segments.has(seg.id) || this.indexOf(field.name) !== spec;
     if (stale()) return void fs.rmSync(tmp, { force: true }); // the spec changed during the build
     await this.deps.objects.put(key, fs.readFileSync(tmp));
@@ -738,6 +738,21 @@ export class CollectionRuntime {
     let n = 0;
     for (const seg of this.readableSegments(partitions)) n += seg.liveCount;
     return n;
+  }
+
+  /**
+   * Deletes the live rows of partitions that no longer exist (a drop interrupted by a crash, or
+   * writes that raced it), so that a partition created again with that name starts empty.
+   */
+  async purgeDroppedPartitions(): Promise<void> {
+    const byPartition = new Map<string, PrimaryKey[]>();
+    for (const seg of this.segments.values()) {
+      if (this.info.partitions.includes(seg.meta.partition)) continue;
+      let pks = byPartition.get(seg.meta.partition);
+      if (!pks) byPartition.set(seg.meta.partition, (pks = []));
+      for (let o = 0; o < seg.rowCount; o++) if (!seg.isDeleted(o)) pks.push(seg.pks[o]);
+    }
+    for (const [partition, pks] of byPartition) if (pks.length > 0) await this.waitForTs(await this.appendDelete(pks, partition));
   }
 
   /** Segments to read, in creation order: of the given partitions, or of every existing partition. */

@@ -62,9 +62,11 @@ export class EngineDatabase implements Database {
   /** Opens the catalog and every collection (replaying WALs from their checkpoints). */
   static async open(options: EngineDatabaseOptions): Promise<EngineDatabase> {
     const db = new EngineDatabase(options);
+    await db.deps.catalog.checkFormat();
     for (const info of await db.deps.catalog.listCollections()) {
       const rt = await CollectionRuntime.open(info, db.deps);
       db.runtimes.set(info.collectionId, rt);
+      rt.purgeDroppedPartitions().catch((err) => console.error(`migrans: finishing a partition drop of ${info.name} failed (retried on the next create or restart):`, err));
       // Timestamps stay monotonic across restarts even if the clock went back.
       for (const ch of rt.channels) db.deps.tso.observe(ch.lastTs);
     }
@@ -457,6 +459,7 @@ export class EngineDatabase implements Database {
   async createPartition(db: string, name: string, partition: string): Promise<void> {
     const rt = this.runtime(db, name);
     if (rt.info.partitions.includes(partition)) throw invalidParameter(`partition already exists[partition=${partition}]`);
+    await rt.purgeDroppedPartitions(); // leftovers of an earlier partition of that name
     rt.info.partitions.push(partition);
     await this.save(rt);
   }
@@ -470,9 +473,7 @@ export class EngineDatabase implements Database {
     rt.info.partitions = rt.info.partitions.filter((p) => p !== partition);
     await this.save(rt);
     await rt.waitForTs(this.deps.tso.now());
-    const pks: PrimaryKey[] = [];
-    for (const seg of rt.readableSegments([partition])) for (let o = 0; o < seg.rowCount; o++) if (!seg.isDeleted(o)) pks.push(seg.pks[o]);
-    if (pks.length > 0) await rt.waitForTs(await rt.appendDelete(pks, partition));
+    await rt.purgeDroppedPartitions();
   }
 
   async listPartitions(db: string, name: string): Promise<string[]> {

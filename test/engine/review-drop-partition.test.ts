@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { memoryDatabase, simpleSpec } from '../support/engine.ts';
-import { allIds, rows } from './review-harness.ts';
+import { SharedStores, allIds, rows, settle } from './review-harness.ts';
 
 const D = 'default';
 
@@ -42,5 +42,38 @@ describe('review: dropPartition vs concurrent inserts', () => {
     await db.createPartition(D, 'c', 'p');
     assert.equal((await db.getPartitionStats(D, 'c', 'p')).rowCount, 0);
     await cleanup();
+  });
+});
+
+describe('review: dropPartition interrupted', () => {
+  it('a crash after the partition is hidden but before its rows are deleted does not leave them reachable', async () => {
+    const s = new SharedStores();
+    let armed = false;
+    const a = await s.open({}, (i) =>
+      i.before.push((port, method) => {
+        if (armed && port === 'wal' && method === 'append') {
+          i.crash(); // the process dies as dropPartition appends its delete
+          return Promise.resolve();
+        }
+      }),
+    );
+    await a.db.createCollection(D, simpleSpec('c', 4));
+    await a.db.createPartition(D, 'c', 'p');
+    await a.db.insert(D, 'c', rows([1]), { upsert: false, partitionName: 'p' });
+    await a.db.insert(D, 'c', rows([100]), { upsert: false });
+    assert.deepEqual(await allIds(a.db), [1n, 100n]);
+    armed = true;
+    void a.db.dropPartition(D, 'c', 'p'); // never settles: the process is gone
+    await settle(50);
+
+    const b = await s.open();
+    assert.deepEqual(await b.db.listPartitions(D, 'c'), ['_default'], 'the drop was committed');
+    assert.deepEqual(await allIds(b.db), [100n]);
+    assert.deepEqual(await b.db.get(D, 'c', [1n], {}), [], 'get agrees with query: key 1 is gone');
+    await b.db.createPartition(D, 'c', 'p');
+    assert.equal((await b.db.getPartitionStats(D, 'c', 'p')).rowCount, 0, 'a re-created partition starts empty');
+    assert.deepEqual(await allIds(b.db), [100n]);
+    await b.db.close();
+    s.cleanup();
   });
 });

@@ -3,6 +3,7 @@
  * the KvStore (etcd's role in Milvus). Every multi-key change that must be atomic goes through one
  * `write` batch.
  */
+import { CorruptDataError } from '../errors.ts';
 import type { KvStore, KvWrite } from '../ports/kv-store.ts';
 import type { CollectionInfo } from '../schema/types.ts';
 import { decodeJson, encodeJson } from './json-codec.ts';
@@ -45,6 +46,9 @@ export interface ChannelCheckpoint {
 }
 
 const ID_KEY = 'meta/next-id';
+const FORMAT_KEY = 'meta/format';
+/** Version of the catalog and on-disk layout this build writes; bumped on incompatible changes. */
+export const CATALOG_FORMAT_VERSION = 1;
 const ID_BLOCK = 1000;
 
 const collectionKey = (id: number) => `meta/collection/${String(id).padStart(12, '0')}`;
@@ -58,6 +62,21 @@ export class Catalog {
   private idLimit = 0;
 
   constructor(readonly kv: KvStore) {}
+
+  /** Stamps a new store with this build's format version, or refuses a store written by a newer one. */
+  async checkFormat(): Promise<void> {
+    const stored = await this.kv.get(FORMAT_KEY);
+    if (!stored) {
+      await this.kv.put(FORMAT_KEY, encodeJson(CATALOG_FORMAT_VERSION));
+      return;
+    }
+    const version = decodeJson<number>(stored);
+    if (version !== CATALOG_FORMAT_VERSION) {
+      throw new CorruptDataError(
+        `the data directory was written in catalog format ${version}; this build reads format ${CATALOG_FORMAT_VERSION}. Run the Migrans version that wrote it, or export and re-import the data`,
+      );
+    }
+  }
 
   /** Allocates a unique id (collections, segments, compaction jobs), persisting in blocks. */
   async allocateId(): Promise<number> {

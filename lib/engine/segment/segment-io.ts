@@ -2,7 +2,7 @@
  * Persists segments to the object store and loads them back, in Milvus-like keys:
  *   insert_log/{collection}/{partition}/{segment}/{field}/{log}   one column (chunk) per field
  *   delta_log/{collection}/{partition}/{segment}/{ts}             deleted row offsets (listed on load)
- *   index_files/{collection}/{partition}/{segment}/{field}/hnsw   usearch HNSW file
+ *   index_files/{collection}/{partition}/{segment}/{field}/{build}.hnsw   usearch HNSW file
  * Field ids: the schema's ids, 1 for the row timestamps (Milvus's Timestamp system field) and
  * DYNAMIC_FIELD_ID for `$meta`.
  */
@@ -36,9 +36,12 @@ export function chunkKey(meta: SegmentMeta, fieldId: number): string {
   return `${segmentBase('insert_log', meta)}/${fieldId}/1`;
 }
 
-/** Key of a segment's index file for a field. */
-export function indexKey(meta: SegmentMeta, fieldId: number): string {
-  return `${segmentBase('index_files', meta)}/${fieldId}/hnsw`;
+/**
+ * Key of a segment's index file for a field; `build` (unique per build) keeps a rebuilt index from
+ * colliding with the old file in caches of remote object stores.
+ */
+export function indexKey(meta: SegmentMeta, fieldId: number, build: bigint): string {
+  return `${segmentBase('index_files', meta)}/${fieldId}/${build}.hnsw`;
 }
 
 /** Every object key prefix of one segment (used when it is dropped). */
