@@ -582,6 +582,7 @@ export class CollectionRuntime {
   private async applyCompact(ch: ChannelState, ts: bigint, body: Extract<WalRecordBody, { kind: 'compact' }>): Promise<void> {
     if (this.segments.has(body.outputSegmentId)) return; // committed before a restart
     const inputs = body.inputs.map((i) => this.segments.get(i.segmentId));
+    if (inputs.every((s) => !s)) return; // committed before a restart (its output had no rows)
     if (inputs.some((s) => !s)) {
       console.error(`migrans: compaction into segment ${body.outputSegmentId} skipped: an input segment is gone`);
       return;
@@ -619,18 +620,25 @@ export class CollectionRuntime {
     await this.pk.write(writes);
     // In-memory states change only after the catalog commit: a failed commit is retried, and
     // checkpoints meanwhile must still see the inputs as flushed.
-    const ops: KvWrite[] = [this.deps.catalog.putSegmentOp({ ...out.meta, state: 'Flushed' })];
-    for (const seg of inputs) ops.push(this.deps.catalog.putSegmentOp({ ...seg!.meta, state: 'Dropped' }));
+    // An output with no rows is not kept. Inputs that hold a WAL range keep a Dropped meta until
+    // no replay can reach the range; earlier compaction outputs hold none and go at once.
+    const keepOutput = out.rowCount > 0;
+    const ops: KvWrite[] = keepOutput ? [this.deps.catalog.putSegmentOp({ ...out.meta, state: 'Flushed' })] : [];
+    for (const seg of inputs) {
+      const m = seg!.meta;
+      ops.push(m.endPosition !== undefined ? this.deps.catalog.putSegmentOp({ ...m, state: 'Dropped' }) : this.deps.catalog.deleteSegmentOp(m.collectionId, m.segmentId));
+    }
     await this.deps.catalog.write(ops);
     out.meta.state = 'Flushed';
-    this.segments.set(out.id, out);
+    if (keepOutput) this.segments.set(out.id, out);
     for (const seg of inputs) {
       seg!.meta.state = 'Dropped';
       this.segments.delete(seg!.id);
-      this.droppedMetas.add(seg!.meta);
+      if (seg!.meta.endPosition !== undefined) this.droppedMetas.add(seg!.meta);
       seg!.close();
     }
-    this.scheduleIndexBuild(out);
+    if (keepOutput) this.scheduleIndexBuild(out);
+    else for (const prefix of segmentPrefixes(out.meta)) await this.deps.objects.deletePrefix(prefix);
     for (const seg of inputs) for (const prefix of segmentPrefixes(seg!.meta)) await this.deps.objects.deletePrefix(prefix);
   }
 

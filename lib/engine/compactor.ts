@@ -43,7 +43,7 @@ export function planCompactions(segments: Iterable<Segment>, config: EngineConfi
     let current: Segment[] = [];
     let live = 0;
     const close = () => {
-      const worth = current.length > 1 || current.some((s) => s.deletedCount >= s.rowCount * config.deleteRatio);
+      const worth = current.length > 1 || current.some((s) => s.deletedCount > 0 && s.deletedCount >= s.rowCount * config.deleteRatio);
       if (worth) plans.push({ channel: current[0].meta.channel, partition: current[0].meta.partition, inputs: current });
       current = [];
       live = 0;

@@ -159,7 +159,8 @@ export class EngineDatabase implements Database {
   dropCollection(db: string, name: string): Promise<void> {
     return this.ddl.run(async () => {
       const rt = this.find(db, name);
-      if (!rt || rt.info.name !== name) return;
+      if (!rt) return;
+      if (rt.info.name !== name) throw invalidParameter(`${name} is an alias of ${rt.info.name}; drop the alias, or drop the collection by its name`);
       this.runtimes.delete(rt.info.collectionId);
       await this.deps.catalog.deleteCollection(rt.info.collectionId);
       await rt.destroy();
@@ -456,24 +457,28 @@ export class EngineDatabase implements Database {
 
   // ---------------------------------------------------------------- partitions
 
-  async createPartition(db: string, name: string, partition: string): Promise<void> {
-    const rt = this.runtime(db, name);
-    if (rt.info.partitions.includes(partition)) throw invalidParameter(`partition already exists[partition=${partition}]`);
-    await rt.purgeDroppedPartitions(); // leftovers of an earlier partition of that name
-    rt.info.partitions.push(partition);
-    await this.save(rt);
+  createPartition(db: string, name: string, partition: string): Promise<void> {
+    return this.ddl.run(async () => {
+      const rt = this.runtime(db, name);
+      if (rt.info.partitions.includes(partition)) throw invalidParameter(`partition already exists[partition=${partition}]`);
+      await rt.purgeDroppedPartitions(); // leftovers of an earlier partition of that name
+      rt.info.partitions.push(partition);
+      await this.save(rt);
+    });
   }
 
-  async dropPartition(db: string, name: string, partition: string): Promise<void> {
-    const rt = this.runtime(db, name);
-    if (partition === DEFAULT_PARTITION) throw invalidParameter('default partition cannot be deleted');
-    if (!rt.info.partitions.includes(partition)) return;
-    // Hide the partition first: new writes are refused and reads skip it. Writes already past the
-    // partition check are in flight now; once they are applied, delete everything it holds.
-    rt.info.partitions = rt.info.partitions.filter((p) => p !== partition);
-    await this.save(rt);
-    await rt.waitForTs(this.deps.tso.now());
-    await rt.purgeDroppedPartitions();
+  dropPartition(db: string, name: string, partition: string): Promise<void> {
+    return this.ddl.run(async () => {
+      const rt = this.runtime(db, name);
+      if (partition === DEFAULT_PARTITION) throw invalidParameter('default partition cannot be deleted');
+      if (!rt.info.partitions.includes(partition)) return;
+      // Hide the partition first: new writes are refused and reads skip it. Writes already past the
+      // partition check are in flight now; once they are applied, delete everything it holds.
+      rt.info.partitions = rt.info.partitions.filter((p) => p !== partition);
+      await this.save(rt);
+      await rt.waitForTs(this.deps.tso.now());
+      await rt.purgeDroppedPartitions();
+    });
   }
 
   async listPartitions(db: string, name: string): Promise<string[]> {

@@ -110,7 +110,7 @@ export async function getRows(rt: CollectionRuntime, pks: PrimaryKey[], partitio
       const e = entries[i];
       if (!e || e.deleted || !e.location || seen.has(pks[i])) continue;
       const seg = rt.segments.get(e.location.segmentId);
-      if (!seg || seg.isDeleted(e.location.offset)) continue;
+      if (!seg || e.location.offset >= seg.rowCount || seg.isDeleted(e.location.offset)) continue;
       if (!(partitions ?? rt.info.partitions).includes(seg.meta.partition)) continue;
       seen.add(pks[i]);
       out.push({ segment: seg, offset: e.location.offset });

@@ -60,6 +60,7 @@ const checkpointKey = (channel: string) => `meta/checkpoint/${channel}`;
 export class Catalog {
   private nextId = 0;
   private idLimit = 0;
+  private idChain: Promise<unknown> = Promise.resolve();
 
   constructor(readonly kv: KvStore) {}
 
@@ -79,12 +80,19 @@ export class Catalog {
   }
 
   /** Allocates a unique id (collections, segments, compaction jobs), persisting in blocks. */
-  async allocateId(): Promise<number> {
+  allocateId(): Promise<number> {
+    // Serialized: two callers must never both refill the block from the same stored value.
+    const next = this.idChain.then(() => this.nextIdUnserialized());
+    this.idChain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async nextIdUnserialized(): Promise<number> {
     if (this.nextId >= this.idLimit) {
       const stored = await this.kv.get(ID_KEY);
       const start = stored ? decodeJson<number>(stored) : 1;
+      await this.kv.put(ID_KEY, encodeJson(start + ID_BLOCK));
       this.idLimit = start + ID_BLOCK;
-      await this.kv.put(ID_KEY, encodeJson(this.idLimit));
       this.nextId = start;
     }
     return this.nextId++;
