@@ -179,7 +179,7 @@ describe('column codec detects corruption', () => {
 });
 
 describe('column codec speed', () => {
-  it('decodes 100k × 128 vectors zero-copy (under 5 ms for 51 MB)', () => {
+  it('decodes 100k × 128 vectors zero-copy (a view over the chunk bytes)', () => {
     const dim = 128;
     const n = 100_000;
     const flat = new Float32Array(n * dim);
@@ -192,6 +192,7 @@ describe('column codec speed', () => {
     const decMs = performance.now() - t;
     assert.equal(col.vectors!.length, n * dim);
     console.log(`# 100k×128 vectors (${(bytes.length / 1e6).toFixed(1)} MB): encodeVectors ${encMs.toFixed(1)} ms, decodeColumn ${decMs.toFixed(3)} ms`);
-    assert.ok(decMs < 5, `decode took ${decMs} ms`);
+    assert.equal(col.vectors!.buffer, bytes.buffer, 'the decoded vectors are a view, not a copy');
+    assert.equal(col.vectors![n * dim - 1], flat[n * dim - 1]);
   });
 });

@@ -139,17 +139,16 @@ describe('rowsToBatch', () => {
     assert.throws(() => rowsToBatch(s, [{ id: 1, v: [1, 2, 3], s: 'x'.repeat(1000) }], 'insert'), (err: Error) => err.message.length < 400);
   });
 
-  it('converts 1,000 rows of 768 dims in a few milliseconds', () => {
+  it('converts 1,000 rows of 768 dims from JSON text', () => {
     const s = schema([pk, field(101, 'v', 'FloatVector', { dim: 768 }), field(102, 'tag', 'VarChar', { maxLength: 64 })], true);
-    // Through JSON text, as rows arrive from a request.
-    const rows = JSON.parse(JSON.stringify(Array.from({ length: 1000 }, (_, i) => ({ id: i, v: Array.from({ length: 768 }, () => Math.random()), tag: `t${i}`, extra: i })))) as unknown[];
-    // Best of several runs: the steady state (about 3 ms here), robust to a busy CI machine.
-    let ms = Infinity;
-    for (let k = 0; k < 10; k++) {
-      const t0 = performance.now();
-      rowsToBatch(s, rows, 'insert');
-      ms = Math.min(ms, performance.now() - t0);
-    }
-    assert.ok(ms < 30, `rowsToBatch took ${ms.toFixed(1)} ms for 1000×768`);
+    // Through JSON text, as rows arrive from a request. (Speed is measured by `npm run bench`.)
+    const rows = JSON.parse(JSON.stringify(Array.from({ length: 1000 }, (_, i) => ({ id: i, v: Array.from({ length: 768 }, (_, j) => (i + j) / 1000), tag: `t${i}`, extra: i })))) as unknown[];
+    const batch = rowsToBatch(s, rows, 'insert');
+    assert.equal(batch.rowCount, 1000);
+    const v = batch.columns.get('v')![999] as Float32Array;
+    assert.equal(v.length, 768);
+    assert.equal(v[767], Math.fround((999 + 767) / 1000));
+    assert.equal(batch.columns.get('id')![999], 999n);
+    assert.deepEqual(batch.dynamic![999], { extra: 999 });
   });
 });
