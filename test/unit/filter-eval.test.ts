@@ -9,6 +9,7 @@ import { compileFilter } from '../../lib/engine/filter/compile-filter.ts';
 import type { RowSource } from '../../lib/engine/schema/row-source.ts';
 import type { CollectionSchema, Value } from '../../lib/engine/schema/types.ts';
 import { field } from '../support/data.ts';
+import { FILTER_SCHEMA } from '../support/filter-schema.ts';
 
 /** A segment held as plain column arrays: the smallest real RowSource. */
 class ArrayRowSource implements RowSource {
@@ -34,21 +35,7 @@ class ArrayRowSource implements RowSource {
 }
 
 
-const SCHEMA: CollectionSchema = {
-  enableDynamicField: true,
-  fields: [
-    field(100, 'id', 'Int64', { isPrimary: true }),
-    field(101, 'name', 'VarChar', { maxLength: 64 }),
-    field(102, 'i8', 'Int8'),
-    field(103, 'f', 'Float'),
-    field(104, 'd', 'Double'),
-    field(105, 'b', 'Bool'),
-    field(106, 'n', 'Int32', { nullable: true }),
-    field(107, 'j', 'JSON', { nullable: true }),
-    field(108, 'ai', 'Array', { elementType: 'Int64', maxCapacity: 16 }),
-    field(109, 'as', 'Array', { elementType: 'VarChar', maxCapacity: 16, maxLength: 16 }),
-  ],
-};
+const SCHEMA = FILTER_SCHEMA;
 
 const BIG = 446744073709551615n;
 const ABOVE_2_53 = 9007199254740993n; // 2^53 + 1: not representable as a JS number

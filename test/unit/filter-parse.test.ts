@@ -11,24 +11,10 @@ import type { Expr } from '../../lib/engine/filter/filter-ast.ts';
 import { parseFilter } from '../../lib/engine/filter/filter-grammar.ts';
 import type { CollectionSchema } from '../../lib/engine/schema/types.ts';
 import { field } from '../support/data.ts';
+import { FILTER_SCHEMA } from '../support/filter-schema.ts';
 
 
-const SCHEMA: CollectionSchema = {
-  enableDynamicField: true,
-  fields: [
-    field(100, 'id', 'Int64', { isPrimary: true }),
-    field(101, 'name', 'VarChar', { maxLength: 64 }),
-    field(102, 'i8', 'Int8'),
-    field(103, 'f', 'Float'),
-    field(104, 'd', 'Double'),
-    field(105, 'b', 'Bool'),
-    field(106, 'n', 'Int32', { nullable: true }),
-    field(107, 'j', 'JSON', { nullable: true }),
-    field(108, 'ai', 'Array', { elementType: 'Int64', maxCapacity: 16 }),
-    field(109, 'as', 'Array', { elementType: 'VarChar', maxCapacity: 16, maxLength: 16 }),
-    field(110, 'vec', 'FloatVector', { dim: 4 }),
-  ],
-};
+const SCHEMA = FILTER_SCHEMA;
 
 const STRICT: CollectionSchema = { ...SCHEMA, enableDynamicField: false };
 
