@@ -1,0 +1,166 @@
+/**
+ * Migrans through its REST API: `migrans serve` as its own process (as users run it), driven over
+ * loopback with keep-alive connections. The AWS path (API Gateway → Lambda → Kinesis …) does not
+ * exist yet; the harness records it as skipped.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { row } from '../data.ts';
+import { procMemory } from '../metrics.ts';
+import { RestClient, vectorJson } from './http-client.ts';
+import { BENCH_ENGINE_ENV, benchCreateBody, COLLECTION, ingestBatches } from './migrans-common.ts';
+import { waitIndexed } from './migrans-engine.ts';
+import type { BenchContext, BenchSystem, FilterSpec, FreshnessLevel, LoadResult, SweepParam } from './types.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+interface Server {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<void>;
+}
+
+/** Starts `migrans serve --port 0` and resolves with its URL once it listens. */
+async function startServer(dataDir: string): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/migrans.ts', 'serve', '--port', '0', '--data-dir', dataDir], {
+    cwd: ROOT,
+    env: { ...process.env, ...BENCH_ENGINE_ENV },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`migrans serve did not start within 60 s:\n${out}`)), 60_000);
+    const check = () => {
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`migrans serve exited with code ${code}:\n${out}`));
+    });
+  });
+  return { child, url, output: () => out, exited };
+}
+
+async function stopServer(s: Server): Promise<void> {
+  if (s.child.exitCode !== null) return;
+  s.child.kill('SIGTERM');
+  const timer = setTimeout(() => s.child.kill('SIGKILL'), 30_000);
+  await s.exited;
+  clearTimeout(timer);
+}
+
+export function migransHttp(quantization: 'f32' | 'bf16' = 'f32'): BenchSystem {
+  let ctx: BenchContext;
+  let server: Server | null = null;
+  let client: RestClient | null = null;
+  let dataDir: string;
+  const queryJson: string[] = [];
+  const searchBody = (q: number, ef: number, filter?: FilterSpec, extra = '') =>
+    `{"collectionName":"${COLLECTION}","data":[${queryJson[q]}],"limit":${ctx.k},"searchParams":{"params":{"ef":${ef}}}` +
+    (filter ? `,"filter":${JSON.stringify(filter.expr)}` : '') +
+    extra +
+    '}';
+  const hitIds = (data: { id: number }[]) => data.map((h) => Number(h.id));
+  return {
+    id: quantization === 'f32' ? 'migrans-http' : `migrans-http-${quantization}`,
+    label: `Migrans ${quantization} via REST (embedded server)`,
+    kind: 'migrans',
+    quantization,
+    filtered: true,
+    concurrency: 'async',
+    async load(c: BenchContext): Promise<LoadResult> {
+      ctx = c;
+      const { n, dim } = c.ds.params;
+      for (let q = 0; q < c.ds.params.queries; q++) queryJson.push(vectorJson(row(c.ds.queries, dim, q)));
+      dataDir = path.join(c.workDir, 'data');
+      server = await startServer(dataDir);
+      client = new RestClient(server.url);
+      await client.post('collections/create', benchCreateBody(c, quantization));
+      const batches = Math.ceil(n / c.batchRows);
+      const phase = c.progress.phase(`${this.id}: insert ${c.batchRows}-row batches`, n);
+      const t0 = performance.now();
+      await ingestBatches(batches, c.ingestConcurrency, async (b) => {
+        const from = b * c.batchRows;
+        const to = Math.min(n, from + c.batchRows);
+        const parts: string[] = new Array(to - from);
+        for (let i = from; i < to; i++) {
+          parts[i - from] = `{"id":${i},"bucket":${c.ds.bucket[i]},"vector":${vectorJson(c.ds.base.subarray(i * dim, (i + 1) * dim))}}`;
+        }
+        await client!.post('entities/insert', `{"collectionName":"${COLLECTION}","data":[${parts.join(',')}]}`);
+        phase.tick(to - from);
+      });
+      const acked = performance.now();
+      phase.done(`${n} rows acknowledged in ${((acked - t0) / 1000).toFixed(1)} s`);
+      const wait = c.progress.phase(`${this.id}: flush + index`, n);
+      await client.post('collections/flush', { collectionName: COLLECTION });
+      await waitIndexed(
+        async () => {
+          const env = await client!.post('indexes/describe', { collectionName: COLLECTION, indexName: 'vector' });
+          const d = env.data[0];
+          return { pendingRows: d.pendingRows, state: d.indexState, indexedRows: d.indexedRows };
+        },
+        (x) => wait.set(x),
+      );
+      const indexed = performance.now();
+      wait.done(`indexed ${((indexed - t0) / 1000).toFixed(1)} s after the first insert`);
+      const mem = procMemory(server.child.pid!);
+      return {
+        rows: n,
+        rowsPerSecond: n / ((acked - t0) / 1000),
+        insertSeconds: (acked - t0) / 1000,
+        indexedSeconds: (indexed - t0) / 1000,
+        peakRssMiB: mem?.peakRssMiB,
+        notes: [`peak RSS of the server process after indexing (current ${mem?.rssMiB.toFixed(0)} MiB)`, `${c.ingestConcurrency} insert request(s) in flight`],
+      };
+    },
+    serverPid() {
+      return server?.child.pid;
+    },
+    async search(q: number, p: SweepParam, filter?: FilterSpec) {
+      const env = JSON.parse(await client!.postText('entities/search', searchBody(q, p.ef, filter)));
+      if (env.code !== 0) throw new Error(`search failed: ${env.code} ${env.message}`);
+      return hitIds(env.data);
+    },
+    async get(pk: number) {
+      const env = JSON.parse(await client!.postText('entities/get', `{"collectionName":"${COLLECTION}","id":[${pk}],"outputFields":["*"]}`));
+      if (env.code !== 0 || env.data.length !== 1) throw new Error(`get ${pk} failed: ${JSON.stringify(env).slice(0, 200)}`);
+    },
+    async freshness(pk: number, q: number, level: FreshnessLevel) {
+      const w = await client!.post('entities/insert', `{"collectionName":"${COLLECTION}","data":[{"id":${pk},"bucket":0,"vector":${queryJson[q]}}]}`);
+      const ackMs = performance.now();
+      const extra = `,"consistencyLevel":"${level}"` + (level === 'Session' ? `,"sessionToken":"${w.sessionToken}"` : '');
+      for (let polls = 1; ; polls++) {
+        const env = JSON.parse(await client!.postText('entities/search', searchBody(q, 128, undefined, extra)));
+        if (env.code !== 0) throw new Error(`search failed: ${env.code} ${env.message}`);
+        if (hitIds(env.data).includes(pk)) return { ackMs, visibleMs: performance.now(), polls };
+        if (polls > 100_000) throw new Error(`row ${pk} not visible after ${polls} polls`);
+      }
+    },
+    async reopen() {
+      client!.close();
+      await stopServer(server!);
+      const t0 = performance.now();
+      server = await startServer(dataDir);
+      const listening = performance.now();
+      client = new RestClient(server.url);
+      await this.search(0, { ef: 128 });
+      const first = performance.now();
+      return { startMs: listening - t0, firstQueryMs: first - listening, totalMs: first - t0 };
+    },
+    async close() {
+      client?.close();
+      if (server) await stopServer(server);
+      server = null;
+    },
+  };
+}
