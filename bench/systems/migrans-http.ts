@@ -71,57 +71,68 @@ export function migransHttp(quantization: 'f32' | 'bf16' = 'f32'): BenchSystem {
     extra +
     '}';
   const hitIds = (data: { id: number }[]) => data.map((h) => Number(h.id));
+  const id = quantization === 'f32' ? 'migrans-http' : `migrans-http-${quantization}`;
+  async function loadInner(c: BenchContext): Promise<LoadResult> {
+    ctx = c;
+    const { n, dim } = c.ds.params;
+    for (let q = 0; q < c.ds.params.queries; q++) queryJson.push(vectorJson(row(c.ds.queries, dim, q)));
+    dataDir = path.join(c.workDir, 'data');
+    server = await startServer(dataDir);
+    client = new RestClient(server.url);
+    await client.post('collections/create', benchCreateBody(c, quantization));
+    const batches = Math.ceil(n / c.batchRows);
+    const phase = c.progress.phase(`${id}: insert ${c.batchRows}-row batches`, n);
+    const t0 = performance.now();
+    await ingestBatches(batches, c.ingestConcurrency, async (b) => {
+      const from = b * c.batchRows;
+      const to = Math.min(n, from + c.batchRows);
+      const parts: string[] = new Array(to - from);
+      for (let i = from; i < to; i++) {
+        parts[i - from] = `{"id":${i},"bucket":${c.ds.bucket[i]},"vector":${vectorJson(c.ds.base.subarray(i * dim, (i + 1) * dim))}}`;
+      }
+      await client!.post('entities/insert', `{"collectionName":"${COLLECTION}","data":[${parts.join(',')}]}`);
+      phase.tick(to - from);
+    });
+    const acked = performance.now();
+    phase.done(`${n} rows acknowledged in ${((acked - t0) / 1000).toFixed(1)} s`);
+    const wait = c.progress.phase(`${id}: flush + index`, n);
+    await client.post('collections/flush', { collectionName: COLLECTION });
+    await waitIndexed(
+      async () => {
+        const env = await client!.post('indexes/describe', { collectionName: COLLECTION, indexName: 'vector' });
+        const d = env.data[0];
+        return { pendingRows: d.pendingRows, state: d.indexState, indexedRows: d.indexedRows };
+      },
+      (x) => wait.set(x),
+    );
+    const indexed = performance.now();
+    wait.done(`indexed ${((indexed - t0) / 1000).toFixed(1)} s after the first insert`);
+    const mem = procMemory(server.child.pid!);
+    return {
+      rows: n,
+      rowsPerSecond: n / ((acked - t0) / 1000),
+      insertSeconds: (acked - t0) / 1000,
+      indexedSeconds: (indexed - t0) / 1000,
+      peakRssMiB: mem?.peakRssMiB,
+      notes: [`peak RSS of the server process after indexing (current ${mem?.rssMiB.toFixed(0)} MiB)`, `${c.ingestConcurrency} insert request(s) in flight`],
+    };
+  }
   return {
-    id: quantization === 'f32' ? 'migrans-http' : `migrans-http-${quantization}`,
+    id,
     label: `Migrans ${quantization} via REST (embedded server)`,
     kind: 'migrans',
     quantization,
     filtered: true,
     concurrency: 'async',
     async load(c: BenchContext): Promise<LoadResult> {
-      ctx = c;
-      const { n, dim } = c.ds.params;
-      for (let q = 0; q < c.ds.params.queries; q++) queryJson.push(vectorJson(row(c.ds.queries, dim, q)));
-      dataDir = path.join(c.workDir, 'data');
-      server = await startServer(dataDir);
-      client = new RestClient(server.url);
-      await client.post('collections/create', benchCreateBody(c, quantization));
-      const batches = Math.ceil(n / c.batchRows);
-      const phase = c.progress.phase(`${this.id}: insert ${c.batchRows}-row batches`, n);
-      const t0 = performance.now();
-      await ingestBatches(batches, c.ingestConcurrency, async (b) => {
-        const from = b * c.batchRows;
-        const to = Math.min(n, from + c.batchRows);
-        const parts: string[] = new Array(to - from);
-        for (let i = from; i < to; i++) {
-          parts[i - from] = `{"id":${i},"bucket":${c.ds.bucket[i]},"vector":${vectorJson(c.ds.base.subarray(i * dim, (i + 1) * dim))}}`;
-        }
-        await client!.post('entities/insert', `{"collectionName":"${COLLECTION}","data":[${parts.join(',')}]}`);
-        phase.tick(to - from);
-      });
-      const acked = performance.now();
-      phase.done(`${n} rows acknowledged in ${((acked - t0) / 1000).toFixed(1)} s`);
-      const wait = c.progress.phase(`${this.id}: flush + index`, n);
-      await client.post('collections/flush', { collectionName: COLLECTION });
-      await waitIndexed(
-        async () => {
-          const env = await client!.post('indexes/describe', { collectionName: COLLECTION, indexName: 'vector' });
-          const d = env.data[0];
-          return { pendingRows: d.pendingRows, state: d.indexState, indexedRows: d.indexedRows };
-        },
-        (x) => wait.set(x),
-      );
-      const indexed = performance.now();
-      wait.done(`indexed ${((indexed - t0) / 1000).toFixed(1)} s after the first insert`);
-      const mem = procMemory(server.child.pid!);
-      return {
-        rows: n,
-        rowsPerSecond: n / ((acked - t0) / 1000),
-        insertSeconds: (acked - t0) / 1000,
-        indexedSeconds: (indexed - t0) / 1000,
-        peakRssMiB: mem?.peakRssMiB,
-        notes: [`peak RSS of the server process after indexing (current ${mem?.rssMiB.toFixed(0)} MiB)`, `${c.ingestConcurrency} insert request(s) in flight`],
-      };
+      try {
+        return await loadInner(c);
+      } catch (err) {
+        // A dead server explains an EPIPE / ECONNRESET: say what it printed.
+        const out = server?.output().trim().split('\n').slice(-15).join('\n');
+        const exit = server?.child.exitCode ?? server?.child.signalCode;
+        throw new Error(`${(err as Error).message}${server ? `; server ${exit === null ? 'still running' : `exited (${exit})`}, its last output:\n${out}` : ''}`, { cause: err });
+      }
     },
     serverPid() {
       return server?.child.pid;
