@@ -2,18 +2,9 @@
 import type { CollectionSpec } from '../../lib/engine/database.ts';
 import type { MetricType } from '../../lib/engine/ports/vector-index.ts';
 import type { DataType, FieldSchema, IndexSpec } from '../../lib/engine/schema/types.ts';
+import { rng } from '../../bench/data.ts';
 
-/** A deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 /** `n` clustered vectors of `dim` dimensions (Gaussian-ish blobs), deterministic. */
 export function clusteredVectors(n: number, dim: number, seed = 1, clusters = 32): Float32Array[] {
