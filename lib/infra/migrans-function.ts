@@ -1,0 +1,126 @@
+/**
+ * One Lambda function of the deployment (`lambdas/<role>/handler.ts`), bundled the same way for every
+ * role: ESM, source maps, the AWS SDK bundled (the runtime's copy is older than ours), and the native
+ * packages installed into the asset instead of bundled (esbuild cannot bundle `.node` binaries).
+ */
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, type Size } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** The repository root (this file is lib/infra/migrans-function.ts). */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Node runtime of every function. Lambda blocked creating nodejs20.x functions on 2026-08-31 (updates
+ * from 2026-09-30), so 22 is the oldest runtime a deploy can still use; the native packages are N-API
+ * prebuilds and run unchanged on it.
+ */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_22_X;
+
+/**
+ * Packages with native code: installed with npm into the asset (from package-lock.json), never bundled.
+ * `msgpackr-extract` is lmdb's optional native codec, reached through msgpackr.
+ */
+export const NATIVE_MODULES = ['usearch', 'lmdb', 'msgpackr-extract'];
+
+/** The roles that have a handler in lambdas/<role>/handler.ts. */
+export type LambdaRole = 'api' | 'ingest' | 'indexer' | 'compactor';
+
+/** Props of MigransFunction. */
+export interface MigransFunctionProps {
+  /** Which handler to deploy. */
+  role: LambdaRole;
+  /** Environment (the AWS_ENV contract). */
+  environment: Record<string, string>;
+  memorySize: number;
+  timeout: Duration;
+  ephemeralStorageSize?: Size;
+  /** The VPC to run in (only the api function needs one: it calls querynodes' private IPs). */
+  vpc?: ec2.IVpc;
+  vpcSubnets?: ec2.SubnetSelection;
+  securityGroups?: ec2.ISecurityGroup[];
+  /** What happens to the log group when the stack is deleted. */
+  logRemovalPolicy: RemovalPolicy;
+}
+
+/** A role's Lambda function with its own log group. */
+export class MigransFunction extends Construct {
+  /** The function. */
+  readonly fn: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: MigransFunctionProps) {
+    super(scope, id);
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: props.logRemovalPolicy });
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: path.join(REPO_ROOT, 'lambdas', props.role, 'handler.ts'),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      runtime: LAMBDA_RUNTIME,
+      // x86_64, not arm64: the lmdb/msgpackr prebuilds npm installs into the asset are picked for the
+      // platform we pin below, and x86_64 is the one every mirror carries.
+      architecture: lambda.Architecture.X86_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      ephemeralStorageSize: props.ephemeralStorageSize,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: `migrans-${props.role}`,
+        // Stack traces point into lib/…/*.ts instead of the bundle (CDK emits the maps but leaves this to us).
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
+      logGroup,
+      bundling: {
+        format: OutputFormat.ESM,
+        sourceMap: true,
+        // Bundled code that calls require() (CommonJS dependencies) needs a require in ESM scope.
+        banner: "import { createRequire as __migransCreateRequire } from 'node:module'; const require = __migransCreateRequire(import.meta.url);",
+        // Bundle the SDK instead of using the runtime's: ours is newer, and pinned by package-lock.json.
+        externalModules: [],
+        nodeModules: NATIVE_MODULES,
+        environment: {
+          // Install Lambda's platform (linux x64) builds whatever machine synthesizes, skip install
+          // scripts (prebuilds are chosen at load time, so nothing needs compiling), and use the npm
+          // cache that `npm ci` filled, so synth needs no network after a fresh `npm ci`.
+          npm_config_os: 'linux',
+          npm_config_cpu: 'x64',
+          npm_config_libc: 'glibc',
+          npm_config_ignore_scripts: 'true',
+          npm_config_prefer_offline: 'true',
+          npm_config_audit: 'false',
+          npm_config_fund: 'false',
+        },
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          // The HNSW build runs in a worker thread whose module is resolved next to the bundle
+          // (`./hnsw-build-worker.js`, see lib/adapters/vector/build-hnsw-in-worker.ts); esbuild only
+          // follows static imports, so bundle that entry too (CommonJS: the asset has no "type": "module").
+          afterBundling: (inputDir: string, outputDir: string) => [
+            // usearch ships its C/C++ sources (~15 MB) and every platform's prebuild: keep linux-x64 only.
+            `cd "${outputDir}/node_modules/usearch" && rm -rf c cpp cmake include numkong && find prebuilds -mindepth 1 -maxdepth 1 ! -name linux-x64 -exec rm -rf {} +`,
+            [
+              `"${path.join(inputDir, 'node_modules', '.bin', 'esbuild')}"`,
+              `"${path.join(inputDir, 'lib', 'adapters', 'vector', 'hnsw-build-worker.ts')}"`,
+              '--bundle',
+              '--platform=node',
+              '--target=node22',
+              '--format=cjs',
+              ...NATIVE_MODULES.map((m) => `--external:${m}`),
+              `--outfile="${path.join(outputDir, 'hnsw-build-worker.js')}"`,
+              '--log-level=warning',
+            ].join(' '),
+          ],
+        },
+      },
+    });
+  }
+}

@@ -1,0 +1,310 @@
+/**
+ * MigransStack: the whole serverless deployment in one stack (see lib/infra/README.md).
+ *
+ *   API Gateway REST → api Lambda ──append──▶ Kinesis (the WAL) ──event source──▶ ingest Lambda
+ *        │  (VPC)                                   │                               │ invoke (async)
+ *        └──search/query/get──▶ Fargate querynodes ◀┘ tail                          ▼
+ *                                   ▲ S3 (segments, indexes), DynamoDB (catalog, PK index, registry)
+ *   EventBridge every minute → compactor Lambda                                indexer Lambda
+ *
+ * Every function and the querynode container get the variable names of lib/aws/aws-env.ts (AWS_ENV),
+ * and each gets only the permissions its role needs.
+ */
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Size, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { AWS_ENV } from '../aws/aws-env.ts';
+import { IngestEventSource } from './ingest-event-source.ts';
+import { MigransRestApi, MigransTokenSecret } from './migrans-api.ts';
+import { MigransFunction } from './migrans-function.ts';
+import { MigransNetwork } from './migrans-network.ts';
+import { MigransStorage } from './migrans-storage.ts';
+import { QuerynodeService } from './querynode-service.ts';
+import { grantKvReadWrite, grantWalAppend, grantWalRead } from './role-grants.ts';
+
+/** How clients authenticate. Only 'token' exists: a bearer token generated into Secrets Manager. */
+export type MigransAuthMode = 'token';
+
+/**
+ * Where querynodes run: 'fargate' (the ECS service in a VPC), or 'external' (no VPC, no ECS: the
+ * querynode runs as a process you start, e.g. under LocalStack, whose free tier has no ECS).
+ */
+export type QuerynodeMode = 'fargate' | 'external';
+
+/** Props of MigransStack; every one has a default (MIGRANS_STACK_DEFAULTS). */
+export interface MigransStackProps extends StackProps {
+  /** Provisioned Kinesis shards (channels map onto them); ignored when `onDemand`. Choose at first deploy: resharding a stream with unread data is not supported by the WAL. */
+  shardCount?: number;
+  /** On-demand Kinesis capacity instead of `shardCount` (see the warning it raises). */
+  onDemand?: boolean;
+  /** Where querynodes run. */
+  querynodes?: QuerynodeMode;
+  /** Querynode tasks at deploy time, and the autoscaling minimum. */
+  querynodeCount?: number;
+  /** Autoscaling maximum (default: twice `querynodeCount`). */
+  querynodeMaxCount?: number;
+  /** Fargate CPU units per querynode (1024 = 1 vCPU). */
+  querynodeCpu?: number;
+  /** Memory per querynode (MiB), a valid Fargate combination with `querynodeCpu`. */
+  querynodeMemoryMiB?: number;
+  /** Disk per querynode (GiB, 21–200): the local cache of index files. */
+  querynodeDiskGiB?: number;
+  /** The querynodes' internal HTTP port. */
+  querynodePort?: number;
+  /** Rows per segment before it is sealed, flushed and indexed (MIGRANS_SEAL_ROWS). */
+  sealRows?: number;
+  /** Client authentication. */
+  auth?: MigransAuthMode;
+  /** 'retain' (default) keeps the bucket, tables, stream and token when the stack is deleted; 'destroy' is for dev stacks. */
+  removalPolicy?: 'retain' | 'destroy';
+  /** NAT gateways of the VPC (1 is cheapest, 2 is one per AZ). */
+  natGateways?: number;
+  /** API Gateway stage throttling: steady requests per second. */
+  apiRateLimit?: number;
+  /** API Gateway stage throttling: burst. */
+  apiBurstLimit?: number;
+}
+
+/** The defaults of MigransStackProps. */
+export const MIGRANS_STACK_DEFAULTS = {
+  shardCount: 2,
+  onDemand: false,
+  querynodes: 'fargate',
+  querynodeCount: 2,
+  querynodeCpu: 1024,
+  querynodeMemoryMiB: 4096,
+  querynodeDiskGiB: 50,
+  querynodePort: 19531,
+  sealRows: 100_000,
+  auth: 'token',
+  removalPolicy: 'retain',
+  natGateways: 1,
+  apiRateLimit: 1000,
+  apiBurstLimit: 2000,
+} as const satisfies Omit<Required<MigransStackProps>, keyof StackProps | 'querynodeMaxCount'>;
+
+/** The serverless Migrans deployment. */
+export class MigransStack extends Stack {
+  /** Bucket, tables and stream. */
+  readonly storage: MigransStorage;
+  /** The API token's secret. */
+  readonly tokenSecret: MigransTokenSecret;
+  /** The role functions. */
+  readonly functions: Readonly<Record<'api' | 'ingest' | 'indexer' | 'compactor', MigransFunction>>;
+  /** The public REST API. */
+  readonly restApi: MigransRestApi;
+  /** The Fargate querynodes (absent with `querynodes: 'external'`). */
+  readonly querynodes?: QuerynodeService;
+
+  constructor(scope: Construct, id: string, props: MigransStackProps = {}) {
+    super(scope, id, props);
+    const p = resolveProps(props);
+    const removalPolicy = p.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    // Logs are not data: they go with the stack unless it keeps its data.
+    const logRemovalPolicy = removalPolicy;
+
+    if (p.onDemand) {
+      Annotations.of(this).addWarningV2(
+        'migrans:onDemandResharding',
+        'onDemand: Kinesis splits and merges on-demand shards by itself, and the Kinesis WAL does not support resharding a stream that holds unread records yet; prefer a provisioned shardCount.',
+      );
+    }
+
+    this.storage = new MigransStorage(this, 'Storage', {
+      capacity: p.onDemand ? { onDemand: true } : { shardCount: p.shardCount },
+      removalPolicy,
+    });
+    const { bucket, table, walIndexTable, stream } = this.storage;
+    this.tokenSecret = new MigransTokenSecret(this, 'Token', { removalPolicy });
+
+    // The environment contract every role shares.
+    const common: Record<string, string> = {
+      [AWS_ENV.bucket]: bucket.bucketName,
+      [AWS_ENV.table]: table.tableName,
+      [AWS_ENV.walIndexTable]: walIndexTable.tableName,
+      [AWS_ENV.stream]: stream.streamName,
+      MIGRANS_SEAL_ROWS: String(p.sealRows),
+    };
+    const port = String(p.querynodePort);
+
+    const network = p.querynodes === 'fargate' ? new MigransNetwork(this, 'Network', { natGateways: p.natGateways }) : undefined;
+    const apiSecurityGroup = network
+      ? new ec2.SecurityGroup(this, 'ApiSecurityGroup', {
+          vpc: network.vpc,
+          description: 'Migrans api function (the only client of the querynodes)',
+          allowAllOutbound: true,
+        })
+      : undefined;
+
+    const indexer = new MigransFunction(this, 'Indexer', {
+      role: 'indexer',
+      environment: common,
+      memorySize: 3008,
+      timeout: Duration.minutes(15),
+      ephemeralStorageSize: Size.gibibytes(10),
+      logRemovalPolicy,
+    });
+    const ingest = new MigransFunction(this, 'Ingest', {
+      role: 'ingest',
+      environment: { ...common, [AWS_ENV.indexerFunction]: indexer.fn.functionName },
+      memorySize: 2048,
+      timeout: Duration.minutes(5),
+      ephemeralStorageSize: Size.gibibytes(2),
+      logRemovalPolicy,
+    });
+    const compactor = new MigransFunction(this, 'Compactor', {
+      role: 'compactor',
+      environment: common,
+      memorySize: 3008,
+      timeout: Duration.minutes(10),
+      ephemeralStorageSize: Size.gibibytes(10),
+      logRemovalPolicy,
+    });
+    const api = new MigransFunction(this, 'Api', {
+      role: 'api',
+      environment: { ...common, [AWS_ENV.tokenSecretArn]: this.tokenSecret.secret.secretArn, [AWS_ENV.querynodePort]: port },
+      memorySize: 1769, // one full vCPU: JSON parsing and the top-k reduce are CPU-bound
+      timeout: Duration.seconds(29), // API Gateway's integration timeout
+      vpc: network?.vpc,
+      vpcSubnets: network?.privateSubnets,
+      securityGroups: apiSecurityGroup ? [apiSecurityGroup] : undefined,
+      logRemovalPolicy,
+    });
+    this.functions = { api, ingest, indexer, compactor };
+
+    // api (proxy): validates, assigns timestamps, appends to the WAL, serves DDL from the catalog and
+    // fans reads out to querynodes; fetches output fields of the global top-k from S3. It never reads
+    // the WAL itself (tail() is a DynamoDB read), so it has no GetRecords.
+    grantKvReadWrite(table, api.fn);
+    grantKvReadWrite(walIndexTable, api.fn);
+    grantWalAppend(stream, api.fn);
+    bucket.grantRead(api.fn);
+    this.tokenSecret.secret.grantRead(api.fn);
+
+    // ingest (datanode): reads channels up to their tip, writes chunks, the PK index and manifests,
+    // then hands sealed segments to the indexer.
+    grantKvReadWrite(table, ingest.fn);
+    grantKvReadWrite(walIndexTable, ingest.fn);
+    grantWalRead(stream, ingest.fn);
+    bucket.grantReadWrite(ingest.fn);
+    indexer.fn.grantInvoke(ingest.fn);
+    const ingestSource = new IngestEventSource(this, 'IngestEventSource', { stream, ingest: ingest.fn, removalPolicy });
+
+    // indexer: segment chunks in, HNSW index files out; records the index in the catalog.
+    grantKvReadWrite(table, indexer.fn);
+    bucket.grantReadWrite(indexer.fn);
+    const indexerFailures = new sqs.Queue(this, 'IndexerFailureQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy,
+    });
+    // A failed build is retried twice; after that the compactor's scan for unindexed segments picks it up.
+    indexer.fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(indexerFailures) });
+
+    // compactor: seals idle channels and commits merges/rewrites through the WAL, so it both appends
+    // to and reads the WAL.
+    grantKvReadWrite(table, compactor.fn);
+    grantKvReadWrite(walIndexTable, compactor.fn);
+    grantWalAppend(stream, compactor.fn);
+    grantWalRead(stream, compactor.fn);
+    bucket.grantReadWrite(compactor.fn);
+    // Every minute; a tick that cannot run soon is dropped rather than queued (the next one does the work).
+    compactor.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
+    new events.Rule(this, 'CompactorSchedule', {
+      description: 'Migrans compactor: seal idle channels, merge and purge segments',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(compactor.fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
+    });
+
+    if (network && apiSecurityGroup) {
+      const minCount = p.querynodeCount;
+      this.querynodes = new QuerynodeService(this, 'Querynodes', {
+        vpc: network.vpc,
+        subnets: network.privateSubnets,
+        desiredCount: minCount,
+        minCount,
+        maxCount: p.querynodeMaxCount,
+        targetCpuPercent: 60,
+        cpu: p.querynodeCpu,
+        memoryMiB: p.querynodeMemoryMiB,
+        ephemeralStorageGiB: p.querynodeDiskGiB,
+        port: p.querynodePort,
+        clientSecurityGroup: apiSecurityGroup,
+        environment: { ...common, [AWS_ENV.querynodePort]: port },
+        logRemovalPolicy,
+      });
+      grantQuerynode(this.querynodes.taskRole, this.storage);
+    }
+
+    this.restApi = new MigransRestApi(this, 'RestApi', {
+      handler: api.fn,
+      rateLimit: p.apiRateLimit,
+      burstLimit: p.apiBurstLimit,
+      removalPolicy: logRemovalPolicy,
+    });
+
+    const secretArn = this.tokenSecret.secret.secretArn;
+    new CfnOutput(this, 'ApiUrl', { value: this.restApi.api.url, description: 'Milvus REST v2 base URL (append v2/vectordb/…)' });
+    new CfnOutput(this, 'ApiId', { value: this.restApi.api.restApiId, description: 'REST API id (LocalStack URLs use it)' });
+    new CfnOutput(this, 'BucketName', { value: bucket.bucketName });
+    new CfnOutput(this, 'TableName', { value: table.tableName });
+    new CfnOutput(this, 'WalIndexTableName', { value: walIndexTable.tableName });
+    new CfnOutput(this, 'StreamName', { value: stream.streamName });
+    new CfnOutput(this, 'IndexerFunctionName', { value: indexer.fn.functionName });
+    new CfnOutput(this, 'IngestFailureQueueUrl', { value: ingestSource.failureQueue.queueUrl });
+    new CfnOutput(this, 'TokenSecretArn', { value: secretArn });
+    new CfnOutput(this, 'ReadTokenCommand', {
+      value: `aws secretsmanager get-secret-value --region ${this.region} --secret-id ${secretArn} --query SecretString --output text`,
+      description: 'Prints the API token (send it as "Authorization: Bearer <token>")',
+    });
+  }
+}
+
+/** querynode: registers in the registry (Kv table), reads channel positions and tails the stream, loads segments. */
+function grantQuerynode(role: iam.IRole, storage: MigransStorage): void {
+  grantKvReadWrite(storage.table, role);
+  storage.walIndexTable.grantReadData(role);
+  grantWalRead(storage.stream, role);
+  storage.bucket.grantRead(role);
+}
+
+/** MigransStackProps with every default applied. */
+export type ResolvedMigransProps = Required<Omit<MigransStackProps, keyof StackProps>>;
+
+/** Applies MIGRANS_STACK_DEFAULTS and checks ranges, so a bad value fails at synth, not at deploy. */
+export function resolveProps(props: MigransStackProps): ResolvedMigransProps {
+  const d = MIGRANS_STACK_DEFAULTS;
+  const int = (name: keyof MigransStackProps, value: number | undefined, fallback: number, min: number, max: number): number => {
+    const v = value ?? fallback;
+    if (!Number.isInteger(v) || v < min || v > max) throw new Error(`MigransStack: ${name} must be an integer in [${min}, ${max}], got ${v}`);
+    return v;
+  };
+  const querynodeCount = int('querynodeCount', props.querynodeCount, d.querynodeCount, 1, 100);
+  const r: ResolvedMigransProps = {
+    shardCount: int('shardCount', props.shardCount, d.shardCount, 1, 500),
+    onDemand: props.onDemand ?? d.onDemand,
+    querynodes: props.querynodes ?? d.querynodes,
+    querynodeCount,
+    querynodeMaxCount: int('querynodeMaxCount', props.querynodeMaxCount, 2 * querynodeCount, querynodeCount, 200),
+    querynodeCpu: int('querynodeCpu', props.querynodeCpu, d.querynodeCpu, 256, 16384),
+    querynodeMemoryMiB: int('querynodeMemoryMiB', props.querynodeMemoryMiB, d.querynodeMemoryMiB, 512, 122880),
+    querynodeDiskGiB: int('querynodeDiskGiB', props.querynodeDiskGiB, d.querynodeDiskGiB, 21, 200),
+    querynodePort: int('querynodePort', props.querynodePort, d.querynodePort, 1024, 65535),
+    sealRows: int('sealRows', props.sealRows, d.sealRows, 1, 100_000_000),
+    auth: props.auth ?? d.auth,
+    removalPolicy: props.removalPolicy ?? d.removalPolicy,
+    natGateways: int('natGateways', props.natGateways, d.natGateways, 1, 2),
+    apiRateLimit: int('apiRateLimit', props.apiRateLimit, d.apiRateLimit, 1, 1_000_000),
+    apiBurstLimit: int('apiBurstLimit', props.apiBurstLimit, d.apiBurstLimit, 1, 1_000_000),
+  };
+  if (r.querynodes !== 'fargate' && r.querynodes !== 'external') throw new Error(`MigransStack: querynodes must be 'fargate' or 'external', got ${String(r.querynodes)}`);
+  if (r.auth !== 'token') throw new Error(`MigransStack: auth must be 'token' (the only mode), got ${String(r.auth)}`);
+  if (r.removalPolicy !== 'retain' && r.removalPolicy !== 'destroy') throw new Error(`MigransStack: removalPolicy must be 'retain' or 'destroy', got ${String(r.removalPolicy)}`);
+  return r;
+}

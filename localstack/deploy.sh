@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Deploys MigransStack to a running LocalStack (docker compose -f localstack/docker-compose.yml up -d)
+# with cdklocal, without the Fargate querynodes (LocalStack Community has no ECS: run the querynode as
+# a local process, see localstack/README.md), then prints the environment for that process and runs
+# the LocalStack integration tests if there are any (test/localstack/*.test.ts).
+#
+# cdklocal (npm package aws-cdk-local) is not a project dependency; this script runs a pinned version
+# with `npx --yes --package aws-cdk-local@<version>`, which downloads it once from the npm registry.
+# It drives the project's own CDK CLI (node_modules/.bin/cdk), so run `npm ci` first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CDKLOCAL_VERSION=3.0.4
+STACK=${STACK:-Migrans}
+export AWS_ENDPOINT_URL=${AWS_ENDPOINT_URL:-http://localhost:4566}
+export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-test}
+export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-test}
+export AWS_REGION=${AWS_REGION:-us-east-1}
+export AWS_DEFAULT_REGION=$AWS_REGION
+export PATH="$PWD/node_modules/.bin:$PATH"
+OUTPUTS=cdk.out/localstack-outputs.json
+
+if ! curl -fsS "$AWS_ENDPOINT_URL/_localstack/health" >/dev/null; then
+  echo "LocalStack is not answering at $AWS_ENDPOINT_URL; start it with:" >&2
+  echo "  docker compose -f localstack/docker-compose.yml up -d" >&2
+  exit 1
+fi
+
+cdklocal() { npx --yes --package "aws-cdk-local@$CDKLOCAL_VERSION" cdklocal "$@"; }
+
+# LocalStack's account is 000000000000.
+cdklocal bootstrap "aws://000000000000/$AWS_REGION"
+cdklocal deploy "$STACK" --require-approval never --outputs-file "$OUTPUTS" \
+  -c stackName="$STACK" -c querynodes=external -c removalPolicy=destroy "$@"
+
+# Stack outputs → the AWS_ENV variables (lib/aws/aws-env.ts) a local querynode and the tests need.
+ENV_FILE=cdk.out/localstack.env
+node -e '
+  const o = require(process.argv[1])[process.argv[2]];
+  const api = `${process.env.AWS_ENDPOINT_URL}/restapis/${o.ApiId}/prod/_user_request_`;
+  const lines = {
+    MIGRANS_BUCKET: o.BucketName, MIGRANS_TABLE: o.TableName, MIGRANS_WAL_INDEX_TABLE: o.WalIndexTableName,
+    MIGRANS_STREAM: o.StreamName, MIGRANS_TOKEN_SECRET_ARN: o.TokenSecretArn, MIGRANS_API_URL: api,
+    MIGRANS_QUERYNODE_PORT: "19531", MIGRANS_QUERYNODE_ADDRESS: "host.docker.internal",
+    AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL, AWS_REGION: process.env.AWS_REGION,
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY,
+  };
+  console.log(Object.entries(lines).map(([k, v]) => `export ${k}=${JSON.stringify(String(v))}`).join("\n"));
+' "$PWD/$OUTPUTS" "$STACK" > "$ENV_FILE"
+
+echo
+echo "Deployed. Environment for a local querynode and the tests: $ENV_FILE"
+echo "  source $ENV_FILE && node --import tsx bin/querynode.ts"
+echo "API token:"
+echo "  aws --endpoint-url $AWS_ENDPOINT_URL secretsmanager get-secret-value --secret-id \"\$MIGRANS_TOKEN_SECRET_ARN\" --query SecretString --output text"
+
+shopt -s nullglob
+tests=(test/localstack/*.test.ts)
+if ((${#tests[@]})); then
+  # shellcheck disable=SC1090
+  source "$ENV_FILE"
+  node --import tsx --test "${tests[@]}"
+fi

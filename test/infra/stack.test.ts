@@ -1,0 +1,542 @@
+/**
+ * CDK assertions on the synthesized MigransStack template: encryption and no public access on the
+ * stateful resources, their pinned logical ids, the Kinesis event source settings, alarms, the API and
+ * its token, the environment contract (AWS_ENV) and least-privilege IAM per role.
+ * Bundling is skipped (`aws:cdk:bundling-stacks: []`): these tests check the template, not the code.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AWS_ENV } from '../../lib/aws/aws-env.ts';
+import { INGEST_EVENT_SOURCE } from '../../lib/infra/ingest-event-source.ts';
+import { TOKEN_SECRET_LOGICAL_ID } from '../../lib/infra/migrans-api.ts';
+import { MIGRANS_STACK_DEFAULTS, MigransStack, resolveProps, type MigransStackProps } from '../../lib/infra/migrans-stack.ts';
+import { STATEFUL_LOGICAL_IDS } from '../../lib/infra/migrans-storage.ts';
+import { propsFromContext } from '../../lib/infra/stack-context.ts';
+
+/** A template resource as JSON. */
+interface Resource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+}
+
+/** One IAM policy statement, normalized to arrays. */
+interface Statement {
+  actions: string[];
+  resources: unknown[];
+}
+
+const outdirs: string[] = [];
+
+/** Synthesizes a stack without bundling the Lambda code. */
+function synth(props: MigransStackProps = {}): { stack: MigransStack; template: Template } {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'migrans-cdk-test-'));
+  outdirs.push(outdir);
+  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new MigransStack(app, 'MigransTest', props);
+  return { stack, template: Template.fromStack(stack) };
+}
+
+/** The logical id of a construct's CloudFormation resource. */
+function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
+  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+/** All resources of a type, by logical id. */
+function resourcesOf(template: Template, type: string): Record<string, Resource> {
+  return template.findResources(type) as Record<string, Resource>;
+}
+
+/** Every IAM statement attached (through AWS::IAM::Policy) to the role with this logical id. */
+function statementsOf(template: Template, roleLogicalId: string): Statement[] {
+  const out: Statement[] = [];
+  for (const policy of Object.values(resourcesOf(template, 'AWS::IAM::Policy'))) {
+    const roles = policy.Properties?.Roles as unknown[];
+    if (!roles.some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleLogicalId }))) continue;
+    const doc = policy.Properties?.PolicyDocument as { Statement: { Effect: string; Action: string | string[]; Resource: unknown }[] };
+    for (const s of doc.Statement) {
+      assert.equal(s.Effect, 'Allow');
+      out.push({ actions: [s.Action].flat(), resources: [s.Resource].flat() });
+    }
+  }
+  return out;
+}
+
+/** Actions granted to a role, optionally only on resources whose JSON mentions `resourceLogicalId`. */
+function actionsOf(template: Template, roleLogicalId: string, resourceLogicalId?: string): Set<string> {
+  const actions = new Set<string>();
+  for (const s of statementsOf(template, roleLogicalId)) {
+    if (resourceLogicalId && !JSON.stringify(s.resources).includes(`"${resourceLogicalId}"`)) continue;
+    for (const a of s.actions) actions.add(a);
+  }
+  return actions;
+}
+
+/** The role logical id of a Lambda function (its `Role: Fn::GetAtt [role, Arn]`). */
+function functionRole(template: Template, functionLogicalId: string): string {
+  const fn = template.toJSON().Resources[functionLogicalId] as Resource;
+  return ((fn.Properties?.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'])[0];
+}
+
+/** A Lambda function's environment variables. */
+function functionEnv(template: Template, functionLogicalId: string): Record<string, unknown> {
+  const fn = template.toJSON().Resources[functionLogicalId] as Resource;
+  return (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+}
+
+/** Whether any of `actions` matches `pattern` (IAM wildcards in granted actions are expanded). */
+function grants(actions: Set<string>, action: string): boolean {
+  for (const a of actions) {
+    const re = new RegExp(`^${a.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+    if (re.test(action)) return true;
+  }
+  return false;
+}
+
+let dflt: { stack: MigransStack; template: Template };
+let ids: { api: string; ingest: string; indexer: string; compactor: string };
+let roles: { api: string; ingest: string; indexer: string; compactor: string; querynode: string };
+
+before(() => {
+  dflt = synth();
+  const f = dflt.stack.functions;
+  ids = { api: logicalId(dflt.stack, f.api.fn), ingest: logicalId(dflt.stack, f.ingest.fn), indexer: logicalId(dflt.stack, f.indexer.fn), compactor: logicalId(dflt.stack, f.compactor.fn) };
+  const taskRole = dflt.stack.querynodes?.taskRole;
+  assert.ok(taskRole, 'the default stack runs querynodes on Fargate');
+  roles = {
+    api: functionRole(dflt.template, ids.api),
+    ingest: functionRole(dflt.template, ids.ingest),
+    indexer: functionRole(dflt.template, ids.indexer),
+    compactor: functionRole(dflt.template, ids.compactor),
+    querynode: logicalId(dflt.stack, taskRole),
+  };
+});
+
+after(() => {
+  for (const dir of outdirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('stateful resources', () => {
+  it('keep fixed logical ids and are retained by default', () => {
+    const t = dflt.template.toJSON().Resources as Record<string, Resource>;
+    const expected: [string, string][] = [
+      [STATEFUL_LOGICAL_IDS.bucket, 'AWS::S3::Bucket'],
+      [STATEFUL_LOGICAL_IDS.table, 'AWS::DynamoDB::Table'],
+      [STATEFUL_LOGICAL_IDS.walIndexTable, 'AWS::DynamoDB::Table'],
+      [STATEFUL_LOGICAL_IDS.stream, 'AWS::Kinesis::Stream'],
+      [TOKEN_SECRET_LOGICAL_ID, 'AWS::SecretsManager::Secret'],
+    ];
+    // Literal ids, not the constants alone: renaming a constant must fail here too.
+    assert.deepEqual(
+      expected.map(([id]) => id),
+      ['MigransBucket', 'MigransKvTable', 'MigransWalIndexTable', 'MigransWalStream', 'MigransTokenSecret'],
+    );
+    for (const [id, type] of expected) {
+      assert.equal(t[id]?.Type, type, id);
+      assert.equal(t[id]?.DeletionPolicy, 'Retain', id);
+      assert.equal(t[id]?.UpdateReplacePolicy, 'Retain', id);
+    }
+    assert.equal(Object.keys(resourcesOf(dflt.template, 'AWS::S3::Bucket')).length, 1);
+    assert.equal(Object.keys(resourcesOf(dflt.template, 'AWS::DynamoDB::Table')).length, 2);
+    assert.equal(Object.keys(resourcesOf(dflt.template, 'AWS::Kinesis::Stream')).length, 1);
+  });
+
+  it('the bucket is encrypted, private, TLS-only and unversioned', () => {
+    dflt.template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      VersioningConfiguration: Match.absent(),
+    });
+    dflt.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: STATEFUL_LOGICAL_IDS.bucket },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('the tables have the key schemas the adapters expect, on-demand billing and encryption', () => {
+    const t = dflt.template.toJSON().Resources as Record<string, Resource>;
+    assert.deepEqual(t[STATEFUL_LOGICAL_IDS.table]?.Properties, {
+      KeySchema: [
+        { AttributeName: 'p', KeyType: 'HASH' },
+        { AttributeName: 's', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'p', AttributeType: 'S' },
+        { AttributeName: 's', AttributeType: 'S' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+    dflt.template.hasResource('AWS::DynamoDB::Table', {
+      Properties: Match.objectLike({
+        AttributeDefinitions: [
+          { AttributeName: 'p', AttributeType: 'S' },
+          { AttributeName: 's', AttributeType: 'N' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true },
+      }),
+    });
+    assert.deepEqual((t[STATEFUL_LOGICAL_IDS.walIndexTable]?.Properties?.AttributeDefinitions as unknown[])[1], { AttributeName: 's', AttributeType: 'N' });
+  });
+
+  it('the stream is KMS-encrypted, keeps 7 days and has the default shard count', () => {
+    dflt.template.hasResourceProperties('AWS::Kinesis::Stream', {
+      StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+      RetentionPeriodHours: 168,
+      ShardCount: MIGRANS_STACK_DEFAULTS.shardCount,
+      StreamModeDetails: { StreamMode: 'PROVISIONED' },
+    });
+  });
+
+  it('the token secret is generated at deploy time (no value in the template)', () => {
+    dflt.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ PasswordLength: 48, ExcludePunctuation: true }),
+      SecretString: Match.absent(),
+    });
+  });
+});
+
+describe('functions and the environment contract', () => {
+  it('every function runs Node 22 on x86_64 with the shared variables', () => {
+    const fns = resourcesOf(dflt.template, 'AWS::Lambda::Function');
+    assert.equal(Object.keys(fns).length, 4);
+    for (const [role, id] of Object.entries(ids)) {
+      const props = fns[id]?.Properties ?? {};
+      assert.equal(props.Runtime, 'nodejs22.x', role);
+      assert.deepEqual(props.Architectures, ['x86_64'], role);
+      assert.equal(props.Handler, 'index.handler', role);
+      const env = functionEnv(dflt.template, id);
+      assert.deepEqual(env[AWS_ENV.bucket], { Ref: STATEFUL_LOGICAL_IDS.bucket }, role);
+      assert.deepEqual(env[AWS_ENV.table], { Ref: STATEFUL_LOGICAL_IDS.table }, role);
+      assert.deepEqual(env[AWS_ENV.walIndexTable], { Ref: STATEFUL_LOGICAL_IDS.walIndexTable }, role);
+      assert.deepEqual(env[AWS_ENV.stream], { Ref: STATEFUL_LOGICAL_IDS.stream }, role);
+      assert.equal(env.MIGRANS_SEAL_ROWS, String(MIGRANS_STACK_DEFAULTS.sealRows), role);
+      assert.equal(env.NODE_OPTIONS, '--enable-source-maps', role);
+      // The token never travels in plain environment variables; only its secret's ARN does.
+      assert.equal(env[AWS_ENV.token], undefined, role);
+    }
+  });
+
+  it('ingest knows the indexer, api knows the token secret and the querynode port', () => {
+    assert.deepEqual(functionEnv(dflt.template, ids.ingest)[AWS_ENV.indexerFunction], { Ref: ids.indexer });
+    const api = functionEnv(dflt.template, ids.api);
+    assert.deepEqual(api[AWS_ENV.tokenSecretArn], { Ref: TOKEN_SECRET_LOGICAL_ID });
+    assert.equal(api[AWS_ENV.querynodePort], String(MIGRANS_STACK_DEFAULTS.querynodePort));
+    for (const role of ['ingest', 'indexer', 'compactor'] as const) {
+      const env = functionEnv(dflt.template, ids[role]);
+      assert.equal(env[AWS_ENV.tokenSecretArn], undefined, role);
+    }
+  });
+
+  it('the indexer has room for index builds; only the api function is in the VPC', () => {
+    dflt.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'migrans-indexer' }) },
+      MemorySize: 3008,
+      Timeout: 900,
+      EphemeralStorage: { Size: 10240 },
+    });
+    const fns = resourcesOf(dflt.template, 'AWS::Lambda::Function');
+    assert.ok(fns[ids.api]?.Properties?.VpcConfig, 'api in the VPC');
+    for (const role of ['ingest', 'indexer', 'compactor'] as const) assert.equal(fns[ids[role]]?.Properties?.VpcConfig, undefined, role);
+  });
+
+  it('the querynode container gets the contract, the port and the seal size', () => {
+    dflt.template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RequiresCompatibilities: ['FARGATE'],
+      Cpu: String(MIGRANS_STACK_DEFAULTS.querynodeCpu),
+      Memory: String(MIGRANS_STACK_DEFAULTS.querynodeMemoryMiB),
+      RuntimePlatform: { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' },
+      ContainerDefinitions: [
+        Match.objectLike({
+          Name: 'querynode',
+          PortMappings: [{ ContainerPort: MIGRANS_STACK_DEFAULTS.querynodePort, Protocol: 'tcp' }],
+          Environment: Match.arrayWith([
+            { Name: AWS_ENV.bucket, Value: { Ref: STATEFUL_LOGICAL_IDS.bucket } },
+            { Name: AWS_ENV.table, Value: { Ref: STATEFUL_LOGICAL_IDS.table } },
+            { Name: AWS_ENV.walIndexTable, Value: { Ref: STATEFUL_LOGICAL_IDS.walIndexTable } },
+            { Name: AWS_ENV.stream, Value: { Ref: STATEFUL_LOGICAL_IDS.stream } },
+            { Name: 'MIGRANS_SEAL_ROWS', Value: String(MIGRANS_STACK_DEFAULTS.sealRows) },
+            { Name: AWS_ENV.querynodePort, Value: String(MIGRANS_STACK_DEFAULTS.querynodePort) },
+          ]),
+        }),
+      ],
+    });
+  });
+});
+
+describe('ingest event source', () => {
+  it('reads every shard in order with bisection, partial batch responses, a max age and an on-failure queue', () => {
+    const s = INGEST_EVENT_SOURCE;
+    const queues = resourcesOf(dflt.template, 'AWS::SQS::Queue');
+    const mapping = Object.values(resourcesOf(dflt.template, 'AWS::Lambda::EventSourceMapping'));
+    assert.equal(mapping.length, 1);
+    const m = mapping[0]?.Properties ?? {};
+    assert.deepEqual(m.FunctionName, { Ref: ids.ingest });
+    assert.deepEqual(m.EventSourceArn, { 'Fn::GetAtt': [STATEFUL_LOGICAL_IDS.stream, 'Arn'] });
+    assert.equal(m.StartingPosition, 'TRIM_HORIZON');
+    assert.equal(m.BatchSize, 100);
+    assert.equal(m.BisectBatchOnFunctionError, true);
+    assert.deepEqual(m.FunctionResponseTypes, ['ReportBatchItemFailures']);
+    assert.equal(m.MaximumRetryAttempts, 10);
+    assert.equal(m.MaximumRecordAgeInSeconds, 86_400);
+    assert.equal(m.ParallelizationFactor, 1);
+    assert.equal(s.parallelizationFactor, 1);
+    const dest = (m.DestinationConfig as { OnFailure: { Destination: { 'Fn::GetAtt': [string, string] } } }).OnFailure.Destination['Fn::GetAtt'];
+    assert.equal(dest[1], 'Arn');
+    assert.equal(queues[dest[0]]?.Properties?.SqsManagedSseEnabled, true, 'the failure queue is encrypted');
+  });
+
+  it('an alarm fires when the ingest function lags the stream by more than a minute for 5 minutes', () => {
+    dflt.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: ids.ingest } }],
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: 60_000,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 5,
+    });
+    dflt.template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0 });
+  });
+
+  it('the indexer is invoked asynchronously with retries and an encrypted failure queue', () => {
+    dflt.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: ids.indexer },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } } },
+    });
+    for (const q of Object.values(resourcesOf(dflt.template, 'AWS::SQS::Queue'))) assert.equal(q.Properties?.SqsManagedSseEnabled, true);
+  });
+
+  it('the compactor runs every minute', () => {
+    dflt.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [ids.compactor, 'Arn'] } })],
+    });
+  });
+});
+
+describe('API', () => {
+  it('proxies /v2/{proxy+} to the api function, throttled and access-logged', () => {
+    dflt.template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+    dflt.template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'v2' });
+    dflt.template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{proxy+}' });
+    const methods = Object.values(resourcesOf(dflt.template, 'AWS::ApiGateway::Method'));
+    assert.equal(methods.length, 1, 'one method: ANY on /v2/{proxy+}, nothing on / or /v2');
+    const method = methods[0]?.Properties ?? {};
+    assert.equal(method.HttpMethod, 'ANY');
+    const integration = method.Integration as { Type: string; Uri: unknown };
+    assert.equal(integration.Type, 'AWS_PROXY');
+    assert.equal(JSON.stringify(integration.Uri).includes(`"${ids.api}"`), true, 'the integration calls the api function');
+    dflt.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
+      MethodSettings: [
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: MIGRANS_STACK_DEFAULTS.apiRateLimit,
+          ThrottlingBurstLimit: MIGRANS_STACK_DEFAULTS.apiBurstLimit,
+        }),
+      ],
+    });
+  });
+
+  it('the function checks the token: the secret exists, its ARN is in the env, and only the api role may read it', () => {
+    dflt.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    assert.deepEqual(functionEnv(dflt.template, ids.api)[AWS_ENV.tokenSecretArn], { Ref: TOKEN_SECRET_LOGICAL_ID });
+    assert.equal(grants(actionsOf(dflt.template, roles.api, TOKEN_SECRET_LOGICAL_ID), 'secretsmanager:GetSecretValue'), true, 'api reads the token secret');
+    for (const role of ['ingest', 'indexer', 'compactor', 'querynode'] as const) {
+      assert.equal(grants(actionsOf(dflt.template, roles[role]), 'secretsmanager:GetSecretValue'), false, `${role} must not read the token`);
+    }
+    // Only API Gateway may invoke the api function.
+    const perms = Object.values(resourcesOf(dflt.template, 'AWS::Lambda::Permission')).filter(
+      (p) => JSON.stringify(p.Properties?.FunctionName).includes(`"${ids.api}"`),
+    );
+    assert.notEqual(perms.length, 0, 'API Gateway may invoke the api function');
+    for (const p of perms) assert.equal(p.Properties?.Principal, 'apigateway.amazonaws.com');
+  });
+});
+
+describe('least privilege', () => {
+  const { bucket, table, walIndexTable, stream } = STATEFUL_LOGICAL_IDS;
+  type Role = keyof typeof roles;
+  /** Asserts that `role` may do each action (on `resource`, when given). */
+  const allowed = (role: Role, resource: string | undefined, ...actions: string[]) => {
+    for (const x of actions) assert.equal(grants(actionsOf(dflt.template, roles[role], resource), x), true, `${role} should be allowed ${x}${resource ? ` on ${resource}` : ''}`);
+  };
+  /** Asserts that `role` may do none of the actions (on `resource`, or anywhere). */
+  const denied = (role: Role, resource: string | undefined, ...actions: string[]) => {
+    for (const x of actions) assert.equal(grants(actionsOf(dflt.template, roles[role], resource), x), false, `${role} should not be allowed ${x}${resource ? ` on ${resource}` : ''}`);
+  };
+  const TABLE_RW = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate'];
+
+  it('api: table and WAL index read/write, WAL append but no WAL reads, bucket read-only, the secret', () => {
+    allowed('api', table, ...TABLE_RW);
+    allowed('api', walIndexTable, ...TABLE_RW);
+    allowed('api', stream, 'kinesis:PutRecords', 'kinesis:ListShards');
+    denied('api', undefined, 'kinesis:GetRecords', 'kinesis:GetShardIterator'); // the proxy never reads the WAL
+    allowed('api', bucket, 's3:GetObject');
+    denied('api', undefined, 's3:PutObject', 's3:DeleteObject', 'lambda:InvokeFunction');
+  });
+
+  it('ingest: reads the WAL, writes the bucket, invokes only the indexer', () => {
+    allowed('ingest', stream, 'kinesis:GetRecords', 'kinesis:GetShardIterator');
+    denied('ingest', undefined, 'kinesis:PutRecord', 'kinesis:PutRecords');
+    allowed('ingest', bucket, 's3:GetObject', 's3:PutObject');
+    allowed('ingest', table, ...TABLE_RW);
+    allowed('ingest', walIndexTable, ...TABLE_RW);
+    const invoke = statementsOf(dflt.template, roles.ingest).filter((s) => s.actions.includes('lambda:InvokeFunction'));
+    assert.equal(invoke.length, 1);
+    for (const r of invoke[0]?.resources ?? []) assert.equal(JSON.stringify(r).includes(`"${ids.indexer}"`), true, `invoke only the indexer: ${JSON.stringify(r)}`);
+  });
+
+  it('indexer: table and bucket only, no WAL', () => {
+    allowed('indexer', bucket, 's3:GetObject', 's3:PutObject');
+    allowed('indexer', table, ...TABLE_RW);
+    assert.equal(actionsOf(dflt.template, roles.indexer, walIndexTable).size, 0, 'indexer: nothing on the WAL index');
+    assert.deepEqual([...actionsOf(dflt.template, roles.indexer)].filter((x) => x.startsWith('kinesis:')), [], 'indexer: no Kinesis');
+    denied('indexer', undefined, 'lambda:InvokeFunction', 'secretsmanager:GetSecretValue');
+  });
+
+  it('compactor: appends to and reads the WAL, rewrites the bucket', () => {
+    allowed('compactor', stream, 'kinesis:PutRecords', 'kinesis:GetRecords', 'kinesis:GetShardIterator');
+    allowed('compactor', bucket, 's3:GetObject', 's3:PutObject', 's3:DeleteObject');
+    allowed('compactor', table, ...TABLE_RW);
+    allowed('compactor', walIndexTable, ...TABLE_RW);
+  });
+
+  it('querynode: registry writes in the table, but reads only from the WAL index, the stream and the bucket', () => {
+    allowed('querynode', table, ...TABLE_RW); // it registers itself
+    allowed('querynode', walIndexTable, 'dynamodb:GetItem', 'dynamodb:Query');
+    denied('querynode', walIndexTable, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem');
+    allowed('querynode', stream, 'kinesis:GetRecords', 'kinesis:GetShardIterator');
+    denied('querynode', undefined, 'kinesis:PutRecord', 'kinesis:PutRecords');
+    allowed('querynode', bucket, 's3:GetObject');
+    denied('querynode', undefined, 's3:PutObject', 's3:DeleteObject', 'lambda:InvokeFunction');
+  });
+
+  it('no policy grants a wildcard action or a wildcard resource on data actions', () => {
+    for (const role of Object.values(roles)) {
+      for (const s of statementsOf(dflt.template, role)) {
+        for (const x of s.actions) assert.equal(/^[a-z0-9]+:\*$/.test(x) || x === '*', false, `${role}: ${x}`);
+        const data = s.actions.some((x) => /^(s3|dynamodb|kinesis|secretsmanager):/.test(x));
+        if (data) assert.equal(s.resources.includes('*'), false, `${role}: ${s.actions.join(',')} on *`);
+      }
+    }
+  });
+});
+
+describe('querynode network', () => {
+  it('the internal port is reachable only from the api function security group', () => {
+    const sgs = resourcesOf(dflt.template, 'AWS::EC2::SecurityGroup');
+    const apiSgIds = ((resourcesOf(dflt.template, 'AWS::Lambda::Function')[ids.api]?.Properties?.VpcConfig as { SecurityGroupIds: unknown[] }).SecurityGroupIds);
+    assert.equal(apiSgIds.length, 1);
+    const apiSg = (apiSgIds[0] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const ingress = Object.values(resourcesOf(dflt.template, 'AWS::EC2::SecurityGroupIngress'));
+    assert.equal(ingress.length, 1);
+    const rule = ingress[0]?.Properties ?? {};
+    assert.equal(rule.IpProtocol, 'tcp');
+    assert.equal(rule.FromPort, MIGRANS_STACK_DEFAULTS.querynodePort);
+    assert.equal(rule.ToPort, MIGRANS_STACK_DEFAULTS.querynodePort);
+    assert.deepEqual(rule.SourceSecurityGroupId, { 'Fn::GetAtt': [apiSg, 'GroupId'] });
+    assert.equal(rule.CidrIp, undefined);
+    const querynodeSg = logicalId(dflt.stack, dflt.stack.querynodes!.securityGroup);
+    assert.deepEqual(rule.GroupId, { 'Fn::GetAtt': [querynodeSg, 'GroupId'] });
+    for (const sg of Object.values(sgs)) assert.equal(sg.Properties?.SecurityGroupIngress, undefined, 'no inline (e.g. 0.0.0.0/0) ingress');
+    dflt.template.hasResourceProperties('AWS::ECS::Service', {
+      LaunchType: 'FARGATE',
+      DesiredCount: MIGRANS_STACK_DEFAULTS.querynodeCount,
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }) },
+    });
+  });
+
+  it('autoscales on CPU between querynodeCount and twice that', () => {
+    dflt.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: MIGRANS_STACK_DEFAULTS.querynodeCount,
+      MaxCapacity: 2 * MIGRANS_STACK_DEFAULTS.querynodeCount,
+      ScalableDimension: 'ecs:service:DesiredCount',
+    });
+    dflt.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({ PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' } }),
+    });
+  });
+
+  it('a two-AZ VPC with S3 and DynamoDB gateway endpoints and one NAT gateway', () => {
+    dflt.template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    dflt.template.resourceCountIs('AWS::EC2::VPCEndpoint', 2);
+    dflt.template.resourceCountIs('AWS::EC2::Subnet', 4);
+  });
+});
+
+describe('outputs', () => {
+  it('name the API URL, the data resources and how to read the token', () => {
+    const outputs = dflt.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    for (const key of ['ApiUrl', 'ApiId', 'BucketName', 'TableName', 'WalIndexTableName', 'StreamName', 'TokenSecretArn', 'ReadTokenCommand']) assert.ok(outputs[key], key);
+    assert.deepEqual(outputs.TokenSecretArn?.Value, { Ref: TOKEN_SECRET_LOGICAL_ID });
+    assert.match(JSON.stringify(outputs.ReadTokenCommand?.Value), /aws secretsmanager get-secret-value/);
+  });
+});
+
+describe('variants', () => {
+  it("querynodes 'external', on-demand stream, destroy: no VPC or ECS, same stateful logical ids, deletable", () => {
+    const { stack, template } = synth({ querynodes: 'external', onDemand: true, removalPolicy: 'destroy', sealRows: 5000 });
+    for (const type of ['AWS::EC2::VPC', 'AWS::EC2::NatGateway', 'AWS::ECS::Cluster', 'AWS::ECS::Service', 'AWS::ECS::TaskDefinition', 'AWS::EC2::SecurityGroup']) {
+      template.resourceCountIs(type, 0);
+    }
+    assert.equal(stack.querynodes, undefined);
+    const r = template.toJSON().Resources as Record<string, Resource>;
+    for (const id of [...Object.values(STATEFUL_LOGICAL_IDS), TOKEN_SECRET_LOGICAL_ID]) {
+      assert.ok(r[id], id);
+      assert.equal(r[id]?.DeletionPolicy, 'Delete', id);
+    }
+    template.hasResourceProperties('AWS::Kinesis::Stream', { StreamModeDetails: { StreamMode: 'ON_DEMAND' }, ShardCount: Match.absent() });
+    const api = logicalId(stack, stack.functions.api.fn);
+    assert.equal((r[api]?.Properties as Record<string, unknown>).VpcConfig, undefined);
+    assert.equal(functionEnv(template, api).MIGRANS_SEAL_ROWS, '5000');
+    assert.deepEqual(functionEnv(template, api)[AWS_ENV.tokenSecretArn], { Ref: TOKEN_SECRET_LOGICAL_ID }, 'the token is required under LocalStack too');
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('onDemand'));
+    assert.equal(warnings.length, 1);
+  });
+});
+
+describe('props', () => {
+  it('from context: strings from -c, JSON from cdk.json, unset keys left to defaults', () => {
+    const ctx: Record<string, unknown> = { shardCount: '4', querynodeCount: 3, onDemand: 'false', querynodes: 'external', removalPolicy: 'destroy', sealRows: '20000' };
+    assert.deepEqual(propsFromContext((k) => ctx[k]), { shardCount: 4, querynodeCount: 3, onDemand: false, querynodes: 'external', removalPolicy: 'destroy', sealRows: 20000 });
+    assert.deepEqual(propsFromContext(() => undefined), {});
+  });
+
+  it('bad context values fail the synth with the key named', () => {
+    assert.throws(() => propsFromContext((k) => (k === 'shardCount' ? 'two' : undefined)), /context shardCount/);
+    assert.throws(() => propsFromContext((k) => (k === 'onDemand' ? 'yes' : undefined)), /context onDemand/);
+    assert.throws(() => propsFromContext((k) => (k === 'querynodes' ? 'ecs' : undefined)), /context querynodes/);
+    assert.throws(() => propsFromContext((k) => (k === 'auth' ? 'iam' : undefined)), /context auth/);
+  });
+
+  it('defaults and ranges', () => {
+    const r = resolveProps({});
+    assert.equal(r.shardCount, 2);
+    assert.equal(r.querynodeMaxCount, 4);
+    assert.equal(r.auth, 'token');
+    assert.throws(() => resolveProps({ shardCount: 0 }), /shardCount must be an integer/);
+    assert.throws(() => resolveProps({ querynodeCount: 3, querynodeMaxCount: 2 }), /querynodeMaxCount/);
+    assert.throws(() => resolveProps({ sealRows: 1.5 }), /sealRows/);
+  });
+});
