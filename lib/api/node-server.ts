@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Database } from '../engine/database.ts';
 import { errorBody, JSON_HEADERS } from './response.ts';
 import { handleRequest } from './router.ts';
+import type { ApiRequest, ApiResponse } from './types.ts';
 
 /** Default body limit: 64 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -19,6 +20,8 @@ const DRAIN_LIMIT_FACTOR = 4;
 /** Server options. */
 export interface ServerOptions {
   db: Database;
+  /** Answers requests instead of the router over `db` (the AWS proxy, which forwards reads). */
+  handle?: (req: ApiRequest) => Promise<ApiResponse>;
   host: string;
   /** 0 picks a free port. */
   port: number;
@@ -77,11 +80,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         res.end(tooLargeBody(limit));
         return;
       }
-      handleRequest(
-        options.db,
-        { method: req.method ?? 'GET', path: req.url ?? '/', headers: flattenHeaders(req.headers), body: Buffer.concat(chunks, size) },
-        { token: options.token },
-      ).then(
+      const request: ApiRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: flattenHeaders(req.headers), body: Buffer.concat(chunks, size) };
+      (options.handle ? options.handle(request) : handleRequest(options.db, request, { token: options.token })).then(
         (reply) => {
           res.writeHead(reply.status, reply.headers);
           res.end(reply.body);

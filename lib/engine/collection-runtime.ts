@@ -18,6 +18,7 @@ import { buildCompactedSegment, planCompactions, type CompactionPlan } from './c
 import { decodeWalRecord, encodeWalRecord, type WalRecordBody } from './codec/wal-record-codec.ts';
 import type { EngineConfig } from './engine-config.ts';
 import { ErrorCode, MilvusError } from './errors.ts';
+import { buildIndexFile, indexParams } from './index-builder.ts';
 import { channelOf } from './hash.ts';
 import { PkIndex, type PkEntry, type RowLocation } from './pk-index.ts';
 import type { KvWrite } from './ports/kv-store.ts';
@@ -26,7 +27,7 @@ import type { VectorIndexFactory, VectorIndexParams } from './ports/vector-index
 import type { Wal } from './ports/wal.ts';
 import type { InsertBatch } from './schema/batch.ts';
 import type { CollectionInfo, FieldSchema, IndexSpec, PrimaryKey } from './schema/types.ts';
-import { collectionPrefixes, indexKey, readSegment, segmentPrefixes, writeDeltaLog, writeSegmentChunks } from './segment/segment-io.ts';
+import { collectionPrefixes, readSegment, segmentPrefixes, writeDeltaLog, writeSegmentChunks } from './segment/segment-io.ts';
 import { Segment } from './segment/segment.ts';
 import type { Tso } from './tso.ts';
 import { RwLock } from './rw-lock.ts';
@@ -44,7 +45,28 @@ export interface RuntimeDeps {
   vectorIndexes: VectorIndexFactory;
   /** Serializes CPU-heavy index builds across collections. */
   indexQueue: TaskQueue;
+  /** Which roles this process plays; default: all of them (the embedded deployment). */
+  roles?: RuntimeRoles;
 }
+
+/**
+ * What a process does with a collection when the roles run in separate processes (AWS): the proxy
+ * loads nothing and applies nothing, a datanode applies the channels of its Kinesis shard, a
+ * querynode applies every channel into private stores, the compactor loads segments only.
+ */
+export interface RuntimeRoles {
+  /** Whether to load the flushed segments of a channel (to serve reads, keep delete bitmaps or compact). */
+  loadsSegments(channel: string): boolean;
+  /** Whether this process applies the channel's WAL records (exactly one datanode per channel may). */
+  applies(channel: string): boolean;
+  /** Seeds the PK index from the loaded segments before replay (a querynode's private PK index starts empty). */
+  seedsPkIndex?: boolean;
+  /** Hands a flushed segment to the indexnode; by default its indexes are built in this process. */
+  indexSegment?(meta: SegmentMeta): void;
+}
+
+/** Every role in one process. */
+export const ALL_ROLES: RuntimeRoles = { loadsSegments: () => true, applies: () => true };
 
 /** Runs async tasks one at a time, in order. */
 export class TaskQueue {
@@ -90,8 +112,10 @@ export class CollectionRuntime {
   private readonly pendingOutputs = new Map<number, Segment>();
   private readonly checkpointChain = new Map<number, Promise<void>>();
   private closed = false;
+  private readonly roles: RuntimeRoles;
 
   private constructor(public info: CollectionInfo, readonly deps: RuntimeDeps) {
+    this.roles = deps.roles ?? ALL_ROLES;
     this.channels = Array.from({ length: info.shardsNum }, (_, i) => new ChannelState(channelName(info.collectionId, i), i));
     this.pk = new PkIndex(deps.catalog.kv, info.collectionId);
     this.bytesPerRow = rowBytes(info);
@@ -102,6 +126,7 @@ export class CollectionRuntime {
     const rt = new CollectionRuntime(info, deps);
     const metas = await deps.catalog.listSegments(info.collectionId);
     for (const meta of metas) {
+      if (!rt.roles.loadsSegments(channelName(info.collectionId, meta.channel))) continue;
       if ((meta.state === 'Flushed' || meta.state === 'Dropped') && meta.endPosition !== undefined) rt.addDurableRange(meta);
       if (meta.state === 'Dropped') rt.droppedMetas.add(meta);
       else if (meta.state === 'Flushed') {
@@ -112,7 +137,9 @@ export class CollectionRuntime {
         rt.unflushedByStart.set(`${meta.channel}/${meta.startPosition}`, meta);
       }
     }
+    if (rt.roles.seedsPkIndex) await rt.seedPkIndex();
     for (const ch of rt.channels) {
+      if (!rt.applies(ch)) continue;
       const cp = await deps.catalog.getCheckpoint(ch.name);
       ch.applied = cp.position;
       ch.lastTs = cp.lastTs;
@@ -120,8 +147,59 @@ export class CollectionRuntime {
       rt.kick(ch);
       await rt.caughtUpOrFailed(ch);
     }
-    for (const seg of rt.segments.values()) if (seg.meta.state === 'Flushed') rt.scheduleIndexBuild(seg);
+    for (const seg of rt.segments.values()) if (seg.meta.state === 'Flushed') rt.indexLater(seg);
     return rt;
+  }
+
+  /** Whether this process applies the channel. */
+  applies(ch: ChannelState): boolean {
+    return this.roles.applies(ch.name);
+  }
+
+  /**
+   * Writes PK-index entries for the live rows of the loaded segments. Where a key is live in
+   * several (a delete not yet in a delta log when the segments were read), the newest row wins.
+   */
+  private async seedPkIndex(): Promise<void> {
+    const latest = new Map<PrimaryKey, { seg: Segment; offset: number; ts: bigint }>();
+    for (const seg of this.segments.values()) {
+      for (let o = 0; o < seg.rowCount; o++) {
+        if (seg.isDeleted(o)) continue;
+        const pk = seg.pks[o];
+        const seen = latest.get(pk);
+        if (seen && seen.ts >= seg.rowTs[o]) {
+          seg.markDeleted(o);
+          continue;
+        }
+        if (seen) seen.seg.markDeleted(seen.offset);
+        latest.set(pk, { seg, offset: o, ts: seg.rowTs[o] });
+      }
+    }
+    let batch: { pk: PrimaryKey; entry: PkEntry }[] = [];
+    for (const [pk, { seg, offset, ts }] of latest) {
+      batch.push({ pk, entry: { location: { segmentId: seg.id, offset }, deleted: false, version: ts } });
+      if (batch.length === 10_000) {
+        await this.pk.write(batch);
+        batch = [];
+      }
+    }
+    await this.pk.write(batch);
+  }
+
+  /**
+   * Learns how far other processes have appended to the channels this one applies, and applies up
+   * to there (a querynode's writers are elsewhere).
+   */
+  async followTails(): Promise<void> {
+    await Promise.all(
+      this.channels.filter((ch) => this.applies(ch)).map(async (ch) => {
+        const tail = await this.deps.wal.tail(ch.name);
+        if (tail > ch.knownTail) {
+          ch.knownTail = tail;
+          this.kick(ch);
+        }
+      }),
+    );
   }
 
   // ---------------------------------------------------------------- write path (proxy side)
@@ -197,9 +275,19 @@ export class CollectionRuntime {
   /** Seals every growing segment (a flush record on each channel) and waits until they are durable. */
   async flush(): Promise<void> {
     const ts = await this.appendFlushRecords(this.channels);
-    await this.waitForTs(ts, this.config.consistencyTimeoutMs * 6);
+    const timeoutMs = this.config.consistencyTimeoutMs * 6;
+    await this.waitForTs(ts, timeoutMs);
     await Promise.all([...this.flushTasks.values()]);
     for (const ch of this.channels) await this.checkpoint(ch);
+    // A channel applied by another process is flushed once its checkpoint passes the flush record.
+    const deadline = Date.now() + timeoutMs;
+    for (const ch of this.channels) {
+      if (this.applies(ch)) continue;
+      while ((await this.deps.catalog.getCheckpoint(ch.name)).lastTs < ts) {
+        if (Date.now() > deadline) throw new MilvusError(ErrorCode.Timeout, `flush timed out after ${timeoutMs} ms: channel ${ch.name} has not flushed up to ts ${ts}; its datanode may be behind or failing — retry`);
+        await sleep(50);
+      }
+    }
   }
 
   private appendFlushRecords(channels: ChannelState[]): Promise<bigint> {
@@ -222,6 +310,7 @@ export class CollectionRuntime {
   async waitForTs(ts: bigint, timeoutMs = this.config.consistencyTimeoutMs): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (const ch of this.channels) {
+      if (!this.applies(ch)) continue; // visibility is the business of the process that applies it
       while (this.tSafe(ch) < ts) {
         const left = deadline - Date.now();
         if (left <= 0) {
@@ -242,7 +331,7 @@ export class CollectionRuntime {
   // ---------------------------------------------------------------- datanode: applying records
 
   private kick(ch: ChannelState): void {
-    if (this.closed) return;
+    if (this.closed || !this.applies(ch)) return;
     if (ch.pumping) {
       ch.pumpAgain = true;
       return;
@@ -485,8 +574,8 @@ export class CollectionRuntime {
     seg.meta.state = 'Flushed';
     seg.meta.rowCount = seg.rowCount;
     this.addDurableRange(seg.meta);
+    this.indexLater(seg); // requested before the checkpoint: a flush that waits on checkpoints finds it requested
     await this.checkpoint(ch);
-    this.scheduleIndexBuild(seg);
   }
 
   /**
@@ -502,7 +591,7 @@ export class CollectionRuntime {
   }
 
   private async doCheckpoint(ch: ChannelState): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || !this.applies(ch)) return;
     let position = ch.applied;
     let lastTs = ch.lastTs;
     for (const seg of this.segments.values()) {
@@ -525,6 +614,31 @@ export class CollectionRuntime {
     const ranges = this.durableRanges.get(ch.index);
     if (ranges) this.durableRanges.set(ch.index, ranges.filter((r) => r.end > position));
     await this.deps.wal.truncate(ch.name, position);
+  }
+
+  /**
+   * Waits until the channels applied here have applied every record they know of and the flushes
+   * and checkpoints that caused are durable (a datanode finishing a batch). Throws a channel's apply
+   * error, or a timeout error at `deadline` (ms since the epoch).
+   */
+  async settle(deadline: number): Promise<void> {
+    const wait = async (done: () => boolean, what: string, ch?: ChannelState) => {
+      while (!done()) {
+        if (ch?.error) throw ch.error;
+        if (Date.now() > deadline) throw new MilvusError(ErrorCode.Timeout, `${what} did not finish in time; the work is retried`);
+        await Promise.race([ch ? ch.progress() : sleep(50), sleep(50)]);
+      }
+    };
+    for (const ch of this.channels) {
+      if (this.applies(ch)) await wait(() => ch.caughtUp() && !ch.pumping, `applying channel ${ch.name}`, ch);
+    }
+    await wait(() => this.flushTasks.size === 0, `flushing the sealed segments of ${this.info.name}`);
+    for (const ch of this.channels) if (this.applies(ch)) await this.checkpoint(ch);
+  }
+
+  /** Appends a flush record to the given channels: their growing segments seal where their datanode reaches it. */
+  appendSeal(channels: ChannelState[]): Promise<bigint> {
+    return this.appendFlushRecords(channels);
   }
 
   /** Seals growing segments that have been idle longer than the configured time. */
@@ -573,7 +687,8 @@ export class CollectionRuntime {
     this.pendingOutputs.set(meta.segmentId, segment);
     try {
       const ts = await this.appendRecords((t) => new Map([[ch, { kind: 'compact', ts: t, collectionId: this.info.collectionId, partition: plan.partition, outputSegmentId: meta.segmentId, inputs } as WalRecordBody]]));
-      await this.waitForTs(ts, this.config.consistencyTimeoutMs * 6);
+      // The channel's datanode commits it; when that is another process, this one is done.
+      if (this.applies(ch)) await this.waitForTs(ts, this.config.consistencyTimeoutMs * 6);
     } finally {
       this.pendingOutputs.delete(meta.segmentId);
     }
@@ -637,7 +752,7 @@ export class CollectionRuntime {
       if (seg!.meta.endPosition !== undefined) this.droppedMetas.add(seg!.meta);
       seg!.close();
     }
-    if (keepOutput) this.scheduleIndexBuild(out);
+    if (keepOutput) this.indexLater(out);
     else for (const prefix of segmentPrefixes(out.meta)) await this.deps.objects.deletePrefix(prefix);
     for (const seg of inputs) for (const prefix of segmentPrefixes(seg!.meta)) await this.deps.objects.deletePrefix(prefix);
   }
@@ -651,7 +766,7 @@ export class CollectionRuntime {
 
   /** Index params of a field for building or viewing. */
   indexParams(field: FieldSchema, spec: IndexSpec): VectorIndexParams {
-    return { dim: field.dim!, metric: spec.metricType, M: spec.M, efConstruction: spec.efConstruction, quantization: spec.quantization };
+    return indexParams(field, spec);
   }
 
   private async attachIndexes(seg: Segment): Promise<void> {
@@ -682,6 +797,21 @@ export class CollectionRuntime {
     return file;
   }
 
+  /** Gets the segment indexed: by the indexnode when one is configured, else here. */
+  private indexLater(seg: Segment): void {
+    if (this.roles.indexSegment) {
+      if (this.needsIndex(seg.meta)) this.roles.indexSegment(seg.meta);
+    } else this.scheduleIndexBuild(seg);
+  }
+
+  /** Whether a segment lacks the index of a vector field that has an HNSW spec. */
+  needsIndex(meta: SegmentMeta): boolean {
+    return this.info.schema.fields.some((f) => {
+      const spec = f.dataType === 'FloatVector' ? this.indexOf(f.name) : undefined;
+      return spec !== undefined && spec.indexType !== 'FLAT' && !meta.indexFiles[f.name];
+    });
+  }
+
   /** Queues HNSW builds for the segment's vector fields that have an index spec and no index yet. */
   scheduleIndexBuild(seg: Segment): void {
     for (const field of this.info.schema.fields) {
@@ -696,26 +826,19 @@ export class CollectionRuntime {
 
   private async buildIndex(seg: Segment, field: FieldSchema, spec: IndexSpec): Promise<void> {
     if (this.closed || !this.segments.has(seg.id) || seg.indexes.has(field.name) || this.indexOf(field.name) !== spec) return;
-    const vectors = seg.vectors(field.name).data();
-    const keys = new Uint32Array(vectors.length / field.dim!);
-    for (let i = 0; i < keys.length; i++) keys[i] = i;
     const params = this.indexParams(field, spec);
-    const tmp = path.join(this.deps.cacheDir, 'build', `${seg.id}-${field.fieldId}-${process.pid}.usearch`);
-    fs.mkdirSync(path.dirname(tmp), { recursive: true });
-    await this.deps.vectorIndexes.build(vectors, keys, params, tmp);
-    const key = indexKey(seg.meta, field.fieldId, this.deps.tso.allocate());
+    // The spec may change (or the segment go) during the build: the result is discarded then.
     const stale = () => this.closed || !this.segments.has(seg.id) || this.indexOf(field.name) !== spec;
-    if (stale()) return void fs.rmSync(tmp, { force: true }); // the spec changed during the build
-    await this.deps.objects.put(key, fs.readFileSync(tmp));
-    fs.rmSync(tmp, { force: true });
-    if (stale()) return void (await this.deps.objects.delete(key));
+    const key = await buildIndexFile(this.deps, seg, field, params, stale);
+    if (!key) return;
     seg.meta.indexFiles[field.name] = key;
     await this.deps.catalog.write([this.deps.catalog.putSegmentOp(seg.meta)]);
-    seg.indexes.set(field.name, this.deps.vectorIndexes.view(await this.localFile(key), params, vectors));
+    seg.indexes.set(field.name, this.deps.vectorIndexes.view(await this.localFile(key), params, seg.vectors(field.name).data()));
   }
 
   /** Drops built indexes of a field (index dropped or replaced) and rebuilds per the current spec. */
   async resetIndexes(fieldName: string): Promise<void> {
+    if (this.roles.indexSegment) return this.resetIndexesInCatalog(fieldName);
     const ops: KvWrite[] = [];
     for (const seg of this.segments.values()) {
       const idx = seg.indexes.get(fieldName);
@@ -732,6 +855,20 @@ export class CollectionRuntime {
       if (seg.meta.state === 'Flushed') this.scheduleIndexBuild(seg);
     }
     await this.deps.catalog.write(ops);
+  }
+
+  /** resetIndexes where an indexnode builds them: works on the catalog, not on loaded segments. */
+  private async resetIndexesInCatalog(fieldName: string): Promise<void> {
+    for (const meta of await this.deps.catalog.listSegments(this.info.collectionId)) {
+      if (meta.state !== 'Flushed') continue;
+      const key = meta.indexFiles[fieldName];
+      if (key) {
+        delete meta.indexFiles[fieldName];
+        await this.deps.catalog.write([this.deps.catalog.putSegmentOp(meta)]);
+        await this.deps.objects.delete(key);
+      }
+      if (this.needsIndex(meta)) this.roles.indexSegment!(meta);
+    }
   }
 
   // ---------------------------------------------------------------- helpers and lifecycle

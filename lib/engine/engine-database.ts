@@ -4,7 +4,7 @@
  * their adapters; the embedded server and the API Lambda share it.
  */
 import { Catalog } from './catalog/catalog.ts';
-import { CollectionRuntime, TaskQueue, type RuntimeDeps } from './collection-runtime.ts';
+import { CollectionRuntime, TaskQueue, type RuntimeDeps, type RuntimeRoles } from './collection-runtime.ts';
 import type {
   CollectionSpec, CompactionState, Database, IndexStatus, LoadState, QueryRequest, ReadOptions, Row, SearchRequest, WriteResult,
 } from './database.ts';
@@ -29,6 +29,20 @@ export interface EngineDatabaseOptions {
   /** Local directory for downloaded index files. */
   cacheDir: string;
   config?: Partial<EngineConfig>;
+  /** The roles this process plays (default: all, the embedded deployment). */
+  roles?: RuntimeRoles;
+  /**
+   * Other processes write the WAL and the catalog (AWS): poll the WAL tails and the catalog every
+   * this many ms, and learn the tails before a consistency wait. Also turns off idle sealing and
+   * scheduled compaction here (the compactor does them).
+   */
+  followMs?: number;
+  /** Seal idle segments and compact on a timer (default true; off where a scheduled compactor does it). */
+  maintain?: boolean;
+  /** Where collections are discovered when it is not this database's own catalog (a querynode's shared catalog). */
+  catalogSource?: Catalog;
+  /** Runs before a collection discovered in `catalogSource` is opened (copies what the private catalog needs). */
+  beforeOpen?: (info: CollectionInfo) => Promise<void>;
 }
 
 const DEFAULT_DB = 'default';
@@ -45,8 +59,14 @@ export class EngineDatabase implements Database {
   private timer: NodeJS.Timeout | undefined;
   /** Serializes DDL so concurrent creates and drops see each other. */
   private readonly ddl = new TaskQueue();
+  private readonly follows: boolean;
+  private lastRefreshAt = 0;
+
+  private readonly options: EngineDatabaseOptions;
 
   private constructor(options: EngineDatabaseOptions) {
+    this.options = options;
+    this.follows = options.followMs !== undefined;
     this.deps = {
       wal: options.wal,
       objects: options.objects,
@@ -56,6 +76,7 @@ export class EngineDatabase implements Database {
       cacheDir: options.cacheDir,
       vectorIndexes: options.vectorIndexes,
       indexQueue: new TaskQueue(),
+      roles: options.roles,
     };
   }
 
@@ -63,16 +84,97 @@ export class EngineDatabase implements Database {
   static async open(options: EngineDatabaseOptions): Promise<EngineDatabase> {
     const db = new EngineDatabase(options);
     await db.deps.catalog.checkFormat();
-    for (const info of await db.deps.catalog.listCollections()) {
-      const rt = await CollectionRuntime.open(info, db.deps);
-      db.runtimes.set(info.collectionId, rt);
-      rt.purgeDroppedPartitions().catch((err) => console.error(`migrans: finishing a partition drop of ${info.name} failed (retried on the next create or restart):`, err));
-      // Timestamps stay monotonic across restarts even if the clock went back.
-      for (const ch of rt.channels) db.deps.tso.observe(ch.lastTs);
+    if (db.follows) {
+      await db.refreshCatalog();
+      db.timer = setInterval(() => db.follow(), options.followMs);
+    } else {
+      for (const info of await db.deps.catalog.listCollections()) {
+        const rt = await db.openRuntime(info);
+        rt.purgeDroppedPartitions().catch((err) => console.error(`migrans: finishing a partition drop of ${info.name} failed (retried on the next create or restart):`, err));
+      }
+      if (options.maintain !== false) db.timer = setInterval(() => db.maintain(), MAINTENANCE_INTERVAL_MS);
     }
-    db.timer = setInterval(() => db.maintain(), MAINTENANCE_INTERVAL_MS);
-    db.timer.unref();
+    db.timer?.unref();
     return db;
+  }
+
+  private async openRuntime(info: CollectionInfo): Promise<CollectionRuntime> {
+    const rt = await CollectionRuntime.open(info, this.deps);
+    this.runtimes.set(info.collectionId, rt);
+    // Timestamps stay monotonic across restarts even if the clock went back.
+    for (const ch of rt.channels) this.deps.tso.observe(ch.lastTs);
+    return rt;
+  }
+
+  /**
+   * Brings the open collections in line with the catalog, which other processes change: opens new
+   * ones, adopts changed descriptions (rebuilding indexes whose spec changed, where this process
+   * builds them) and closes dropped ones.
+   */
+  refreshCatalog(): Promise<void> {
+    return this.ddl.run(async () => {
+      this.lastRefreshAt = Date.now();
+      const infos = await (this.options.catalogSource ?? this.deps.catalog).listCollections();
+      const seen = new Set(infos.map((i) => i.collectionId));
+      for (const [id, rt] of this.runtimes) {
+        if (seen.has(id)) continue;
+        this.runtimes.delete(id);
+        await rt.close();
+      }
+      for (const info of infos) {
+        const rt = this.runtimes.get(info.collectionId);
+        if (!rt) {
+          await this.options.beforeOpen?.(info);
+          await this.openRuntime(info);
+          continue;
+        }
+        if (jsonText(rt.info) === jsonText(info)) continue;
+        // Unchanged index specs keep their identity: builds in flight for them stay valid.
+        const before = rt.info.indexes;
+        info.indexes = info.indexes.map((s) => before.find((b) => jsonText(b) === jsonText(s)) ?? s);
+        const changed = info.schema.fields.filter((f) => before.find((b) => b.fieldName === f.name) !== info.indexes.find((i) => i.fieldName === f.name));
+        rt.info = info;
+        if (this.options.catalogSource) await this.deps.catalog.putCollection(info);
+        if (!this.deps.roles?.indexSegment) for (const f of changed) await rt.resetIndexes(f.name);
+      }
+    });
+  }
+
+  /** Closes a collection's runtime and opens it again from the catalog (its roles' channels changed). */
+  reopenCollection(collectionId: number): Promise<CollectionRuntime | undefined> {
+    return this.ddl.run(async () => {
+      const rt = this.runtimes.get(collectionId);
+      if (rt) {
+        this.runtimes.delete(collectionId);
+        await rt.close();
+      }
+      const info = await this.deps.catalog.getCollection(collectionId);
+      return info ? this.openRuntime(info) : undefined;
+    });
+  }
+
+  /** The open runtime of a collection id, if any. */
+  runtimeById(collectionId: number): CollectionRuntime | undefined {
+    return this.runtimes.get(collectionId);
+  }
+
+  /** Refreshes the catalog when it was last read more than `maxAgeMs` ago. */
+  async refreshCatalogIfOlder(maxAgeMs: number): Promise<void> {
+    if (Date.now() - this.lastRefreshAt > maxAgeMs) await this.refreshCatalog();
+  }
+
+  private following = false;
+
+  private follow(): void {
+    if (this.following) return;
+    this.following = true;
+    const work = async () => {
+      await this.refreshCatalogIfOlder(MAINTENANCE_INTERVAL_MS);
+      await Promise.all([...this.runtimes.values()].map((rt) => rt.followTails()));
+    };
+    work()
+      .catch((err) => console.error('migrans: following the WAL and the catalog failed (retrying):', err))
+      .finally(() => (this.following = false));
   }
 
   private maintain(): void {
@@ -152,7 +254,7 @@ export class EngineDatabase implements Database {
       for (const idx of spec.indexes) addIndex(info, idx);
       info.loaded = spec.load && info.indexes.length > 0 && allVectorFieldsIndexed(info);
       await this.deps.catalog.putCollection(info);
-      this.runtimes.set(info.collectionId, await CollectionRuntime.open(info, this.deps));
+      await this.openRuntime(info);
     });
   }
 
@@ -194,7 +296,7 @@ export class EngineDatabase implements Database {
 
   async getCollectionStats(db: string, name: string): Promise<{ rowCount: number }> {
     const rt = this.runtime(db, name);
-    await rt.waitForTs(this.deps.tso.now());
+    await this.caughtUp(rt);
     return { rowCount: rt.rowCount() };
   }
 
@@ -311,7 +413,7 @@ export class EngineDatabase implements Database {
     let pks = compiled.primaryKeys;
     if (!pks) {
       // Resolve the filter against everything acknowledged so far, then delete exactly those keys.
-      await rt.waitForTs(this.deps.tso.now());
+      await this.caughtUp(rt);
       const rows = await queryRows(rt, compiled, { limit: -1, offset: 0, partitions: partition ? [partition] : undefined });
       pks = rows.map((r) => r.segment.pks[r.offset]);
     }
@@ -337,10 +439,17 @@ export class EngineDatabase implements Database {
     }
   }
 
+  /** Waits until everything acknowledged so far is applied. */
+  private async caughtUp(rt: CollectionRuntime): Promise<void> {
+    if (this.follows) await rt.followTails();
+    await rt.waitForTs(this.deps.tso.now());
+  }
+
   private async readable(db: string, name: string, options: ReadOptions): Promise<CollectionRuntime> {
     const rt = this.loaded(db, name);
     if (options.partitionNames) for (const p of options.partitionNames) this.partitionOf(rt, p);
     const ts = this.guaranteeTs(rt, options);
+    if (ts > 0n && this.follows) await rt.followTails();
     if (ts > 0n) await rt.waitForTs(ts);
     return rt;
   }
@@ -476,7 +585,7 @@ export class EngineDatabase implements Database {
       // partition check are in flight now; once they are applied, delete everything it holds.
       rt.info.partitions = rt.info.partitions.filter((p) => p !== partition);
       await this.save(rt);
-      await rt.waitForTs(this.deps.tso.now());
+      await this.caughtUp(rt);
       await rt.purgeDroppedPartitions();
     });
   }
@@ -503,7 +612,7 @@ export class EngineDatabase implements Database {
   async getPartitionStats(db: string, name: string, partition: string): Promise<{ rowCount: number }> {
     const rt = this.runtime(db, name);
     const p = this.partitionOf(rt, partition);
-    await rt.waitForTs(this.deps.tso.now());
+    await this.caughtUp(rt);
     return { rowCount: rt.rowCount([p]) };
   }
 
@@ -570,6 +679,11 @@ export class EngineDatabase implements Database {
     await this.deps.wal.close();
     await this.deps.catalog.kv.close();
   }
+}
+
+/** JSON text of a catalog value (bigints included), for change detection. */
+function jsonText(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
 }
 
 /** Adds or replaces a field's index spec; returns whether anything changed. */

@@ -266,11 +266,16 @@ export class MigransStack extends Stack {
   }
 }
 
-/** querynode: registers in the registry (Kv table), reads channel positions and tails the stream, loads segments. */
+/**
+ * querynode: registers in the registry (Kv table), tails the stream, loads segments, and appends the
+ * deletes it resolves from a filter (the proxy forwards deletes by filter to it), so it commits WAL
+ * positions too. It never writes the bucket.
+ */
 function grantQuerynode(role: iam.IRole, storage: MigransStorage): void {
   grantKvReadWrite(storage.table, role);
-  storage.walIndexTable.grantReadData(role);
+  grantKvReadWrite(storage.walIndexTable, role);
   grantWalRead(storage.stream, role);
+  grantWalAppend(storage.stream, role);
   storage.bucket.grantRead(role);
 }
 

@@ -421,12 +421,10 @@ describe('least privilege', () => {
     allowed('compactor', walIndexTable, ...TABLE_RW);
   });
 
-  it('querynode: registry writes in the table, but reads only from the WAL index, the stream and the bucket', () => {
+  it('querynode: registry writes in the table, tails and appends (deletes by filter) to the WAL, only reads the bucket', () => {
     allowed('querynode', table, ...TABLE_RW); // it registers itself
-    allowed('querynode', walIndexTable, 'dynamodb:GetItem', 'dynamodb:Query');
-    denied('querynode', walIndexTable, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem');
-    allowed('querynode', stream, 'kinesis:GetRecords', 'kinesis:GetShardIterator');
-    denied('querynode', undefined, 'kinesis:PutRecord', 'kinesis:PutRecords');
+    allowed('querynode', walIndexTable, ...TABLE_RW);
+    allowed('querynode', stream, 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:PutRecords');
     allowed('querynode', bucket, 's3:GetObject');
     denied('querynode', undefined, 's3:PutObject', 's3:DeleteObject', 'lambda:InvokeFunction');
   });

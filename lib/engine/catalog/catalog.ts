@@ -46,6 +46,12 @@ export interface ChannelCheckpoint {
 }
 
 const ID_KEY = 'meta/next-id';
+/**
+ * The id allocator's high-water mark, as a versioned key: many processes (API and ingest Lambdas)
+ * allocate ids from one catalog, and putIfNewer makes claiming a block a compare-and-set.
+ */
+const ID_BLOCK_KEY = 'meta/id-block';
+const EMPTY = new Uint8Array(0);
 const FORMAT_KEY = 'meta/format';
 /** Version of the catalog and on-disk layout this build writes; bumped on incompatible changes. */
 export const CATALOG_FORMAT_VERSION = 1;
@@ -88,14 +94,22 @@ export class Catalog {
   }
 
   private async nextIdUnserialized(): Promise<number> {
-    if (this.nextId >= this.idLimit) {
-      const stored = await this.kv.get(ID_KEY);
-      const start = stored ? decodeJson<number>(stored) : 1;
-      await this.kv.put(ID_KEY, encodeJson(start + ID_BLOCK));
+    while (this.nextId >= this.idLimit) {
+      const [mark] = await this.kv.batchGetVersioned([ID_BLOCK_KEY]);
+      // Catalogs written before the versioned mark kept the next free id under a plain key.
+      const legacy = mark ? undefined : await this.kv.get(ID_KEY);
+      const start = mark ? Number(mark.version) : legacy ? decodeJson<number>(legacy) : 1;
+      const [claimed] = await this.kv.batchPutIfNewer([{ key: ID_BLOCK_KEY, value: EMPTY, version: BigInt(start + ID_BLOCK) }]);
+      if (!claimed) continue; // another process claimed this block first
       this.idLimit = start + ID_BLOCK;
       this.nextId = start;
     }
     return this.nextId++;
+  }
+
+  /** Makes ids allocated from this catalog start at `first` or above (private catalogs of querynodes). */
+  async reserveIdsFrom(first: number): Promise<void> {
+    await this.kv.batchPutIfNewer([{ key: ID_BLOCK_KEY, value: EMPTY, version: BigInt(first) }]);
   }
 
   /** Every collection, any database. */
@@ -134,6 +148,18 @@ export class Catalog {
   /** Write op that removes a segment's metadata. */
   deleteSegmentOp(collectionId: number, segmentId: number): KvWrite {
     return { type: 'delete', key: segmentKey(collectionId, segmentId) };
+  }
+
+  /** A collection by id, if it exists. */
+  async getCollection(collectionId: number): Promise<CollectionInfo | undefined> {
+    const v = await this.kv.get(collectionKey(collectionId));
+    return v ? decodeJson<CollectionInfo>(v) : undefined;
+  }
+
+  /** A segment's metadata, if it exists. */
+  async getSegment(collectionId: number, segmentId: number): Promise<SegmentMeta | undefined> {
+    const v = await this.kv.get(segmentKey(collectionId, segmentId));
+    return v ? decodeJson<SegmentMeta>(v) : undefined;
   }
 
   async getCheckpoint(channel: string): Promise<ChannelCheckpoint> {

@@ -1,0 +1,4 @@
+/** Kinesis event source → the datanode: applies each woken channel's WAL records up to its tip. */
+import { ingestHandler } from '../../lib/aws/ingest-role.ts';
+
+export const handler = ingestHandler();

@@ -1,0 +1,32 @@
+/** The API Lambda: API Gateway (REST API, proxy integration) → the proxy. */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { ApiProxy } from './api-proxy.ts';
+import { resolveAwsConfig } from './aws-config.ts';
+import { resolveApiToken } from './api-token.ts';
+import { lambdaIndexerTrigger } from './indexer-trigger.ts';
+import { openSharedStores } from './shared-stores.ts';
+
+/** Converts an API Gateway proxy event for the proxy and its answer back. */
+export async function handleApiEvent(proxy: ApiProxy, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const headers: Record<string, string | undefined> = { ...(event.headers ?? {}) };
+  const body = event.body == null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body;
+  const res = await proxy.handle({ method: event.httpMethod, path: event.path, headers, body });
+  return { statusCode: res.status, headers: res.headers, body: res.body };
+}
+
+/** The Lambda handler (the proxy is opened once per container). */
+export function apiHandler(): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  let proxy: Promise<ApiProxy> | undefined;
+  return async (event) => {
+    if (!proxy) {
+      proxy = (async () => {
+        const config = resolveAwsConfig();
+        if (!config.indexerFunction) throw new Error('MIGRANS_INDEXER_FUNCTION is not set: the CDK stack sets it on the api function');
+        const stores = openSharedStores(config);
+        return ApiProxy.open(stores, { token: await resolveApiToken(config), config: config.engine, indexSegment: lambdaIndexerTrigger(config.indexerFunction) });
+      })();
+      proxy.catch(() => (proxy = undefined));
+    }
+    return handleApiEvent(await proxy, event);
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * Configuration of the AWS roles, read from the environment the CDK stack sets (aws-env.ts) in one
+ * place. Every problem is a ConfigError naming the variable, the value received and what to do.
+ */
+import { ConfigError, resolveEngineConfig } from '../config.ts';
+import type { EngineConfig } from '../engine/engine-config.ts';
+import { AWS_ENV } from './aws-env.ts';
+
+/** Validated configuration of an AWS role. */
+export interface AwsConfig {
+  bucket: string;
+  table: string;
+  walIndexTable: string;
+  stream: string;
+  /** Set on the roles that hand segments to the indexer (ingest, api). */
+  indexerFunction?: string;
+  tokenSecretArn?: string;
+  token?: string;
+  querynodePort: number;
+  querynodeAddress?: string;
+  engine: Partial<EngineConfig>;
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const v = env[name]?.trim();
+  if (!v) throw new ConfigError(`${name} is not set: the CDK stack sets it on every function; for local runs use \`npm run dev:aws\`, which sets it`);
+  return v;
+}
+
+function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v ? v : undefined;
+}
+
+/** Reads and validates the AWS roles' configuration. */
+export function resolveAwsConfig(env: NodeJS.ProcessEnv = process.env): AwsConfig {
+  const portText = optional(env, AWS_ENV.querynodePort) ?? '19531';
+  if (!/^\d+$/.test(portText) || Number(portText) > 65535) {
+    throw new ConfigError(`invalid ${AWS_ENV.querynodePort} ${JSON.stringify(portText)}: use an integer from 0 to 65535`);
+  }
+  return {
+    bucket: required(env, AWS_ENV.bucket),
+    table: required(env, AWS_ENV.table),
+    walIndexTable: required(env, AWS_ENV.walIndexTable),
+    stream: required(env, AWS_ENV.stream),
+    indexerFunction: optional(env, AWS_ENV.indexerFunction),
+    tokenSecretArn: optional(env, AWS_ENV.tokenSecretArn),
+    token: optional(env, AWS_ENV.token),
+    querynodePort: Number(portText),
+    querynodeAddress: optional(env, AWS_ENV.querynodeAddress),
+    engine: resolveEngineConfig(env),
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * The environment contract between the CDK stack (lib/infra) and the code it runs on AWS (the
+ * Lambda handlers in lambdas/ and the querynode container, bin/querynode.ts). The stack sets these
+ * variables; `resolveAwsConfig` (aws-config.ts) reads and validates them in one place.
+ */
+
+/** Names of the environment variables the AWS deployment sets. */
+export const AWS_ENV = {
+  /** S3 bucket holding segment chunks, delta logs and index files. */
+  bucket: 'MIGRANS_BUCKET',
+  /** DynamoDB table (p S / s S) holding the catalog, the PK index and the querynode registry. */
+  table: 'MIGRANS_TABLE',
+  /** DynamoDB table (p S / s N) holding the Kinesis WAL's position index. */
+  walIndexTable: 'MIGRANS_WAL_INDEX_TABLE',
+  /** The Kinesis stream every channel is written to. */
+  stream: 'MIGRANS_STREAM',
+  /** Name of the indexer function the ingest handler invokes (asynchronously) after a flush. */
+  indexerFunction: 'MIGRANS_INDEXER_FUNCTION',
+  /** ARN of the Secrets Manager secret holding the API token (the API handler checks it). */
+  tokenSecretArn: 'MIGRANS_TOKEN_SECRET_ARN',
+  /** The API token itself (local runs: `npm run dev:aws`); ignored when MIGRANS_TOKEN_SECRET_ARN is set. */
+  token: 'MIGRANS_TOKEN',
+  /** Port of the querynode's internal HTTP API. */
+  querynodePort: 'MIGRANS_QUERYNODE_PORT',
+  /** Address other roles reach this querynode at (default: the container's private IP). */
+  querynodeAddress: 'MIGRANS_QUERYNODE_ADDRESS',
+} as const;

@@ -1,0 +1,52 @@
+/**
+ * How the datanode and the proxy hand a flushed segment to the indexer: an asynchronous Lambda
+ * invocation on AWS, an in-process build under `npm run dev:aws` and the tests.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { UsearchIndexFactory } from '../adapters/vector/usearch-index-factory.ts';
+import { Catalog, type SegmentMeta } from '../engine/catalog/catalog.ts';
+import { indexSegment } from '../engine/index-builder.ts';
+import { Tso } from '../engine/tso.ts';
+import type { SharedStores } from './shared-stores.ts';
+
+/** What the indexer is invoked with. */
+export interface IndexerEvent {
+  collectionId: number;
+  segmentId: number;
+}
+
+/** Hands segments to the indexer function (InvocationType Event: queued, retried by Lambda). */
+export function lambdaIndexerTrigger(functionName: string, client = new LambdaClient({})): (meta: SegmentMeta) => void {
+  return (meta) => {
+    const event: IndexerEvent = { collectionId: meta.collectionId, segmentId: meta.segmentId };
+    client
+      .send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }))
+      .catch((err) => console.error(`migrans: invoking the indexer for segment ${meta.segmentId} failed (the next datanode start retries it):`, err));
+  };
+}
+
+/** Runs the indexer's work for one segment against the shared stores. */
+export function runIndexer(stores: SharedStores, event: IndexerEvent): Promise<number> {
+  return indexSegment(
+    { objects: stores.objects, vectorIndexes: new UsearchIndexFactory(), tso: new Tso(), cacheDir: path.join(os.tmpdir(), 'migrans-indexer'), catalog: new Catalog(stores.kv) },
+    event.collectionId,
+    event.segmentId,
+  );
+}
+
+/** Builds in this process, one segment at a time (dev:aws and tests); `done` resolves when idle. */
+export function inProcessIndexerTrigger(stores: SharedStores): { trigger: (meta: SegmentMeta) => void; idle: () => Promise<void> } {
+  let chain: Promise<unknown> = Promise.resolve();
+  return {
+    trigger: (meta) => {
+      chain = chain
+        .then(() => runIndexer(stores, { collectionId: meta.collectionId, segmentId: meta.segmentId }))
+        .catch((err) => console.error(`migrans: indexing segment ${meta.segmentId} failed:`, err));
+    },
+    idle: async () => {
+      await chain;
+    },
+  };
+}

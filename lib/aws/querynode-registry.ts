@@ -1,0 +1,56 @@
+/**
+ * The querynode registry, kept in the deployment's KV table (LocalStack's free tier has no Cloud
+ * Map): each querynode writes a heartbeat item; the proxy routes a collection's reads to the live
+ * querynodes in rendezvous-hash order (highest random weight), so every collection has one preferred
+ * querynode and, when that one is gone, the same next one for every proxy.
+ */
+import { decodeJson, encodeJson } from '../engine/catalog/json-codec.ts';
+import { murmur3_32 } from '../engine/hash.ts';
+import type { KvStore } from '../engine/ports/kv-store.ts';
+
+const PREFIX = 'registry/querynode/';
+/** How often a querynode renews its entry. */
+export const HEARTBEAT_MS = 2000;
+/** A querynode whose heartbeat is older than this is considered gone. */
+export const EXPIRY_MS = 5 * HEARTBEAT_MS;
+
+/** One registered querynode. */
+export interface QuerynodeEntry {
+  id: string;
+  /** Base URL of its internal REST API, e.g. http://10.0.1.5:19531. */
+  url: string;
+  heartbeatAt: number;
+}
+
+const encoder = new TextEncoder();
+
+/** Reads and writes the registry. */
+export class QuerynodeRegistry {
+  constructor(private readonly kv: KvStore) {}
+
+  /** Writes (or renews) a querynode's entry. */
+  async heartbeat(id: string, url: string, now = Date.now()): Promise<void> {
+    await this.kv.put(PREFIX + id, encodeJson({ id, url, heartbeatAt: now } satisfies QuerynodeEntry));
+  }
+
+  /** Removes a querynode's entry (clean shutdown). */
+  async leave(id: string): Promise<void> {
+    await this.kv.delete(PREFIX + id);
+  }
+
+  /** Querynodes with a fresh heartbeat. */
+  async live(now = Date.now()): Promise<QuerynodeEntry[]> {
+    const out: QuerynodeEntry[] = [];
+    for await (const e of this.kv.scan({ prefix: PREFIX })) {
+      const entry = decodeJson<QuerynodeEntry>(e.value);
+      if (now - entry.heartbeatAt <= EXPIRY_MS) out.push(entry);
+    }
+    return out;
+  }
+}
+
+/** The querynodes in the order a collection's reads try them. */
+export function rendezvousOrder(nodes: QuerynodeEntry[], collection: string): QuerynodeEntry[] {
+  const score = (n: QuerynodeEntry) => murmur3_32(encoder.encode(`${n.id}/${collection}`)) >>> 0;
+  return [...nodes].sort((a, b) => score(b) - score(a) || (a.id < b.id ? -1 : 1));
+}

@@ -1,0 +1,131 @@
+/**
+ * A querynode: a read replica of the deployment's collections, serving the Milvus REST v2 router
+ * over an internal HTTP port to the proxy (API Lambda).
+ *
+ * It starts from the shared state (checkpoints first, then segment metadata, so no record falls in
+ * between), loads the flushed segments and the indexer's index files from S3 through a local disk
+ * cache, seeds a private PK index from them, and then applies every channel's WAL records itself, in
+ * order, into private stores (local LMDB and files): the same deterministic apply as the datanode,
+ * so growing data, overwrites and deletes are exact and it knows its tSafe. Consistency waits learn
+ * the WAL tails first, so Strong reads see every acknowledged write. Its private state is a cache:
+ * it is wiped at every start and rebuilt from the shared state.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { FileObjectStore } from '../adapters/local/file-object-store.ts';
+import { LmdbKvStore } from '../adapters/local/lmdb-kv-store.ts';
+import { OverlayObjectStore } from '../adapters/local/overlay-object-store.ts';
+import { UsearchIndexFactory } from '../adapters/vector/usearch-index-factory.ts';
+import { startServer } from '../api/node-server.ts';
+import { handleRequest } from '../api/router.ts';
+import type { ApiRequest } from '../api/types.ts';
+import { Catalog } from '../engine/catalog/catalog.ts';
+import { channelName } from '../engine/channel-state.ts';
+import type { EngineConfig } from '../engine/engine-config.ts';
+import { EngineDatabase } from '../engine/engine-database.ts';
+import type { CollectionInfo } from '../engine/schema/types.ts';
+import { HEARTBEAT_MS, QuerynodeRegistry } from './querynode-registry.ts';
+import { SharedWalView } from './shared-wal-view.ts';
+import type { SharedStores } from './shared-stores.ts';
+
+/** Ids of segments a querynode creates itself start here, far above the shared catalog's. */
+const PRIVATE_ID_BASE = 1e12;
+/** Answers that may only mean this node has not seen a recent DDL yet: collection not found / not loaded. */
+const STALE_CATALOG = /^\{"code":10[01],/;
+/** How often the querynode polls the WAL tails and the catalog. */
+const FOLLOW_MS = 100;
+
+/** How to run a querynode. */
+export interface QuerynodeOptions {
+  stores: SharedStores;
+  /** Private state (wiped at start). */
+  dataDir: string;
+  host: string;
+  port: number;
+  /** Address other processes reach it at (default: host, or the first non-internal IPv4 when host is 0.0.0.0). */
+  address?: string;
+  /** Token every request must carry (the deployment's API token). */
+  token: string;
+  config?: Partial<EngineConfig>;
+  id?: string;
+}
+
+/** A running querynode. */
+export interface RunningQuerynode {
+  id: string;
+  url: string;
+  db: EngineDatabase;
+  /** Leaves the registry and stops. */
+  close(): Promise<void>;
+}
+
+/** Copies what opening a collection needs from the shared catalog into the private one. */
+async function copyCollection(shared: Catalog, own: Catalog, info: CollectionInfo): Promise<void> {
+  const ops = [own.putCollectionOp(info)];
+  for (let i = 0; i < info.shardsNum; i++) {
+    const ch = channelName(info.collectionId, i);
+    ops.push(own.putCheckpointOp(ch, await shared.getCheckpoint(ch)));
+  }
+  for (const meta of await shared.listSegments(info.collectionId)) {
+    if (meta.state !== 'Dropped' || meta.endPosition !== undefined) ops.push(own.putSegmentOp(meta));
+  }
+  await own.write(ops);
+}
+
+function defaultAddress(host: string): string {
+  if (host !== '0.0.0.0' && host !== '::') return host;
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+/** Starts a querynode: bootstraps, serves, and heartbeats into the registry. */
+export async function startQuerynode(options: QuerynodeOptions): Promise<RunningQuerynode> {
+  const id = options.id ?? crypto.randomUUID();
+  fs.rmSync(options.dataDir, { recursive: true, force: true });
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const kv = await LmdbKvStore.open(path.join(options.dataDir, 'kv'));
+  const own = new Catalog(kv);
+  await own.reserveIdsFrom(PRIVATE_ID_BASE);
+  const shared = new Catalog(options.stores.kv);
+  const db = await EngineDatabase.open({
+    kv,
+    wal: new SharedWalView(options.stores.wal),
+    objects: new OverlayObjectStore(new FileObjectStore(path.join(options.dataDir, 'objects')), options.stores.objects),
+    vectorIndexes: new UsearchIndexFactory(),
+    cacheDir: path.join(options.dataDir, 'cache'),
+    config: options.config,
+    followMs: FOLLOW_MS,
+    roles: { loadsSegments: () => true, applies: () => true, seedsPkIndex: true },
+    catalogSource: shared,
+    beforeOpen: (info) => copyCollection(shared, own, info),
+  });
+  const token = options.token;
+  // A collection created or loaded moments ago may be newer than this node's catalog poll.
+  const handle = async (req: ApiRequest) => {
+    const res = await handleRequest(db, req, { token });
+    if (!STALE_CATALOG.test(res.body)) return res;
+    await db.refreshCatalog();
+    return handleRequest(db, req, { token });
+  };
+  const server = await startServer({ db, handle, host: options.host, port: options.port, token });
+  const url = `http://${options.address ?? defaultAddress(options.host)}:${server.port}`;
+  const registry = new QuerynodeRegistry(options.stores.kv);
+  await registry.heartbeat(id, url);
+  const timer = setInterval(() => registry.heartbeat(id, url).catch((err) => console.error('migrans querynode: heartbeat failed:', err)), HEARTBEAT_MS);
+  timer.unref();
+  return {
+    id,
+    url,
+    db,
+    async close() {
+      clearInterval(timer);
+      await registry.leave(id).catch(() => undefined);
+      await server.close();
+      await db.close();
+    },
+  };
+}
