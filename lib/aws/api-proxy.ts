@@ -37,11 +37,21 @@ export class ApiProxy {
   private constructor(
     readonly db: EngineDatabase,
     private readonly registry: QuerynodeRegistry,
-    private readonly token: string,
+    private readonly token: string | undefined,
+    private readonly querynodeToken: string,
   ) {}
 
-  /** Opens the proxy; `indexSegment` hands segments to the indexer (after createIndex). */
-  static async open(stores: SharedStores, options: { token: string; config?: Partial<EngineConfig>; indexSegment: (meta: SegmentMeta) => void }): Promise<ApiProxy> {
+  /**
+   * Opens the proxy; `indexSegment` hands segments to the indexer (after createIndex). Clients must
+   * send `token` (undefined only for `npm run dev:aws` on loopback); querynodes are called with
+   * `querynodeToken` (default: `token`).
+   */
+  static async open(
+    stores: SharedStores,
+    options: { token: string | undefined; querynodeToken?: string; config?: Partial<EngineConfig>; indexSegment: (meta: SegmentMeta) => void },
+  ): Promise<ApiProxy> {
+    const querynodeToken = options.querynodeToken ?? options.token;
+    if (!querynodeToken) throw new TypeError('ApiProxy needs a token for the querynodes (querynodeToken or token)');
     const db = await EngineDatabase.open({
       kv: stores.kv,
       wal: stores.wal,
@@ -52,7 +62,7 @@ export class ApiProxy {
       maintain: false,
       roles: { loadsSegments: () => false, applies: () => false, indexSegment: options.indexSegment },
     });
-    return new ApiProxy(db, new QuerynodeRegistry(stores.kv), options.token);
+    return new ApiProxy(db, new QuerynodeRegistry(stores.kv), options.token, querynodeToken);
   }
 
   /** Answers one request; never throws. */
@@ -61,7 +71,7 @@ export class ApiProxy {
     if (route.endsWith('/')) route = route.slice(0, -1);
     if (req.method.toUpperCase() === 'POST' && FORWARDED.has(route)) {
       const auth = Object.entries(req.headers).find(([k]) => k.toLowerCase() === 'authorization')?.[1];
-      if (!isAuthorized(auth, this.token)) return { status: 401, headers: { ...JSON_HEADERS }, body: UNAUTHENTICATED };
+      if (this.token !== undefined && !isAuthorized(auth, this.token)) return { status: 401, headers: { ...JSON_HEADERS }, body: UNAUTHENTICATED };
       const name = collectionNameOf(req.body);
       if (name !== undefined) return this.forward(route, name, req);
     }
@@ -85,10 +95,10 @@ export class ApiProxy {
     } catch (err) {
       return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(ErrorCode.Unexpected, `reading the querynode registry failed: ${(err as Error).message}; retry`) };
     }
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${this.querynodeToken}` };
     for (const [k, v] of Object.entries(req.headers)) {
       const key = k.toLowerCase();
-      if (v !== undefined && (key === 'authorization' || key === 'db-name' || key === 'accept-type-allow-int64' || key === 'request-timeout')) headers[key] = v;
+      if (v !== undefined && (key === 'db-name' || key === 'accept-type-allow-int64' || key === 'request-timeout')) headers[key] = v;
     }
     const failures: string[] = [];
     for (const node of nodes) {
