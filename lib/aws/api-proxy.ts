@@ -5,19 +5,16 @@
  * filter are forwarded to a querynode — the collection's first live one in rendezvous order, then
  * the next when one does not answer.
  */
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { isAuthorized } from '../api/auth.ts';
 import { errorBody, JSON_HEADERS } from '../api/response.ts';
 import { API_PREFIX, handleRequest } from '../api/router.ts';
 import type { ApiRequest, ApiResponse } from '../api/types.ts';
-import { UsearchIndexFactory } from '../adapters/vector/usearch-index-factory.ts';
 import type { SegmentMeta } from '../engine/catalog/catalog.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
-import { EngineDatabase } from '../engine/engine-database.ts';
+import type { EngineDatabase } from '../engine/engine-database.ts';
 import { ErrorCode } from '../engine/errors.ts';
 import { QuerynodeRegistry, rendezvousOrder, type QuerynodeEntry } from './querynode-registry.ts';
-import type { SharedStores } from './shared-stores.ts';
+import { openRoleDatabase, type SharedStores } from './shared-stores.ts';
 
 /** Routes a querynode answers: they need the data. */
 const FORWARDED = new Set(
@@ -52,16 +49,7 @@ export class ApiProxy {
   ): Promise<ApiProxy> {
     const querynodeToken = options.querynodeToken ?? options.token;
     if (!querynodeToken) throw new TypeError('ApiProxy needs a token for the querynodes (querynodeToken or token)');
-    const db = await EngineDatabase.open({
-      kv: stores.kv,
-      wal: stores.wal,
-      objects: stores.objects,
-      vectorIndexes: new UsearchIndexFactory(),
-      cacheDir: path.join(os.tmpdir(), 'migrans-proxy'),
-      config: options.config,
-      maintain: false,
-      roles: { loadsSegments: () => false, applies: () => false, indexSegment: options.indexSegment },
-    });
+    const db = await openRoleDatabase(stores, 'proxy', options.config, { loadsSegments: () => false, applies: () => false, indexSegment: options.indexSegment });
     return new ApiProxy(db, new QuerynodeRegistry(stores.kv), options.token, querynodeToken);
   }
 

@@ -4,14 +4,11 @@
  * for. A compaction's output is written here; the channel's datanode commits it when it applies the
  * compaction record, which keeps the PK index exact.
  */
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { UsearchIndexFactory } from '../adapters/vector/usearch-index-factory.ts';
 import { Catalog, type SegmentMeta } from '../engine/catalog/catalog.ts';
 import { decodeJson, encodeJson } from '../engine/catalog/json-codec.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
-import { EngineDatabase } from '../engine/engine-database.ts';
-import type { SharedStores } from './shared-stores.ts';
+import type { EngineDatabase } from '../engine/engine-database.ts';
+import { openRoleDatabase, type SharedStores } from './shared-stores.ts';
 
 /** What one compactor run did. */
 export interface CompactorRun {
@@ -30,16 +27,7 @@ export class Compactor {
 
   /** Opens the compactor; `indexSegment` hands segments to the indexer. */
   static async open(stores: SharedStores, config: Partial<EngineConfig>, indexSegment: (meta: SegmentMeta) => void): Promise<Compactor> {
-    const db = await EngineDatabase.open({
-      kv: stores.kv,
-      wal: stores.wal,
-      objects: stores.objects,
-      vectorIndexes: new UsearchIndexFactory(),
-      cacheDir: path.join(os.tmpdir(), 'migrans-compactor'),
-      config,
-      maintain: false,
-      roles: { loadsSegments: () => true, applies: () => false, indexSegment },
-    });
+    const db = await openRoleDatabase(stores, 'compactor', config, { loadsSegments: () => true, applies: () => false, indexSegment });
     return new Compactor(db, stores);
   }
 

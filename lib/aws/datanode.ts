@@ -11,16 +11,13 @@
  * lease moved on since this container last held it, its in-memory state is stale and the collection
  * is reopened from the checkpoint.
  */
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { UsearchIndexFactory } from '../adapters/vector/usearch-index-factory.ts';
 import type { SegmentMeta } from '../engine/catalog/catalog.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
 import { TaskQueue } from '../engine/collection-runtime.ts';
-import { EngineDatabase } from '../engine/engine-database.ts';
+import type { EngineDatabase } from '../engine/engine-database.ts';
 import { ErrorCode, MilvusError } from '../engine/errors.ts';
 import type { KvStore } from '../engine/ports/kv-store.ts';
-import type { SharedStores } from './shared-stores.ts';
+import { openRoleDatabase, type SharedStores } from './shared-stores.ts';
 
 /** Parses an engine channel name `c<collectionId>-<shard>`. */
 export function parseChannel(channel: string): { collectionId: number; shard: number } | undefined {
@@ -50,19 +47,10 @@ export class Datanode {
   /** Opens the datanode; `indexSegment` hands a flushed segment to the indexer. */
   static async open(stores: SharedStores, config: Partial<EngineConfig>, indexSegment: (meta: SegmentMeta) => void): Promise<Datanode> {
     const applying = new Set<string>();
-    const db = await EngineDatabase.open({
-      kv: stores.kv,
-      wal: stores.wal,
-      objects: stores.objects,
-      vectorIndexes: new UsearchIndexFactory(),
-      cacheDir: path.join(os.tmpdir(), 'migrans-datanode'),
-      config,
-      maintain: false,
-      roles: {
-        loadsSegments: (ch) => applying.has(ch),
-        applies: (ch) => applying.has(ch),
-        indexSegment,
-      },
+    const db = await openRoleDatabase(stores, 'datanode', config, {
+      loadsSegments: (ch) => applying.has(ch),
+      applies: (ch) => applying.has(ch),
+      indexSegment,
     });
     return new Datanode(db, stores.kv, applying);
   }

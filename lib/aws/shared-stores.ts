@@ -2,6 +2,12 @@
 import { DynamoDbKvStore } from '../adapters/aws/dynamodb-kv-store.ts';
 import { KinesisWal } from '../adapters/aws/kinesis-wal.ts';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { UsearchIndexFactory } from '../adapters/vector/usearch-index-factory.ts';
+import type { RuntimeRoles } from '../engine/collection-runtime.ts';
+import type { EngineConfig } from '../engine/engine-config.ts';
+import { EngineDatabase } from '../engine/engine-database.ts';
 import type { AwsConfig } from './aws-config.ts';
 
 /** The shared stores of one deployment. */
@@ -18,4 +24,22 @@ export function openSharedStores(config: AwsConfig): SharedStores {
     wal: new KinesisWal({ streamName: config.stream, indexTableName: config.walIndexTable }),
     objects: new S3ObjectStore({ bucket: config.bucket }),
   };
+}
+
+/**
+ * An EngineDatabase over the shared stores playing `roles` (proxy, datanode, compactor), with no
+ * maintenance timers: the scheduled compactor seals idle channels and compacts. `name` names its
+ * scratch directory under the temp dir (Lambda's only writable place).
+ */
+export function openRoleDatabase(stores: SharedStores, name: string, config: Partial<EngineConfig> | undefined, roles: RuntimeRoles): Promise<EngineDatabase> {
+  return EngineDatabase.open({
+    kv: stores.kv,
+    wal: stores.wal,
+    objects: stores.objects,
+    vectorIndexes: new UsearchIndexFactory(),
+    cacheDir: path.join(os.tmpdir(), `migrans-${name}`),
+    config,
+    maintain: false,
+    roles,
+  });
 }
