@@ -80,6 +80,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
 export const ENGINE_ENV: Readonly<Record<string, keyof EngineConfig>> = {
   MIGRANS_SEAL_ROWS: 'sealRows',
   MIGRANS_SEAL_BYTES: 'sealBytes',
+  MIGRANS_MAX_SEGMENT_BYTES: 'maxSegmentBytes',
   MIGRANS_IDLE_SEAL_MS: 'idleSealMs',
   MIGRANS_CONSISTENCY_TIMEOUT_MS: 'consistencyTimeoutMs',
   MIGRANS_GRACEFUL_TIME_MS: 'gracefulTimeMs',

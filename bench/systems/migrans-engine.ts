@@ -69,6 +69,11 @@ export function migransEngine(quantization: 'f32' | 'bf16'): BenchSystem {
         notes: ['peak RSS is the whole bench process (data set and other in-process systems included)'],
       };
     },
+    async attach(c: BenchContext) {
+      ctx = c;
+      dataDir = path.join(c.workDir, 'data');
+      db = await open();
+    },
     async search(q: number, p: SweepParam, filter?: FilterSpec) {
       const res = await db!.search('default', COLLECTION, { vectors: [query(q)], limit: ctx.k, ef: p.ef, filter: filter?.expr });
       return ids(res[0]);
@@ -92,6 +97,13 @@ export function migransEngine(quantization: 'f32' | 'bf16'): BenchSystem {
         if (polls > 100_000) throw new Error(`row ${pk} not visible after ${polls} polls`);
         await new Promise((r) => setImmediate(r));
       }
+    },
+    async compact() {
+      const t0 = performance.now();
+      const id = await db!.compact('default', COLLECTION);
+      while ((await db!.getCompactionState(id)).state !== 'Completed') await sleep(50);
+      await waitIndexed(async () => (await db!.describeIndex('default', COLLECTION, 'vector'))[0]);
+      return { seconds: (performance.now() - t0) / 1000, segments: db!.runtimeOf(COLLECTION).segments.size };
     },
     async reopen() {
       await db!.close();

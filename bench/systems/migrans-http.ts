@@ -24,7 +24,9 @@ interface Server {
 
 /** Starts `migrans serve --port 0` and resolves with its URL once it listens. */
 async function startServer(dataDir: string): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/migrans.ts', 'serve', '--port', '0', '--data-dir', dataDir], {
+  // MIGRANS_BENCH_SERVER_NODE_ARGS (set by bench/profile.ts --server-prof) adds node flags such as --cpu-prof.
+  const nodeArgs = (process.env.MIGRANS_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bin/migrans.ts', 'serve', '--port', '0', '--data-dir', dataDir], {
     cwd: ROOT,
     env: { ...process.env, ...BENCH_ENGINE_ENV },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -72,31 +74,34 @@ export function migransHttp(quantization: 'f32' | 'bf16' = 'f32'): BenchSystem {
     '}';
   const hitIds = (data: { id: number }[]) => data.map((h) => Number(h.id));
   const id = quantization === 'f32' ? 'migrans-http' : `migrans-http-${quantization}`;
-  async function loadInner(c: BenchContext): Promise<LoadResult> {
+  async function start(c: BenchContext): Promise<void> {
     ctx = c;
-    const { n, dim } = c.ds.params;
-    for (let q = 0; q < c.ds.params.queries; q++) queryJson.push(vectorJson(row(c.ds.queries, dim, q)));
+    for (let q = 0; q < c.ds.params.queries; q++) queryJson.push(vectorJson(row(c.ds.queries, c.ds.params.dim, q)));
     dataDir = path.join(c.workDir, 'data');
     server = await startServer(dataDir);
     client = new RestClient(server.url);
-    await client.post('collections/create', benchCreateBody(c, quantization));
+  }
+  async function loadInner(c: BenchContext): Promise<LoadResult> {
+    await start(c);
+    const { n, dim } = c.ds.params;
+    await client!.post('collections/create', benchCreateBody(c, quantization));
     const batches = Math.ceil(n / c.batchRows);
     const phase = c.progress.phase(`${id}: insert ${c.batchRows}-row batches`, n);
     const t0 = performance.now();
     await ingestBatches(batches, c.ingestConcurrency, async (b) => {
       const from = b * c.batchRows;
       const to = Math.min(n, from + c.batchRows);
-      const parts: string[] = new Array(to - from);
-      for (let i = from; i < to; i++) {
-        parts[i - from] = `{"id":${i},"bucket":${c.ds.bucket[i]},"vector":${vectorJson(c.ds.base.subarray(i * dim, (i + 1) * dim))}}`;
-      }
-      await client!.post('entities/insert', `{"collectionName":"${COLLECTION}","data":[${parts.join(',')}]}`);
+      // JSON.stringify, as SDK clients encode a body: the same text as per-value concatenation,
+      // 3–5× faster, which matters because this single client thread must not be the bottleneck.
+      const rows: object[] = new Array(to - from);
+      for (let i = from; i < to; i++) rows[i - from] = { id: i, bucket: c.ds.bucket[i], vector: Array.from(c.ds.base.subarray(i * dim, (i + 1) * dim)) };
+      await client!.post('entities/insert', JSON.stringify({ collectionName: COLLECTION, data: rows }));
       phase.tick(to - from);
     });
     const acked = performance.now();
     phase.done(`${n} rows acknowledged in ${((acked - t0) / 1000).toFixed(1)} s`);
     const wait = c.progress.phase(`${id}: flush + index`, n);
-    await client.post('collections/flush', { collectionName: COLLECTION });
+    await client!.post('collections/flush', { collectionName: COLLECTION });
     await waitIndexed(
       async () => {
         const env = await client!.post('indexes/describe', { collectionName: COLLECTION, indexName: 'vector' });
@@ -107,7 +112,7 @@ export function migransHttp(quantization: 'f32' | 'bf16' = 'f32'): BenchSystem {
     );
     const indexed = performance.now();
     wait.done(`indexed ${((indexed - t0) / 1000).toFixed(1)} s after the first insert`);
-    const mem = procMemory(server.child.pid!);
+    const mem = procMemory(server!.child.pid!);
     return {
       rows: n,
       rowsPerSecond: n / ((acked - t0) / 1000),
@@ -134,6 +139,7 @@ export function migransHttp(quantization: 'f32' | 'bf16' = 'f32'): BenchSystem {
         throw new Error(`${(err as Error).message}${server ? `; server ${exit === null ? 'still running' : `exited (${exit})`}, its last output:\n${out}` : ''}`, { cause: err });
       }
     },
+    attach: start,
     serverPid() {
       return server?.child.pid;
     },

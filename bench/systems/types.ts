@@ -66,6 +66,8 @@ export interface BenchSystem {
   maxQueries?: number;
   /** Builds the index / ingests the rows. */
   load(ctx: BenchContext): Promise<LoadResult>;
+  /** Opens what an earlier `load` with the same `ctx.workDir` left there, without loading (bench/profile.ts --reuse). */
+  attach?(ctx: BenchContext): Promise<void>;
   /** Top-k row ids for query row `q` of the data set. */
   search(q: number, param: SweepParam, filter?: FilterSpec): ArrayLike<number> | Promise<ArrayLike<number>>;
   /** Whether `search` honours a filter. */
@@ -83,6 +85,8 @@ export interface BenchSystem {
   freshness?(pk: number, q: number, level: FreshnessLevel): Promise<{ ackMs: number; visibleMs: number; polls: number }>;
   /** The server process serving this system, if any (its CPU time is counted per query). */
   serverPid?(): number | undefined;
+  /** Runs compaction and waits until it is done and every segment is indexed again; returns the segment count after. */
+  compact?(): Promise<{ seconds: number; segments: number }>;
   /** Closes and reopens the collection, timing until the first query is answered. */
   reopen?(): Promise<Record<string, number>>;
   close(): Promise<void>;

@@ -5,12 +5,73 @@
  * object members skipped.
  */
 
-/** Shortest decimal text that reads back as the same float32 (Go's `FormatFloat(f, 'g', -1, 32)` digits). */
+/** Exact powers of ten as doubles (10^0 … 10^22 are exactly representable). */
+const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+
+/**
+ * Shortest decimal text that reads back as the same float32 (Go's `FormatFloat(f, 'g', -1, 32)`
+ * digits), written the way JS prints numbers. Profiles of `entities/get` showed the former
+ * `toPrecision` loop as the top cost of encoding a vector (about 1 µs a value), so the usual case
+ * rounds to a p-digit integer with exact powers of ten (correctly rounded, like parsing the
+ * p-digit text) and prints that integer's digits; `toPrecision` remains for magnitudes where the
+ * powers are not exact.
+ */
 export function formatFloat32(value: number): string {
   const f = Math.fround(value);
   if (f - f !== 0) return 'null';
   if (f === 0) return '0';
-  // Nine significant digits always round-trip a float32; try shorter forms first.
+  const a = f < 0 ? -f : f;
+  let e = Math.floor(Math.log10(a));
+  // log10 can be off by one next to powers of ten.
+  if (e + 1 <= 22 && e + 1 >= 0 && a >= POW10[e + 1]) e++;
+  else if (e >= 0 && e <= 22 && a < POW10[e]) e--;
+  // Nine significant digits always round-trip a float32; the shortest p that does is wanted.
+  // Most values need 8 or 9, so start at 8 and walk down while shorter forms still round-trip.
+  let best = -1;
+  let bestScale = 0;
+  for (let p = 8; p >= 1; p--) {
+    const m = roundTo(a, p - 1 - e);
+    if (m < 0) return formatFloat32Slow(f);
+    if (Math.fround(scaleBack(m, p - 1 - e)) !== a) break;
+    best = m;
+    bestScale = p - 1 - e;
+  }
+  if (best < 0) {
+    bestScale = 8 - e;
+    best = roundTo(a, bestScale);
+    if (best < 0 || Math.fround(scaleBack(best, bestScale)) !== a) return formatFloat32Slow(f);
+  }
+  return (f < 0 ? '-' : '') + decimalText(best, bestScale);
+}
+
+/** round(a × 10^s) when 10^|s| is exact, else -1. */
+function roundTo(a: number, s: number): number {
+  if (s >= 0 && s <= 22) return Math.round(a * POW10[s]);
+  if (s < 0 && s >= -22) return Math.round(a / POW10[-s]);
+  return -1;
+}
+
+/** m × 10^-s, correctly rounded (|s| ≤ 22 and m < 2^53). */
+function scaleBack(m: number, s: number): number {
+  return s >= 0 ? m / POW10[s] : m * POW10[-s];
+}
+
+/** The text JS's Number#toString gives for m × 10^-s (m a positive integer below 2^53). */
+function decimalText(m: number, s: number): string {
+  let digits = String(m);
+  let k = digits.length;
+  while (digits.charCodeAt(k - 1) === 48 /* '0' */) k--;
+  const n = digits.length - s; // value = 0.D × 10^n
+  digits = digits.slice(0, k);
+  if (k <= n && n <= 21) return digits + '0'.repeat(n - k);
+  if (0 < n && n <= 21) return `${digits.slice(0, n)}.${digits.slice(n)}`;
+  if (-6 < n && n <= 0) return `0.${'0'.repeat(-n)}${digits}`;
+  const exp = n - 1;
+  return `${digits[0]}${k > 1 ? `.${digits.slice(1)}` : ''}e${exp < 0 ? '-' : '+'}${Math.abs(exp)}`;
+}
+
+/** formatFloat32 through toPrecision: any magnitude, about 10× slower. */
+function formatFloat32Slow(f: number): string {
   for (let p = 6; p <= 9; p++) {
     const d = Number(f.toPrecision(p));
     if (Math.fround(d) === f) return String(d);

@@ -1,5 +1,6 @@
 /**
- * The compactor: merges small flushed segments and rewrites segments with many deleted rows.
+ * The compactor: merges small flushed segments (up to maxSegmentBytes) and rewrites segments with
+ * many deleted rows.
  *
  * It builds the output segment from a snapshot of its inputs and writes its chunks, then commits
  * through the channel's WAL (a `compact` record), so the swap happens at the channel's sequencing
@@ -26,7 +27,24 @@ export interface CompactionInput {
   skipped: number[];
 }
 
-/** Chooses work: segments with ≥ deleteRatio deleted rows, and runs of small segments to merge. */
+/**
+ * Bytes one row takes in memory, roughly: the estimate the runtime seals growing segments by
+ * (16 bytes of bookkeeping, 4 per vector dimension, 16 per other field).
+ */
+export function estimatedRowBytes(schema: CollectionSchema): number {
+  let n = 16;
+  for (const f of schema.fields) n += f.dataType === 'FloatVector' ? 4 * f.dim! : 16;
+  return n;
+}
+
+/**
+ * Chooses work, per channel and partition: segments with ≥ deleteRatio deleted rows are rewritten,
+ * and small segments (live size under smallSegmentRatio × maxSegmentBytes) are merged, in creation
+ * order, into outputs of at most maxSegmentBytes. Segments that are not small are left alone, so
+ * each row's index is rebuilt a bounded number of times (a merge rebuilds its output's HNSW graph,
+ * the main cost of compaction): once a merge output is past the small size it is final until
+ * deletes make it dirty.
+ */
 export function planCompactions(segments: Iterable<Segment>, config: EngineConfig, busy: Set<number>): CompactionPlan[] {
   const groups = new Map<string, Segment[]>();
   for (const seg of segments) {
@@ -36,22 +54,22 @@ export function planCompactions(segments: Iterable<Segment>, config: EngineConfi
     if (!g) groups.set(key, (g = []));
     g.push(seg);
   }
-  const small = config.sealRows * config.smallSegmentRatio;
   const plans: CompactionPlan[] = [];
   for (const list of groups.values()) {
+    const maxRows = Math.max(1, Math.floor(config.maxSegmentBytes / estimatedRowBytes(list[0].schema)));
+    const small = maxRows * config.smallSegmentRatio;
     list.sort((a, b) => a.id - b.id);
     let current: Segment[] = [];
     let live = 0;
     const close = () => {
-      const worth = current.length > 1 || current.some((s) => s.deletedCount > 0 && s.deletedCount >= s.rowCount * config.deleteRatio);
+      const worth = current.length > 1 || current.some((s) => isDirty(s, config));
       if (worth) plans.push({ channel: current[0].meta.channel, partition: current[0].meta.partition, inputs: current });
       current = [];
       live = 0;
     };
     for (const seg of list) {
-      const dirty = seg.deletedCount > 0 && seg.deletedCount >= seg.rowCount * config.deleteRatio;
-      if (seg.liveCount >= small && !dirty) continue;
-      if (live + seg.liveCount > config.sealRows && current.length > 0) close();
+      if (seg.liveCount >= small && !isDirty(seg, config)) continue;
+      if (live + seg.liveCount > maxRows && current.length > 0) close();
       current.push(seg);
       live += seg.liveCount;
     }
@@ -60,15 +78,21 @@ export function planCompactions(segments: Iterable<Segment>, config: EngineConfi
   return plans;
 }
 
+/** A segment with enough deleted rows to be worth rewriting. */
+function isDirty(seg: Segment, config: EngineConfig): boolean {
+  return seg.deletedCount > 0 && seg.deletedCount >= seg.rowCount * config.deleteRatio;
+}
+
 /** Builds the merged segment from the inputs' rows that are live now; returns it and what was skipped. */
 export function buildCompactedSegment(meta: SegmentMeta, schema: CollectionSchema, inputs: Segment[]): { segment: Segment; inputs: CompactionInput[] } {
   const pks: PrimaryKey[] = [];
   const rowTs: bigint[] = [];
   const scalarValues = new Map<string, Value[]>();
   const vectors = new Map<string, VectorColumn>();
+  const live = inputs.reduce((n, s) => n + s.liveCount, 0);
   for (const f of schema.fields) {
     if (f.isPrimary) continue;
-    if (f.dataType === 'FloatVector') vectors.set(f.name, new VectorColumn(f.dim!));
+    if (f.dataType === 'FloatVector') vectors.set(f.name, new VectorColumn(f.dim!, undefined, live));
     else scalarValues.set(f.name, []);
   }
   const dynamic: (Record<string, unknown> | null)[] | null = schema.enableDynamicField ? [] : null;

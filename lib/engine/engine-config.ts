@@ -2,17 +2,23 @@
 
 /** Thresholds and timings of the engine's roles. */
 export interface EngineConfig {
-  /** Seal a growing segment at this many rows… */
+  /** Seal a growing segment at this many rows (no cap by default: segments are sized in bytes)… */
   sealRows: number;
-  /** …or at this many bytes (Milvus seals near 128 MB). */
+  /** …or at this many bytes (Milvus seals near 128 MB: 0.12 of its 1 GB maximum segment size). */
   sealBytes: number;
+  /**
+   * Largest segment compaction builds by merging flushed segments (Milvus dataCoord.segment.maxSize,
+   * 1 GB): a search visits one HNSW graph per segment, so a few large segments search much faster
+   * than many sealed-size ones (1M × 128 in 10 graphs reached a quarter of one graph's QPS).
+   */
+  maxSegmentBytes: number;
   /** Seal a growing segment that received nothing for this long, so it gets indexed. */
   idleSealMs: number;
   /** How long a read waits for its consistency guarantee before failing. */
   consistencyTimeoutMs: number;
   /** Bounded staleness window (Milvus common.gracefulTime). */
   gracefulTimeMs: number;
-  /** Sealed segments under this fraction of sealRows are merged by compaction. */
+  /** Flushed segments under this fraction of maxSegmentBytes are merged by compaction (Milvus segment.smallProportion). */
   smallSegmentRatio: number;
   /** Segments with at least this fraction of deleted rows are rewritten by compaction. */
   deleteRatio: number;
@@ -28,8 +34,9 @@ export interface EngineConfig {
 
 /** Defaults for every knob. */
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
-  sealRows: 100_000,
+  sealRows: Number.MAX_SAFE_INTEGER,
   sealBytes: 128 * 1024 * 1024,
+  maxSegmentBytes: 1024 * 1024 * 1024,
   idleSealMs: 10_000,
   consistencyTimeoutMs: 10_000,
   gracefulTimeMs: 5_000,

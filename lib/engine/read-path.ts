@@ -153,8 +153,7 @@ export function searchVector(rt: CollectionRuntime, query: Float32Array, plan: S
   const k = plan.limit + plan.offset;
   const lists: Hit[][] = [];
   for (const seg of rt.readableSegments(plan.partitions)) {
-    const filter = plan.filter ? plan.filter.bind(seg) : undefined;
-    lists.push(searchSegment(seg, { field: plan.field.name, metric: plan.metric, query, k, ef: plan.ef, filter, range }, config));
+    lists.push(searchSegment(seg, { field: plan.field.name, metric: plan.metric, query, k, ef: plan.ef, filter: plan.filter, range }, config));
   }
   return reduceHits(lists, plan.metric).slice(plan.offset, plan.offset + plan.limit);
 }

@@ -4,11 +4,13 @@
  * Row-level semantics live in filter-eval.test.ts.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { MilvusError } from '../../lib/engine/errors.ts';
 import { compileFilter } from '../../lib/engine/filter/compile-filter.ts';
 import type { Expr } from '../../lib/engine/filter/filter-ast.ts';
 import { parseFilter } from '../../lib/engine/filter/filter-grammar.ts';
+import { GENERATED_PARSER_PATH, generateFilterParserSource } from '../../lib/engine/filter/generate-filter-parser.ts';
 import type { CollectionSchema } from '../../lib/engine/schema/types.ts';
 import { field } from '../support/data.ts';
 import { FILTER_SCHEMA } from '../support/filter-schema.ts';
@@ -377,5 +379,24 @@ describe('fields', () => {
       assert.equal(cf.primaryKeys, undefined);
       assert.equal(cf.expression, expr);
     }
+  });
+});
+
+describe('precompiled parser', () => {
+  it('is what peggy generates from the grammar (regenerate: node --import tsx lib/engine/filter/generate-filter-parser.ts)', () => {
+    assert.ok(readFileSync(GENERATED_PARSER_PATH, 'utf8') === generateFilterParserSource(), 'filter-parser.generated.ts is stale');
+  });
+});
+
+describe('compiled filter cache', () => {
+  it('returns the same compilation for the same expression and template values, and tells different values apart', () => {
+    const a = compileFilter('id > {x}', SCHEMA, { x: 1 });
+    assert.equal(compileFilter('id > {x}', SCHEMA, { x: 1 }), a);
+    const b = compileFilter('id > {x}', SCHEMA, { x: 2 });
+    assert.notEqual(b, a);
+    assert.notEqual(a.key, b.key);
+    assert.notEqual(compileFilter('k == {x}', SCHEMA, { x: '1n' }).key, compileFilter('k == {x}', SCHEMA, { x: 1n }).key);
+    assert.throws(() => compileFilter('id >', SCHEMA), MilvusError);
+    assert.throws(() => compileFilter('id >', SCHEMA), MilvusError, 'errors are not cached away');
   });
 });

@@ -7,6 +7,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import { CorruptDataError } from '../../engine/errors.ts';
+import { ensureVectors } from '../../engine/ports/lazy-vectors.ts';
 import type { VectorHits, VectorIndex, VectorIndexParams } from '../../engine/ports/vector-index.ts';
 import { FlatVectorIndex } from './flat-vector-index.ts';
 import { checkAdd, checkQuery, resolveIndexParams, type ResolvedIndexParams } from './index-params.ts';
@@ -165,7 +166,10 @@ export class HnswVectorIndex implements VectorIndex {
 
   /** Exact search over the raw vectors (only when opened with `opts.vectors`). */
   #exactSearch(query: Float32Array, k: number, accept: ((key: number) => boolean) | undefined): VectorHits {
-    this.#exact ??= FlatVectorIndex.fromVectors(this.params, denseKeys(this.#vectors!.length / this.params.dim), this.#vectors!);
+    if (this.#exact === null) {
+      ensureVectors(this.#vectors!); // a segment's vectors may still be loading in the background
+      this.#exact = FlatVectorIndex.fromVectors(this.params, denseKeys(this.#vectors!.length / this.params.dim), this.#vectors!);
+    }
     return this.#exact.search(query, k, { accept });
   }
 

@@ -519,6 +519,35 @@ function readOffsets(bytes: Uint8Array, pos: number, n: number, what: string): U
 }
 
 /**
+ * Where the vectors of a FloatVector chunk lie, from its first COLUMN_HEADER_BYTES bytes and its total
+ * size, so they can be read straight from the file into place without decoding the chunk. Returns
+ * undefined for chunks it cannot place that way (a validity bitmap); throws CorruptDataError like
+ * decodeColumn on a bad header or a size that does not match.
+ */
+export function vectorChunkLayout(head: Uint8Array, totalBytes: number): { rowCount: number; dim: number; payloadOffset: number } | undefined {
+  if (head.length < COLUMN_HEADER_BYTES) corrupt(`${head.length} bytes is shorter than the ${COLUMN_HEADER_BYTES}-byte header`);
+  if (head[0] !== MAGIC[0] || head[1] !== MAGIC[1] || head[2] !== MAGIC[2] || head[3] !== MAGIC[3]) {
+    corrupt(`magic is ${JSON.stringify(String.fromCharCode(head[0], head[1], head[2], head[3]))}, expected "${COLUMN_MAGIC}"`);
+  }
+  const dv = new DataView(head.buffer, head.byteOffset, COLUMN_HEADER_BYTES);
+  const version = dv.getUint16(4, true);
+  if (version !== COLUMN_FORMAT_VERSION) {
+    throw new CorruptDataError(`column chunk format version ${version} is not readable by this build (reads version ${COLUMN_FORMAT_VERSION}); upgrade Migrans or rewrite the segment`);
+  }
+  if (CODE_TO_TYPE.get(dv.getUint8(6)) !== 'FloatVector') corrupt(`type code ${dv.getUint8(6)} is not FloatVector`);
+  const flags = dv.getUint8(7);
+  if (flags & ~FLAG_VALIDITY) corrupt(`unknown flags 0x${flags.toString(16)}`);
+  if (flags & FLAG_VALIDITY) return undefined;
+  const rowCount = dv.getUint32(8, true);
+  const dim = dv.getUint32(12, true);
+  if (dim < 1) corrupt(`FloatVector dim is ${dim}`);
+  const payloadOffset = align8(COLUMN_HEADER_BYTES);
+  const end = payloadOffset + rowCount * dim * 4;
+  if (end !== totalBytes) corrupt(`chunk is ${totalBytes} bytes but its ${rowCount} FloatVector rows end at ${end}`);
+  return { rowCount, dim, payloadOffset };
+}
+
+/**
  * Decodes a chunk written by `encodeColumn` / `encodeVectors`. Numeric, Bool and vector payloads are
  * zero-copy views when `bytes` is 8-byte aligned (otherwise the chunk is copied once). Throws
  * CorruptDataError on a bad magic, an unknown version or type, or a truncated / oversized chunk.

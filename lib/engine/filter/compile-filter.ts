@@ -16,6 +16,12 @@ import { filterError, parseFilter } from './filter-grammar.ts';
 /** A filter compiled against one collection schema, reusable across segments. */
 export interface CompiledFilter {
   readonly expression: string;
+  /**
+   * Identity of what the filter selects: the expression and its template values. Two compilations
+   * with the same key (against the same schema) pass the same rows, so per-segment results can be
+   * cached under it.
+   */
+  readonly key: string;
   /** Binds to one segment's columns; the returned predicate is called per row offset. */
   bind(src: RowSource): (offset: number) => boolean;
   /** Set when the whole filter is primary-key equality: pk == c, pk in [..], or an `or` of those (lets get/delete use the PK index instead of a scan). Values typed like the pk (bigint for Int64, string for VarChar). */
@@ -1357,7 +1363,52 @@ function bindPred(p: Pred, b: Binder): Predicate {
  * (`failed to create query plan: ...: invalid parameter`) on any syntax or type error.
  */
 export function compileFilter(expression: string, schema: CollectionSchema, exprParams?: Record<string, unknown>): CompiledFilter {
-  if (expression.trim() === '') return { expression, fields: [], bind: () => TRUE };
+  const key = filterKey(expression, exprParams);
+  let cache = compiledFilters.get(schema);
+  if (!cache) compiledFilters.set(schema, (cache = new Map()));
+  const hit = cache.get(key);
+  if (hit) {
+    // Most recently used last: the first entry is the one evicted.
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const compiled = compileUncached(expression, key, schema, exprParams);
+  cache.set(key, compiled);
+  if (cache.size > COMPILED_FILTER_CACHE) cache.delete(cache.keys().next().value!);
+  return compiled;
+}
+
+/**
+ * Compiled filters per schema, most recently used last. Applications repeat a handful of filter
+ * shapes; parsing one with the PEG parser and type-checking it costs tens of microseconds, a
+ * noticeable share of a filtered search.
+ */
+const compiledFilters = new WeakMap<CollectionSchema, Map<string, CompiledFilter>>();
+const COMPILED_FILTER_CACHE = 256;
+
+/** The cache key of an expression with its template values (key order as given). */
+function filterKey(expression: string, exprParams: Record<string, unknown> | undefined): string {
+  if (!exprParams || Object.keys(exprParams).length === 0) return expression;
+  return `${expression}\u0000${valueKey(exprParams)}`;
+}
+
+/** JSON-like text of a template value that tells every type apart (bigint 1n from the string "1n" too). */
+function valueKey(v: unknown): string {
+  switch (typeof v) {
+    case 'bigint': return `${v}n`;
+    case 'string': return JSON.stringify(v);
+    case 'number': case 'boolean': return String(v);
+    case 'undefined': return 'u';
+  }
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `[${v.map(valueKey).join(',')}]`;
+  if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${valueKey(x)}`).join(',')}}`;
+  return String(v);
+}
+
+function compileUncached(expression: string, key: string, schema: CollectionSchema, exprParams?: Record<string, unknown>): CompiledFilter {
+  if (expression.trim() === '') return { expression, key, fields: [], bind: () => TRUE };
   const ast = parseFilter(expression);
   let pred: Pred;
   try {
@@ -1370,6 +1421,7 @@ export function compileFilter(expression: string, schema: CollectionSchema, expr
   const fields = [...fieldsOf(pred, new Set())];
   return {
     expression,
+    key,
     fields,
     bind: (src: RowSource) => bindPred(pred, new Binder(src)),
     ...(primaryKeys ? { primaryKeys } : {}),

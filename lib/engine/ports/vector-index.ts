@@ -50,7 +50,8 @@ export interface VectorIndexFactory {
   /**
    * Opens a saved index file read-only (memory-mapped where the implementation can). `vectors`,
    * the indexed rows in key order, lets the index answer very selective filters exactly and
-   * complete searches the graph cannot (rows unreachable in the graph).
+   * complete searches the graph cannot (rows unreachable in the graph). They may still be loading
+   * (ports/lazy-vectors.ts): call `ensureVectors(vectors)` before reading them.
    */
   view(path: string, params: VectorIndexParams, vectors?: Float32Array): VectorIndex;
 }

@@ -3,9 +3,11 @@
  * exactly; otherwise the HNSW index is searched with an acceptance test and over-fetching.
  */
 import type { EngineConfig } from '../engine-config.ts';
+import type { CompiledFilter } from '../filter/compile-filter.ts';
 import type { MetricType, VectorIndex } from '../ports/vector-index.ts';
 import type { Segment } from '../segment/segment.ts';
 import type { VectorColumn } from '../segment/vector-column.ts';
+import { cachedMatches, computeMatches, estimateSelectivity } from './filter-matches.ts';
 import { higherIsBetter, norm, score } from './metric.ts';
 import { TopKHeap } from './topk-heap.ts';
 
@@ -24,8 +26,8 @@ export interface SegmentSearchParams {
   /** Hits wanted from each segment (limit + offset). */
   k: number;
   ef?: number;
-  /** Filter bound to the segment, if any. */
-  filter?: (offset: number) => boolean;
+  /** Filter, bound to the segment only when its rows must be evaluated (see filter-matches.ts). */
+  filter?: CompiledFilter;
   /** Range search: only scores inside the bounds count. */
   range?: ScoreRange;
 }
@@ -38,7 +40,11 @@ export interface ScoreRange {
   beyond(score: number): boolean;
 }
 
-/** Exact top-k over a vector column, restricted to `candidates` or to rows `accept` allows. */
+/**
+ * Exact top-k over a vector column: over `candidates` when given, else over every row; either way
+ * only rows `accept` allows (when given). Cosine uses the column's cached squared norms, so each
+ * row costs one dot product.
+ */
 export function exactSearch(
   metric: MetricType,
   query: Float32Array,
@@ -49,55 +55,81 @@ export function exactSearch(
   range?: ScoreRange,
 ): { keys: number[]; scores: number[] } {
   const heap = new TopKHeap(k, higherIsBetter(metric));
-  const data = column.data();
+  const data = column.loadedData();
   const dim = column.dim;
-  const qn = metric === 'COSINE' ? norm(query) : 0;
-  if (candidates) {
-    for (let i = 0; i < candidates.length; i++) {
-      const o = candidates[i];
-      const sc = score(metric, query, data, o * dim, qn);
+  const n = candidates ? candidates.length : column.length;
+  if (metric === 'COSINE') {
+    const qn = norm(query);
+    const norms = column.squaredNorms();
+    for (let i = 0; i < n; i++) {
+      const o = candidates ? candidates[i] : i;
+      if (accept && !accept(o)) continue;
+      const nn = norms[o];
+      let sc = 0;
+      if (nn !== 0 && qn !== 0) {
+        let dot = 0;
+        for (let j = 0, b = o * dim; j < dim; j++) dot += query[j] * data[b + j];
+        sc = dot / (Math.sqrt(nn) * qn);
+      }
       if (!range || range.contains(sc)) heap.push(o, sc);
     }
   } else {
-    const n = column.length;
-    for (let o = 0; o < n; o++) {
+    for (let i = 0; i < n; i++) {
+      const o = candidates ? candidates[i] : i;
       if (accept && !accept(o)) continue;
-      const sc = score(metric, query, data, o * dim, qn);
+      const sc = score(metric, query, data, o * dim, 0);
       if (!range || range.contains(sc)) heap.push(o, sc);
     }
   }
   return heap.sorted();
 }
 
-/** The best `k` live rows of a segment that pass the filter. */
+/**
+ * The best `k` live rows of a segment that pass the filter.
+ *
+ * With a filter: when its matches on this segment are cached, they decide the path at once. When
+ * not, and the segment has a graph index, a sample estimates the selectivity first: an unselective
+ * filter is evaluated lazily, only on the rows the graph search visits (no full pass, nothing to
+ * cache); a selective one is evaluated on every row (and cached, sealed segments only) so that its
+ * few matches can be scanned exactly.
+ */
 export function searchSegment(seg: Segment, p: SegmentSearchParams, config: EngineConfig): Hit[] {
   const n = seg.rowCount;
   if (n === 0 || p.k <= 0) return [];
   const index = seg.indexes.get(p.field);
   const column = seg.vectors(p.field);
-  let candidates: number[] | undefined;
-  if (p.filter) {
-    candidates = [];
-    for (let o = 0; o < n; o++) if (!seg.isDeleted(o) && p.filter(o)) candidates.push(o);
-    if (candidates.length === 0) return [];
-  }
   const notDeleted = seg.deletedCount > 0 ? (o: number) => !seg.isDeleted(o) : undefined;
   let keys: ArrayLike<number>;
   let scores: ArrayLike<number>;
-  const exact =
-    !index ||
-    (candidates !== undefined && (candidates.length <= config.exactSearchMaxCandidates || candidates.length <= n * config.exactSearchMaxSelectivity));
-  if (exact) {
-    ({ keys, scores } = exactSearch(p.metric, p.query, column, p.k, candidates, notDeleted, p.range));
-  } else {
-    let accept = notDeleted;
-    if (candidates) {
-      const pass = new Uint8Array(n);
-      for (const o of candidates) pass[o] = 1;
-      accept = (o) => pass[o] === 1;
-    }
-    ({ keys, scores } = p.range ? rangeSearch(index, p, accept, n) : index.search(p.query, p.k, { ef: p.ef, accept }));
+  const graph = (accept: ((o: number) => boolean) | undefined) =>
+    p.range ? rangeSearch(index!, p, accept, n) : index!.search(p.query, p.k, { ef: p.ef, accept });
+  if (!p.filter) {
+    ({ keys, scores } = index ? graph(notDeleted) : exactSearch(p.metric, p.query, column, p.k, undefined, notDeleted, p.range));
+    return toHits(seg, keys, scores);
   }
+  const exactLimit = Math.max(config.exactSearchMaxCandidates, Math.floor(n * config.exactSearchMaxSelectivity));
+  let matches = cachedMatches(seg, p.filter);
+  if (!matches) {
+    const pred = p.filter.bind(seg);
+    if (index && estimateSelectivity(n, pred) * n > 2 * exactLimit) {
+      ({ keys, scores } = graph(notDeleted ? (o) => pred(o) && !seg.isDeleted(o) : pred));
+      return toHits(seg, keys, scores);
+    }
+    matches = computeMatches(seg, p.filter, exactLimit, pred);
+  }
+  if (matches.count === 0) return [];
+  const pass = matches.pass;
+  if (index && matches.count > exactLimit) {
+    ({ keys, scores } = graph(notDeleted ? (o) => pass[o] === 1 && !seg.isDeleted(o) : (o) => pass[o] === 1));
+  } else if (matches.list) {
+    ({ keys, scores } = exactSearch(p.metric, p.query, column, p.k, matches.list, notDeleted, p.range));
+  } else {
+    ({ keys, scores } = exactSearch(p.metric, p.query, column, p.k, undefined, notDeleted ? (o) => pass[o] === 1 && !seg.isDeleted(o) : (o) => pass[o] === 1, p.range));
+  }
+  return toHits(seg, keys, scores);
+}
+
+function toHits(seg: Segment, keys: ArrayLike<number>, scores: ArrayLike<number>): Hit[] {
   const hits: Hit[] = new Array(keys.length);
   for (let i = 0; i < keys.length; i++) hits[i] = { segment: seg, offset: keys[i], score: scores[i] };
   return hits;

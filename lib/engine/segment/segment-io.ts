@@ -8,7 +8,8 @@
  */
 import { CorruptDataError } from '../errors.ts';
 import type { SegmentMeta } from '../catalog/catalog.ts';
-import { decodeColumn, encodeColumn, encodeVectors } from '../codec/column-codec.ts';
+import * as fs from 'node:fs';
+import { COLUMN_HEADER_BYTES, decodeColumn, encodeColumn, encodeVectors, vectorChunkLayout } from '../codec/column-codec.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { CollectionSchema, PrimaryKey, Value } from '../schema/types.ts';
 import { Segment, type ScalarColumn } from './segment.ts';
@@ -56,8 +57,8 @@ export async function writeSegmentChunks(store: ObjectStore, seg: Segment, schem
   const n = seg.rowCount;
   for (const f of schema.fields) {
     let bytes: Uint8Array;
-    if (f.isPrimary) bytes = encodeColumn(f.dataType, seg.pks.slice(0, n), {});
-    else if (f.dataType === 'FloatVector') bytes = encodeVectors(seg.vectors(f.name).data(), f.dim!);
+    if (f.isPrimary) bytes = encodeColumn(f.dataType, Array.from({ length: n }, (_, i) => seg.pks[i]), {});
+    else if (f.dataType === 'FloatVector') bytes = encodeVectors(seg.vectors(f.name).loadedData(), f.dim!);
     else {
       const col = seg.scalar(f.name)!;
       const values: Value[] = new Array(n);
@@ -66,33 +67,56 @@ export async function writeSegmentChunks(store: ObjectStore, seg: Segment, schem
     }
     puts.push(store.put(chunkKey(meta, f.fieldId), bytes));
   }
-  puts.push(store.put(chunkKey(meta, TIMESTAMP_FIELD_ID), encodeColumn('Int64', seg.rowTs.slice(0, n).map((t) => BigInt.asIntN(64, t)), {})));
+  puts.push(store.put(chunkKey(meta, TIMESTAMP_FIELD_ID), encodeColumn('Int64', Array.from({ length: n }, (_, i) => BigInt.asIntN(64, seg.rowTs[i])), {})));
   const dyn = seg.dynamicColumn();
   if (dyn) puts.push(store.put(chunkKey(meta, DYNAMIC_FIELD_ID), encodeColumn('JSON', dyn.slice(0, n) as Value[], {})));
   await Promise.all(puts);
 }
 
-/** Loads a flushed segment's columns and delta logs (indexes are attached by the caller). */
+/**
+ * Loads a flushed segment's columns and delta logs (indexes are attached by the caller).
+ *
+ * Int64 primary keys and row timestamps stay typed-array views of their chunks (no object per row
+ * for the decoder to allocate and every GC to trace: two million of them at 1M rows). Vector
+ * columns that an index file covers are read lazily from a local chunk file (vector-column.ts):
+ * the index answers searches meanwhile, and reads of the raw vectors wait for them.
+ */
 export async function readSegment(store: ObjectStore, meta: SegmentMeta, schema: CollectionSchema): Promise<Segment> {
   const scalars = new Map<string, ScalarColumn>();
   const vectors = new Map<string, VectorColumn>();
-  let pks: PrimaryKey[] = [];
+  let pks: ArrayLike<PrimaryKey> = [];
   await Promise.all(
     schema.fields.map(async (f) => {
-      const col = decodeColumn(await store.get(chunkKey(meta, f.fieldId)));
+      const key = chunkKey(meta, f.fieldId);
+      if (f.dataType === 'FloatVector' && meta.indexFiles[f.name]) {
+        const lazy = await lazyVectors(store, key, meta);
+        if (lazy) return void vectors.set(f.name, lazy);
+      }
+      const col = decodeColumn(await store.get(key));
       if (col.rowCount !== meta.rowCount) {
         throw new CorruptDataError(`segment ${meta.segmentId} field ${f.name}: chunk has ${col.rowCount} rows, catalog says ${meta.rowCount}`);
       }
       if (f.isPrimary) {
-        pks = new Array(col.rowCount);
-        for (let i = 0; i < col.rowCount; i++) pks[i] = col.get(i) as PrimaryKey;
+        if (col.numeric instanceof BigInt64Array && col.validity === null) pks = col.numeric;
+        else {
+          const list: PrimaryKey[] = new Array(col.rowCount);
+          for (let i = 0; i < col.rowCount; i++) list[i] = col.get(i) as PrimaryKey;
+          pks = list;
+        }
       } else if (f.dataType === 'FloatVector') vectors.set(f.name, new VectorColumn(f.dim!, col.vectors!));
       else scalars.set(f.name, col);
     }),
   );
   const tsCol = decodeColumn(await store.get(chunkKey(meta, TIMESTAMP_FIELD_ID)));
-  const rowTs: bigint[] = new Array(tsCol.rowCount);
-  for (let i = 0; i < tsCol.rowCount; i++) rowTs[i] = BigInt.asUintN(64, tsCol.get(i) as bigint);
+  let rowTs: ArrayLike<bigint>;
+  if (tsCol.numeric instanceof BigInt64Array && tsCol.validity === null) {
+    // The same bits read unsigned: what BigInt.asUintN(64, …) of each value gives.
+    rowTs = new BigUint64Array(tsCol.numeric.buffer, tsCol.numeric.byteOffset, tsCol.numeric.length);
+  } else {
+    const list: bigint[] = new Array(tsCol.rowCount);
+    for (let i = 0; i < tsCol.rowCount; i++) list[i] = BigInt.asUintN(64, tsCol.get(i) as bigint);
+    rowTs = list;
+  }
   let dynamic: (Record<string, unknown> | null)[] | null = null;
   if (schema.enableDynamicField) {
     const d = decodeColumn(await store.get(chunkKey(meta, DYNAMIC_FIELD_ID)));
@@ -103,6 +127,24 @@ export async function readSegment(store: ObjectStore, meta: SegmentMeta, schema:
   for (const key of await store.list(`${segmentBase('delta_log', meta)}/`)) seg.applyDeltaLog(decodeDeltaLog(await store.get(key), key));
   seg.syncDeletes = true;
   return seg;
+}
+
+/** A vector column read in the background from the chunk's local file, when the store has one. */
+async function lazyVectors(store: ObjectStore, key: string, meta: SegmentMeta): Promise<VectorColumn | undefined> {
+  const file = store.localPath?.(key);
+  if (!file) return undefined;
+  let size: number;
+  try {
+    size = fs.statSync(file).size;
+  } catch {
+    return undefined; // let the eager path report a missing chunk as the store does
+  }
+  const layout = vectorChunkLayout(await store.getRange(key, 0, COLUMN_HEADER_BYTES), size);
+  if (!layout) return undefined;
+  if (layout.rowCount !== meta.rowCount) {
+    throw new CorruptDataError(`segment ${meta.segmentId} vector chunk ${key}: chunk has ${layout.rowCount} rows, catalog says ${meta.rowCount}`);
+  }
+  return VectorColumn.fromFile(layout.dim, layout.rowCount, file, layout.payloadOffset);
 }
 
 /**

@@ -22,11 +22,34 @@ class ArrayColumn implements ScalarColumn {
   }
 }
 
+/** Address space a growing segment's vector column reserves up front, at most (it grows past it by doubling). */
+const MAX_RESERVED_VECTOR_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Rows a growing segment will hold when it is sealed: the seal thresholds pinned in its meta, with
+ * rows sized as the runtime sizes them (16 bytes + 4 per dimension + 16 per other field).
+ */
+function growingCapacity(meta: SegmentMeta, schema: CollectionSchema): number {
+  let rowBytes = 16;
+  let vectorBytes = 0;
+  for (const f of schema.fields) {
+    rowBytes += f.dataType === 'FloatVector' ? 4 * f.dim! : 16;
+    if (f.dataType === 'FloatVector') vectorBytes = Math.max(vectorBytes, 4 * f.dim!);
+  }
+  const sealAt = Math.min(meta.sealRows ?? Infinity, Math.ceil((meta.sealBytes ?? Infinity) / rowBytes));
+  if (!Number.isFinite(sealAt) || vectorBytes === 0) return 64;
+  return Math.max(64, Math.min(sealAt + 1, Math.floor(MAX_RESERVED_VECTOR_BYTES / vectorBytes)));
+}
+
 /** One segment's rows. */
 export class Segment implements RowSource {
-  readonly pks: PrimaryKey[];
-  /** Insert timestamp of each row. */
-  readonly rowTs: bigint[];
+  /**
+   * Primary key of each row: an array while the segment grows; for a segment read from storage
+   * with Int64 keys, a BigInt64Array view of the chunk (indexing it yields bigint all the same).
+   */
+  readonly pks: ArrayLike<PrimaryKey>;
+  /** Insert timestamp of each row (an array while growing, a BigUint64Array view once read from storage). */
+  readonly rowTs: ArrayLike<bigint>;
   private readonly scalars = new Map<string, ScalarColumn>();
   private readonly vectorColumns = new Map<string, VectorColumn>();
   private dynamicValues: (Record<string, unknown> | null)[] | null;
@@ -47,8 +70,8 @@ export class Segment implements RowSource {
     readonly meta: SegmentMeta,
     readonly schema: CollectionSchema,
     parts: {
-      pks: PrimaryKey[];
-      rowTs: bigint[];
+      pks: ArrayLike<PrimaryKey>;
+      rowTs: ArrayLike<bigint>;
       scalars?: Map<string, ScalarColumn>;
       vectors?: Map<string, VectorColumn>;
       dynamic: (Record<string, unknown> | null)[] | null;
@@ -57,9 +80,10 @@ export class Segment implements RowSource {
     this.pks = parts.pks;
     this.rowTs = parts.rowTs;
     this.dynamicValues = parts.dynamic;
+    const capacity = parts.vectors ? 0 : growingCapacity(meta, schema);
     for (const f of schema.fields) {
       if (f.isPrimary) continue;
-      if (f.dataType === 'FloatVector') this.vectorColumns.set(f.name, parts.vectors?.get(f.name) ?? new VectorColumn(f.dim!));
+      if (f.dataType === 'FloatVector') this.vectorColumns.set(f.name, parts.vectors?.get(f.name) ?? new VectorColumn(f.dim!, undefined, capacity));
       else this.scalars.set(f.name, parts.scalars?.get(f.name) ?? new ArrayColumn());
     }
     this.deletedBits = new Uint8Array(Math.max(64, this.pks.length));
@@ -74,7 +98,7 @@ export class Segment implements RowSource {
   static sealed(
     meta: SegmentMeta,
     schema: CollectionSchema,
-    parts: { pks: PrimaryKey[]; rowTs: bigint[]; scalars: Map<string, ScalarColumn>; vectors: Map<string, VectorColumn>; dynamic: (Record<string, unknown> | null)[] | null },
+    parts: { pks: ArrayLike<PrimaryKey>; rowTs: ArrayLike<bigint>; scalars: Map<string, ScalarColumn>; vectors: Map<string, VectorColumn>; dynamic: (Record<string, unknown> | null)[] | null },
   ): Segment {
     return new Segment(meta, schema, parts);
   }
@@ -99,8 +123,9 @@ export class Segment implements RowSource {
    */
   append(pk: PrimaryKey, ts: bigint, columns: Value[][], row: number, dynamic: Record<string, unknown> | null): number {
     const offset = this.pks.length;
-    this.pks.push(pk);
-    this.rowTs.push(ts);
+    // Only growing segments append, and theirs are plain arrays.
+    (this.pks as PrimaryKey[]).push(pk);
+    (this.rowTs as bigint[]).push(ts);
     const fields = this.schema.fields;
     for (let f = 0; f < fields.length; f++) {
       const field = fields[f];
@@ -139,8 +164,8 @@ export class Segment implements RowSource {
   truncate(rowCount: number): void {
     if (rowCount >= this.pks.length) return;
     for (let o = rowCount; o < this.pks.length; o++) if (this.deletedBits[o]) this.unmarkDeleted(o);
-    this.pks.length = rowCount;
-    this.rowTs.length = rowCount;
+    (this.pks as PrimaryKey[]).length = rowCount;
+    (this.rowTs as bigint[]).length = rowCount;
     for (const c of this.scalars.values()) if (c instanceof ArrayColumn) c.values.length = rowCount;
     for (const v of this.vectorColumns.values()) v.truncate(rowCount);
     if (this.dynamicValues) this.dynamicValues.length = rowCount;
@@ -160,10 +185,14 @@ export class Segment implements RowSource {
     return this.deletedBits[offset] === 1;
   }
 
-  /** The vectors of a field. */
+  /**
+   * The vectors of a field. A column read lazily (see vector-column.ts) is completed first unless
+   * an index file covers the field: without one, the caller may be about to build it from data().
+   */
   vectors(field: string): VectorColumn {
     const c = this.vectorColumns.get(field);
     if (!c) throw new Error(`segment ${this.id} has no vector field '${field}'`);
+    if (c.loading && !this.meta.indexFiles[field]) c.ensureLoaded();
     return c;
   }
 
@@ -197,9 +226,10 @@ export class Segment implements RowSource {
     return d ? (o) => d[o] : () => null;
   }
 
-  /** Releases native index memory. */
+  /** Releases native index memory and stops background reads of vector columns. */
   close(): void {
     for (const idx of this.indexes.values()) idx.close();
     this.indexes.clear();
+    for (const c of this.vectorColumns.values()) c.close();
   }
 }

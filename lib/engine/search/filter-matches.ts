@@ -1,0 +1,93 @@
+/**
+ * Which rows of a segment pass a filter, computed once per (segment, filter) and cached.
+ *
+ * A filtered search used to evaluate the filter on every row of every segment for every query
+ * (65 % of the time of a 50 %-selective search at 100k rows in profiles). A sealed segment's rows
+ * never change, so the verdict of a filter on them does not either: it is kept per segment under
+ * the filter's key. Deleted rows are not part of it (deletes keep happening); callers check the
+ * delete bitmap as they use the rows. Growing segments are evaluated afresh each time (their rows
+ * are still being appended, and a failed apply can truncate them).
+ */
+import type { CompiledFilter } from '../filter/compile-filter.ts';
+import type { Segment } from '../segment/segment.ts';
+
+/** The rows of one segment that pass one filter. */
+export interface FilterMatches {
+  /** Rows evaluated (the segment's rowCount at the time). */
+  rows: number;
+  /** One byte per row: 1 when the row passes. */
+  pass: Uint8Array;
+  /** Number of passing rows. */
+  count: number;
+  /** The passing offsets in ascending order, when there are at most `listLimit` of them. */
+  list: Uint32Array | null;
+}
+
+/** Filters remembered per segment (most recently used last); each costs a byte per row. */
+export const FILTER_MATCHES_PER_SEGMENT = 8;
+
+const cache = new WeakMap<Segment, Map<string, FilterMatches>>();
+
+/** Cached matches of a filter on a segment, if they were computed before. */
+export function cachedMatches(seg: Segment, filter: CompiledFilter): FilterMatches | undefined {
+  const entries = cache.get(seg);
+  const hit = entries?.get(filter.key);
+  if (!hit || hit.rows !== seg.rowCount) return undefined;
+  entries!.delete(filter.key);
+  entries!.set(filter.key, hit);
+  return hit;
+}
+
+/**
+ * Evaluates the filter on every row of the segment (deleted ones too) and caches the result
+ * unless the segment is still growing. `listLimit` bounds the offset list kept for exact scans.
+ */
+export function computeMatches(seg: Segment, filter: CompiledFilter, listLimit: number, pred?: (offset: number) => boolean): FilterMatches {
+  const n = seg.rowCount;
+  const test = pred ?? filter.bind(seg);
+  const pass = new Uint8Array(n);
+  let count = 0;
+  for (let o = 0; o < n; o++) {
+    if (test(o)) {
+      pass[o] = 1;
+      count++;
+    }
+  }
+  let list: Uint32Array | null = null;
+  if (count <= listLimit) {
+    list = new Uint32Array(count);
+    for (let o = 0, j = 0; j < count; o++) if (pass[o] === 1) list[j++] = o;
+  }
+  const matches: FilterMatches = { rows: n, pass, count, list };
+  if (seg.meta.state !== 'Growing') {
+    let entries = cache.get(seg);
+    if (!entries) cache.set(seg, (entries = new Map()));
+    entries.set(filter.key, matches);
+    if (entries.size > FILTER_MATCHES_PER_SEGMENT) entries.delete(entries.keys().next().value!);
+  }
+  return matches;
+}
+
+/** Rows sampled to estimate a filter's selectivity before deciding to evaluate it on every row. */
+export const SELECTIVITY_SAMPLE = 256;
+const GOLDEN = 0.6180339887498949;
+
+/**
+ * The fraction of the segment's rows the predicate passes, estimated on up to 256 rows spread by
+ * the golden-ratio sequence (no aliasing with periodic filters such as `id % 100 == 0`).
+ */
+export function estimateSelectivity(n: number, pred: (offset: number) => boolean): number {
+  if (n <= SELECTIVITY_SAMPLE) {
+    let hits = 0;
+    for (let o = 0; o < n; o++) if (pred(o)) hits++;
+    return hits / Math.max(1, n);
+  }
+  let hits = 0;
+  let x = 0.5;
+  for (let i = 0; i < SELECTIVITY_SAMPLE; i++) {
+    x += GOLDEN;
+    if (x >= 1) x -= 1;
+    if (pred(Math.floor(x * n))) hits++;
+  }
+  return hits / SELECTIVITY_SAMPLE;
+}
