@@ -37,6 +37,7 @@ const program = new Command('bench')
   .option('--work <dir>', 'scratch directory for the databases (deleted afterwards)')
   .option('--keep-work', 'keep the scratch databases', false)
   .option('--no-readme', 'do not refresh the latest-results block of bench/README.md')
+  .option('--compact', 'compact the Migrans systems after loading (counted in insert → fully indexed)', false)
   .option('--no-bars', 'plain log lines instead of progress bars')
   .option('--quiet', 'no progress output', false)
   .option('--report-only <json>', 'no run: rewrite the markdown, SVG and README block of an existing results JSON')
@@ -74,6 +75,7 @@ try {
     seed: opts.seed,
     efs,
     runs: opts.runs ?? (opts.quick ? 1 : 2),
+    compact: opts.compact,
     bars: opts.bars === false ? false : undefined,
     quiet: opts.quiet,
     // Only the default results directory feeds the README.

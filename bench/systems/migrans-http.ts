@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { row } from '../data.ts';
-import { procMemory } from '../metrics.ts';
+import { procMemory, sleep } from '../metrics.ts';
 import { RestClient, vectorJson } from './http-client.ts';
 import { BENCH_ENGINE_ENV, benchCreateBody, COLLECTION, ingestBatches } from './migrans-common.ts';
 import { waitIndexed } from './migrans-engine.ts';
@@ -140,6 +140,16 @@ export function migransHttp(quantization: 'f32' | 'bf16' = 'f32'): BenchSystem {
       }
     },
     attach: start,
+    async compact() {
+      const t0 = performance.now();
+      const id = (await client!.post('collections/compact', { collectionName: COLLECTION })).data.compactionID;
+      while ((await client!.post('collections/get_compaction_state', { compactionID: id })).data.state !== 'Completed') await sleep(50);
+      await waitIndexed(async () => {
+        const d = (await client!.post('indexes/describe', { collectionName: COLLECTION, indexName: 'vector' })).data[0];
+        return { pendingRows: d.pendingRows, state: d.indexState, indexedRows: d.indexedRows };
+      });
+      return { seconds: (performance.now() - t0) / 1000 };
+    },
     serverPid() {
       return server?.child.pid;
     },

@@ -85,8 +85,8 @@ export interface BenchSystem {
   freshness?(pk: number, q: number, level: FreshnessLevel): Promise<{ ackMs: number; visibleMs: number; polls: number }>;
   /** The server process serving this system, if any (its CPU time is counted per query). */
   serverPid?(): number | undefined;
-  /** Runs compaction and waits until it is done and every segment is indexed again; returns the segment count after. */
-  compact?(): Promise<{ seconds: number; segments: number }>;
+  /** Runs compaction and waits until it is done and every segment is indexed again; returns the segment count after, where known. */
+  compact?(): Promise<{ seconds: number; segments?: number }>;
   /** Closes and reopens the collection, timing until the first query is answered. */
   reopen?(): Promise<Record<string, number>>;
   close(): Promise<void>;

@@ -54,8 +54,20 @@ export interface RowEncoder {
   (row: Row): string;
 }
 
-/** Builds a row encoder for a schema (encoders are chosen once per request, not per value). */
+/** Encoders built so far, per schema and options: building one allocates maps, and every read request needs one. */
+const encoderCache = new WeakMap<CollectionSchema, Map<string, RowEncoder>>();
+
+/** Builds (or reuses) a row encoder for a schema (encoders are chosen per schema, not per value). */
 export function createRowEncoder(schema: CollectionSchema, int64AsString: boolean, leadingKeys: readonly string[] = []): RowEncoder {
+  let bySchema = encoderCache.get(schema);
+  if (!bySchema) encoderCache.set(schema, (bySchema = new Map()));
+  const key = `${int64AsString ? 1 : 0}${leadingKeys.join('\u0000')}`;
+  let encoder = bySchema.get(key);
+  if (!encoder) bySchema.set(key, (encoder = buildRowEncoder(schema, int64AsString, leadingKeys)));
+  return encoder;
+}
+
+function buildRowEncoder(schema: CollectionSchema, int64AsString: boolean, leadingKeys: readonly string[]): RowEncoder {
   const encoders = new Map<string, Encode>();
   for (const f of schema.fields) encoders.set(f.name, fieldEncoder(f, int64AsString));
   encoders.set('distance', float32Encoder);
@@ -63,7 +75,10 @@ export function createRowEncoder(schema: CollectionSchema, int64AsString: boolea
   const keyText = new Map<string, string>();
   const quote = (k: string): string => {
     let t = keyText.get(k);
-    if (t === undefined) keyText.set(k, (t = JSON.stringify(k)));
+    if (t === undefined) {
+      t = JSON.stringify(k);
+      if (keyText.size < 1024) keyText.set(k, t); // dynamic fields bring arbitrary keys: bounded
+    }
     return t;
   };
   const lead = new Set(leadingKeys);

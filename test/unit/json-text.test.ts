@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseJson } from '../../lib/api/json-parse.ts';
-import { formatFloat32 } from '../../lib/api/json-writer.ts';
+import { formatFloat32, writeFloat32Array } from '../../lib/api/json-writer.ts';
 import { rng } from '../support/data.ts';
 
 /** The reference: the shortest of 6…9 significant digits that reads back as the same float32. */
@@ -56,5 +56,22 @@ describe('parseJson', () => {
     assert.deepEqual(parseJson('{"a":1,"a":2}'), { a: 2 });
     assert.deepEqual(parseJson('{"a":1,"a":18446744073709551615}'), { a: 18446744073709551615n });
     assert.throws(() => parseJson('{"a":'), SyntaxError);
+  });
+});
+
+describe('writeFloat32Array', () => {
+  it('writes exactly the formatFloat32 text of every value', () => {
+    const r = rng(9);
+    const bits = new Uint32Array(4096);
+    for (let rep = 0; rep < 40; rep++) {
+      for (let i = 0; i < bits.length; i++) bits[i] = Math.floor(r() * 2 ** 32) >>> 0;
+      const raw = new Float32Array(bits.buffer);
+      const typical = raw.map(() => Math.fround((r() - 0.5) * 10 ** Math.floor(r() * 16 - 10)));
+      for (const values of [raw, typical, new Float32Array([0, -0, 1e21, 1e-7, 123456789, 0.5, -3.4028234663852886e38, NaN, Infinity])]) {
+        assert.equal(writeFloat32Array(values), `[${Array.from(values, formatFloat32).join(',')}]`);
+      }
+    }
+    assert.equal(writeFloat32Array([]), '[]');
+    assert.equal(writeFloat32Array(new Float32Array(10_000).fill(-1.5)), `[${new Array(10_000).fill('-1.5').join(',')}]`);
   });
 });
