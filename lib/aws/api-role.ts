@@ -3,7 +3,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ApiProxy } from './api-proxy.ts';
 import { resolveAwsConfig } from './aws-config.ts';
 import { resolveApiToken } from './api-token.ts';
-import { lambdaIndexerTrigger } from './indexer-trigger.ts';
+import { containerSingleton } from './container-singleton.ts';
+import { configuredIndexerTrigger } from './indexer-trigger.ts';
 import { openSharedStores } from './shared-stores.ts';
 
 /** Converts an API Gateway proxy event for the proxy and its answer back. */
@@ -16,17 +17,10 @@ export async function handleApiEvent(proxy: ApiProxy, event: APIGatewayProxyEven
 
 /** The Lambda handler (the proxy is opened once per container). */
 export function apiHandler(): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
-  let proxy: Promise<ApiProxy> | undefined;
-  return async (event) => {
-    if (!proxy) {
-      proxy = (async () => {
-        const config = resolveAwsConfig();
-        if (!config.indexerFunction) throw new Error('MIGRANS_INDEXER_FUNCTION is not set: the CDK stack sets it on the api function');
-        const stores = openSharedStores(config);
-        return ApiProxy.open(stores, { token: await resolveApiToken(config), config: config.engine, indexSegment: lambdaIndexerTrigger(config.indexerFunction) });
-      })();
-      proxy.catch(() => (proxy = undefined));
-    }
-    return handleApiEvent(await proxy, event);
-  };
+  const proxy = containerSingleton(async () => {
+    const config = resolveAwsConfig();
+    const indexSegment = configuredIndexerTrigger(config);
+    return ApiProxy.open(openSharedStores(config), { token: await resolveApiToken(config), config: config.engine, indexSegment });
+  });
+  return async (event) => handleApiEvent(await proxy(), event);
 }

@@ -49,7 +49,7 @@ export class Compactor {
         else await this.stores.kv.put(key, encodeJson(String(tail)));
       }
       if (idle.length > 0) {
-        await rt.appendSeal(idle);
+        await rt.appendFlushRecords(idle);
         out.sealed.push(...idle.map((c) => c.name));
       }
       out.compactions += await rt.compact();

@@ -12,18 +12,13 @@
  * is reopened from the checkpoint.
  */
 import type { SegmentMeta } from '../engine/catalog/catalog.ts';
+import { collectionOfChannel } from '../engine/channel-state.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
 import { TaskQueue } from '../engine/collection-runtime.ts';
 import type { EngineDatabase } from '../engine/engine-database.ts';
 import { ErrorCode, MilvusError } from '../engine/errors.ts';
 import type { KvStore } from '../engine/ports/kv-store.ts';
 import { openRoleDatabase, type SharedStores } from './shared-stores.ts';
-
-/** Parses an engine channel name `c<collectionId>-<shard>`. */
-export function parseChannel(channel: string): { collectionId: number; shard: number } | undefined {
-  const m = /^c(\d+)-(\d+)$/.exec(channel);
-  return m ? { collectionId: Number(m[1]), shard: Number(m[2]) } : undefined;
-}
 
 const EMPTY = new Uint8Array(0);
 
@@ -68,10 +63,10 @@ export class Datanode {
     const failed = new Set<string>();
     const byCollection = new Map<number, string[]>();
     for (const ch of new Set(channels)) {
-      const parsed = parseChannel(ch);
-      if (!parsed) continue; // not an engine channel: nothing to apply
-      let list = byCollection.get(parsed.collectionId);
-      if (!list) byCollection.set(parsed.collectionId, (list = []));
+      const collectionId = collectionOfChannel(ch);
+      if (collectionId === undefined) continue; // not an engine channel: nothing to apply
+      let list = byCollection.get(collectionId);
+      if (!list) byCollection.set(collectionId, (list = []));
       list.push(ch);
     }
     await this.db.refreshCatalog();

@@ -9,12 +9,20 @@ import { UsearchIndexFactory } from '../adapters/vector/usearch-index-factory.ts
 import { Catalog, type SegmentMeta } from '../engine/catalog/catalog.ts';
 import { indexSegment } from '../engine/index-builder.ts';
 import { Tso } from '../engine/tso.ts';
+import { ConfigError } from '../config.ts';
+import type { AwsConfig } from './aws-config.ts';
 import type { SharedStores } from './shared-stores.ts';
 
 /** What the indexer is invoked with. */
 export interface IndexerEvent {
   collectionId: number;
   segmentId: number;
+}
+
+/** The trigger of a deployed role: the indexer function the stack names in MIGRANS_INDEXER_FUNCTION. */
+export function configuredIndexerTrigger(config: AwsConfig): (meta: SegmentMeta) => void {
+  if (!config.indexerFunction) throw new ConfigError('MIGRANS_INDEXER_FUNCTION is not set: the CDK stack sets it on the api, ingest and compactor functions');
+  return lambdaIndexerTrigger(config.indexerFunction);
 }
 
 /** Hands segments to the indexer function (InvocationType Event: queued, retried by Lambda). */

@@ -3,7 +3,8 @@ import type { Context, KinesisStreamEvent, KinesisStreamBatchResponse } from 'aw
 import { decodeKinesisRecord } from '../adapters/aws/kinesis-record-format.ts';
 import { resolveAwsConfig } from './aws-config.ts';
 import { Datanode } from './datanode.ts';
-import { lambdaIndexerTrigger } from './indexer-trigger.ts';
+import { containerSingleton } from './container-singleton.ts';
+import { configuredIndexerTrigger } from './indexer-trigger.ts';
 import { openSharedStores } from './shared-stores.ts';
 
 /** Time kept back from the Lambda deadline to report the batch result. */
@@ -40,16 +41,13 @@ export async function ingestBatch(node: Datanode, records: IngestRecord[], deadl
 
 /** The Lambda handler (the datanode is opened once per container). */
 export function ingestHandler(): (event: KinesisStreamEvent, context?: Context) => Promise<KinesisStreamBatchResponse> {
-  let node: Promise<Datanode> | undefined;
+  const node = containerSingleton(() => {
+    const config = resolveAwsConfig();
+    return Datanode.open(openSharedStores(config), config.engine, configuredIndexerTrigger(config));
+  });
   return async (event, context) => {
-    if (!node) {
-      const config = resolveAwsConfig();
-      if (!config.indexerFunction) throw new Error('MIGRANS_INDEXER_FUNCTION is not set: the CDK stack sets it on the ingest function');
-      node = Datanode.open(openSharedStores(config), config.engine, lambdaIndexerTrigger(config.indexerFunction));
-      node.catch(() => (node = undefined));
-    }
     const deadline = Date.now() + (context ? context.getRemainingTimeInMillis() : 60_000) - DEADLINE_MARGIN_MS;
     const records = event.Records.map((r) => ({ data: r.kinesis.data, sequenceNumber: r.kinesis.sequenceNumber }));
-    return ingestBatch(await node, records, deadline);
+    return ingestBatch(await node(), records, deadline);
   };
 }

@@ -6,6 +6,12 @@ export function channelName(collectionId: number, index: number): string {
   return `c${collectionId}-${index}`;
 }
 
+/** The collection id of a channel name `c<collectionId>-<shard>`, or undefined for other names. */
+export function collectionOfChannel(channel: string): number | undefined {
+  const m = /^c(\d+)-\d+$/.exec(channel);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** One channel's replay position, growing segments and visibility watermark. */
 export class ChannelState {
   /** Position of the next record to apply. */

@@ -18,12 +18,12 @@ import { buildCompactedSegment, planCompactions, type CompactionPlan } from './c
 import { decodeWalRecord, encodeWalRecord, type WalRecordBody } from './codec/wal-record-codec.ts';
 import type { EngineConfig } from './engine-config.ts';
 import { ErrorCode, MilvusError } from './errors.ts';
-import { buildIndexFile, indexParams } from './index-builder.ts';
+import { buildIndexFile, hnswSpec, indexParams } from './index-builder.ts';
 import { channelOf } from './hash.ts';
 import { PkIndex, type PkEntry, type RowLocation } from './pk-index.ts';
 import type { KvWrite } from './ports/kv-store.ts';
 import type { ObjectStore } from './ports/object-store.ts';
-import type { VectorIndexFactory, VectorIndexParams } from './ports/vector-index.ts';
+import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
 import type { InsertBatch } from './schema/batch.ts';
 import type { CollectionInfo, FieldSchema, IndexSpec, PrimaryKey } from './schema/types.ts';
@@ -290,7 +290,8 @@ export class CollectionRuntime {
     }
   }
 
-  private appendFlushRecords(channels: ChannelState[]): Promise<bigint> {
+  /** Appends a flush record to the given channels: their growing segments seal where their datanode reaches it. */
+  appendFlushRecords(channels: ChannelState[]): Promise<bigint> {
     for (const ch of channels) ch.flushPending = true;
     return this.appendRecords((ts) => new Map(channels.map((ch) => [ch, { kind: 'flush', ts, collectionId: this.info.collectionId } as WalRecordBody])));
   }
@@ -636,10 +637,6 @@ export class CollectionRuntime {
     for (const ch of this.channels) if (this.applies(ch)) await this.checkpoint(ch);
   }
 
-  /** Appends a flush record to the given channels: their growing segments seal where their datanode reaches it. */
-  appendSeal(channels: ChannelState[]): Promise<bigint> {
-    return this.appendFlushRecords(channels);
-  }
 
   /** Seals growing segments that have been idle longer than the configured time. */
   sealIdle(now = Date.now()): void {
@@ -764,11 +761,6 @@ export class CollectionRuntime {
     return this.info.indexes.find((i) => i.fieldName === field);
   }
 
-  /** Index params of a field for building or viewing. */
-  indexParams(field: FieldSchema, spec: IndexSpec): VectorIndexParams {
-    return indexParams(field, spec);
-  }
-
   private async attachIndexes(seg: Segment): Promise<void> {
     for (const [fieldName, key] of Object.entries(seg.meta.indexFiles)) {
       const field = this.info.schema.fields.find((f) => f.name === fieldName);
@@ -776,7 +768,7 @@ export class CollectionRuntime {
       if (!field || !spec || spec.indexType === 'FLAT') continue;
       try {
         const file = await this.localFile(key);
-        seg.indexes.set(fieldName, this.deps.vectorIndexes.view(file, this.indexParams(field, spec), seg.vectors(fieldName).data()));
+        seg.indexes.set(fieldName, this.deps.vectorIndexes.view(file, indexParams(field, spec), seg.vectors(fieldName).data()));
       } catch (err) {
         // An unreadable or mismatched index file is rebuilt; searches scan the segment meanwhile.
         console.error(`migrans: index ${key} of segment ${seg.id} is unusable, rebuilding it:`, err);
@@ -805,19 +797,15 @@ export class CollectionRuntime {
   }
 
   /** Whether a segment lacks the index of a vector field that has an HNSW spec. */
-  needsIndex(meta: SegmentMeta): boolean {
-    return this.info.schema.fields.some((f) => {
-      const spec = f.dataType === 'FloatVector' ? this.indexOf(f.name) : undefined;
-      return spec !== undefined && spec.indexType !== 'FLAT' && !meta.indexFiles[f.name];
-    });
+  private needsIndex(meta: SegmentMeta): boolean {
+    return this.info.schema.fields.some((f) => hnswSpec(this.info, f) && !meta.indexFiles[f.name]);
   }
 
   /** Queues HNSW builds for the segment's vector fields that have an index spec and no index yet. */
   scheduleIndexBuild(seg: Segment): void {
     for (const field of this.info.schema.fields) {
-      if (field.dataType !== 'FloatVector') continue;
-      const spec = this.indexOf(field.name);
-      if (!spec || spec.indexType === 'FLAT' || seg.indexes.has(field.name)) continue;
+      const spec = hnswSpec(this.info, field);
+      if (!spec || seg.indexes.has(field.name)) continue;
       this.deps.indexQueue
         .run(() => this.buildIndex(seg, field, spec))
         .catch((err) => console.error(`migrans: building the index of segment ${seg.id} field ${field.name} failed (searches scan it exactly):`, err));
@@ -826,7 +814,7 @@ export class CollectionRuntime {
 
   private async buildIndex(seg: Segment, field: FieldSchema, spec: IndexSpec): Promise<void> {
     if (this.closed || !this.segments.has(seg.id) || seg.indexes.has(field.name) || this.indexOf(field.name) !== spec) return;
-    const params = this.indexParams(field, spec);
+    const params = indexParams(field, spec);
     // The spec may change (or the segment go) during the build: the result is discarded then.
     const stale = () => this.closed || !this.segments.has(seg.id) || this.indexOf(field.name) !== spec;
     const key = await buildIndexFile(this.deps, seg, field, params, stale);

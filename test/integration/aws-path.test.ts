@@ -16,6 +16,7 @@ import { handleApiEvent } from '../../lib/aws/api-role.ts';
 import type { AwsConfig } from '../../lib/aws/aws-config.ts';
 import { Compactor } from '../../lib/aws/compactor.ts';
 import { Datanode } from '../../lib/aws/datanode.ts';
+import { encodeKinesisRecord } from '../../lib/adapters/aws/kinesis-record-format.ts';
 import { inProcessIndexerTrigger } from '../../lib/aws/indexer-trigger.ts';
 import { ingestBatch, type IngestRecord } from '../../lib/aws/ingest-role.ts';
 import { startKinesisPoller, type RunningPoller } from '../../lib/aws/kinesis-poller.ts';
@@ -144,28 +145,34 @@ describe('the AWS path on emulators', () => {
 
   test('the same Kinesis batch delivered twice leaves the state of delivering it once', async () => {
     ok(await call(proxy, 'collections/create', { collectionName: 'twice', dimension: 4, metricType: 'L2' }));
-    ok(await call(proxy, 'entities/insert', { collectionName: 'twice', data: rows(0, 30) }));
+    ok(await call(proxy, 'entities/insert', { collectionName: 'twice', data: rows(0, 20) })); // below sealRows: stays unflushed
     ok(await call(proxy, 'entities/upsert', { collectionName: 'twice', data: rows(0, 10, 'v2') }));
-    ok(await call(proxy, 'collections/flush', { collectionName: 'twice' }));
+    ok(await call(proxy, 'entities/query', { collectionName: 'twice', filter: 'id >= 0', limit: 1, consistencyLevel: 'Strong' }));
+    await new Promise((r) => setTimeout(r, 500)); // the poller's datanode finishes its batch
     const catalog = new Catalog(stores().kv);
     const info = (await catalog.listCollections()).find((c) => c.name === 'twice')!;
     const before = text(await catalog.listSegments(info.collectionId));
-    // Redeliver the channel's records (as the event source does after a timeout) to a fresh container.
+    // Redeliver the channel's unflushed records (as the event source does after a timeout) to a fresh
+    // container: it replays them from the checkpoint, twice.
+    const channel = `c${info.collectionId}-0`;
     const wal = stores().wal;
-    const batch: IngestRecord[] = [];
-    const { encodeKinesisRecord } = await import('../../lib/adapters/aws/kinesis-record-format.ts');
-    for (const ch of [`c${info.collectionId}-0`]) {
-      for (const r of await wal.read(ch, 0n, 100).catch(() => [])) {
-        batch.push({ data: Buffer.from(encodeKinesisRecord({ channel: ch, epoch: 0, position: r.position, fragment: 0, fragments: 1 }, r.data)).toString('base64'), sequenceNumber: String(r.position + 1n) });
-      }
-    }
+    const from = (await catalog.getCheckpoint(channel)).position;
+    const batch: IngestRecord[] = (await wal.read(channel, from, 100)).map((r) => ({
+      data: Buffer.from(encodeKinesisRecord({ channel, epoch: 0, position: r.position, fragment: 0, fragments: 1 }, r.data)).toString('base64'),
+      sequenceNumber: String(r.position + 1n),
+    }));
+    assert.ok(batch.length >= 2, `records to redeliver: ${batch.length}`);
     const fresh = await Datanode.open(stores(), ENGINE, indexer.trigger);
     opened.push(fresh);
     for (let i = 0; i < 2; i++) assert.deepEqual((await ingestBatch(fresh, batch, Date.now() + 60_000)).batchItemFailures, []);
     assert.equal(text(await catalog.listSegments(info.collectionId)), before);
+    // The poller's datanode sees the lease moved on, reloads, and flushes exactly these rows.
+    ok(await call(proxy, 'collections/flush', { collectionName: 'twice' }));
     const got = ok(await call(proxy, 'entities/query', { collectionName: 'twice', filter: 'id >= 0', outputFields: ['tag'], limit: 100, consistencyLevel: 'Strong' }));
-    assert.equal(got.length, 30);
+    assert.equal(got.length, 20);
     assert.equal(got.filter((r: any) => r.tag === 'v2').length, 10);
+    const flushedRows = (await catalog.listSegments(info.collectionId)).filter((m) => m.state === 'Flushed').reduce((n, m) => n + m.rowCount, 0);
+    assert.equal(flushedRows, 30, 'the flushed segments hold the 20 inserts and 10 upserts once');
   });
 
   test('a querynode that stops is replaced by the next one without losing results', async () => {
