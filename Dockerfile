@@ -6,7 +6,9 @@ FROM node:22-slim
 WORKDIR /app
 ENV NODE_ENV=production \
     # Local disk cache of segment and index files downloaded from S3 (on the task's ephemeral storage).
-    MIGRANS_DATA_DIR=/app/data
+    # The querynode deletes and recreates this directory at start, so it lies inside /app/data (owned
+    # by the node user), not at /app/data itself (whose parent, /app, belongs to root).
+    MIGRANS_DATA_DIR=/app/data/querynode
 
 # Dependencies first: this layer is rebuilt only when the lockfile changes. Native packages (usearch,
 # lmdb) pick their linux-x64 prebuilds; nothing is compiled.

@@ -33,17 +33,19 @@ cdklocal bootstrap "aws://000000000000/$AWS_REGION"
 cdklocal deploy "$STACK" --require-approval never --outputs-file "$OUTPUTS" \
   -c stackName="$STACK" -c querynodes=external -c removalPolicy=destroy "$@"
 
-# Stack outputs → the AWS_ENV variables (lib/aws/aws-env.ts) a local querynode and the tests need.
+# Stack outputs → the environment a local querynode and the tests need: the querynodes' own (the
+# QuerynodeEnvironment output), the address the Lambda containers reach the host at, the API URL.
 ENV_FILE=cdk.out/localstack.env
-node -e '
-  const o = require(process.argv[1])[process.argv[2]];
-  const api = `${process.env.AWS_ENDPOINT_URL}/restapis/${o.ApiId}/prod/_user_request_`;
+node --import tsx --input-type=module -e '
+  const { AWS_ENV } = await import("./lib/aws/aws-env.ts");
+  const fs = await import("node:fs");
+  const o = JSON.parse(fs.readFileSync(process.argv[1], "utf8"))[process.argv[2]];
+  const { AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } = process.env;
   const lines = {
-    MIGRANS_BUCKET: o.BucketName, MIGRANS_TABLE: o.TableName, MIGRANS_WAL_INDEX_TABLE: o.WalIndexTableName,
-    MIGRANS_STREAM: o.StreamName, MIGRANS_TOKEN_SECRET_ARN: o.TokenSecretArn, MIGRANS_API_URL: api,
-    MIGRANS_QUERYNODE_PORT: "19531", MIGRANS_QUERYNODE_ADDRESS: "host.docker.internal",
-    AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL, AWS_REGION: process.env.AWS_REGION,
-    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY,
+    ...JSON.parse(o.QuerynodeEnvironment),
+    [AWS_ENV.querynodeAddress]: "host.docker.internal",
+    MIGRANS_API_URL: `${AWS_ENDPOINT_URL}/restapis/${o.ApiId}/prod/_user_request_`,
+    AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
   };
   console.log(Object.entries(lines).map(([k, v]) => `export ${k}=${JSON.stringify(String(v))}`).join("\n"));
 ' "$PWD/$OUTPUTS" "$STACK" > "$ENV_FILE"

@@ -24,6 +24,16 @@ export const INGEST_EVENT_SOURCE = {
   alarmMinutes: 5,
 } as const;
 
+/** An SSE-encrypted, TLS-only queue keeping what a function gave up on for 14 days. */
+export function encryptedFailureQueue(scope: Construct, id: string, removalPolicy: RemovalPolicy): sqs.Queue {
+  return new sqs.Queue(scope, id, {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+    removalPolicy,
+  });
+}
+
 /** Props of IngestEventSource. */
 export interface IngestEventSourceProps {
   stream: kinesis.IStream;
@@ -42,12 +52,7 @@ export class IngestEventSource extends Construct {
 
   constructor(scope: Construct, id: string, props: IngestEventSourceProps) {
     super(scope, id);
-    this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: props.removalPolicy,
-    });
+    this.failureQueue = encryptedFailureQueue(this, 'FailureQueue', props.removalPolicy);
     const s = INGEST_EVENT_SOURCE;
     props.ingest.addEventSource(
       new KinesisEventSource(props.stream, {

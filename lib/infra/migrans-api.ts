@@ -17,6 +17,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { pinLogicalId } from './migrans-storage.ts';
 
 /** Logical id of the token secret (pinned: replacing it would change every client's token). */
 export const TOKEN_SECRET_LOGICAL_ID = 'MigransTokenSecret';
@@ -38,7 +39,7 @@ export class MigransTokenSecret extends Construct {
       generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
       removalPolicy: props.removalPolicy,
     });
-    (this.secret.node.defaultChild as secretsmanager.CfnSecret).overrideLogicalId(TOKEN_SECRET_LOGICAL_ID);
+    pinLogicalId(this.secret, TOKEN_SECRET_LOGICAL_ID);
   }
 }
 

@@ -4,8 +4,9 @@
  * Egress choice: private subnets reach AWS through NAT gateways, plus the two free gateway endpoints
  * (S3, DynamoDB) that carry the bulk of the traffic (segment and index downloads, PK-index lookups).
  * What still crosses the NAT is Kinesis (api appends, querynodes tailing), Secrets Manager (the token,
- * once per cold start), ECR image pulls and CloudWatch Logs. The alternative, interface endpoints for
- * those five services, costs about 5 endpoints × 2 AZs × $0.01/h ≈ $73/month before traffic, against
+ * once per start), Lambda (the api function invoking the indexer), ECR image pulls and CloudWatch Logs.
+ * The alternative, interface endpoints for those six services, costs about 6 endpoints × 2 AZs ×
+ * $0.01/h ≈ $88/month before traffic, against
  * ≈ $33/month for one NAT gateway (+ $0.045/GB processed); so one NAT is the cheaper default and
  * `natGateways: 2` buys AZ-independent egress for ≈ $33/month more.
  */

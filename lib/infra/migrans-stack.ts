@@ -16,16 +16,20 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { AWS_ENV } from '../aws/aws-env.ts';
-import { IngestEventSource } from './ingest-event-source.ts';
+import { ENGINE_ENV } from '../config.ts';
+import { encryptedFailureQueue, IngestEventSource } from './ingest-event-source.ts';
 import { MigransRestApi, MigransTokenSecret } from './migrans-api.ts';
 import { MigransFunction } from './migrans-function.ts';
 import { MigransNetwork } from './migrans-network.ts';
 import { MigransStorage } from './migrans-storage.ts';
 import { QuerynodeService } from './querynode-service.ts';
 import { grantKvReadWrite, grantWalAppend, grantWalRead } from './role-grants.ts';
+
+/** The engine variable the stack sets (from lib/config.ts ENGINE_ENV, so a rename there reaches here). */
+const SEAL_ROWS_ENV = Object.keys(ENGINE_ENV).find((name) => ENGINE_ENV[name] === 'sealRows')!;
 
 /** How clients authenticate. Only 'token' exists: a bearer token generated into Secrets Manager. */
 export type MigransAuthMode = 'token';
@@ -104,9 +108,8 @@ export class MigransStack extends Stack {
   constructor(scope: Construct, id: string, props: MigransStackProps = {}) {
     super(scope, id, props);
     const p = resolveProps(props);
+    // Of the data and of the log groups alike: logs go with the stack unless it keeps its data.
     const removalPolicy = p.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
-    // Logs are not data: they go with the stack unless it keeps its data.
-    const logRemovalPolicy = removalPolicy;
 
     if (p.onDemand) {
       Annotations.of(this).addWarningV2(
@@ -121,6 +124,7 @@ export class MigransStack extends Stack {
     });
     const { bucket, table, walIndexTable, stream } = this.storage;
     this.tokenSecret = new MigransTokenSecret(this, 'Token', { removalPolicy });
+    const secret = this.tokenSecret.secret;
 
     // The environment contract every role shares.
     const common: Record<string, string> = {
@@ -128,9 +132,11 @@ export class MigransStack extends Stack {
       [AWS_ENV.table]: table.tableName,
       [AWS_ENV.walIndexTable]: walIndexTable.tableName,
       [AWS_ENV.stream]: stream.streamName,
-      MIGRANS_SEAL_ROWS: String(p.sealRows),
+      [SEAL_ROWS_ENV]: String(p.sealRows),
     };
-    const port = String(p.querynodePort);
+    // The querynodes check the API token (lib/aws/api-token.ts), like the api function, which calls
+    // them on their port with it; so the api function gets all of this too.
+    const querynodeEnv = { ...common, [AWS_ENV.tokenSecretArn]: secret.secretArn, [AWS_ENV.querynodePort]: String(p.querynodePort) };
 
     const network = p.querynodes === 'fargate' ? new MigransNetwork(this, 'Network', { natGateways: p.natGateways }) : undefined;
     const apiSecurityGroup = network
@@ -147,44 +153,49 @@ export class MigransStack extends Stack {
       memorySize: 3008,
       timeout: Duration.minutes(15),
       ephemeralStorageSize: Size.gibibytes(10),
-      logRemovalPolicy,
+      logRemovalPolicy: removalPolicy,
     });
+    // api (after createIndex), ingest (after a flush) and the compactor (after a merge) hand segments
+    // to the indexer (lib/aws/*-role.ts refuse to start without MIGRANS_INDEXER_FUNCTION).
+    const withIndexer = { ...common, [AWS_ENV.indexerFunction]: indexer.fn.functionName };
     const ingest = new MigransFunction(this, 'Ingest', {
       role: 'ingest',
-      environment: { ...common, [AWS_ENV.indexerFunction]: indexer.fn.functionName },
+      environment: withIndexer,
       memorySize: 2048,
       timeout: Duration.minutes(5),
       ephemeralStorageSize: Size.gibibytes(2),
-      logRemovalPolicy,
+      logRemovalPolicy: removalPolicy,
     });
     const compactor = new MigransFunction(this, 'Compactor', {
       role: 'compactor',
-      environment: common,
+      environment: withIndexer,
       memorySize: 3008,
       timeout: Duration.minutes(10),
       ephemeralStorageSize: Size.gibibytes(10),
-      logRemovalPolicy,
+      logRemovalPolicy: removalPolicy,
     });
     const api = new MigransFunction(this, 'Api', {
       role: 'api',
-      environment: { ...common, [AWS_ENV.tokenSecretArn]: this.tokenSecret.secret.secretArn, [AWS_ENV.querynodePort]: port },
+      environment: { ...querynodeEnv, ...withIndexer },
       memorySize: 1769, // one full vCPU: JSON parsing and the top-k reduce are CPU-bound
       timeout: Duration.seconds(29), // API Gateway's integration timeout
       vpc: network?.vpc,
       vpcSubnets: network?.privateSubnets,
       securityGroups: apiSecurityGroup ? [apiSecurityGroup] : undefined,
-      logRemovalPolicy,
+      logRemovalPolicy: removalPolicy,
     });
     this.functions = { api, ingest, indexer, compactor };
 
-    // api (proxy): validates, assigns timestamps, appends to the WAL, serves DDL from the catalog and
-    // fans reads out to querynodes; fetches output fields of the global top-k from S3. It never reads
-    // the WAL itself (tail() is a DynamoDB read), so it has no GetRecords.
+    // api (proxy): validates, assigns timestamps, appends to the WAL, serves DDL from the catalog,
+    // fans reads out to querynodes and hands segments to the indexer after createIndex; fetches output
+    // fields of the global top-k from S3. It never reads the WAL itself (tail() is a DynamoDB read),
+    // so it has no GetRecords.
     grantKvReadWrite(table, api.fn);
     grantKvReadWrite(walIndexTable, api.fn);
     grantWalAppend(stream, api.fn);
     bucket.grantRead(api.fn);
-    this.tokenSecret.secret.grantRead(api.fn);
+    secret.grantRead(api.fn);
+    indexer.fn.grantInvoke(api.fn);
 
     // ingest (datanode): reads channels up to their tip, writes chunks, the PK index and manifests,
     // then hands sealed segments to the indexer.
@@ -198,22 +209,18 @@ export class MigransStack extends Stack {
     // indexer: segment chunks in, HNSW index files out; records the index in the catalog.
     grantKvReadWrite(table, indexer.fn);
     bucket.grantReadWrite(indexer.fn);
-    const indexerFailures = new sqs.Queue(this, 'IndexerFailureQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy,
-    });
+    const indexerFailures = encryptedFailureQueue(this, 'IndexerFailureQueue', removalPolicy);
     // A failed build is retried twice; after that the compactor's scan for unindexed segments picks it up.
     indexer.fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(indexerFailures) });
 
     // compactor: seals idle channels and commits merges/rewrites through the WAL, so it both appends
-    // to and reads the WAL.
+    // to and reads the WAL; hands merged segments to the indexer.
     grantKvReadWrite(table, compactor.fn);
     grantKvReadWrite(walIndexTable, compactor.fn);
     grantWalAppend(stream, compactor.fn);
     grantWalRead(stream, compactor.fn);
     bucket.grantReadWrite(compactor.fn);
+    indexer.fn.grantInvoke(compactor.fn);
     // Every minute; a tick that cannot run soon is dropped rather than queued (the next one does the work).
     compactor.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
     new events.Rule(this, 'CompactorSchedule', {
@@ -223,12 +230,10 @@ export class MigransStack extends Stack {
     });
 
     if (network && apiSecurityGroup) {
-      const minCount = p.querynodeCount;
       this.querynodes = new QuerynodeService(this, 'Querynodes', {
         vpc: network.vpc,
         subnets: network.privateSubnets,
-        desiredCount: minCount,
-        minCount,
+        minCount: p.querynodeCount,
         maxCount: p.querynodeMaxCount,
         targetCpuPercent: 60,
         cpu: p.querynodeCpu,
@@ -236,20 +241,19 @@ export class MigransStack extends Stack {
         ephemeralStorageGiB: p.querynodeDiskGiB,
         port: p.querynodePort,
         clientSecurityGroup: apiSecurityGroup,
-        environment: { ...common, [AWS_ENV.querynodePort]: port },
-        logRemovalPolicy,
+        environment: querynodeEnv,
+        logRemovalPolicy: removalPolicy,
       });
-      grantQuerynode(this.querynodes.taskRole, this.storage);
+      grantQuerynode(this.querynodes.taskRole, this.storage, secret);
     }
 
     this.restApi = new MigransRestApi(this, 'RestApi', {
       handler: api.fn,
       rateLimit: p.apiRateLimit,
       burstLimit: p.apiBurstLimit,
-      removalPolicy: logRemovalPolicy,
+      removalPolicy,
     });
 
-    const secretArn = this.tokenSecret.secret.secretArn;
     new CfnOutput(this, 'ApiUrl', { value: this.restApi.api.url, description: 'Milvus REST v2 base URL (append v2/vectordb/…)' });
     new CfnOutput(this, 'ApiId', { value: this.restApi.api.restApiId, description: 'REST API id (LocalStack URLs use it)' });
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName });
@@ -258,9 +262,13 @@ export class MigransStack extends Stack {
     new CfnOutput(this, 'StreamName', { value: stream.streamName });
     new CfnOutput(this, 'IndexerFunctionName', { value: indexer.fn.functionName });
     new CfnOutput(this, 'IngestFailureQueueUrl', { value: ingestSource.failureQueue.queueUrl });
-    new CfnOutput(this, 'TokenSecretArn', { value: secretArn });
+    new CfnOutput(this, 'TokenSecretArn', { value: secret.secretArn });
+    new CfnOutput(this, 'QuerynodeEnvironment', {
+      value: this.toJsonString(querynodeEnv),
+      description: 'The environment querynodes run with, as JSON (localstack/deploy.sh hands it to a local querynode)',
+    });
     new CfnOutput(this, 'ReadTokenCommand', {
-      value: `aws secretsmanager get-secret-value --region ${this.region} --secret-id ${secretArn} --query SecretString --output text`,
+      value: `aws secretsmanager get-secret-value --region ${this.region} --secret-id ${secret.secretArn} --query SecretString --output text`,
       description: 'Prints the API token (send it as "Authorization: Bearer <token>")',
     });
   }
@@ -269,14 +277,16 @@ export class MigransStack extends Stack {
 /**
  * querynode: registers in the registry (Kv table), tails the stream, loads segments, and appends the
  * deletes it resolves from a filter (the proxy forwards deletes by filter to it), so it commits WAL
- * positions too. It never writes the bucket.
+ * positions too. It checks the API token on its internal port (the proxy calls it with that token).
+ * It never writes the bucket.
  */
-function grantQuerynode(role: iam.IRole, storage: MigransStorage): void {
+function grantQuerynode(role: iam.IRole, storage: MigransStorage, tokenSecret: secretsmanager.ISecret): void {
   grantKvReadWrite(storage.table, role);
   grantKvReadWrite(storage.walIndexTable, role);
   grantWalRead(storage.stream, role);
   grantWalAppend(storage.stream, role);
   storage.bucket.grantRead(role);
+  tokenSecret.grantRead(role);
 }
 
 /** MigransStackProps with every default applied. */

@@ -91,6 +91,6 @@ export class MigransStorage extends Construct {
 }
 
 /** Gives a construct's CloudFormation resource a fixed logical id, independent of the tree path. */
-function pinLogicalId(construct: Construct, logicalId: string): void {
+export function pinLogicalId(construct: Construct, logicalId: string): void {
   (construct.node.defaultChild as CfnResource).overrideLogicalId(logicalId);
 }

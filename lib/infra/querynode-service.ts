@@ -2,8 +2,8 @@
  * The querynode fleet: a Fargate service running the repo-root Dockerfile (`bin/querynode.ts`), in the
  * VPC's private subnets, autoscaled on CPU. There is no load balancer: each querynode registers its
  * private address (`<ip>:<MIGRANS_QUERYNODE_PORT>`) in the registry of the Kv table, and the api
- * function calls the querynodes that own the segments it needs. The internal port has no auth of its
- * own, so its security group admits only the api function's security group.
+ * function calls the querynodes that own the segments it needs. The internal port checks the API token
+ * too, and its security group admits only the api function's security group.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -18,8 +18,7 @@ import { REPO_ROOT } from './migrans-function.ts';
 export interface QuerynodeServiceProps {
   vpc: ec2.IVpc;
   subnets: ec2.SubnetSelection;
-  /** Tasks at deploy time; autoscaling keeps the count within [minCount, maxCount]. */
-  desiredCount: number;
+  /** Tasks at deploy time, and the autoscaling minimum. */
   minCount: number;
   maxCount: number;
   /** Target average CPU utilization (percent) of the scaling policy. */
@@ -77,7 +76,7 @@ export class QuerynodeService extends Construct {
     this.service = new ecs.FargateService(this, 'Service', {
       cluster,
       taskDefinition,
-      desiredCount: props.desiredCount,
+      desiredCount: props.minCount,
       vpcSubnets: props.subnets,
       securityGroups: [this.securityGroup],
       assignPublicIp: false,

@@ -9,8 +9,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { CreateTableCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { DynamoDbKvStore } from '../../lib/adapters/aws/dynamodb-kv-store.ts';
+import { WalPositionIndex } from '../../lib/adapters/aws/kinesis-wal-index.ts';
 import { AWS_ENV } from '../../lib/aws/aws-env.ts';
 import { INGEST_EVENT_SOURCE } from '../../lib/infra/ingest-event-source.ts';
 import { TOKEN_SECRET_LOGICAL_ID } from '../../lib/infra/migrans-api.ts';
@@ -99,6 +102,20 @@ function grants(actions: Set<string>, action: string): boolean {
   return false;
 }
 
+/** What an adapter's `createTable` (tests, development) sends to DynamoDB: the schema it expects. */
+async function createTableInput(createTable: (name: string, client: DynamoDBClient) => Promise<void>): Promise<CreateTableCommandInput> {
+  let input: CreateTableCommandInput | undefined;
+  const client = {
+    send: async (command: unknown) => {
+      if (command instanceof CreateTableCommand) input = command.input;
+      return { Table: { TableStatus: 'ACTIVE' } }; // DescribeTable, while createTable waits for ACTIVE
+    },
+  } as unknown as DynamoDBClient;
+  await createTable('migrans-schema-probe', client);
+  assert.ok(input, 'createTable sent a CreateTable');
+  return input;
+}
+
 let dflt: { stack: MigransStack; template: Template };
 let ids: { api: string; ingest: string; indexer: string; compactor: string };
 let roles: { api: string; ingest: string; indexer: string; compactor: string; querynode: string };
@@ -163,30 +180,22 @@ describe('stateful resources', () => {
     });
   });
 
-  it('the tables have the key schemas the adapters expect, on-demand billing and encryption', () => {
+  it('the tables have the key schemas the adapters create them with, on-demand billing and encryption', async () => {
     const t = dflt.template.toJSON().Resources as Record<string, Resource>;
+    const kv = await createTableInput((name, client) => DynamoDbKvStore.createTable(name, client));
     assert.deepEqual(t[STATEFUL_LOGICAL_IDS.table]?.Properties, {
-      KeySchema: [
-        { AttributeName: 'p', KeyType: 'HASH' },
-        { AttributeName: 's', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'p', AttributeType: 'S' },
-        { AttributeName: 's', AttributeType: 'S' },
-      ],
+      KeySchema: kv.KeySchema,
+      AttributeDefinitions: kv.AttributeDefinitions,
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true },
     });
-    dflt.template.hasResource('AWS::DynamoDB::Table', {
-      Properties: Match.objectLike({
-        AttributeDefinitions: [
-          { AttributeName: 'p', AttributeType: 'S' },
-          { AttributeName: 's', AttributeType: 'N' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-        SSESpecification: { SSEEnabled: true },
-      }),
+    const walIndex = await createTableInput((name, client) => WalPositionIndex.createTable(name, client));
+    assert.deepEqual(t[STATEFUL_LOGICAL_IDS.walIndexTable]?.Properties, {
+      KeySchema: walIndex.KeySchema,
+      AttributeDefinitions: walIndex.AttributeDefinitions,
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true },
     });
     assert.deepEqual((t[STATEFUL_LOGICAL_IDS.walIndexTable]?.Properties?.AttributeDefinitions as unknown[])[1], { AttributeName: 's', AttributeType: 'N' });
   });
@@ -229,8 +238,12 @@ describe('functions and the environment contract', () => {
     }
   });
 
-  it('ingest knows the indexer, api knows the token secret and the querynode port', () => {
-    assert.deepEqual(functionEnv(dflt.template, ids.ingest)[AWS_ENV.indexerFunction], { Ref: ids.indexer });
+  it('api, ingest and the compactor know the indexer, api knows the token secret and the querynode port', () => {
+    // lib/aws/{api,ingest,compactor}-role.ts refuse to start without it.
+    for (const role of ['api', 'ingest', 'compactor'] as const) {
+      assert.deepEqual(functionEnv(dflt.template, ids[role])[AWS_ENV.indexerFunction], { Ref: ids.indexer }, role);
+    }
+    assert.equal(functionEnv(dflt.template, ids.indexer)[AWS_ENV.indexerFunction], undefined);
     const api = functionEnv(dflt.template, ids.api);
     assert.deepEqual(api[AWS_ENV.tokenSecretArn], { Ref: TOKEN_SECRET_LOGICAL_ID });
     assert.equal(api[AWS_ENV.querynodePort], String(MIGRANS_STACK_DEFAULTS.querynodePort));
@@ -252,7 +265,7 @@ describe('functions and the environment contract', () => {
     for (const role of ['ingest', 'indexer', 'compactor'] as const) assert.equal(fns[ids[role]]?.Properties?.VpcConfig, undefined, role);
   });
 
-  it('the querynode container gets the contract, the port and the seal size', () => {
+  it('the querynode container gets the contract, the token secret, the port and the seal size', () => {
     dflt.template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       RequiresCompatibilities: ['FARGATE'],
       Cpu: String(MIGRANS_STACK_DEFAULTS.querynodeCpu),
@@ -268,6 +281,8 @@ describe('functions and the environment contract', () => {
             { Name: AWS_ENV.walIndexTable, Value: { Ref: STATEFUL_LOGICAL_IDS.walIndexTable } },
             { Name: AWS_ENV.stream, Value: { Ref: STATEFUL_LOGICAL_IDS.stream } },
             { Name: 'MIGRANS_SEAL_ROWS', Value: String(MIGRANS_STACK_DEFAULTS.sealRows) },
+            // bin/querynode.ts checks the API token (lib/aws/api-token.ts) and does not start without it.
+            { Name: AWS_ENV.tokenSecretArn, Value: { Ref: TOKEN_SECRET_LOGICAL_ID } },
             { Name: AWS_ENV.querynodePort, Value: String(MIGRANS_STACK_DEFAULTS.querynodePort) },
           ]),
         }),
@@ -357,11 +372,13 @@ describe('API', () => {
     });
   });
 
-  it('the function checks the token: the secret exists, its ARN is in the env, and only the api role may read it', () => {
+  it('the function and the querynodes check the token: the secret exists, its ARN is in the env, and only their roles may read it', () => {
     dflt.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     assert.deepEqual(functionEnv(dflt.template, ids.api)[AWS_ENV.tokenSecretArn], { Ref: TOKEN_SECRET_LOGICAL_ID });
-    assert.equal(grants(actionsOf(dflt.template, roles.api, TOKEN_SECRET_LOGICAL_ID), 'secretsmanager:GetSecretValue'), true, 'api reads the token secret');
-    for (const role of ['ingest', 'indexer', 'compactor', 'querynode'] as const) {
+    for (const role of ['api', 'querynode'] as const) {
+      assert.equal(grants(actionsOf(dflt.template, roles[role], TOKEN_SECRET_LOGICAL_ID), 'secretsmanager:GetSecretValue'), true, `${role} reads the token secret`);
+    }
+    for (const role of ['ingest', 'indexer', 'compactor'] as const) {
       assert.equal(grants(actionsOf(dflt.template, roles[role]), 'secretsmanager:GetSecretValue'), false, `${role} must not read the token`);
     }
     // Only API Gateway may invoke the api function.
@@ -384,15 +401,22 @@ describe('least privilege', () => {
   const denied = (role: Role, resource: string | undefined, ...actions: string[]) => {
     for (const x of actions) assert.equal(grants(actionsOf(dflt.template, roles[role], resource), x), false, `${role} should not be allowed ${x}${resource ? ` on ${resource}` : ''}`);
   };
+  /** Asserts that `role` may invoke the indexer function and no other. */
+  const invokesOnlyIndexer = (role: Role) => {
+    const invoke = statementsOf(dflt.template, roles[role]).filter((s) => s.actions.includes('lambda:InvokeFunction'));
+    assert.equal(invoke.length, 1, role);
+    for (const r of invoke[0]?.resources ?? []) assert.equal(JSON.stringify(r).includes(`"${ids.indexer}"`), true, `${role}: invoke only the indexer: ${JSON.stringify(r)}`);
+  };
   const TABLE_RW = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate'];
 
-  it('api: table and WAL index read/write, WAL append but no WAL reads, bucket read-only, the secret', () => {
+  it('api: table and WAL index read/write, WAL append but no WAL reads, bucket read-only, the secret, invokes only the indexer', () => {
     allowed('api', table, ...TABLE_RW);
     allowed('api', walIndexTable, ...TABLE_RW);
     allowed('api', stream, 'kinesis:PutRecords', 'kinesis:ListShards');
     denied('api', undefined, 'kinesis:GetRecords', 'kinesis:GetShardIterator'); // the proxy never reads the WAL
     allowed('api', bucket, 's3:GetObject');
-    denied('api', undefined, 's3:PutObject', 's3:DeleteObject', 'lambda:InvokeFunction');
+    denied('api', undefined, 's3:PutObject', 's3:DeleteObject');
+    invokesOnlyIndexer('api');
   });
 
   it('ingest: reads the WAL, writes the bucket, invokes only the indexer', () => {
@@ -401,9 +425,7 @@ describe('least privilege', () => {
     allowed('ingest', bucket, 's3:GetObject', 's3:PutObject');
     allowed('ingest', table, ...TABLE_RW);
     allowed('ingest', walIndexTable, ...TABLE_RW);
-    const invoke = statementsOf(dflt.template, roles.ingest).filter((s) => s.actions.includes('lambda:InvokeFunction'));
-    assert.equal(invoke.length, 1);
-    for (const r of invoke[0]?.resources ?? []) assert.equal(JSON.stringify(r).includes(`"${ids.indexer}"`), true, `invoke only the indexer: ${JSON.stringify(r)}`);
+    invokesOnlyIndexer('ingest');
   });
 
   it('indexer: table and bucket only, no WAL', () => {
@@ -414,11 +436,12 @@ describe('least privilege', () => {
     denied('indexer', undefined, 'lambda:InvokeFunction', 'secretsmanager:GetSecretValue');
   });
 
-  it('compactor: appends to and reads the WAL, rewrites the bucket', () => {
+  it('compactor: appends to and reads the WAL, rewrites the bucket, invokes only the indexer', () => {
     allowed('compactor', stream, 'kinesis:PutRecords', 'kinesis:GetRecords', 'kinesis:GetShardIterator');
     allowed('compactor', bucket, 's3:GetObject', 's3:PutObject', 's3:DeleteObject');
     allowed('compactor', table, ...TABLE_RW);
     allowed('compactor', walIndexTable, ...TABLE_RW);
+    invokesOnlyIndexer('compactor');
   });
 
   it('querynode: registry writes in the table, tails and appends (deletes by filter) to the WAL, only reads the bucket', () => {
@@ -486,8 +509,13 @@ describe('querynode network', () => {
 describe('outputs', () => {
   it('name the API URL, the data resources and how to read the token', () => {
     const outputs = dflt.template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    for (const key of ['ApiUrl', 'ApiId', 'BucketName', 'TableName', 'WalIndexTableName', 'StreamName', 'TokenSecretArn', 'ReadTokenCommand']) assert.ok(outputs[key], key);
+    for (const key of ['ApiUrl', 'ApiId', 'BucketName', 'TableName', 'WalIndexTableName', 'StreamName', 'TokenSecretArn', 'QuerynodeEnvironment', 'ReadTokenCommand']) assert.ok(outputs[key], key);
     assert.deepEqual(outputs.TokenSecretArn?.Value, { Ref: TOKEN_SECRET_LOGICAL_ID });
+    // localstack/deploy.sh gives a local querynode this environment: what the Fargate tasks get.
+    const querynodeEnv = JSON.stringify(outputs.QuerynodeEnvironment?.Value);
+    for (const name of [AWS_ENV.bucket, AWS_ENV.table, AWS_ENV.walIndexTable, AWS_ENV.stream, AWS_ENV.tokenSecretArn, AWS_ENV.querynodePort, 'MIGRANS_SEAL_ROWS']) {
+      assert.ok(querynodeEnv.includes(`\\"${name}\\"`), name);
+    }
     assert.match(JSON.stringify(outputs.ReadTokenCommand?.Value), /aws secretsmanager get-secret-value/);
   });
 });
