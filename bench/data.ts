@@ -165,20 +165,17 @@ function writeArray(file: string, a: ArrayBufferView): void {
   fs.renameSync(tmp, file);
 }
 
-function readF32(file: string, expected: number): Float32Array | null {
+/** A cached array of `expected` 4-byte elements, or null when the file is missing or of another size. */
+function readArray<T extends Float32Array | Int32Array>(file: string, expected: number, Type: new (buffer: ArrayBufferLike, byteOffset?: number, length?: number) => T): T | null {
   if (!fs.existsSync(file)) return null;
   const buf = fs.readFileSync(file);
   if (buf.byteLength !== expected * 4) return null;
   // usearch's exactSearch ignores byteOffset, so hand it arrays that start their buffer.
-  return buf.byteOffset === 0 ? new Float32Array(buf.buffer, 0, expected) : new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  return buf.byteOffset === 0 ? new Type(buf.buffer, 0, expected) : new Type(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 }
 
-function readI32(file: string, expected: number): Int32Array | null {
-  if (!fs.existsSync(file)) return null;
-  const buf = fs.readFileSync(file);
-  if (buf.byteLength !== expected * 4) return null;
-  return buf.byteOffset === 0 ? new Int32Array(buf.buffer, 0, expected) : new Int32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-}
+const readF32 = (file: string, expected: number) => readArray(file, expected, Float32Array);
+const readI32 = (file: string, expected: number) => readArray(file, expected, Int32Array);
 
 /** Generates (or reads from `cacheDir`) the data set. */
 export function loadDataset(p: GeneratorParams, cacheDir: string, onProgress?: (done: number, total: number) => void): Dataset {
@@ -235,15 +232,7 @@ export function groundTruth(ds: Dataset, k: number, cacheDir: string, maxBucket?
   const filterKey = maxBucket === undefined ? 'all' : `b${maxBucket}of${p.buckets}`;
   const file = path.join(cacheDir, `gt-${key(p)}-q${p.queries}-k${k}-${filterKey}.i32`);
   const cached = readI32(file, p.queries * k);
-  const counts = new Int32Array(p.queries);
-  if (cached) {
-    for (let q = 0; q < p.queries; q++) {
-      let c = 0;
-      while (c < k && cached[q * k + c] >= 0) c++;
-      counts[q] = c;
-    }
-    return { k, ids: cached, counts, seconds: 0, fromCache: true };
-  }
+  if (cached) return { k, ids: cached, counts: validCounts(cached, k, p.queries), seconds: 0, fromCache: true };
   const t0 = performance.now();
   let rows: Int32Array | null = null;
   let data = ds.base;
@@ -273,13 +262,19 @@ export function groundTruth(ds: Dataset, k: number, cacheDir: string, maxBucket?
       }
     }
   }
-  for (let q = 0; q < p.queries; q++) {
+  writeArray(file, ids);
+  return { k, ids, counts: validCounts(ids, k, p.queries), seconds: (performance.now() - t0) / 1000, fromCache: false };
+}
+
+/** Per query, how many of its `k` ids are valid (the -1 padding starts after them). */
+function validCounts(ids: Int32Array, k: number, queries: number): Int32Array {
+  const counts = new Int32Array(queries);
+  for (let q = 0; q < queries; q++) {
     let c = 0;
     while (c < k && ids[q * k + c] >= 0) c++;
     counts[q] = c;
   }
-  writeArray(file, ids);
-  return { k, ids, counts, seconds: (performance.now() - t0) / 1000, fromCache: false };
+  return counts;
 }
 
 /** Row `i` of a flat matrix (a view, no copy). */

@@ -266,10 +266,12 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
   const queriesFor = (sys: BenchSystem, cap = Infinity) => queryIds.slice(0, Math.min(queryIds.length, sys.maxQueries ?? Infinity, cap));
   const searcher = (sys: BenchSystem, p: SweepParam, filter?: FilterSpec) => (q: number) => sys.search(q, p, filter);
 
+  const plans = new Map<string, SweepParam[]>(live.map((s) => [s.id, s.sweep?.(o.efs) ?? o.efs.map((ef) => ({ ef }))]));
+
   // ---------------------------------------------------------------- warm-up
   for (const sys of live) {
     try {
-      const p = (sys.sweep?.(o.efs) ?? o.efs.map((ef) => ({ ef })))[0];
+      const p = plans.get(sys.id)![0];
       await runSerial((q) => sys.search(q, p), queriesFor(sys, 100), p.ef, gtAll);
     } catch (err) {
       fail(sys, 'warm-up', err);
@@ -277,7 +279,6 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
   }
 
   // ---------------------------------------------------------------- recall / QPS sweep (serial)
-  const plans = new Map<string, SweepParam[]>(live.map((s) => [s.id, s.sweep?.(o.efs) ?? o.efs.map((ef) => ({ ef }))]));
   const rounds = Math.max(0, ...[...plans.values()].map((p) => p.length));
   const totalSweep = o.runs * live.reduce((a, s) => a + plans.get(s.id)!.length * queriesFor(s).length, 0);
   const sweepPhase = progress.phase(`search: recall/QPS sweep (serial, best of ${o.runs})`, totalSweep);

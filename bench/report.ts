@@ -166,32 +166,13 @@ export function renderMarkdown(r: BenchResults, chartFile: string, growth: Bench
   lines.push('');
   lines.push(`![recall vs QPS](${chartFile})`);
   lines.push('');
-  lines.push('### Search (single client, one query per request; concurrent at the recall ≥ 0.95 point)');
-  lines.push('');
-  lines.push(...summaryTable(r));
-  lines.push('');
-  lines.push('### Targets');
-  lines.push('');
-  lines.push(...targetsTable(r));
-  lines.push('');
-  lines.push(`### Ingest (${m.batchRows}-row batches, ${m.ingestConcurrency} in flight)`);
-  lines.push('');
-  lines.push(...ingestTable(r));
-  lines.push('');
-  lines.push(`### Filtered search (\`bucket < X\`, ef ${m.filterEf}; recall against the exact filtered top-${m.k})`);
-  lines.push('');
-  lines.push(...filteredTable(r));
-  lines.push('');
-  lines.push('### get, freshness, reopen');
-  lines.push('');
-  lines.push(...opsTable(r));
-  lines.push('');
-  if (growth.length > 1) {
-    lines.push(`### Growth ${growth.map((x) => x.meta.sizeLabel).join(' → ')} (× ${m.dim})`);
-    lines.push('');
-    lines.push(...growthTable(growth));
-    lines.push('');
-  }
+  const section = (title: string, body: string[]) => lines.push(`### ${title}`, '', ...body, '');
+  section('Search (single client, one query per request; concurrent at the recall ≥ 0.95 point)', summaryTable(r));
+  section('Targets', targetsTable(r));
+  section(`Ingest (${m.batchRows}-row batches, ${m.ingestConcurrency} in flight)`, ingestTable(r));
+  section(`Filtered search (\`bucket < X\`, ef ${m.filterEf}; recall against the exact filtered top-${m.k})`, filteredTable(r));
+  section('get, freshness, reopen', opsTable(r));
+  if (growth.length > 1) section(`Growth ${growth.map((x) => x.meta.sizeLabel).join(' → ')} (× ${m.dim})`, growthTable(growth));
   if (m.notes.length > 0 || r.systems.some((s) => s.error || s.errors.length > 0)) {
     lines.push('### Notes');
     lines.push('');

@@ -1,7 +1,7 @@
 /** What the two Migrans systems share: the collection they create and the engine settings. */
 import type { CollectionSpec } from '../../lib/engine/database.ts';
 import type { EngineConfig } from '../../lib/engine/engine-config.ts';
-import type { FieldSchema } from '../../lib/engine/schema/types.ts';
+import { field } from '../../test/support/data.ts';
 import type { BenchContext } from './types.ts';
 
 /** The collection every Migrans system creates. */
@@ -16,10 +16,6 @@ export const BENCH_ENGINE_CONFIG: Partial<EngineConfig> = { compactionIntervalMs
 /** The same settings as environment variables for `migrans serve`. */
 export const BENCH_ENGINE_ENV: Record<string, string> = { MIGRANS_COMPACTION_INTERVAL_MS: '0' };
 
-function field(f: Partial<FieldSchema> & Pick<FieldSchema, 'fieldId' | 'name' | 'dataType'>): FieldSchema {
-  return { description: '', isPrimary: false, autoId: false, isPartitionKey: false, isClusteringKey: false, nullable: false, typeParams: {}, ...f };
-}
-
 /** Int64 pk `id`, FloatVector `vector`, Int32 `bucket`; HNSW (COSINE, M, efConstruction, quantization). */
 export function benchSpec(ctx: BenchContext, quantization: 'f32' | 'bf16'): CollectionSpec {
   const dim = ctx.ds.params.dim;
@@ -28,9 +24,9 @@ export function benchSpec(ctx: BenchContext, quantization: 'f32' | 'bf16'): Coll
     description: 'migrans bench',
     schema: {
       fields: [
-        field({ fieldId: 100, name: 'id', dataType: 'Int64', isPrimary: true }),
-        field({ fieldId: 101, name: 'vector', dataType: 'FloatVector', dim, typeParams: { dim: String(dim) } }),
-        field({ fieldId: 102, name: 'bucket', dataType: 'Int32' }),
+        field(100, 'id', 'Int64', { isPrimary: true }),
+        field(101, 'vector', 'FloatVector', { dim, typeParams: { dim: String(dim) } }),
+        field(102, 'bucket', 'Int32'),
       ],
       enableDynamicField: false,
     },

@@ -3,9 +3,8 @@
  * loopback with keep-alive connections. The AWS path (API Gateway → Lambda → Kinesis …) does not
  * exist yet; the harness records it as skipped.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startServerProcess, type ServerProcess } from '../../test/support/server-process.ts';
 import { row } from '../data.ts';
 import { procMemory, sleep } from '../metrics.ts';
 import { RestClient, vectorJson } from './http-client.ts';
@@ -13,57 +12,24 @@ import { BENCH_ENGINE_ENV, benchCreateBody, COLLECTION, ingestBatches } from './
 import { waitIndexed } from './migrans-engine.ts';
 import type { BenchContext, BenchSystem, FilterSpec, FreshnessLevel, LoadResult, SweepParam } from './types.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-interface Server {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  exited: Promise<void>;
-}
-
-/** Starts `migrans serve --port 0` and resolves with its URL once it listens. */
-async function startServer(dataDir: string): Promise<Server> {
+/** Starts `migrans serve --port 0` with the bench's engine settings and resolves once it listens. */
+function startServer(dataDir: string): Promise<ServerProcess> {
   // MIGRANS_BENCH_SERVER_NODE_ARGS (set by bench/profile.ts --server-prof) adds node flags such as --cpu-prof.
   const nodeArgs = (process.env.MIGRANS_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bin/migrans.ts', 'serve', '--port', '0', '--data-dir', dataDir], {
-    cwd: ROOT,
-    env: { ...process.env, ...BENCH_ENGINE_ENV },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`migrans serve did not start within 60 s:\n${out}`)), 60_000);
-    const check = () => {
-      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    child.stdout!.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`migrans serve exited with code ${code}:\n${out}`));
-    });
-  });
-  return { child, url, output: () => out, exited };
+  return startServerProcess(dataDir, BENCH_ENGINE_ENV, { nodeArgs, timeoutMs: 60_000 });
 }
 
-async function stopServer(s: Server): Promise<void> {
+/** SIGTERM (a --cpu-prof server writes its profile then); SIGKILL if it has not exited after 30 s. */
+async function stopServer(s: ServerProcess): Promise<void> {
   if (s.child.exitCode !== null) return;
-  s.child.kill('SIGTERM');
   const timer = setTimeout(() => s.child.kill('SIGKILL'), 30_000);
-  await s.exited;
+  await s.stop();
   clearTimeout(timer);
 }
 
 export function migransHttp(quantization: 'f32' | 'bf16' = 'f32'): BenchSystem {
   let ctx: BenchContext;
-  let server: Server | null = null;
+  let server: ServerProcess | null = null;
   let client: RestClient | null = null;
   let dataDir: string;
   const queryJson: string[] = [];
@@ -74,6 +40,10 @@ export function migransHttp(quantization: 'f32' | 'bf16' = 'f32'): BenchSystem {
     '}';
   const hitIds = (data: { id: number }[]) => data.map((h) => Number(h.id));
   const id = quantization === 'f32' ? 'migrans-http' : `migrans-http-${quantization}`;
+  const describeIndex = async () => {
+    const d = (await client!.post('indexes/describe', { collectionName: COLLECTION, indexName: 'vector' })).data[0];
+    return { pendingRows: d.pendingRows, state: d.indexState, indexedRows: d.indexedRows };
+  };
   async function start(c: BenchContext): Promise<void> {
     ctx = c;
     for (let q = 0; q < c.ds.params.queries; q++) queryJson.push(vectorJson(row(c.ds.queries, c.ds.params.dim, q)));
@@ -102,14 +72,7 @@ export function migransHttp(quantization: 'f32' | 'bf16' = 'f32'): BenchSystem {
     phase.done(`${n} rows acknowledged in ${((acked - t0) / 1000).toFixed(1)} s`);
     const wait = c.progress.phase(`${id}: flush + index`, n);
     await client!.post('collections/flush', { collectionName: COLLECTION });
-    await waitIndexed(
-      async () => {
-        const env = await client!.post('indexes/describe', { collectionName: COLLECTION, indexName: 'vector' });
-        const d = env.data[0];
-        return { pendingRows: d.pendingRows, state: d.indexState, indexedRows: d.indexedRows };
-      },
-      (x) => wait.set(x),
-    );
+    await waitIndexed(describeIndex, (x) => wait.set(x));
     const indexed = performance.now();
     wait.done(`indexed ${((indexed - t0) / 1000).toFixed(1)} s after the first insert`);
     const mem = procMemory(server!.child.pid!);
@@ -144,10 +107,7 @@ export function migransHttp(quantization: 'f32' | 'bf16' = 'f32'): BenchSystem {
       const t0 = performance.now();
       const id = (await client!.post('collections/compact', { collectionName: COLLECTION })).data.compactionID;
       while ((await client!.post('collections/get_compaction_state', { compactionID: id })).data.state !== 'Completed') await sleep(50);
-      await waitIndexed(async () => {
-        const d = (await client!.post('indexes/describe', { collectionName: COLLECTION, indexName: 'vector' })).data[0];
-        return { pendingRows: d.pendingRows, state: d.indexState, indexedRows: d.indexedRows };
-      });
+      await waitIndexed(describeIndex);
       return { seconds: (performance.now() - t0) / 1000 };
     },
     serverPid() {

@@ -8,6 +8,14 @@
 /** Exact powers of ten as doubles (10^0 … 10^22 are exactly representable). */
 const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 
+/** Longest text formatFloat32 produces ('-1.17549435e-38'), with room to spare. */
+const MAX_FLOAT32_CHARS = 24;
+/** Reused output buffers: one value (formatFloat32), a whole array (writeFloat32Array, grown on demand). */
+const single = Buffer.allocUnsafe(MAX_FLOAT32_CHARS);
+let scratch = Buffer.allocUnsafe(4096);
+/** Digits of one value, least significant first. */
+const DIGITS = new Uint8Array(16);
+
 /**
  * Shortest decimal text that reads back as the same float32 (Go's `FormatFloat(f, 'g', -1, 32)`
  * digits), written the way JS prints numbers. Profiles of `entities/get` showed the former
@@ -17,11 +25,7 @@ const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
  * powers are not exact.
  */
 export function formatFloat32(value: number): string {
-  const f = Math.fround(value);
-  if (f - f !== 0) return 'null';
-  if (f === 0) return '0';
-  if (!shortestDigits(f < 0 ? -f : f)) return formatFloat32Slow(f);
-  return (f < 0 ? '-' : '') + decimalText(digitsM, digitsScale);
+  return single.toString('latin1', 0, writeFloat32Bytes(single, 0, value));
 }
 
 /** Result of shortestDigits: the value is digitsM × 10^-digitsScale (module scratch: no allocation per value). */
@@ -71,20 +75,6 @@ function scaleBack(m: number, s: number): number {
   return s >= 0 ? m / POW10[s] : m * POW10[-s];
 }
 
-/** The text JS's Number#toString gives for m × 10^-s (m a positive integer below 2^53). */
-function decimalText(m: number, s: number): string {
-  let digits = String(m);
-  let k = digits.length;
-  while (digits.charCodeAt(k - 1) === 48 /* '0' */) k--;
-  const n = digits.length - s; // value = 0.D × 10^n
-  digits = digits.slice(0, k);
-  if (k <= n && n <= 21) return digits + '0'.repeat(n - k);
-  if (0 < n && n <= 21) return `${digits.slice(0, n)}.${digits.slice(n)}`;
-  if (-6 < n && n <= 0) return `0.${'0'.repeat(-n)}${digits}`;
-  const exp = n - 1;
-  return `${digits[0]}${k > 1 ? `.${digits.slice(1)}` : ''}e${exp < 0 ? '-' : '+'}${Math.abs(exp)}`;
-}
-
 /** formatFloat32 through toPrecision: any magnitude, about 10× slower. */
 function formatFloat32Slow(f: number): string {
   for (let p = 6; p <= 9; p++) {
@@ -118,19 +108,19 @@ export function writeFloat32Array(values: ArrayLike<number>): string {
   return buf.toString('latin1', 0, pos);
 }
 
-/** Longest text formatFloat32 produces ('-1.17549435e-38'), with room to spare. */
-const MAX_FLOAT32_CHARS = 24;
-let scratch = Buffer.allocUnsafe(4096);
-const DIGITS = new Uint8Array(16);
-
-/** Writes formatFloat32(value) as ASCII at `pos`; returns the end position. */
+/**
+ * Writes formatFloat32(value) as ASCII at `pos`; returns the end position. The digits are written
+ * the way JS's Number#toString places them (plain up to 21 integer digits, `0.000…` down to 1e-6,
+ * exponent form beyond).
+ */
 function writeFloat32Bytes(buf: Buffer, pos: number, value: number): number {
   const f = Math.fround(value);
-  if (f === 0 && f - f === 0) {
+  if (f - f !== 0) return pos + buf.write('null', pos, 'latin1');
+  if (f === 0) {
     buf[pos] = 0x30;
     return pos + 1;
   }
-  if (f - f !== 0 || !shortestDigits(f < 0 ? -f : f)) return pos + buf.write(formatFloat32(f), pos, 'latin1');
+  if (!shortestDigits(f < 0 ? -f : f)) return pos + buf.write(formatFloat32Slow(f), pos, 'latin1');
   if (f < 0) buf[pos++] = 0x2d; // -
   // Digits of m, most significant first, trailing zeros dropped.
   let m = digitsM;

@@ -11,7 +11,7 @@
 import type { SegmentMeta } from './catalog/catalog.ts';
 import type { EngineConfig } from './engine-config.ts';
 import type { CollectionSchema, PrimaryKey, Value } from './schema/types.ts';
-import { Segment, type ScalarColumn } from './segment/segment.ts';
+import { estimatedRowBytes, Segment, type ScalarColumn } from './segment/segment.ts';
 import { VectorColumn } from './segment/vector-column.ts';
 
 /** Inputs of one compaction: flushed segments of one channel and partition. */
@@ -25,16 +25,6 @@ export interface CompactionPlan {
 export interface CompactionInput {
   segmentId: number;
   skipped: number[];
-}
-
-/**
- * Bytes one row takes in memory, roughly: the estimate the runtime seals growing segments by
- * (16 bytes of bookkeeping, 4 per vector dimension, 16 per other field).
- */
-export function estimatedRowBytes(schema: CollectionSchema): number {
-  let n = 16;
-  for (const f of schema.fields) n += f.dataType === 'FloatVector' ? 4 * f.dim! : 16;
-  return n;
 }
 
 /**

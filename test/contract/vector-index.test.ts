@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { buildHnswIndex } from '../../lib/adapters/vector/build-hnsw-in-worker.ts';
 import { FlatVectorIndex } from '../../lib/adapters/vector/flat-vector-index.ts';
 import { HnswVectorIndex } from '../../lib/adapters/vector/hnsw-vector-index.ts';
-import { estimateSelectivity } from '../../lib/adapters/vector/selectivity.ts';
+import { estimateSelectivity } from '../../lib/engine/search/selectivity.ts';
 import { CorruptDataError } from '../../lib/engine/errors.ts';
 import { bruteForce, clusteredData, offsets, recall, vectorIndexContract } from './vector-index-contract.ts';
 

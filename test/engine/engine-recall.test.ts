@@ -3,25 +3,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EngineDatabase } from '../../lib/engine/engine-database.ts';
-import { clusteredVectors, memoryDatabase, simpleSpec } from '../support/engine.ts';
+import { clusteredVectors, exactTopK, memoryDatabase, simpleSpec } from '../support/engine.ts';
 
 const D = 'default';
 const N = 20_000;
 const DIM = 32;
 const K = 10;
 const QUERIES = 50;
-
-function exactTopK(vs: Float32Array[], q: Float32Array, k: number, pass: (i: number) => boolean): number[] {
-  const scored: [number, number][] = [];
-  for (let i = 0; i < vs.length; i++) {
-    if (!pass(i)) continue;
-    let s = 0;
-    for (let j = 0; j < q.length; j++) s += (q[j] - vs[i][j]) ** 2;
-    scored.push([i, s]);
-  }
-  scored.sort((a, b) => a[1] - b[1]);
-  return scored.slice(0, k).map((x) => x[0]);
-}
 
 describe('recall against exact search', () => {
   let db: EngineDatabase;

@@ -7,23 +7,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EngineDatabase } from '../../lib/engine/engine-database.ts';
-import { clusteredVectors, memoryDatabase, simpleSpec } from '../support/engine.ts';
+import { clusteredVectors, exactTopK, memoryDatabase, simpleSpec } from '../support/engine.ts';
 
 const D = 'default';
 const N = 6_000;
 const DIM = 16;
-
-function exactTopK(vs: Float32Array[], q: Float32Array, k: number, pass: (i: number) => boolean): bigint[] {
-  const scored: [number, number][] = [];
-  for (let i = 0; i < vs.length; i++) {
-    if (!pass(i)) continue;
-    let s = 0;
-    for (let j = 0; j < q.length; j++) s += (q[j] - vs[i][j]) ** 2;
-    scored.push([i, s]);
-  }
-  scored.sort((a, b) => a[1] - b[1]);
-  return scored.slice(0, k).map((x) => BigInt(x[0]));
-}
 
 describe('filtered search with cached filter matches', () => {
   let db: EngineDatabase;
@@ -52,7 +40,7 @@ describe('filtered search with cached filter matches', () => {
       const [hits] = await db.search(D, 'c', { vectors: [q], limit: 10, filter, ef: 256, consistencyLevel: 'Strong' });
       const ids = hits.map((h) => h.id as bigint);
       for (const id of ids) assert.ok(live(Number(id)), `row ${id} is deleted or does not pass ${filter}`);
-      const truth = exactTopK(vs, q, 10, live);
+      const truth = exactTopK(vs, q, 10, live).map(BigInt);
       assert.equal(ids.length, truth.length, `${filter}: limit rows when enough rows match`);
       if (filter.includes('==')) assert.deepEqual(new Set(ids), new Set(truth), `${filter}: a selective filter is scanned exactly`);
     }

@@ -21,6 +21,19 @@ export function clusteredVectors(n: number, dim: number, seed = 1, clusters = 32
   });
 }
 
+/** Row numbers of the exact top-`k` of `vs` by squared L2 distance to `q`, over the rows `pass` allows. */
+export function exactTopK(vs: Float32Array[], q: Float32Array, k: number, pass: (i: number) => boolean): number[] {
+  const scored: [number, number][] = [];
+  for (let i = 0; i < vs.length; i++) {
+    if (!pass(i)) continue;
+    let s = 0;
+    for (let j = 0; j < q.length; j++) s += (q[j] - vs[i][j]) ** 2;
+    scored.push([i, s]);
+  }
+  scored.sort((a, b) => a[1] - b[1]);
+  return scored.slice(0, k).map((x) => x[0]);
+}
+
 /** A collection spec: Int64 pk `id`, FloatVector `vector`, optional scalars, HNSW index, loaded. */
 export function simpleSpec(name: string, dim: number, options: { metric?: MetricType; extraFields?: Partial<FieldSchema>[]; shards?: number; dynamic?: boolean; index?: Partial<IndexSpec> } = {}): CollectionSpec {
   const fields: FieldSchema[] = [

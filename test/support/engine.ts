@@ -37,4 +37,4 @@ export async function fileDatabase(config?: Partial<EngineConfig>, dir?: string)
   return { db, dir: tmp.dir, cleanup: async () => { await db.close(); tmp.cleanup(); } };
 }
 
-export { clusteredVectors, rng, simpleSpec } from './data.ts';
+export { clusteredVectors, exactTopK, rng, simpleSpec } from './data.ts';

@@ -17,9 +17,17 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the server on a free port with the given data dir and extra environment. */
-export async function startServerProcess(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/migrans.ts', 'serve', '--port', '0', '--data-dir', dataDir], {
+/**
+ * Starts the server on a free port with the given data dir and extra environment; `nodeArgs` go to
+ * node before the script (e.g. `--cpu-prof`), `timeoutMs` bounds the wait for it to listen.
+ */
+export async function startServerProcess(
+  dataDir: string,
+  env: Record<string, string> = {},
+  options: { nodeArgs?: string[]; timeoutMs?: number } = {},
+): Promise<ServerProcess> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'bin/migrans.ts', 'serve', '--port', '0', '--data-dir', dataDir], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -29,7 +37,7 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within 30 s; output:\n${out}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start within ${timeoutMs / 1000} s; output:\n${out}`)), timeoutMs);
     const check = () => {
       const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
       if (m) {

@@ -19,8 +19,8 @@ import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { exactSearch, MetricKind } from 'usearch';
 import { CorruptDataError } from '../../engine/errors.ts';
 import type { VectorHits, VectorIndex, VectorIndexParams } from '../../engine/ports/vector-index.ts';
+import { estimateSelectivity } from '../../engine/search/selectivity.ts';
 import { checkAdd, checkQuery, resolveIndexParams, type ResolvedIndexParams } from './index-params.ts';
-import { estimateSelectivity } from './selectivity.ts';
 import { usearchKeyWords } from './usearch-keys.ts';
 
 /** Magic of the flat index file. */

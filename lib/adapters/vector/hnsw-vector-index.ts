@@ -9,9 +9,9 @@ import { Index, MetricKind, ScalarKind } from 'usearch';
 import { CorruptDataError } from '../../engine/errors.ts';
 import { ensureVectors } from '../../engine/ports/lazy-vectors.ts';
 import type { VectorHits, VectorIndex, VectorIndexParams } from '../../engine/ports/vector-index.ts';
+import { estimateSelectivity } from '../../engine/search/selectivity.ts';
 import { FlatVectorIndex } from './flat-vector-index.ts';
 import { checkAdd, checkQuery, resolveIndexParams, type ResolvedIndexParams } from './index-params.ts';
-import { estimateSelectivity } from './selectivity.ts';
 import { toUsearchKeys, usearchKeyWords } from './usearch-keys.ts';
 
 const METRIC_KIND = { L2: MetricKind.L2sq, IP: MetricKind.IP, COSINE: MetricKind.Cos } as const;

@@ -13,9 +13,6 @@ import { parse as parseGenerated } from './filter-parser.generated.ts';
 import { invalidParameter, type MilvusError } from '../errors.ts';
 import type { Expr, Span } from './filter-ast.ts';
 
-/** The peggy grammar source (kept in its own module so that generating the parser does not load it). */
-export { FILTER_GRAMMAR } from './filter-grammar-source.ts';
-
 interface PeggySyntaxError {
   message: string;
   location?: { start: { offset: number } };

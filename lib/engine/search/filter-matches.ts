@@ -24,7 +24,7 @@ export interface FilterMatches {
 }
 
 /** Filters remembered per segment (most recently used last); each costs a byte per row. */
-export const FILTER_MATCHES_PER_SEGMENT = 8;
+const FILTER_MATCHES_PER_SEGMENT = 8;
 
 const cache = new WeakMap<Segment, Map<string, FilterMatches>>();
 
@@ -39,16 +39,16 @@ export function cachedMatches(seg: Segment, filter: CompiledFilter): FilterMatch
 }
 
 /**
- * Evaluates the filter on every row of the segment (deleted ones too) and caches the result
- * unless the segment is still growing. `listLimit` bounds the offset list kept for exact scans.
+ * Evaluates `pred` (the filter bound to the segment) on every row of the segment (deleted ones
+ * too) and caches the result under the filter's key unless the segment is still growing.
+ * `listLimit` bounds the offset list kept for exact scans.
  */
-export function computeMatches(seg: Segment, filter: CompiledFilter, listLimit: number, pred?: (offset: number) => boolean): FilterMatches {
+export function computeMatches(seg: Segment, filter: CompiledFilter, pred: (offset: number) => boolean, listLimit: number): FilterMatches {
   const n = seg.rowCount;
-  const test = pred ?? filter.bind(seg);
   const pass = new Uint8Array(n);
   let count = 0;
   for (let o = 0; o < n; o++) {
-    if (test(o)) {
+    if (pred(o)) {
       pass[o] = 1;
       count++;
     }
@@ -66,28 +66,4 @@ export function computeMatches(seg: Segment, filter: CompiledFilter, listLimit: 
     if (entries.size > FILTER_MATCHES_PER_SEGMENT) entries.delete(entries.keys().next().value!);
   }
   return matches;
-}
-
-/** Rows sampled to estimate a filter's selectivity before deciding to evaluate it on every row. */
-export const SELECTIVITY_SAMPLE = 256;
-const GOLDEN = 0.6180339887498949;
-
-/**
- * The fraction of the segment's rows the predicate passes, estimated on up to 256 rows spread by
- * the golden-ratio sequence (no aliasing with periodic filters such as `id % 100 == 0`).
- */
-export function estimateSelectivity(n: number, pred: (offset: number) => boolean): number {
-  if (n <= SELECTIVITY_SAMPLE) {
-    let hits = 0;
-    for (let o = 0; o < n; o++) if (pred(o)) hits++;
-    return hits / Math.max(1, n);
-  }
-  let hits = 0;
-  let x = 0.5;
-  for (let i = 0; i < SELECTIVITY_SAMPLE; i++) {
-    x += GOLDEN;
-    if (x >= 1) x -= 1;
-    if (pred(Math.floor(x * n))) hits++;
-  }
-  return hits / SELECTIVITY_SAMPLE;
 }

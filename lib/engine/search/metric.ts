@@ -6,8 +6,12 @@ export function higherIsBetter(metric: MetricType): boolean {
   return metric !== 'L2';
 }
 
-/** Milvus's score of vector `v` (at `offset` in a flat array) for query `q`. */
-export function score(metric: MetricType, q: Float32Array, data: Float32Array, offset: number, qNorm: number): number {
+/**
+ * Milvus's score of vector `v` (at `offset` in a flat array) for query `q`. COSINE takes the norm
+ * of `q` and the squared norm of `v` precomputed (VectorColumn.squaredNorms), so every metric costs
+ * one pass over the dimensions.
+ */
+export function score(metric: MetricType, q: Float32Array, data: Float32Array, offset: number, qNorm: number, vSquaredNorm: number): number {
   const dim = q.length;
   if (metric === 'L2') {
     let s = 0;
@@ -18,17 +22,9 @@ export function score(metric: MetricType, q: Float32Array, data: Float32Array, o
     return s;
   }
   let dot = 0;
-  if (metric === 'IP') {
-    for (let j = 0; j < dim; j++) dot += q[j] * data[offset + j];
-    return dot;
-  }
-  let n = 0;
-  for (let j = 0; j < dim; j++) {
-    const x = data[offset + j];
-    dot += q[j] * x;
-    n += x * x;
-  }
-  return n === 0 || qNorm === 0 ? 0 : dot / (Math.sqrt(n) * qNorm);
+  for (let j = 0; j < dim; j++) dot += q[j] * data[offset + j];
+  if (metric === 'IP') return dot;
+  return vSquaredNorm === 0 || qNorm === 0 ? 0 : dot / (Math.sqrt(vSquaredNorm) * qNorm);
 }
 
 /** Euclidean norm. */

@@ -7,8 +7,9 @@ import type { CompiledFilter } from '../filter/compile-filter.ts';
 import type { MetricType, VectorIndex } from '../ports/vector-index.ts';
 import type { Segment } from '../segment/segment.ts';
 import type { VectorColumn } from '../segment/vector-column.ts';
-import { cachedMatches, computeMatches, estimateSelectivity } from './filter-matches.ts';
+import { cachedMatches, computeMatches } from './filter-matches.ts';
 import { higherIsBetter, norm, score } from './metric.ts';
+import { estimateSelectivity } from './selectivity.ts';
 import { TopKHeap } from './topk-heap.ts';
 
 /** One hit before materialization. */
@@ -58,28 +59,14 @@ export function exactSearch(
   const data = column.loadedData();
   const dim = column.dim;
   const n = candidates ? candidates.length : column.length;
-  if (metric === 'COSINE') {
-    const qn = norm(query);
-    const norms = column.squaredNorms();
-    for (let i = 0; i < n; i++) {
-      const o = candidates ? candidates[i] : i;
-      if (accept && !accept(o)) continue;
-      const nn = norms[o];
-      let sc = 0;
-      if (nn !== 0 && qn !== 0) {
-        let dot = 0;
-        for (let j = 0, b = o * dim; j < dim; j++) dot += query[j] * data[b + j];
-        sc = dot / (Math.sqrt(nn) * qn);
-      }
-      if (!range || range.contains(sc)) heap.push(o, sc);
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const o = candidates ? candidates[i] : i;
-      if (accept && !accept(o)) continue;
-      const sc = score(metric, query, data, o * dim, 0);
-      if (!range || range.contains(sc)) heap.push(o, sc);
-    }
+  const cosine = metric === 'COSINE';
+  const qn = cosine ? norm(query) : 0;
+  const norms = cosine ? column.squaredNorms() : null;
+  for (let i = 0; i < n; i++) {
+    const o = candidates ? candidates[i] : i;
+    if (accept && !accept(o)) continue;
+    const sc = score(metric, query, data, o * dim, qn, norms === null ? 0 : norms[o]);
+    if (!range || range.contains(sc)) heap.push(o, sc);
   }
   return heap.sorted();
 }
@@ -99,37 +86,30 @@ export function searchSegment(seg: Segment, p: SegmentSearchParams, config: Engi
   const index = seg.indexes.get(p.field);
   const column = seg.vectors(p.field);
   const notDeleted = seg.deletedCount > 0 ? (o: number) => !seg.isDeleted(o) : undefined;
-  let keys: ArrayLike<number>;
-  let scores: ArrayLike<number>;
+  /** `test`, also refusing deleted rows when there are any. */
+  const live = (test: (o: number) => boolean) => (notDeleted ? (o: number) => test(o) && !seg.isDeleted(o) : test);
   const graph = (accept: ((o: number) => boolean) | undefined) =>
     p.range ? rangeSearch(index!, p, accept, n) : index!.search(p.query, p.k, { ef: p.ef, accept });
-  if (!p.filter) {
-    ({ keys, scores } = index ? graph(notDeleted) : exactSearch(p.metric, p.query, column, p.k, undefined, notDeleted, p.range));
-    return toHits(seg, keys, scores);
-  }
+  const exact = (candidates: ArrayLike<number> | undefined, accept: ((o: number) => boolean) | undefined) =>
+    exactSearch(p.metric, p.query, column, p.k, candidates, accept, p.range);
+  if (!p.filter) return toHits(seg, index ? graph(notDeleted) : exact(undefined, notDeleted));
   const exactLimit = Math.max(config.exactSearchMaxCandidates, Math.floor(n * config.exactSearchMaxSelectivity));
   let matches = cachedMatches(seg, p.filter);
   if (!matches) {
     const pred = p.filter.bind(seg);
-    if (index && estimateSelectivity(n, pred) * n > 2 * exactLimit) {
-      ({ keys, scores } = graph(notDeleted ? (o) => pred(o) && !seg.isDeleted(o) : pred));
-      return toHits(seg, keys, scores);
-    }
-    matches = computeMatches(seg, p.filter, exactLimit, pred);
+    if (index && estimateSelectivity(n, pred, identity) * n > 2 * exactLimit) return toHits(seg, graph(live(pred)));
+    matches = computeMatches(seg, p.filter, pred, exactLimit);
   }
   if (matches.count === 0) return [];
   const pass = matches.pass;
-  if (index && matches.count > exactLimit) {
-    ({ keys, scores } = graph(notDeleted ? (o) => pass[o] === 1 && !seg.isDeleted(o) : (o) => pass[o] === 1));
-  } else if (matches.list) {
-    ({ keys, scores } = exactSearch(p.metric, p.query, column, p.k, matches.list, notDeleted, p.range));
-  } else {
-    ({ keys, scores } = exactSearch(p.metric, p.query, column, p.k, undefined, notDeleted ? (o) => pass[o] === 1 && !seg.isDeleted(o) : (o) => pass[o] === 1, p.range));
-  }
-  return toHits(seg, keys, scores);
+  const passing = live((o) => pass[o] === 1);
+  if (index && matches.count > exactLimit) return toHits(seg, graph(passing));
+  return toHits(seg, matches.list ? exact(matches.list, notDeleted) : exact(undefined, passing));
 }
 
-function toHits(seg: Segment, keys: ArrayLike<number>, scores: ArrayLike<number>): Hit[] {
+const identity = (o: number) => o;
+
+function toHits(seg: Segment, { keys, scores }: { keys: ArrayLike<number>; scores: ArrayLike<number> }): Hit[] {
   const hits: Hit[] = new Array(keys.length);
   for (let i = 0; i < keys.length; i++) hits[i] = { segment: seg, offset: keys[i], score: scores[i] };
   return hits;

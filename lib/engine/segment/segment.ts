@@ -26,17 +26,20 @@ class ArrayColumn implements ScalarColumn {
 const MAX_RESERVED_VECTOR_BYTES = 256 * 1024 * 1024;
 
 /**
- * Rows a growing segment will hold when it is sealed: the seal thresholds pinned in its meta, with
- * rows sized as the runtime sizes them (16 bytes + 4 per dimension + 16 per other field).
+ * Bytes one row takes in memory, roughly: the estimate segments are sealed and merged by
+ * (16 bytes of bookkeeping, 4 per vector dimension, 16 per other field).
  */
+export function estimatedRowBytes(schema: CollectionSchema): number {
+  let n = 16;
+  for (const f of schema.fields) n += f.dataType === 'FloatVector' ? 4 * f.dim! : 16;
+  return n;
+}
+
+/** Rows a growing segment will hold when it is sealed: the seal thresholds pinned in its meta. */
 function growingCapacity(meta: SegmentMeta, schema: CollectionSchema): number {
-  let rowBytes = 16;
   let vectorBytes = 0;
-  for (const f of schema.fields) {
-    rowBytes += f.dataType === 'FloatVector' ? 4 * f.dim! : 16;
-    if (f.dataType === 'FloatVector') vectorBytes = Math.max(vectorBytes, 4 * f.dim!);
-  }
-  const sealAt = Math.min(meta.sealRows ?? Infinity, Math.ceil((meta.sealBytes ?? Infinity) / rowBytes));
+  for (const f of schema.fields) if (f.dataType === 'FloatVector') vectorBytes = Math.max(vectorBytes, 4 * f.dim!);
+  const sealAt = Math.min(meta.sealRows ?? Infinity, Math.ceil((meta.sealBytes ?? Infinity) / estimatedRowBytes(schema)));
   if (!Number.isFinite(sealAt) || vectorBytes === 0) return 64;
   return Math.max(64, Math.min(sealAt + 1, Math.floor(MAX_RESERVED_VECTOR_BYTES / vectorBytes)));
 }

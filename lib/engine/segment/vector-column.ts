@@ -28,8 +28,6 @@ interface LazySource {
   loaded: number;
   /** A background read is in flight (the fd must stay open until it returns). */
   reading: boolean;
-  /** The column was closed, or is complete: the background reader stops. */
-  stopped: boolean;
 }
 
 /** Lazy columns waiting for the background reader, served one at a time so open's own reads are not starved. */
@@ -72,7 +70,7 @@ export class VectorColumn {
       throw new StorageError(`cannot open vector chunk ${path}: ${(err as Error).message}`, { cause: err });
     }
     const bytes = new Uint8Array(column.buf.buffer, column.buf.byteOffset, column.buf.byteLength);
-    column.source = { path, fd, offset, bytes, loaded: 0, reading: false, stopped: false };
+    column.source = { path, fd, offset, bytes, loaded: 0, reading: false };
     registerLazyVectors(column.buf, () => column.ensureLoaded());
     loadQueue.push(column);
     if (!loaderRunning) setImmediate(runLoader);
@@ -162,38 +160,36 @@ export class VectorColumn {
     if (src === null) return;
     if (src.loaded < src.bytes.length) readFully(src, src.loaded, src.bytes.length - src.loaded);
     src.loaded = src.bytes.length;
-    this.finishLoad();
+    this.detachSource();
   }
 
   /** Stops a background load (the segment is closed); the column must not be read afterwards. */
   close(): void {
-    const src = this.source;
-    if (src === null) return;
-    src.stopped = true;
-    if (!src.reading) closeFd(src);
-    this.source = null;
-    unregisterLazyVectors(this.buf);
+    if (this.source !== null) this.detachSource();
   }
 
-  /** Marks the load complete; the fd is closed now or when the in-flight background read returns. */
-  private finishLoad(): void {
+  /**
+   * Detaches the lazy source (load complete, or abandoned by close); the fd is closed now or when
+   * the in-flight background read returns.
+   */
+  private detachSource(): void {
     const src = this.source!;
-    src.stopped = true;
     if (!src.reading) closeFd(src);
     this.source = null;
     unregisterLazyVectors(this.buf);
   }
 
-  /** One background step: reads the next chunk; returns false when this column needs no more steps. */
+  /** One background step: reads the next chunk; calls `done(false)` when this column needs no more steps. */
   loadStep(done: (more: boolean) => void): void {
     const src = this.source;
-    if (src === null || src.stopped) return done(false);
+    if (src === null) return done(false);
     const length = Math.min(LOAD_CHUNK_BYTES, src.bytes.length - src.loaded);
     const at = src.loaded;
     src.reading = true;
     fs.read(src.fd, src.bytes, at, length, src.offset + at, (err, n) => {
       src.reading = false;
-      if (src.stopped) {
+      if (this.source !== src) {
+        // Detached meanwhile (closed, or completed by a synchronous read): the reader stops.
         closeFd(src);
         return done(false);
       }
@@ -203,7 +199,7 @@ export class VectorColumn {
       }
       if (at === src.loaded) src.loaded = at + n;
       if (src.loaded >= src.bytes.length) {
-        this.finishLoad();
+        this.detachSource();
         return done(false);
       }
       done(true);
