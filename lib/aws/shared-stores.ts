@@ -9,6 +9,7 @@ import type { RuntimeRoles } from '../engine/collection-runtime.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
 import { EngineDatabase } from '../engine/engine-database.ts';
 import type { AwsConfig } from './aws-config.ts';
+import { DeferredTruncateWal } from './deferred-truncate-wal.ts';
 
 /** The shared stores of one deployment. */
 export interface SharedStores {
@@ -28,13 +29,14 @@ export function openSharedStores(config: AwsConfig): SharedStores {
 
 /**
  * An EngineDatabase over the shared stores playing `roles` (proxy, datanode, compactor), with no
- * maintenance timers: the scheduled compactor seals idle channels and compacts. `name` names its
+ * maintenance timers: the scheduled compactor seals idle channels and compacts. WAL truncations
+ * wait an hour, so querynodes behind the checkpoint can still read what they need. `name` names its
  * scratch directory under the temp dir (Lambda's only writable place).
  */
 export function openRoleDatabase(stores: SharedStores, name: string, config: Partial<EngineConfig> | undefined, roles: RuntimeRoles): Promise<EngineDatabase> {
   return EngineDatabase.open({
     kv: stores.kv,
-    wal: stores.wal,
+    wal: new DeferredTruncateWal(stores.wal),
     objects: stores.objects,
     vectorIndexes: new UsearchIndexFactory(),
     cacheDir: path.join(os.tmpdir(), `migrans-${name}`),

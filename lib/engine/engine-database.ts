@@ -61,6 +61,8 @@ export class EngineDatabase implements Database {
   private readonly ddl = new TaskQueue();
   private readonly follows: boolean;
   private lastRefreshAt = 0;
+  /** Set by close: catalog refreshes queued behind it open nothing. */
+  private closed = false;
 
   private readonly options: EngineDatabaseOptions;
 
@@ -113,6 +115,7 @@ export class EngineDatabase implements Database {
    */
   refreshCatalog(): Promise<void> {
     return this.ddl.run(async () => {
+      if (this.closed) return;
       this.lastRefreshAt = Date.now();
       const infos = await (this.options.catalogSource ?? this.deps.catalog).listCollections();
       const seen = new Set(infos.map((i) => i.collectionId));
@@ -143,6 +146,7 @@ export class EngineDatabase implements Database {
   /** Closes a collection's runtime and opens it again from the catalog (its roles' channels changed). */
   reopenCollection(collectionId: number): Promise<CollectionRuntime | undefined> {
     return this.ddl.run(async () => {
+      if (this.closed) return undefined;
       const rt = this.runtimes.get(collectionId);
       if (rt) {
         this.runtimes.delete(collectionId);
@@ -671,11 +675,15 @@ export class EngineDatabase implements Database {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.timer);
     await Promise.allSettled(this.compactionRuns.values());
-    for (const rt of this.runtimes.values()) await rt.close();
+    // Through the DDL queue: a catalog refresh in flight must not open a runtime after this.
+    await this.ddl.run(async () => {
+      for (const rt of this.runtimes.values()) await rt.close();
+      this.runtimes.clear();
+    });
     await this.deps.indexQueue.run(async () => undefined); // lets a running index build finish
-    this.runtimes.clear();
     await this.deps.wal.close();
     await this.deps.catalog.kv.close();
   }
