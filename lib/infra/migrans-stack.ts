@@ -30,6 +30,7 @@ import { grantKvReadWrite, grantWalAppend, grantWalRead } from './role-grants.ts
 
 /** The engine variable the stack sets (from lib/config.ts ENGINE_ENV, so a rename there reaches here). */
 const SEAL_ROWS_ENV = Object.keys(ENGINE_ENV).find((name) => ENGINE_ENV[name] === 'sealRows')!;
+const MAX_SEGMENT_BYTES_ENV = Object.keys(ENGINE_ENV).find((name) => ENGINE_ENV[name] === 'maxSegmentBytes')!;
 
 /** How clients authenticate. Only 'token' exists: a bearer token generated into Secrets Manager. */
 export type MigransAuthMode = 'token';
@@ -62,6 +63,11 @@ export interface MigransStackProps extends StackProps {
   querynodePort?: number;
   /** Rows per segment before it is sealed, flushed and indexed (MIGRANS_SEAL_ROWS). */
   sealRows?: number;
+  /**
+   * Largest segment compaction makes (MIGRANS_MAX_SEGMENT_BYTES). Bounded so that the indexer
+   * Lambda builds one segment's HNSW well within its 15 minutes (256 MiB of 128-d vectors: ~3 min).
+   */
+  maxSegmentBytes?: number;
   /** Client authentication. */
   auth?: MigransAuthMode;
   /** 'retain' (default) keeps the bucket, tables, stream and token when the stack is deleted; 'destroy' is for dev stacks. */
@@ -85,6 +91,7 @@ export const MIGRANS_STACK_DEFAULTS = {
   querynodeDiskGiB: 50,
   querynodePort: 19531,
   sealRows: 100_000,
+  maxSegmentBytes: 256 * 1024 * 1024,
   auth: 'token',
   removalPolicy: 'retain',
   natGateways: 1,
@@ -133,6 +140,7 @@ export class MigransStack extends Stack {
       [AWS_ENV.walIndexTable]: walIndexTable.tableName,
       [AWS_ENV.stream]: stream.streamName,
       [SEAL_ROWS_ENV]: String(p.sealRows),
+      [MAX_SEGMENT_BYTES_ENV]: String(p.maxSegmentBytes),
     };
     // The querynodes check the API token (lib/aws/api-token.ts), like the api function, which calls
     // them on their port with it; so the api function gets all of this too.
@@ -312,6 +320,7 @@ export function resolveProps(props: MigransStackProps): ResolvedMigransProps {
     querynodeDiskGiB: int('querynodeDiskGiB', props.querynodeDiskGiB, d.querynodeDiskGiB, 21, 200),
     querynodePort: int('querynodePort', props.querynodePort, d.querynodePort, 1024, 65535),
     sealRows: int('sealRows', props.sealRows, d.sealRows, 1, 100_000_000),
+    maxSegmentBytes: int('maxSegmentBytes', props.maxSegmentBytes, d.maxSegmentBytes, 1024 * 1024, 1024 * 1024 * 1024),
     auth: props.auth ?? d.auth,
     removalPolicy: props.removalPolicy ?? d.removalPolicy,
     natGateways: int('natGateways', props.natGateways, d.natGateways, 1, 2),

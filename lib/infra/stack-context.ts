@@ -15,6 +15,7 @@ const NUMBER_KEYS = [
   'querynodeDiskGiB',
   'querynodePort',
   'sealRows',
+  'maxSegmentBytes',
   'natGateways',
   'apiRateLimit',
   'apiBurstLimit',

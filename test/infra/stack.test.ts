@@ -232,6 +232,7 @@ describe('functions and the environment contract', () => {
       assert.deepEqual(env[AWS_ENV.walIndexTable], { Ref: STATEFUL_LOGICAL_IDS.walIndexTable }, role);
       assert.deepEqual(env[AWS_ENV.stream], { Ref: STATEFUL_LOGICAL_IDS.stream }, role);
       assert.equal(env.MIGRANS_SEAL_ROWS, String(MIGRANS_STACK_DEFAULTS.sealRows), role);
+      assert.equal(env.MIGRANS_MAX_SEGMENT_BYTES, String(MIGRANS_STACK_DEFAULTS.maxSegmentBytes), role);
       assert.equal(env.NODE_OPTIONS, '--enable-source-maps', role);
       // The token never travels in plain environment variables; only its secret's ARN does.
       assert.equal(env[AWS_ENV.token], undefined, role);
@@ -281,6 +282,7 @@ describe('functions and the environment contract', () => {
             { Name: AWS_ENV.walIndexTable, Value: { Ref: STATEFUL_LOGICAL_IDS.walIndexTable } },
             { Name: AWS_ENV.stream, Value: { Ref: STATEFUL_LOGICAL_IDS.stream } },
             { Name: 'MIGRANS_SEAL_ROWS', Value: String(MIGRANS_STACK_DEFAULTS.sealRows) },
+            { Name: 'MIGRANS_MAX_SEGMENT_BYTES', Value: String(MIGRANS_STACK_DEFAULTS.maxSegmentBytes) },
             // bin/querynode.ts checks the API token (lib/aws/api-token.ts) and does not start without it.
             { Name: AWS_ENV.tokenSecretArn, Value: { Ref: TOKEN_SECRET_LOGICAL_ID } },
             { Name: AWS_ENV.querynodePort, Value: String(MIGRANS_STACK_DEFAULTS.querynodePort) },
@@ -513,7 +515,7 @@ describe('outputs', () => {
     assert.deepEqual(outputs.TokenSecretArn?.Value, { Ref: TOKEN_SECRET_LOGICAL_ID });
     // localstack/deploy.sh gives a local querynode this environment: what the Fargate tasks get.
     const querynodeEnv = JSON.stringify(outputs.QuerynodeEnvironment?.Value);
-    for (const name of [AWS_ENV.bucket, AWS_ENV.table, AWS_ENV.walIndexTable, AWS_ENV.stream, AWS_ENV.tokenSecretArn, AWS_ENV.querynodePort, 'MIGRANS_SEAL_ROWS']) {
+    for (const name of [AWS_ENV.bucket, AWS_ENV.table, AWS_ENV.walIndexTable, AWS_ENV.stream, AWS_ENV.tokenSecretArn, AWS_ENV.querynodePort, 'MIGRANS_SEAL_ROWS', 'MIGRANS_MAX_SEGMENT_BYTES']) {
       assert.ok(querynodeEnv.includes(`\\"${name}\\"`), name);
     }
     assert.match(JSON.stringify(outputs.ReadTokenCommand?.Value), /aws secretsmanager get-secret-value/);
@@ -564,5 +566,6 @@ describe('props', () => {
     assert.throws(() => resolveProps({ shardCount: 0 }), /shardCount must be an integer/);
     assert.throws(() => resolveProps({ querynodeCount: 3, querynodeMaxCount: 2 }), /querynodeMaxCount/);
     assert.throws(() => resolveProps({ sealRows: 1.5 }), /sealRows/);
+    assert.throws(() => resolveProps({ maxSegmentBytes: 4096 }), /maxSegmentBytes must be an integer in \[1048576, 1073741824\], got 4096/);
   });
 });
