@@ -4,7 +4,7 @@ import { ConfigError } from '../config.ts';
 import type { AwsConfig } from './aws-config.ts';
 
 /** Resolves the token; there is no way to run the AWS roles without one. */
-export async function resolveApiToken(config: AwsConfig, client?: SecretsManagerClient): Promise<string> {
+export async function resolveApiToken(config: Pick<AwsConfig, 'tokenSecretArn' | 'token'>, client?: SecretsManagerClient): Promise<string> {
   if (config.tokenSecretArn) {
     const res = await (client ?? new SecretsManagerClient({})).send(new GetSecretValueCommand({ SecretId: config.tokenSecretArn }));
     const token = res.SecretString?.trim();
