@@ -7,6 +7,8 @@
  */
 import type { Database } from '../engine/database.ts';
 import { ErrorCode, MilvusError } from '../engine/errors.ts';
+import { scopedDatabase } from '../engine/scoped-database.ts';
+import type { SegmentScope } from '../engine/segment-scope.ts';
 import { isAuthorized } from './auth.ts';
 import { BAD_JSON_PREFIX, StructReader } from './bind.ts';
 import { parseJson } from './json-parse.ts';
@@ -80,8 +82,11 @@ function isMilvusError(err: unknown): err is MilvusError {
   return typeof e === 'object' && e !== null && e.name === 'MilvusError' && typeof e.code === 'number' && typeof e.message === 'string';
 }
 
-/** Handles one REST v2 request against `db`; never throws. */
-export async function handleRequest(db: Database, req: ApiRequest, options: ApiOptions = {}): Promise<ApiResponse> {
+/**
+ * Handles one REST v2 request against `db`; never throws. With `scope`, get, query and search serve
+ * only the segments it accepts (a querynode's share of a read the proxy fans out).
+ */
+export async function handleRequest(db: Database, req: ApiRequest, options: ApiOptions & { scope?: SegmentScope } = {}): Promise<ApiResponse> {
   const method = req.method.toUpperCase();
   if (method === 'OPTIONS') return { status: 204, headers: { ...CORS_HEADERS }, body: '' };
   const headers = lowerHeaders(req.headers);
@@ -100,7 +105,7 @@ export async function handleRequest(db: Database, req: ApiRequest, options: ApiO
     const reader = StructReader.of(parseBody(req.body), route.structName);
     const dbName = reader.string('dbName') || headers['db-name'] || 'default';
     const int64AsString = parseGoBool(headers['accept-type-allow-int64']) === false;
-    const text = await route.handle({ db, dbName, req: reader, body: reader.obj, int64AsString });
+    const text = await route.handle({ db: options.scope ? scopedDatabase(db, options.scope) : db, dbName, req: reader, body: reader.obj, int64AsString });
     return { status: 200, headers: { ...JSON_HEADERS }, body: text };
   } catch (err) {
     if (isMilvusError(err)) return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(err.code, err.message) };

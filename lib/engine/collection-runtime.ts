@@ -31,6 +31,7 @@ import { collectionPrefixes, readSegment, segmentPrefixes, writeDeltaLog, writeS
 import { Segment } from './segment/segment.ts';
 import type { Tso } from './tso.ts';
 import { RwLock } from './rw-lock.ts';
+import { segmentPlacementKey, type SegmentScope } from './segment-scope.ts';
 
 /** What a runtime needs from its deployment. */
 export interface RuntimeDeps {
@@ -679,7 +680,10 @@ export class CollectionRuntime {
       indexFiles: {},
       compactedFrom: plan.inputs.map((s) => s.id),
     };
-    const { segment, inputs } = buildCompactedSegment(meta, this.info.schema, plan.inputs);
+    const { segment, inputs: described } = buildCompactedSegment(meta, this.info.schema, plan.inputs);
+    // Processes that sealed an input themselves know it under another id (a querynode's private
+    // ids): the placement key, the same everywhere, lets them find it (older records lack it).
+    const inputs = described.map((input, i) => ({ ...input, placementKey: segmentPlacementKey(plan.inputs[i].meta) }));
     await writeSegmentChunks(this.deps.objects, segment, this.info.schema);
     this.pendingOutputs.set(meta.segmentId, segment);
     try {
@@ -693,7 +697,7 @@ export class CollectionRuntime {
 
   private async applyCompact(ch: ChannelState, ts: bigint, body: Extract<WalRecordBody, { kind: 'compact' }>): Promise<void> {
     if (this.segments.has(body.outputSegmentId)) return; // committed before a restart
-    const inputs = body.inputs.map((i) => this.segments.get(i.segmentId));
+    const inputs = body.inputs.map((i) => this.segments.get(i.segmentId) ?? this.sealedSegmentAt((i as { placementKey?: string }).placementKey));
     if (inputs.every((s) => !s)) return; // committed before a restart (its output had no rows)
     if (inputs.some((s) => !s)) {
       console.error(`migrans: compaction into segment ${body.outputSegmentId} skipped: an input segment is gone`);
@@ -752,6 +756,15 @@ export class CollectionRuntime {
     if (keepOutput) this.indexLater(out);
     else for (const prefix of segmentPrefixes(out.meta)) await this.deps.objects.deletePrefix(prefix);
     for (const seg of inputs) for (const prefix of segmentPrefixes(seg!.meta)) await this.deps.objects.deletePrefix(prefix);
+  }
+
+  /** The sealed or flushed segment with this placement key, if any. */
+  private sealedSegmentAt(placementKey: string | undefined): Segment | undefined {
+    if (placementKey === undefined) return undefined;
+    for (const seg of this.segments.values()) {
+      if (seg.meta.state !== 'Growing' && segmentPlacementKey(seg.meta) === placementKey) return seg;
+    }
+    return undefined;
   }
 
   // ---------------------------------------------------------------- indexnode
@@ -866,10 +879,10 @@ export class CollectionRuntime {
     return this.info.schema.fields.find((f) => f.isPrimary)!;
   }
 
-  /** Live rows (all segments, deleted rows excluded), optionally of some partitions. */
-  rowCount(partitions?: string[]): number {
+  /** Live rows (all segments, deleted rows excluded), optionally of some partitions or of the segments in `scope`. */
+  rowCount(partitions?: string[], scope?: SegmentScope): number {
     let n = 0;
-    for (const seg of this.readableSegments(partitions)) n += seg.liveCount;
+    for (const seg of this.readableSegments(partitions, scope)) n += seg.liveCount;
     return n;
   }
 
@@ -888,9 +901,9 @@ export class CollectionRuntime {
     for (const [partition, pks] of byPartition) if (pks.length > 0) await this.waitForTs(await this.appendDelete(pks, partition));
   }
 
-  /** Segments to read, in creation order: of the given partitions, or of every existing partition. */
-  readableSegments(partitions: string[] = this.info.partitions): Segment[] {
-    const out = [...this.segments.values()].filter((s) => partitions.includes(s.meta.partition));
+  /** Segments to read, in creation order: of the given partitions (or every existing one), and in `scope` when given. */
+  readableSegments(partitions: string[] = this.info.partitions, scope?: SegmentScope): Segment[] {
+    const out = [...this.segments.values()].filter((s) => partitions.includes(s.meta.partition) && (!scope || scope(s.meta)));
     return out.sort((a, b) => a.id - b.id);
   }
 

@@ -3,6 +3,7 @@
  * Names are resolved through aliases; every method throws MilvusError for client mistakes.
  */
 import type { MetricType } from './ports/vector-index.ts';
+import type { SegmentScope } from './segment-scope.ts';
 import type {
   CollectionInfo, CollectionSchema, ConsistencyLevel, IndexSpec, PrimaryKey, Value,
 } from './schema/types.ts';
@@ -30,6 +31,11 @@ export interface ReadOptions {
   partitionNames?: string[];
   /** Field names, `*` for all; empty = primary key only (plus distance for search). */
   outputFields?: string[];
+  /**
+   * Serve only these segments (a querynode's share of a fanned-out read). A scoped query returns
+   * its rows in primary-key order, so that the reader can merge the shares and apply offset/limit.
+   */
+  scope?: SegmentScope;
 }
 
 /** A result row: field name → value, dynamic fields flattened in, `distance` on search hits. */

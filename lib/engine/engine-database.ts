@@ -17,6 +17,8 @@ import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
 import { countRows, getRows, materialize, planOutput, queryRows, searchVector, type SearchPlan } from './read-path.ts';
 import { rowsToBatch } from './schema/rows-to-batch.ts';
+import type { Segment } from './segment/segment.ts';
+import { comparePrimaryKeys } from './segment-scope.ts';
 import type { CollectionInfo, ConsistencyLevel, IndexSpec, PrimaryKey } from './schema/types.ts';
 import { Tso, composeTs } from './tso.ts';
 
@@ -160,6 +162,13 @@ export class EngineDatabase implements Database {
   /** The open runtime of a collection id, if any. */
   runtimeById(collectionId: number): CollectionRuntime | undefined {
     return this.runtimes.get(collectionId);
+  }
+
+  /** The channels whose last apply attempt failed, with the error (retried in the background meanwhile). */
+  applyErrors(): { channel: string; error: Error }[] {
+    const out: { channel: string; error: Error }[] = [];
+    for (const rt of this.runtimes.values()) for (const ch of rt.channels) if (ch.error) out.push({ channel: ch.name, error: ch.error });
+    return out;
   }
 
   /** Refreshes the catalog when it was last read more than `maxAgeMs` ago. */
@@ -465,7 +474,7 @@ export class EngineDatabase implements Database {
   async get(db: string, name: string, ids: PrimaryKey[], options: ReadOptions): Promise<Row[]> {
     const rt = await this.readable(db, name, options);
     const plan = planOutput(rt, options.outputFields ?? ['*']);
-    const rows = await getRows(rt, ids, this.partitions(options));
+    const rows = await getRows(rt, ids, this.partitions(options), options.scope);
     return rows.map((r) => materialize(rt, r.segment, r.offset, plan));
   }
 
@@ -474,13 +483,25 @@ export class EngineDatabase implements Database {
     const filter = compileFilter(request.filter ?? '', rt.info.schema, request.exprParams);
     const outputs = request.outputFields ?? ['*'];
     if (outputs.length === 1 && outputs[0].replace(/\s/g, '').toLowerCase() === 'count(*)') {
-      return [{ 'count(*)': await countRows(rt, filter, this.partitions(request)) }];
+      return [{ 'count(*)': await countRows(rt, filter, this.partitions(request), request.scope) }];
     }
     if (outputs.some((o) => o.replace(/\s/g, '').toLowerCase() === 'count(*)')) {
       throw invalidParameter('count(*) cannot be combined with other output fields');
     }
     const plan = planOutput(rt, outputs);
-    const rows = await queryRows(rt, filter, { limit: request.limit ?? -1, offset: request.offset ?? 0, partitions: this.partitions(request) });
+    const limit = request.limit ?? -1;
+    const offset = request.offset ?? 0;
+    const partitions = this.partitions(request);
+    let rows: { segment: Segment; offset: number }[];
+    if (request.scope) {
+      // Segment order differs between processes (segment ids do); primary-key order does not, so
+      // the shares of a fanned-out query merge by key into the same answer whatever the view.
+      rows = await queryRows(rt, filter, { limit: -1, offset: 0, partitions, scope: request.scope });
+      rows.sort((a, b) => comparePrimaryKeys(a.segment.pks[a.offset], b.segment.pks[b.offset]));
+      rows = rows.slice(offset, limit < 0 ? undefined : offset + limit);
+    } else {
+      rows = await queryRows(rt, filter, { limit, offset, partitions });
+    }
     return rows.map((r) => materialize(rt, r.segment, r.offset, plan));
   }
 
@@ -515,6 +536,7 @@ export class EngineDatabase implements Database {
       rangeFilter: request.rangeFilter,
       filter: request.filter && request.filter.trim() !== '' ? compileFilter(request.filter, rt.info.schema, request.exprParams) : undefined,
       partitions: this.partitions(request),
+      scope: request.scope,
     };
     const output = planOutput(rt, request.outputFields ?? []);
     return request.vectors.map((q) =>

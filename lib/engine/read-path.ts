@@ -12,6 +12,7 @@ import type { MetricType } from './ports/vector-index.ts';
 import type { FieldSchema, PrimaryKey, Value } from './schema/types.ts';
 import { reduceHits, searchSegment, type Hit, type ScoreRange } from './search/segment-search.ts';
 import type { Segment } from './segment/segment.ts';
+import type { SegmentScope } from './segment-scope.ts';
 
 /** A resolved output-field list. */
 export interface OutputPlan {
@@ -70,18 +71,18 @@ export function materialize(rt: CollectionRuntime, seg: Segment, offset: number,
 export async function queryRows(
   rt: CollectionRuntime,
   filter: CompiledFilter,
-  options: { limit: number; offset: number; partitions?: string[] },
+  options: { limit: number; offset: number; partitions?: string[]; scope?: SegmentScope },
 ): Promise<{ segment: Segment; offset: number }[]> {
   const want = options.limit < 0 ? Infinity : options.limit;
   if (filter.primaryKeys) {
     // Plain key equalities go through the PK index instead of scanning every segment.
-    const rows = await getRows(rt, filter.primaryKeys, options.partitions);
+    const rows = await getRows(rt, filter.primaryKeys, options.partitions, options.scope);
     rows.sort((a, b) => a.segment.id - b.segment.id || a.offset - b.offset);
     return rows.slice(options.offset, options.offset + want);
   }
   const out: { segment: Segment; offset: number }[] = [];
   let skip = options.offset;
-  for (const seg of rt.readableSegments(options.partitions)) {
+  for (const seg of rt.readableSegments(options.partitions, options.scope)) {
     const pass = filter.bind(seg);
     const n = seg.rowCount;
     for (let o = 0; o < n && out.length < want; o++) {
@@ -95,13 +96,13 @@ export async function queryRows(
 }
 
 /** Counts live rows matching a filter. */
-export async function countRows(rt: CollectionRuntime, filter: CompiledFilter | undefined, partitions?: string[]): Promise<number> {
-  if (!filter || filter.expression.trim() === '') return rt.rowCount(partitions);
-  return (await queryRows(rt, filter, { limit: -1, offset: 0, partitions })).length;
+export async function countRows(rt: CollectionRuntime, filter: CompiledFilter | undefined, partitions?: string[], scope?: SegmentScope): Promise<number> {
+  if (!filter || filter.expression.trim() === '') return rt.rowCount(partitions, scope);
+  return (await queryRows(rt, filter, { limit: -1, offset: 0, partitions, scope })).length;
 }
 
-/** Live rows of the given keys through the PK index (no scan). */
-export async function getRows(rt: CollectionRuntime, pks: PrimaryKey[], partitions?: string[]): Promise<{ segment: Segment; offset: number }[]> {
+/** Live rows of the given keys through the PK index (no scan), of the segments in `scope` when given. */
+export async function getRows(rt: CollectionRuntime, pks: PrimaryKey[], partitions?: string[], scope?: SegmentScope): Promise<{ segment: Segment; offset: number }[]> {
   return rt.lock.read(async () => {
     const entries = await rt.pk.lookup(pks);
     const out: { segment: Segment; offset: number }[] = [];
@@ -112,6 +113,7 @@ export async function getRows(rt: CollectionRuntime, pks: PrimaryKey[], partitio
       const seg = rt.segments.get(e.location.segmentId);
       if (!seg || e.location.offset >= seg.rowCount || seg.isDeleted(e.location.offset)) continue;
       if (!(partitions ?? rt.info.partitions).includes(seg.meta.partition)) continue;
+      if (scope && !scope(seg.meta)) continue;
       seen.add(pks[i]);
       out.push({ segment: seg, offset: e.location.offset });
     }
@@ -130,6 +132,8 @@ export interface SearchPlan {
   rangeFilter?: number;
   filter?: CompiledFilter;
   partitions?: string[];
+  /** Search only these segments (a querynode's share of a fanned-out search). */
+  scope?: SegmentScope;
 }
 
 /** Milvus range-search bounds: L2 keeps range_filter <= d < radius; IP/COSINE keep radius < s <= range_filter. */
@@ -152,7 +156,7 @@ export function searchVector(rt: CollectionRuntime, query: Float32Array, plan: S
   const range = scoreRange(plan.metric, plan.radius, plan.rangeFilter);
   const k = plan.limit + plan.offset;
   const lists: Hit[][] = [];
-  for (const seg of rt.readableSegments(plan.partitions)) {
+  for (const seg of rt.readableSegments(plan.partitions, plan.scope)) {
     lists.push(searchSegment(seg, { field: plan.field.name, metric: plan.metric, query, k, ef: plan.ef, filter: plan.filter, range }, config));
   }
   return reduceHits(lists, plan.metric).slice(plan.offset, plan.offset + plan.limit);
