@@ -16,21 +16,30 @@ import { writeReport } from './report.ts';
 import { exactScan } from './systems/exact.ts';
 import { lancedbAvailable, lancedbSystem } from './systems/lancedb.ts';
 import { migransEngine } from './systems/migrans-engine.ts';
+import { migransAws } from './systems/migrans-aws.ts';
 import { migransHttp } from './systems/migrans-http.ts';
 import type { BenchContext, BenchSystem, FilterSpec, FreshnessLevel, LoadResult, SweepParam } from './systems/types.ts';
 import { usearchRaw } from './systems/usearch-raw.ts';
 import { evaluateTargets, type TargetResult } from './targets.ts';
 
 /** Every system the harness knows, in run order. */
-export const ALL_SYSTEMS = ['usearch-f32', 'usearch-bf16', 'migrans-engine', 'migrans-engine-bf16', 'migrans-http', 'lancedb', 'exact'] as const;
+export const ALL_SYSTEMS = ['usearch-f32', 'usearch-bf16', 'migrans-engine', 'migrans-engine-bf16', 'migrans-http', 'migrans-aws', 'lancedb', 'exact'] as const;
+
+/**
+ * Systems that run only when asked for by their exact id or with `--aws`: the AWS code path on the
+ * emulators starts a JVM and several processes and is slow enough to double a run's wall time.
+ */
+export const OPT_IN_SYSTEMS: readonly string[] = ['migrans-aws'];
 
 /** Options of one run (the CLI's flags). */
 export interface BenchOptions {
   n: number;
   dim: number;
   queries: number;
-  /** System ids (or prefixes) to run; empty = all. */
+  /** System ids (or prefixes) to run; empty = all but the opt-in ones. */
   systems: string[];
+  /** Add the opt-in systems (`migrans-aws`) to the selection. */
+  aws?: boolean;
   quick: boolean;
   outDir: string;
   cacheDir: string;
@@ -105,6 +114,8 @@ export interface SystemResults {
   concurrent: ConcurrentRecord[];
   filtered: FilteredRecord[];
   get?: LatencyStats;
+  /** Latency of one acknowledged insert request, by rows per request ('1', '100'). */
+  writeAck?: Record<string, LatencyStats>;
   freshness?: Partial<Record<FreshnessLevel, LatencyStats & { meanPolls: number }>>;
   reopen?: Record<string, number>;
 }
@@ -165,25 +176,33 @@ function makeSystem(id: string): BenchSystem {
     case 'migrans-engine': return migransEngine('f32');
     case 'migrans-engine-bf16': return migransEngine('bf16');
     case 'migrans-http': return migransHttp('f32');
+    case 'migrans-aws': return migransAws();
     case 'lancedb': return lancedbSystem();
     case 'exact': return exactScan();
     default: throw new Error(`unknown system ${id}`);
   }
 }
 
-/** Which known systems a `--systems` list selects (exact ids or prefixes such as `usearch`). */
-export function selectSystems(filter: string[]): string[] {
-  if (filter.length === 0) return [...ALL_SYSTEMS];
+/**
+ * Which known systems a `--systems` list selects (exact ids or prefixes such as `usearch`); an
+ * opt-in system only by its exact id or with `withOptIn` (`--aws`).
+ */
+export function selectSystems(filter: string[], withOptIn = false): string[] {
   const all: readonly string[] = ALL_SYSTEMS;
-  const matches = (f: string) => (all.includes(f) ? [f] : all.filter((id) => id.startsWith(`${f}-`)));
+  const optIn = (id: string) => OPT_IN_SYSTEMS.includes(id);
+  const matches = (f: string) => (all.includes(f) ? [f] : all.filter((id) => id.startsWith(`${f}-`) && !optIn(id)));
   const unknown = filter.filter((f) => matches(f).length === 0);
   if (unknown.length > 0) throw new Error(`unknown system(s) ${unknown.join(', ')}; known: ${all.join(', ')} (or a prefix: usearch, migrans)`);
-  return all.filter((id) => filter.some((f) => matches(f).includes(id)));
+  const base = filter.length === 0 ? all.filter((id) => !optIn(id)) : all.filter((id) => filter.some((f) => matches(f).includes(id)));
+  return all.filter((id) => base.includes(id) || (withOptIn && optIn(id)));
 }
 
+/** HEAD, marked `+dirty` when tracked code files differ from it (the run then measured code no commit holds). */
 function gitCommit(): string {
+  const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = git('status', '--porcelain', '--untracked-files=no', '--', 'lib', 'bin', 'bench/systems').length > 0;
+    return git('rev-parse', '--short', 'HEAD') + (dirty ? '+dirty' : '');
   } catch {
     return 'unknown';
   }
@@ -214,7 +233,7 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
   gtPhase.done(gtAll.fromCache ? 'cached' : `${gtSeconds.toFixed(1)} s`);
 
   // ---------------------------------------------------------------- systems
-  const ids = selectSystems(o.systems);
+  const ids = selectSystems(o.systems, o.aws);
   const lanceMissing = ids.includes('lancedb') ? await lancedbAvailable() : null;
   const results = new Map<string, SystemResults>();
   const live: BenchSystem[] = [];
@@ -255,7 +274,14 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
       await sys.close().catch(() => {});
     }
   }
-  notes.push('Migrans via the AWS path (API Gateway → Lambda → Kinesis → querynode, on emulators): skipped — the AWS adapters exist (lib/adapters/aws) but the deployment that serves search through them is not built yet.');
+  if (ids.includes('migrans-aws')) {
+    notes.push(
+      'migrans-aws is the AWS code path on local emulators, not AWS: bin/dev-aws.ts (API proxy, Kinesis poller → ingest datanodes, indexer, 2 querynode processes) over DynamoDB Local, kinesis-mock and s3rver on this machine; ' +
+        'its latencies are the emulators\', and its CPU per query counts every one of those processes. It runs fewer queries and samples (see its load notes).',
+    );
+  } else {
+    notes.push('Migrans via the AWS code path (on local emulators) not run: add `--aws` (see bench/README.md).');
+  }
 
   const fail = (sys: BenchSystem, what: string, err: unknown) => {
     results.get(sys.id)!.errors.push(`${what}: ${(err as Error).message ?? err}`);
@@ -329,7 +355,7 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
   // ---------------------------------------------------------------- filtered search
   const filteredSystems = live.filter((s) => s.filtered);
   const filterQueries = Math.min(o.queries, o.quick ? 100 : 500);
-  const filt = progress.phase(`search: filtered (ef ${FILTER_EF})`, filteredSystems.length * SELECTIVITIES.length * filterQueries);
+  const filt = progress.phase(`search: filtered (ef ${FILTER_EF})`, filteredSystems.reduce((a, sys) => a + SELECTIVITIES.length * queriesFor(sys, filterQueries).length, 0));
   for (let i = 0; i < SELECTIVITIES.length; i++) {
     const s = SELECTIVITIES[i];
     const maxBucket = Math.round(s * gp.buckets);
@@ -351,12 +377,13 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
   const getSystems = live.filter((s) => s.get);
   const getCount = o.quick ? 200 : 1000;
   const pks = sampleIds(o.n, Math.min(getCount, o.n), rng(o.seed + 7));
-  const getPhase = progress.phase('get by primary key', getSystems.length * pks.length);
+  const capped = (sys: BenchSystem, count: number) => Math.min(count, sys.maxSamples ?? Infinity);
+  const getPhase = progress.phase('get by primary key', getSystems.reduce((a, s) => a + capped(s, pks.length), 0));
   for (const sys of getSystems) {
     try {
       for (let i = 0; i < 20; i++) await sys.get!(pks[i % pks.length]);
-      const lat = new Float64Array(pks.length);
-      for (let i = 0; i < pks.length; i++) {
+      const lat = new Float64Array(capped(sys, pks.length));
+      for (let i = 0; i < lat.length; i++) {
         const t = performance.now();
         await sys.get!(pks[i]);
         lat[i] = performance.now() - t;
@@ -369,15 +396,47 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
   }
   getPhase.done();
 
+  // ---------------------------------------------------------------- write ack: one insert request
+  // New rows (pks from n up, vectors copied from the data) one request at a time, as a client
+  // writing small batches sees it; they stay in the collection, which only later phases see.
+  let nextPk = o.n;
+  const ackSystems = live.filter((s) => s.writeAck);
+  const ackPlan: [rows: number, samples: number][] = [[1, o.quick ? 20 : 100], [100, o.quick ? 10 : 50]];
+  const ackPhase = progress.phase('write ack: one insert request', ackSystems.reduce((a, s) => a + ackPlan.reduce((b, [, c]) => b + capped(s, c), 0), 0));
+  for (const sys of ackSystems) {
+    const r = results.get(sys.id)!;
+    r.writeAck = {};
+    for (const [rows, count] of ackPlan) {
+      try {
+        for (let i = 0; i < 3; i++) {
+          await sys.writeAck!(nextPk, rows);
+          nextPk += rows;
+        }
+        const lat = new Float64Array(capped(sys, count));
+        for (let i = 0; i < lat.length; i++) {
+          const t = performance.now();
+          await sys.writeAck!(nextPk, rows);
+          lat[i] = performance.now() - t;
+          nextPk += rows;
+          ackPhase.tick();
+        }
+        r.writeAck[String(rows)] = latencyStats(lat);
+      } catch (err) {
+        fail(sys, `write ack ${rows} row(s)`, err);
+      }
+    }
+  }
+  ackPhase.done();
+
   // ---------------------------------------------------------------- freshness: ack → visible
   const freshSystems = live.filter((s) => s.freshness);
   const levels: FreshnessLevel[] = ['Session', 'Strong', 'Eventually'];
-  const samples = o.quick ? 20 : 100;
-  const freshPhase = progress.phase('freshness: insert → visible', freshSystems.length * levels.length * samples);
-  let nextPk = o.n;
+  const freshSamples = o.quick ? 20 : 100;
+  const freshPhase = progress.phase('freshness: insert → visible', freshSystems.reduce((a, s) => a + levels.length * capped(s, freshSamples), 0));
   for (const sys of freshSystems) {
     const r = results.get(sys.id)!;
     r.freshness = {};
+    const samples = capped(sys, freshSamples);
     for (const level of levels) {
       try {
         const lat = new Float64Array(samples);

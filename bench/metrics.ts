@@ -1,6 +1,7 @@
 /** Measurement helpers: recall, latency percentiles, serial and concurrent query loops, RSS. */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import type { GroundTruth } from './data.ts';
 
 /** Latency summary in milliseconds. */
@@ -69,6 +70,65 @@ export function procCpuUs(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** `pid` and every process below it (children, grandchildren…), from /proc's parent links. */
+export function procTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const ppid = Number(fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      const list = children.get(ppid);
+      if (list) list.push(Number(d));
+      else children.set(ppid, [Number(d)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out: number[] = [];
+  const stack = [pid];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    out.push(p);
+    stack.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/**
+ * CPU time of a server and all its descendants, in µs: a system of several processes (dev-aws:
+ * proxy, querynodes, emulators) is charged for all of them; for one process it is procCpuUs.
+ */
+export function procTreeCpuUs(pid: number): number {
+  // Walking /proc costs milliseconds; a server's processes are stable, so the tree is reused for 10 s.
+  let t = trees.get(pid);
+  if (!t || performance.now() - t.at > 10_000) trees.set(pid, (t = { at: performance.now(), pids: procTree(pid) }));
+  return t.pids.reduce((a, p) => a + procCpuUs(p), 0);
+}
+const trees = new Map<number, { at: number; pids: number[] }>();
+
+/** Peak RSS summed over a process tree (an upper bound: the peaks need not coincide), with the per-process list. */
+export function procTreeMemory(pid: number): { peakRssMiB: number; rssMiB: number; detail: string } | null {
+  let peak = 0;
+  let rss = 0;
+  const parts: string[] = [];
+  for (const p of procTree(pid)) {
+    const m = procMemory(p);
+    if (!m || m.peakRssMiB < 1) continue;
+    peak += m.peakRssMiB;
+    rss += m.rssMiB;
+    let name = '?';
+    try {
+      const args = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean).map((a) => path.basename(a));
+      // A guard's command line names what it guards; call it a guard so the list reads right.
+      name = args[1] === 'emulator-guard.mjs' ? 'guard' : (args.find((a) => /\.(ts|js|mjs|jar)$/.test(a)) ?? args[0] ?? '?');
+    } catch {
+      // exited
+    }
+    parts.push(`${name} ${Math.round(m.peakRssMiB)}`);
+  }
+  return peak > 0 ? { peakRssMiB: peak, rssMiB: rss, detail: `${parts.join(', ')} MiB` } : null;
 }
 
 /** A search function: top-k row ids for query `q` (sync or async). */
@@ -166,7 +226,7 @@ export interface InterleavedEntry {
   ef: number;
   queries: number[];
   gt: GroundTruth;
-  /** A server process whose CPU time counts too. */
+  /** A server process whose CPU time (with its descendants') counts too. */
   cpuPid?: number;
 }
 
@@ -192,8 +252,9 @@ export async function runInterleaved(
         if (errors.has(s.e.key)) continue;
         const from = c * options.chunk;
         const to = Math.min(s.e.queries.length, from + options.chunk);
+        // The server's reading first, so that reading it is not charged to this process.
+        const srv0 = s.e.cpuPid ? procTreeCpuUs(s.e.cpuPid) : 0;
         const cpu0 = process.cpuUsage();
-        const srv0 = s.e.cpuPid ? procCpuUs(s.e.cpuPid) : 0;
         try {
           for (let i = from; i < to; i++) {
             const q = s.e.queries[i];
@@ -210,7 +271,7 @@ export async function runInterleaved(
           errors.set(s.e.key, err);
         }
         const cpu = process.cpuUsage(cpu0);
-        s.cpuUs += cpu.user + cpu.system + (s.e.cpuPid ? procCpuUs(s.e.cpuPid) - srv0 : 0);
+        s.cpuUs += cpu.user + cpu.system + (s.e.cpuPid ? procTreeCpuUs(s.e.cpuPid) - srv0 : 0);
       }
     }
     for (const s of state) {

@@ -80,13 +80,13 @@ function filteredTable(r: BenchResults): string[] {
 
 function opsTable(r: BenchResults): string[] {
   const rows = [
-    '| system | get by pk p50 / p99 ms | ack → visible Session p50 / p99 ms | Strong p50 / p99 ms | Eventually p50 / p99 ms | reopen + first query ms |',
-    '|---|--:|--:|--:|--:|--:|',
+    '| system | get by pk p50 / p99 ms | write ack 1 row p50 / p99 ms | write ack 100 rows p50 / p99 ms | ack → visible Session p50 / p99 ms | Strong p50 / p99 ms | Eventually p50 / p99 ms | reopen + first query ms |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const s of r.systems) {
-    if (!s.get && !s.freshness && !s.reopen) continue;
+    if (!s.get && !s.freshness && !s.reopen && !s.writeAck) continue;
     const reopen = s.reopen ? `${f0(s.reopen.totalMs)} (${Object.entries(s.reopen).filter(([k]) => k !== 'totalMs').map(([k, v]) => `${k.replace(/Ms$/, '')} ${f0(v)}`).join(', ')})` : '–';
-    rows.push(`| ${s.label} | ${lat(s.get)} | ${lat(s.freshness?.Session)} | ${lat(s.freshness?.Strong)} | ${lat(s.freshness?.Eventually)} | ${reopen} |`);
+    rows.push(`| ${s.label} | ${lat(s.get)} | ${lat(s.writeAck?.['1'])} | ${lat(s.writeAck?.['100'])} | ${lat(s.freshness?.Session)} | ${lat(s.freshness?.Strong)} | ${lat(s.freshness?.Eventually)} | ${reopen} |`);
   }
   return rows;
 }
@@ -171,7 +171,7 @@ export function renderMarkdown(r: BenchResults, chartFile: string, growth: Bench
   section('Targets', targetsTable(r));
   section(`Ingest (${m.batchRows}-row batches, ${m.ingestConcurrency} in flight)`, ingestTable(r));
   section(`Filtered search (\`bucket < X\`, ef ${m.filterEf}; recall against the exact filtered top-${m.k})`, filteredTable(r));
-  section('get, freshness, reopen', opsTable(r));
+  section('get, write ack, freshness, reopen (one request at a time)', opsTable(r));
   if (growth.length > 1) section(`Growth ${growth.map((x) => x.meta.sizeLabel).join(' → ')} (× ${m.dim})`, growthTable(growth));
   if (m.notes.length > 0 || r.systems.some((s) => s.error || s.errors.length > 0)) {
     lines.push('### Notes');

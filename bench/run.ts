@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { ALL_SYSTEMS, DEFAULT_EFS, parseSize, QUICK_EFS, runBench, selectSystems, type BenchResults } from './harness.ts';
+import { ALL_SYSTEMS, DEFAULT_EFS, OPT_IN_SYSTEMS, parseSize, QUICK_EFS, runBench, selectSystems, type BenchResults } from './harness.ts';
 import { writeReport } from './report.ts';
 import { evaluateTargets } from './targets.ts';
 
@@ -24,7 +24,8 @@ const program = new Command('bench')
   .option('--size <n>', 'rows: 10k, 100k, 1M or a number', '100k')
   .option('--dim <d>', 'vector dimension (128 or 768 for published runs)', int('--dim', 2), 128)
   .option('--queries <q>', 'query vectors (default 1000, 200 with --quick)', int('--queries', 1))
-  .option('--systems <list>', `comma-separated systems or prefixes (${ALL_SYSTEMS.join(', ')})`, '')
+  .option('--systems <list>', `comma-separated systems or prefixes (${ALL_SYSTEMS.join(', ')}); ${OPT_IN_SYSTEMS.join(', ')} only by exact id or --aws`, '')
+  .option('--aws', `also run ${OPT_IN_SYSTEMS.join(', ')}: the AWS code path (bin/dev-aws.ts) on local emulators, not AWS`, false)
   .option('--quick', 'fewer ef values, queries and samples (smoke runs)', false)
   .option('--efs <list>', `ef values of the sweep (default ${DEFAULT_EFS.join(',')})`)
   .option('--runs <n>', 'sweep repetitions, best run kept (default 2, 1 with --quick)', int('--runs', 1))
@@ -55,7 +56,7 @@ if (opts.reportOnly) {
 try {
   const n = parseSize(opts.size);
   const systems = String(opts.systems).split(',').map((s) => s.trim()).filter(Boolean);
-  selectSystems(systems); // fail fast on a typo
+  selectSystems(systems, opts.aws); // fail fast on a typo
   const efs = opts.efs ? String(opts.efs).split(',').map((x) => int('--efs', 1)(x.trim())) : opts.quick ? QUICK_EFS : DEFAULT_EFS;
   const out = path.resolve(opts.out);
   const t0 = performance.now();
@@ -64,6 +65,7 @@ try {
     dim: opts.dim,
     queries: opts.queries ?? (opts.quick ? 200 : 1000),
     systems,
+    aws: opts.aws,
     quick: opts.quick,
     outDir: out,
     cacheDir: path.resolve(opts.cache),

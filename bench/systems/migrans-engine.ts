@@ -14,12 +14,12 @@ import type { BenchContext, BenchSystem, FilterSpec, FreshnessLevel, LoadResult,
 type Db = EngineDatabase & Database;
 
 /** Waits until every row is in an indexed segment (describe index: no pending rows). */
-export async function waitIndexed(describe: () => Promise<{ pendingRows: number; state: string; indexedRows: number }>, onProgress?: (indexed: number) => void): Promise<void> {
+export async function waitIndexed(describe: () => Promise<{ pendingRows: number; state: string; indexedRows: number }>, onProgress?: (indexed: number) => void, pollMs = 20): Promise<void> {
   for (;;) {
     const s = await describe();
     onProgress?.(s.indexedRows);
     if (s.pendingRows === 0 && s.state === 'Finished') return;
-    await sleep(20);
+    await sleep(pollMs);
   }
 }
 
@@ -81,6 +81,15 @@ export function migransEngine(quantization: 'f32' | 'bf16'): BenchSystem {
     async get(pk: number) {
       const rows = await db!.get('default', COLLECTION, [BigInt(pk)], { outputFields: ['*'] });
       if (rows.length !== 1) throw new Error(`get ${pk} returned ${rows.length} rows`);
+    },
+    async writeAck(pk: number, count: number) {
+      const { n, dim } = ctx.ds.params;
+      const rows = new Array(count);
+      for (let j = 0; j < count; j++) {
+        const i = (pk + j) % n;
+        rows[j] = { id: pk + j, vector: Array.from(ctx.ds.base.subarray(i * dim, (i + 1) * dim)), bucket: ctx.ds.bucket[i] };
+      }
+      await db!.insert('default', COLLECTION, rows, { upsert: false });
     },
     async freshness(pk: number, q: number, level: FreshnessLevel) {
       const v = query(q);

@@ -64,6 +64,8 @@ export interface BenchSystem {
   sweep?(efs: number[]): SweepParam[];
   /** Caps the queries per sweep point (exact scan is slow). */
   maxQueries?: number;
+  /** Caps the samples of get, write ack and freshness (each one is slow on the AWS emulators). */
+  maxSamples?: number;
   /** Builds the index / ingests the rows. */
   load(ctx: BenchContext): Promise<LoadResult>;
   /** Opens what an earlier `load` with the same `ctx.workDir` left there, without loading (bench/profile.ts --reuse). */
@@ -78,6 +80,11 @@ export interface BenchSystem {
   searchBatch?(queries: number[], param: SweepParam, threads: number): number[][];
   /** Fetches one row by primary key (the whole row). */
   get?(pk: number): Promise<void> | void;
+  /**
+   * Inserts `rows` new rows in one request (pks `pk`, `pk + 1`…; vectors copied from the data set)
+   * and resolves when the write is acknowledged: what a client waits for per insert.
+   */
+  writeAck?(pk: number, rows: number): Promise<void>;
   /**
    * Inserts one new row (pk `pk`, vector of query `q`) and returns ack time and the time its first
    * read at `level` showed it (performance.now() ms).

@@ -1,7 +1,8 @@
 /**
  * Smoke test of `npm run bench`: the whole harness at a tiny size (2,000 × 32, few queries, every
  * installable system) into a temporary directory, so it cannot rot. It checks that the JSON,
- * markdown and SVG are written and hold sane numbers — not performance.
+ * markdown and SVG are written and hold sane numbers — not performance. `migrans-aws` (opt-in,
+ * `--aws`) is left out: starting the emulators and loading through Kinesis adds 60–70 s on 2 cores.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -71,10 +72,13 @@ test('bench harness runs end to end at a tiny size and writes JSON, markdown and
       assert.equal(s.filtered.length, 4, `${id} filtered ${JSON.stringify(s.filtered)}`);
       for (const f of s.filtered) assert.ok(f.recall >= 0 && f.recall <= 1 && f.qps > 0, `${id} filtered ${JSON.stringify(f)}`);
       assert.ok(s.get.p50Ms > 0, `${id} get`);
+      for (const rows of ['1', '100']) assert.ok(s.writeAck[rows].p50Ms > 0 && s.writeAck[rows].p99Ms >= s.writeAck[rows].p50Ms, `${id} write ack ${rows}`);
       for (const level of ['Session', 'Strong', 'Eventually']) assert.ok(s.freshness[level].p99Ms >= 0, `${id} freshness ${level}`);
       assert.ok(s.reopen.totalMs > 0, `${id} reopen`);
     }
     assert.ok(byId.get('migrans-http').concurrent.length > 0, 'no concurrent measurement for migrans-http');
+    // The AWS code path on the emulators is opt-in (--aws): it would add over a minute to this test.
+    assert.equal(byId.get('migrans-aws'), undefined, 'migrans-aws ran without --aws');
     const lance = byId.get('lancedb');
     assert.ok(lance, 'lancedb entry missing');
     if (!lance.skipped) {
@@ -88,6 +92,7 @@ test('bench harness runs end to end at a tiny size and writes JSON, markdown and
     const md = fs.readFileSync(path.join(out, `${base}.md`), 'utf8');
     assert.match(md, /\| system \| QPS @ recall ≥ 0\.95/);
     assert.match(md, /### Targets/);
+    assert.match(md, /\| write ack 1 row p50 \/ p99 ms \|/);
     assert.match(md, new RegExp(`!\\[recall vs QPS\\]\\(${base}\\.svg\\)`));
     const svg = fs.readFileSync(path.join(out, `${base}.svg`), 'utf8');
     assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
