@@ -15,6 +15,10 @@ const node = await startQuerynode({
   address: config.querynodeAddress,
   token: await resolveApiToken(config),
   config: config.engine,
+  onFatal: (err) => {
+    console.error('migrans querynode: exiting so that the orchestrator restarts it with a fresh bootstrap:', err);
+    process.exit(1);
+  },
 });
 console.log(`migrans querynode ${node.id} serving at ${node.url}`);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -1,9 +1,13 @@
 /**
  * The proxy on AWS (the API Lambda's role): the same REST v2 router over an EngineDatabase that
  * loads no segments and applies no channel. DDL goes to the shared catalog, writes to Kinesis (the
- * write is acknowledged once its records are committed to the WAL); reads, stats and deletes by
- * filter are forwarded to a querynode — the collection's first live one in rendezvous order, then
- * the next when one does not answer.
+ * write is acknowledged once its records are committed to the WAL). get, query and search fan out
+ * to every live querynode with a view header: each node serves its rendezvous share of the segments
+ * (querynode-view.ts) and the proxy reduces the shares (reduce-results.ts); a node that does not
+ * answer leaves the view and the read runs again on the others, which then serve its segments too.
+ * Other reads, stats and deletes by filter go unscoped to one querynode — the collection's first
+ * live one in rendezvous order, then the next when one does not answer — which is exact because
+ * every querynode still holds every segment.
  */
 import { isAuthorized } from '../api/auth.ts';
 import { errorBody, JSON_HEADERS } from '../api/response.ts';
@@ -14,9 +18,14 @@ import type { EngineConfig } from '../engine/engine-config.ts';
 import type { EngineDatabase } from '../engine/engine-database.ts';
 import { ErrorCode } from '../engine/errors.ts';
 import { QuerynodeRegistry, rendezvousOrder, type QuerynodeEntry } from './querynode-registry.ts';
+import { VIEW_HEADER, formatView } from './querynode-view.ts';
+import { FANNED_OUT, parseBodyObject, planScopedRead, type ScopedRead } from './scoped-read.ts';
 import { openRoleDatabase, type SharedStores } from './shared-stores.ts';
 
-/** Routes a querynode answers: they need the data. */
+/**
+ * Routes a querynode answers: they need the data. Those in FANNED_OUT go to every querynode, the
+ * others (hybrid and advanced search, deletes by filter, stats, index progress) to one.
+ */
 const FORWARDED = new Set(
   ['entities/get', 'entities/query', 'entities/search', 'entities/hybrid_search', 'entities/advanced_search', 'entities/delete', 'collections/get_stats', 'partitions/get_stats', 'indexes/describe'].map(
     (r) => API_PREFIX + r,
@@ -26,6 +35,10 @@ const FORWARDED = new Set(
 const CACHE_MS = 500;
 const FORWARD_TIMEOUT_MS = 60_000;
 const UNAUTHENTICATED = errorBody(ErrorCode.NotAuthenticated, "user hasn't authenticated");
+/** A successful answer (response.ts `success` always starts so). */
+const SUCCESS = /^\{"code":0[,}]/;
+/** Request headers a querynode needs to answer as the proxy would. */
+const PASSED_HEADERS = new Set(['db-name', 'accept-type-allow-int64', 'request-timeout']);
 
 /** The proxy: routes REST v2 requests to the engine or to querynodes. */
 export class ApiProxy {
@@ -61,7 +74,7 @@ export class ApiProxy {
       const auth = Object.entries(req.headers).find(([k]) => k.toLowerCase() === 'authorization')?.[1];
       if (this.token !== undefined && !isAuthorized(auth, this.token)) return { status: 401, headers: { ...JSON_HEADERS }, body: UNAUTHENTICATED };
       const name = collectionNameOf(req.body);
-      if (name !== undefined) return this.forward(route, name, req);
+      if (name !== undefined) return FANNED_OUT.has(route) ? this.fanOut(route, name, req) : this.forward(route, name, req);
     }
     try {
       await this.db.refreshCatalogIfOlder(CACHE_MS);
@@ -76,37 +89,117 @@ export class ApiProxy {
     return this.nodes.list;
   }
 
+  /** The headers of a request to a querynode. */
+  private nodeHeaders(req: ApiRequest): Record<string, string> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${this.querynodeToken}` };
+    for (const [k, v] of Object.entries(req.headers)) {
+      const key = k.toLowerCase();
+      if (v !== undefined && PASSED_HEADERS.has(key)) headers[key] = v;
+    }
+    return headers;
+  }
+
+  /** Sends a request to one querynode; throws when it does not answer. */
+  private async post(node: QuerynodeEntry, route: string, headers: Record<string, string>, body: string | Buffer): Promise<{ status: number; body: string }> {
+    const res = await fetch(node.url + route, { method: 'POST', headers, body, signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS) });
+    return { status: res.status, body: await res.text() };
+  }
+
   private async forward(route: string, collection: string, req: ApiRequest): Promise<ApiResponse> {
     let nodes: QuerynodeEntry[];
     try {
       nodes = rendezvousOrder(await this.liveNodes(), collection);
     } catch (err) {
-      return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(ErrorCode.Unexpected, `reading the querynode registry failed: ${(err as Error).message}; retry`) };
+      return registryFailed(err);
     }
-    const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${this.querynodeToken}` };
-    for (const [k, v] of Object.entries(req.headers)) {
-      const key = k.toLowerCase();
-      if (v !== undefined && (key === 'db-name' || key === 'accept-type-allow-int64' || key === 'request-timeout')) headers[key] = v;
-    }
+    const headers = this.nodeHeaders(req);
     const failures: string[] = [];
     for (const node of nodes) {
       try {
-        const res = await fetch(node.url + route, { method: 'POST', headers, body: req.body, signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS) });
-        const body = await res.text();
-        return { status: res.status, headers: { ...JSON_HEADERS }, body };
+        const res = await this.post(node, route, headers, req.body);
+        return { status: res.status, headers: { ...JSON_HEADERS }, body: res.body };
       } catch (err) {
         failures.push(`${node.id} (${(err as Error).message})`);
         this.nodes.at = 0; // the registry is stale: re-read it on the next request
       }
     }
-    const why = nodes.length === 0 ? 'no querynode is registered' : `no querynode answered: ${failures.join('; ')}`;
-    return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(ErrorCode.Unexpected, `${why}; the querynode service may be starting or scaling, retry shortly`) };
+    return noQuerynode(nodes.length, failures);
+  }
+
+  /** Plans a fanned-out read from the proxy's catalog; undefined sends it unscoped to one node. */
+  private async plan(route: string, collection: string, req: ApiRequest): Promise<ScopedRead | undefined> {
+    const raw = typeof req.body === 'string' ? req.body : req.body.toString('utf8');
+    const body = parseBodyObject(raw);
+    if (!body) return undefined;
+    const header = Object.entries(req.headers).find(([k]) => k.toLowerCase() === 'db-name')?.[1];
+    const dbName = (typeof body.dbName === 'string' && body.dbName) || header || 'default';
+    try {
+      await this.db.refreshCatalogIfOlder(CACHE_MS);
+      return planScopedRead(route, body, raw, await this.db.describeCollection(dbName, collection));
+    } catch {
+      return undefined; // not in this proxy's catalog (yet): a querynode answers or reports it
+    }
+  }
+
+  /**
+   * Sends the read to every live querynode with the same view; the nodes serve disjoint shares of
+   * the segments, reduced here. A node that does not answer (or is not the node the registry
+   * named) leaves the view and the read runs again on the rest, whose shares then cover its
+   * segments: no row is lost or served twice. The first error answer of a node is the answer.
+   */
+  private async fanOut(route: string, collection: string, req: ApiRequest): Promise<ApiResponse> {
+    const plan = await this.plan(route, collection, req);
+    if (!plan) return this.forward(route, collection, req);
+    let nodes: QuerynodeEntry[];
+    try {
+      nodes = [...(await this.liveNodes())];
+    } catch (err) {
+      return registryFailed(err);
+    }
+    const registered = nodes.length;
+    const failures: string[] = [];
+    while (nodes.length > 0) {
+      const headers = { ...this.nodeHeaders(req), [VIEW_HEADER]: formatView(nodes.map((n) => n.id)) };
+      const answers = await Promise.all(
+        nodes.map((node) => this.post(node, route, headers, plan.nodeBody).catch((err: Error) => ({ status: 0, body: err.message }))),
+      );
+      const lost = nodes.filter((_, i) => answers[i].status !== 200);
+      if (lost.length > 0) {
+        lost.forEach((node) => failures.push(`${node.id} (${answerTrouble(answers[nodes.indexOf(node)])})`));
+        this.nodes.at = 0; // the registry is stale: re-read it on the next request
+        nodes = nodes.filter((n) => !lost.includes(n));
+        continue;
+      }
+      const bodies = answers.map((a) => a.body);
+      const failed = bodies.find((b) => !SUCCESS.test(b));
+      if (failed !== undefined) return { status: 200, headers: { ...JSON_HEADERS }, body: failed };
+      try {
+        return { status: 200, headers: { ...JSON_HEADERS }, body: plan.reduce(bodies) };
+      } catch (err) {
+        return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(ErrorCode.Unexpected, `merging the querynodes' answers failed: ${(err as Error).message}; retry`) };
+      }
+    }
+    return noQuerynode(registered, failures);
   }
 
   /** Closes the engine (not the shared stores). */
   close(): Promise<void> {
     return this.db.close();
   }
+}
+
+/** Why a querynode's answer does not count: no answer at all, or an HTTP status other than 200. */
+function answerTrouble(answer: { status: number; body: string }): string {
+  return answer.status === 0 ? answer.body : `HTTP ${answer.status}: ${answer.body.slice(0, 200)}`;
+}
+
+function registryFailed(err: unknown): ApiResponse {
+  return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(ErrorCode.Unexpected, `reading the querynode registry failed: ${(err as Error).message}; retry`) };
+}
+
+function noQuerynode(registered: number, failures: string[]): ApiResponse {
+  const why = registered === 0 ? 'no querynode is registered' : `no querynode answered: ${failures.join('; ')}`;
+  return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(ErrorCode.Unexpected, `${why}; the querynode service may be starting or scaling, retry shortly`) };
 }
 
 /** The request's collectionName, when the body is a JSON object naming one (else the router reports the problem). */

@@ -9,6 +9,12 @@
  * so growing data, overwrites and deletes are exact and it knows its tSafe. Consistency waits learn
  * the WAL tails first, so Strong reads see every acknowledged write. Its private state is a cache:
  * it is wiped at every start and rebuilt from the shared state.
+ *
+ * A read carrying a view header (the proxy's fan-out) is served from this node's share of the
+ * segments only (querynode-view.ts). A view without this node's id means the proxy took this
+ * address for another node (a restart under a new id): the node refuses with HTTP 409 rather than
+ * serve nothing, so the proxy drops it from the view and re-reads the registry instead of
+ * silently losing the share that the id it believed in would have served.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -19,14 +25,18 @@ import { LmdbKvStore } from '../adapters/local/lmdb-kv-store.ts';
 import { OverlayObjectStore } from '../adapters/local/overlay-object-store.ts';
 import { UsearchIndexFactory } from '../adapters/vector/usearch-index-factory.ts';
 import { startServer } from '../api/node-server.ts';
+import { errorBody, JSON_HEADERS } from '../api/response.ts';
 import { handleRequest } from '../api/router.ts';
-import type { ApiRequest } from '../api/types.ts';
+import type { ApiRequest, ApiResponse } from '../api/types.ts';
 import { Catalog } from '../engine/catalog/catalog.ts';
 import { channelName } from '../engine/channel-state.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
 import { EngineDatabase } from '../engine/engine-database.ts';
+import { ErrorCode } from '../engine/errors.ts';
+import type { SegmentScope } from '../engine/segment-scope.ts';
 import type { CollectionInfo } from '../engine/schema/types.ts';
 import { HEARTBEAT_MS, QuerynodeRegistry } from './querynode-registry.ts';
+import { VIEW_HEADER, parseView, viewScope } from './querynode-view.ts';
 import { SharedWalView } from './shared-wal-view.ts';
 import type { SharedStores } from './shared-stores.ts';
 
@@ -36,6 +46,8 @@ const PRIVATE_ID_BASE = 1e12;
 const STALE_CATALOG = /^\{"code":10[01],/;
 /** How often the querynode polls the WAL tails and the catalog. */
 const FOLLOW_MS = 100;
+/** How often the querynode checks its channels for an error it cannot recover from. */
+const FATAL_CHECK_MS = 1000;
 
 /** How to run a querynode. */
 export interface QuerynodeOptions {
@@ -49,7 +61,14 @@ export interface QuerynodeOptions {
   /** Token every request must carry (the deployment's API token). */
   token: string;
   config?: Partial<EngineConfig>;
+  /** Ids must not contain commas (views list them comma-separated). Default: a random UUID. */
   id?: string;
+  /**
+   * Called (once) when the node cannot catch up any more: a channel's next record was truncated
+   * from the WAL. Only a fresh bootstrap from the shared state recovers; the container main exits
+   * so that the orchestrator restarts it.
+   */
+  onFatal?: (err: Error) => void;
 }
 
 /** A running querynode. */
@@ -72,6 +91,24 @@ async function copyCollection(shared: Catalog, own: Catalog, info: CollectionInf
     if (meta.state !== 'Dropped' || meta.endPosition !== undefined) ops.push(own.putSegmentOp(meta));
   }
   await own.write(ops);
+}
+
+/**
+ * The error that keeps a channel from catching up, if any: its next record was truncated from the
+ * WAL (a datanode checkpoint passed it while this node lagged), which retrying never fixes.
+ */
+export function unrecoverableApplyError(db: EngineDatabase): Error | undefined {
+  for (const { channel, error } of db.applyErrors()) {
+    if (error.name === 'NotFoundError' && error.message.includes('truncated')) {
+      return new Error(`querynode cannot catch up on channel ${channel}: ${error.message}; restart it so that it bootstraps from the shared state`, { cause: error });
+    }
+  }
+  return undefined;
+}
+
+/** A lower-cased header of a request. */
+function headerOf(req: ApiRequest, name: string): string | undefined {
+  return Object.entries(req.headers).find(([k]) => k.toLowerCase() === name)?.[1];
 }
 
 function defaultAddress(host: string): string {
@@ -104,12 +141,22 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
     beforeOpen: (info) => copyCollection(shared, own, info),
   });
   const token = options.token;
-  // A collection created or loaded moments ago may be newer than this node's catalog poll.
-  const handle = async (req: ApiRequest) => {
-    const res = await handleRequest(db, req, { token });
+  const handle = async (req: ApiRequest): Promise<ApiResponse> => {
+    const viewHeader = headerOf(req, VIEW_HEADER);
+    let scope: SegmentScope | undefined;
+    if (viewHeader !== undefined) {
+      const view = parseView(viewHeader);
+      if (!view.includes(id)) {
+        const message = `querynode ${id} at this address is not in the read's view [${view.join(', ')}]: the proxy's registry is stale; it drops this node and retries`;
+        return { status: 409, headers: { ...JSON_HEADERS }, body: errorBody(ErrorCode.Unexpected, message) };
+      }
+      scope = viewScope(view, id);
+    }
+    const res = await handleRequest(db, req, { token, scope });
+    // A collection created or loaded moments ago may be newer than this node's catalog poll.
     if (!STALE_CATALOG.test(res.body)) return res;
     await db.refreshCatalog();
-    return handleRequest(db, req, { token });
+    return handleRequest(db, req, { token, scope });
   };
   const server = await startServer({ db, handle, host: options.host, port: options.port, token });
   const url = `http://${options.address ?? defaultAddress(options.host)}:${server.port}`;
@@ -117,12 +164,21 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
   await registry.heartbeat(id, url);
   const timer = setInterval(() => registry.heartbeat(id, url).catch((err) => console.error('migrans querynode: heartbeat failed:', err)), HEARTBEAT_MS);
   timer.unref();
+  let fatal = false;
+  const fatalTimer = setInterval(() => {
+    const err = fatal ? undefined : unrecoverableApplyError(db);
+    if (!err) return;
+    fatal = true;
+    options.onFatal?.(err);
+  }, FATAL_CHECK_MS);
+  fatalTimer.unref();
   return {
     id,
     url,
     db,
     async close() {
       clearInterval(timer);
+      clearInterval(fatalTimer);
       await registry.leave(id).catch(() => undefined);
       await server.close();
       await db.close();

@@ -4,61 +4,21 @@
  * S3 and DynamoDB → querynodes → search. No mocks: the real AWS SDK against the emulators.
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { DynamoDbKvStore } from '../../lib/adapters/aws/dynamodb-kv-store.ts';
-import { KinesisWal } from '../../lib/adapters/aws/kinesis-wal.ts';
-import { ApiProxy } from '../../lib/aws/api-proxy.ts';
-import { handleApiEvent } from '../../lib/aws/api-role.ts';
-import type { AwsConfig } from '../../lib/aws/aws-config.ts';
+import type { ApiProxy } from '../../lib/aws/api-proxy.ts';
 import { Compactor } from '../../lib/aws/compactor.ts';
 import { Datanode } from '../../lib/aws/datanode.ts';
 import { encodeKinesisRecord } from '../../lib/adapters/aws/kinesis-record-format.ts';
-import { inProcessIndexerTrigger } from '../../lib/aws/indexer-trigger.ts';
+import type { inProcessIndexerTrigger } from '../../lib/aws/indexer-trigger.ts';
 import { ingestBatch, type IngestRecord } from '../../lib/aws/ingest-role.ts';
-import { startKinesisPoller, type RunningPoller } from '../../lib/aws/kinesis-poller.ts';
-import { startQuerynode, type RunningQuerynode } from '../../lib/aws/querynode.ts';
-import { openSharedStores, type SharedStores } from '../../lib/aws/shared-stores.ts';
 import { Catalog } from '../../lib/engine/catalog/catalog.ts';
-import { EMULATOR_BUCKET, startEmulators, type Emulators } from '../support/emulators.ts';
+import { PATH_TOKEN, callPath as call, okData as ok, startAwsPath, type AwsPath } from '../support/aws-path-setup.ts';
 
-const TOKEN = 'test-token';
 const ENGINE = { sealRows: 40, idleSealMs: 60_000, compactionIntervalMs: 0 };
 
-let emulators: Emulators;
-let config: AwsConfig;
 const opened: { close(): Promise<void> }[] = [];
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'migrans-aws-'));
-
-function stores(): SharedStores {
-  const s = openSharedStores(config);
-  opened.push({ close: async () => void (await Promise.allSettled([s.kv.close(), s.wal.close()])) });
-  return s;
-}
-
-function event(route: string, body: unknown, token = TOKEN): APIGatewayProxyEvent {
-  return {
-    httpMethod: 'POST',
-    path: `/v2/vectordb/${route}`,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-    isBase64Encoded: false,
-  } as unknown as APIGatewayProxyEvent;
-}
-
-/** Calls the API handler; returns the parsed Milvus reply. */
-async function call(proxy: ApiProxy, route: string, body: unknown, token?: string): Promise<any> {
-  const res = await handleApiEvent(proxy, event(route, body, token));
-  return JSON.parse(res.body);
-}
-
-function ok(reply: any): any {
-  assert.equal(reply.code, 0, JSON.stringify(reply));
-  return reply.data;
-}
+let awsPath: AwsPath;
+const stores = () => awsPath.stores();
 
 const text = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x));
 const vec = (i: number) => [Math.cos(i), Math.sin(i), Math.cos(i / 3), Math.sin(i / 7)];
@@ -66,44 +26,17 @@ const rows = (from: number, to: number, tag = 'v1') => Array.from({ length: to -
 
 describe('the AWS path on emulators', () => {
   let proxy: ApiProxy;
-  let poller: RunningPoller;
   let indexer: ReturnType<typeof inProcessIndexerTrigger>;
-  const nodes: RunningQuerynode[] = [];
 
   before(async () => {
-    emulators = await startEmulators();
-    const suffix = Date.now().toString(36);
-    config = {
-      bucket: EMULATOR_BUCKET,
-      table: `migrans-kv-${suffix}`,
-      walIndexTable: `migrans-wal-${suffix}`,
-      stream: `migrans-${suffix}`,
-      querynodePort: 0,
-      engine: ENGINE,
-    };
-    await DynamoDbKvStore.createTable(config.table);
-    await KinesisWal.createResources({ streamName: config.stream, shardCount: 2, indexTableName: config.walIndexTable });
-    indexer = inProcessIndexerTrigger(stores());
-    proxy = await ApiProxy.open(stores(), { token: TOKEN, config: ENGINE, indexSegment: indexer.trigger });
-    // One datanode per shard, as the event source runs one Lambda invocation per shard at a time.
-    const datanodes = new Map<string, Promise<Datanode>>();
-    const datanodeOf = (shard: string) => {
-      if (!datanodes.has(shard)) datanodes.set(shard, Datanode.open(stores(), ENGINE, indexer.trigger).then((d) => (opened.push(d), d)));
-      return datanodes.get(shard)!;
-    };
-    poller = await startKinesisPoller({ streamName: config.stream, handle: async (batch, shard) => ingestBatch(await datanodeOf(shard), batch, Date.now() + 60_000) });
-    for (const id of ['qn-a', 'qn-b']) {
-      nodes.push(await startQuerynode({ stores: stores(), dataDir: path.join(tmp, id), host: '127.0.0.1', port: 0, token: TOKEN, config: ENGINE, id }));
-    }
+    awsPath = await startAwsPath(ENGINE, { querynodes: ['qn-a', 'qn-b'] });
+    proxy = awsPath.proxy;
+    indexer = awsPath.indexer;
   });
 
   after(async () => {
-    await poller?.stop();
-    for (const n of nodes) await n.close().catch(() => undefined);
-    await proxy?.close().catch(() => undefined);
     for (const o of opened) await o.close();
-    await emulators?.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
+    await awsPath?.close();
   });
 
   test('writes through the API handler are searchable under Strong, and survive into S3 and DynamoDB', async () => {
@@ -129,17 +62,17 @@ describe('the AWS path on emulators', () => {
     assert.ok(flushed.length >= 2, `segments flushed: ${flushed.length}`);
     assert.ok(flushed.every((s) => Object.keys(s.indexFiles).length === 1), 'every flushed segment has its index file');
     // A querynode started now knows the data only from S3, DynamoDB and the WAL after the checkpoints.
-    const late = await startQuerynode({ stores: stores(), dataDir: path.join(tmp, 'late'), host: '127.0.0.1', port: 0, token: TOKEN, config: ENGINE, id: 'qn-late' });
+    const late = await awsPath.startQuerynode('qn-late');
     try {
       const res = await fetch(`${late.url}/v2/vectordb/entities/query`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${PATH_TOKEN}`, 'content-type': 'application/json' },
         body: JSON.stringify({ collectionName: 'docs', filter: 'id in [5, 15, 95, 1]', outputFields: ['tag'], consistencyLevel: 'Strong' }),
       });
       const got = ok(await res.json());
       assert.deepEqual(got.map((r: any) => [r.id, r.tag]).sort((a: any, b: any) => a[0] - b[0]), [[5, 'v1'], [15, 'v2']]);
     } finally {
-      await late.close();
+      await awsPath.stopQuerynode(late);
     }
   });
 
@@ -180,8 +113,7 @@ describe('the AWS path on emulators', () => {
     ok(await call(proxy, 'entities/insert', { collectionName: 'failover', data: rows(0, 50) }));
     const search = () => call(proxy, 'entities/search', { collectionName: 'failover', data: [vec(7)], limit: 5, consistencyLevel: 'Strong' });
     const first = ok(await search());
-    const stopped = nodes.shift()!;
-    await stopped.close();
+    await awsPath.stopQuerynode(awsPath.nodes[0]);
     const second = ok(await search());
     assert.deepEqual(second.map((h: any) => h.id), first.map((h: any) => h.id));
   });

@@ -1,0 +1,142 @@
+/**
+ * Reads fanned out over four querynodes on the emulators: each node serves its rendezvous share
+ * of the segments (flushed, compacted and growing), the proxy reduces the shares, and the answers
+ * equal those of one querynode serving every segment — also after a querynode dies and its share
+ * moves to the others. Three nodes follow the WAL from the start (they seal every segment
+ * themselves, under private ids); one starts late and loads flushed segments under the shared ids:
+ * both kinds must cut and compact the same segments.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { handleRequest } from '../../lib/api/router.ts';
+import { Compactor } from '../../lib/aws/compactor.ts';
+import type { RunningQuerynode } from '../../lib/aws/querynode.ts';
+import { QuerynodeRegistry } from '../../lib/aws/querynode-registry.ts';
+import { VIEW_HEADER } from '../../lib/aws/querynode-view.ts';
+import { PATH_TOKEN, callPath, okData, startAwsPath, type AwsPath } from '../support/aws-path-setup.ts';
+
+const ENGINE = { sealRows: 40, idleSealMs: 600_000, compactionIntervalMs: 0 };
+const NODES = ['qn-a', 'qn-b', 'qn-c'];
+const vec = (i: number) => [Math.cos(i), Math.sin(i), Math.cos(i / 3), Math.sin(i / 7)];
+const rows = (from: number, to: number, tag = 'v1') => Array.from({ length: to - from }, (_, k) => ({ id: from + k, vector: vec(from + k), tag }));
+const ids = (data: { id: number }[]) => data.map((r) => r.id);
+const byId = (a: { id: number }, b: { id: number }) => a.id - b.id;
+
+describe('reads fanned out over querynodes', () => {
+  let path: AwsPath;
+  const call = (route: string, body: unknown) => callPath(path.proxy, route, body);
+
+  /** A querynode's own answer: unscoped, or scoped to its share of `view`. */
+  async function direct(node: RunningQuerynode, route: string, body: unknown, view?: string[]): Promise<{ status: number; reply: any }> {
+    const headers: Record<string, string> = { authorization: `Bearer ${PATH_TOKEN}`, 'content-type': 'application/json' };
+    if (view) {
+      headers[VIEW_HEADER] = view.join(',');
+      const res = await fetch(`${node.url}/v2/vectordb/${route}`, { method: 'POST', headers, body: JSON.stringify(body) });
+      return { status: res.status, reply: JSON.parse(await res.text()) };
+    }
+    const res = await handleRequest(node.db, { method: 'POST', path: `/v2/vectordb/${route}`, headers, body: JSON.stringify(body) }, { token: PATH_TOKEN });
+    return { status: res.status, reply: JSON.parse(res.body) };
+  }
+
+  /** Asserts that the proxy's answers equal those of `reference` serving every segment itself. */
+  async function assertSameAsOneNode(reference: RunningQuerynode, when: string): Promise<void> {
+    const search = { collectionName: 'fan', data: [vec(17), vec(123)], limit: 5, offset: 3, filter: 'id > 20', outputFields: ['tag'], consistencyLevel: 'Strong' };
+    const expected = (await direct(reference, 'entities/search', search)).reply;
+    okData(expected);
+    assert.deepEqual(expected.topks, [5, 5], `${when}: the reference found 5 hits per vector`);
+    assert.deepEqual(await call('entities/search', search), expected, `${when}: search (nq=2, offset 3, filter) equals one node's`);
+
+    const all = { collectionName: 'fan', filter: 'id > 20', limit: 0, outputFields: ['tag'], consistencyLevel: 'Strong' };
+    const matches = okData((await direct(reference, 'entities/query', all)).reply).sort(byId);
+    assert.deepEqual(okData(await call('entities/query', all)), matches, `${when}: query of every match equals one node's, in key order`);
+    const page = okData(await call('entities/query', { ...all, limit: 7, offset: 5 }));
+    assert.deepEqual(page, matches.slice(5, 12), `${when}: query with offset 5 and limit 7 is that page of the matches in key order`);
+
+    const count = { collectionName: 'fan', filter: '', outputFields: ['count(*)'], consistencyLevel: 'Strong' };
+    assert.deepEqual(await call('entities/query', count), (await direct(reference, 'entities/query', count)).reply, `${when}: count(*) equals one node's`);
+
+    const get = { collectionName: 'fan', id: [15, 0, 240, 999, 123, 5, 201, 15], outputFields: ['tag'], consistencyLevel: 'Strong' };
+    const got = await call('entities/get', get);
+    assert.deepEqual(got, (await direct(reference, 'entities/get', get)).reply, `${when}: get equals one node's (same rows, same order)`);
+    assert.deepEqual(ids(got.data), [15, 240, 123, 5, 201], `${when}: get skips the deleted and missing ids`);
+  }
+
+  before(async () => {
+    path = await startAwsPath(ENGINE, { querynodes: NODES });
+    okData(await call('collections/create', { collectionName: 'fan', dimension: 4, metricType: 'L2', params: { shardsNum: 2 } }));
+    // Flushed segments: four batches over two channels, sealed at 40 rows.
+    for (let i = 0; i < 4; i++) okData(await call('entities/insert', { collectionName: 'fan', data: rows(i * 50, i * 50 + 50) }));
+    okData(await call('collections/flush', { collectionName: 'fan' }));
+    // Small flushed segments the compactor merges while the querynodes follow the WAL.
+    for (let i = 0; i < 3; i++) {
+      okData(await call('entities/insert', { collectionName: 'fan', data: rows(200 + i * 10, 210 + i * 10) }));
+      okData(await call('collections/flush', { collectionName: 'fan' }));
+    }
+    await path.startQuerynode('qn-late');
+    const compactor = await Compactor.open(path.stores(), ENGINE, path.indexer.trigger);
+    try {
+      const run = await compactor.run();
+      assert.ok(run.compactions >= 1, `the compactor merged segments: ${JSON.stringify(run)}`);
+    } finally {
+      await compactor.close();
+    }
+    okData(await call('collections/flush', { collectionName: 'fan' }));
+    await path.indexer.idle();
+    // Overwrites and deletes across segments, and growing rows that stay unflushed.
+    okData(await call('entities/upsert', { collectionName: 'fan', data: rows(10, 20, 'v2') }));
+    okData(await call('entities/delete', { collectionName: 'fan', filter: 'id in [0, 1, 2, 150, 205]' }));
+    okData(await call('entities/insert', { collectionName: 'fan', data: rows(230, 250, 'growing') }));
+  });
+
+  after(async () => {
+    await path?.close();
+  });
+
+  test('every querynode applied the compaction, also to segments it sealed itself under private ids', async () => {
+    for (const node of path.nodes) {
+      const info = await node.db.describeCollection('default', 'fan');
+      const segments = [...node.db.runtimeById(info.collectionId)!.segments.values()];
+      assert.ok(segments.some((s) => s.meta.compactedFrom !== undefined), `${node.id} holds the compaction output: ${segments.map((s) => s.id).join(', ')}`);
+    }
+  });
+
+  test('search, query and get through the proxy equal one querynode serving every segment', async () => {
+    await assertSameAsOneNode(path.nodes[0], 'four querynodes');
+    await assertSameAsOneNode(path.nodes[3], 'four querynodes, the late one as reference');
+  });
+
+  test('each querynode serves a disjoint part of the rows under a view, together all of them', async () => {
+    const view = path.nodes.map((n) => n.id);
+    const all = { collectionName: 'fan', filter: 'id >= 0', limit: 0, consistencyLevel: 'Strong' };
+    const total = ids(okData((await direct(path.nodes[0], 'entities/query', all)).reply));
+    const seen = new Set<number>();
+    let serving = 0;
+    for (const node of path.nodes) {
+      const share = ids(okData((await direct(node, 'entities/query', all, view)).reply));
+      assert.ok(share.length < total.length, `${node.id} serves ${share.length} of ${total.length} rows, not all`);
+      if (share.length > 0) serving++;
+      for (const id of share) {
+        assert.ok(!seen.has(id), `row ${id} is served by ${node.id} and another node`);
+        seen.add(id);
+      }
+      const count = okData((await direct(node, 'entities/query', { ...all, filter: '', limit: undefined, outputFields: ['count(*)'] }, view)).reply);
+      assert.equal(count[0]['count(*)'], share.length, `${node.id}: its scoped count(*) counts its share`);
+    }
+    assert.ok(serving >= 2, `rows are spread over ${serving} querynodes`);
+    assert.deepEqual([...seen].sort((a, b) => a - b), [...total].sort((a, b) => a - b), 'the shares together are every row');
+  });
+
+  test('a querynode refuses a view without its id, so the proxy does not lose its share silently', async () => {
+    const res = await direct(path.nodes[0], 'entities/query', { collectionName: 'fan', filter: 'id >= 0', limit: 5 }, ['qn-x', 'qn-y']);
+    assert.equal(res.status, 409, `answer: ${JSON.stringify(res.reply)}`);
+    assert.notEqual(res.reply.code, 0, 'the answer is an error');
+  });
+
+  test('after a querynode dies its segments are served by the others without losing or repeating rows', async () => {
+    const dead = path.nodes[1];
+    await path.stopQuerynode(dead);
+    // Still registered (as when a process dies without leaving): the proxy finds out by calling it.
+    await new QuerynodeRegistry(path.stores().kv).heartbeat(dead.id, dead.url);
+    await assertSameAsOneNode(path.nodes[0], 'one querynode dead');
+  });
+});
