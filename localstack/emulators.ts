@@ -141,7 +141,9 @@ function commandFor(service: EmulatedService, port: number, extraPort: number, d
       const java = process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
       return {
         // C1-only JIT and the serial collector start the JVM ~40 % faster; DynamoDB Local has no bind-address option.
-        args: [java, '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xmx512m', `-Djava.library.path=${path.join(pkg, 'lib', lib, 'DynamoDBLocal_lib')}`,
+        // sqlite4java unpacks its native library into java.io.tmpdir on every start: keep it in dataDir, removed on stop.
+        args: [java, '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xmx512m', `-Djava.io.tmpdir=${dataDir}`,
+          `-Djava.library.path=${path.join(pkg, 'lib', lib, 'DynamoDBLocal_lib')}`,
           '-jar', path.join(pkg, 'lib', lib, 'DynamoDBLocal.jar'), '-port', String(port), '-inMemory', '-sharedDb', '-disableTelemetry'],
         env: {},
       };

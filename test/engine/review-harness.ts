@@ -5,14 +5,13 @@
  * be made to fail once (transient S3 / DynamoDB / disk errors) or be observed.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { MemoryKvStore } from '../../lib/adapters/memory/memory-kv-store.ts';
 import { MemoryObjectStore } from '../../lib/adapters/memory/memory-object-store.ts';
 import { MemoryWal } from '../../lib/adapters/memory/memory-wal.ts';
 import { UsearchIndexFactory } from '../../lib/adapters/vector/usearch-index-factory.ts';
 import type { EngineConfig } from '../../lib/engine/engine-config.ts';
 import { EngineDatabase } from '../../lib/engine/engine-database.ts';
+import { tempDir } from '../support/engine.ts';
 
 export type Port = 'kv' | 'wal' | 'objects';
 
@@ -35,7 +34,7 @@ export class SharedStores {
   readonly kv = new MemoryKvStore();
   readonly wal = new MemoryWal();
   readonly objects = new MemoryObjectStore();
-  readonly cache = fs.mkdtempSync(path.join(os.tmpdir(), 'migrans-review-'));
+  readonly cache = tempDir('migrans-review-').dir;
 
   /** Opens an engine on the shared stores. `close()` of that engine does not close the stores. */
   async open(config?: Partial<EngineConfig>, setup?: (i: Omit<Instance, 'db'>) => void): Promise<Instance> {

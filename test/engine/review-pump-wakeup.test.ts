@@ -11,9 +11,6 @@
  * at an unlucky moment: while the consumer's read of the (then empty) tail is returning.
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { MemoryKvStore } from '../../lib/adapters/memory/memory-kv-store.ts';
 import { MemoryObjectStore } from '../../lib/adapters/memory/memory-object-store.ts';
@@ -23,6 +20,7 @@ import { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import type { Wal, WalPosition, WalRecord } from '../../lib/engine/ports/wal.ts';
 import { simpleSpec } from '../support/data.ts';
 import { rows } from './review-harness.ts';
+import { tempDir } from '../support/engine.ts';
 
 const D = 'default';
 
@@ -58,7 +56,7 @@ class UnluckyWal implements Wal {
 
 describe('review: apply-loop wake-up', () => {
   it('a write acknowledged while the apply loop is winding down is still applied', async () => {
-    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'migrans-review-'));
+    const { dir: cache, cleanup } = tempDir('migrans-review-');
     const wal = new UnluckyWal();
     const db = await EngineDatabase.open({
       kv: new MemoryKvStore(), wal, objects: new MemoryObjectStore(), vectorIndexes: new UsearchIndexFactory(), cacheDir: cache,
@@ -74,6 +72,6 @@ describe('review: apply-loop wake-up', () => {
     assert.ok(!(got instanceof Error), `Strong get of an acknowledged write failed: ${(got as Error).message}`);
     assert.deepEqual(got, [{ id: 2n }]);
     await db.close();
-    fs.rmSync(cache, { recursive: true, force: true });
+    cleanup();
   });
 });

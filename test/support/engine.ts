@@ -10,10 +10,23 @@ import { openEmbeddedDatabase } from '../../lib/embedded.ts';
 import type { EngineConfig } from '../../lib/engine/engine-config.ts';
 import { EngineDatabase } from '../../lib/engine/engine-database.ts';
 
-/** A fresh temp directory, removed by the returned cleanup. */
+/** Temp directories of this test process not yet cleaned up: removed at exit, so a failed test leaves no litter. */
+const liveTempDirs = new Set<string>();
+process.once('exit', () => {
+  for (const dir of liveTempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temp directory, removed by the returned cleanup (or at process exit). */
 export function tempDir(prefix = 'migrans-test-'): { dir: string; cleanup(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  liveTempDirs.add(dir);
+  return {
+    dir,
+    cleanup: () => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      liveTempDirs.delete(dir);
+    },
+  };
 }
 
 /** An engine on memory adapters (index files go to a temp dir). */
