@@ -6,12 +6,16 @@
  * between), loads the flushed segments and the indexer's index files from S3 through a local disk
  * cache, seeds a private PK index from them, and then applies every channel's WAL records itself, in
  * order, into private stores (local LMDB and files): the same deterministic apply as the datanode,
- * so growing data, overwrites and deletes are exact and it knows its tSafe. Consistency waits learn
+ * so growing data, overwrites and deletes are exact and it knows its tSafe. The segments it seals
+ * that way hold the same rows as the datanode's, so it attaches the indexer's files to them too
+ * rather than building its own. Consistency waits learn
  * the WAL tails first, so Strong reads see every acknowledged write. Its private state is a cache:
  * it is wiped at every start and rebuilt from the shared state.
  *
  * A read carrying a view header (the proxy's fan-out) is served from this node's share of the
- * segments only (querynode-view.ts). A view without this node's id means the proxy took this
+ * segments only (querynode-view.ts). Memory follows the share: the node keeps the vectors and
+ * indexes of the flushed segments it owns under the live registry, and leaves the others' on local
+ * disk until a read's view hands them to it (a node gone), releasing them again when idle. A view without this node's id means the proxy took this
  * address for another node (a restart under a new id): the node refuses with HTTP 409 rather than
  * serve nothing, so the proxy drops it from the view and re-reads the registry instead of
  * silently losing the share that the id it believed in would have served.
@@ -28,15 +32,15 @@ import { startServer } from '../api/node-server.ts';
 import { errorBody, JSON_HEADERS } from '../api/response.ts';
 import { handleRequest } from '../api/router.ts';
 import type { ApiRequest, ApiResponse } from '../api/types.ts';
-import { Catalog } from '../engine/catalog/catalog.ts';
+import { Catalog, type SegmentMeta } from '../engine/catalog/catalog.ts';
 import { channelName } from '../engine/channel-state.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
 import { EngineDatabase } from '../engine/engine-database.ts';
 import { ErrorCode } from '../engine/errors.ts';
-import type { SegmentScope } from '../engine/segment-scope.ts';
+import { segmentPlacementKey, type SegmentScope } from '../engine/segment-scope.ts';
 import type { CollectionInfo } from '../engine/schema/types.ts';
 import { HEARTBEAT_MS, QuerynodeRegistry } from './querynode-registry.ts';
-import { VIEW_HEADER, parseView, viewScope } from './querynode-view.ts';
+import { VIEW_HEADER, ownerOf, parseView, viewScope } from './querynode-view.ts';
 import { SharedWalView } from './shared-wal-view.ts';
 import type { SharedStores } from './shared-stores.ts';
 
@@ -48,6 +52,11 @@ const STALE_CATALOG = /^\{"code":10[01],/;
 const FOLLOW_MS = 100;
 /** How often the querynode checks its channels for an error it cannot recover from. */
 const FATAL_CHECK_MS = 1000;
+/**
+ * How long a segment outside this node's share stays in memory after a read last needed it: a
+ * proxy's cached view can lag the registry by a few seconds, and a node that just left may return.
+ */
+const RELEASE_IDLE_MS = 30_000;
 
 /** How to run a querynode. */
 export interface QuerynodeOptions {
@@ -63,6 +72,8 @@ export interface QuerynodeOptions {
   config?: Partial<EngineConfig>;
   /** Ids must not contain commas (views list them comma-separated). Default: a random UUID. */
   id?: string;
+  /** How long a segment outside this node's share stays in memory after a read last needed it (ms). */
+  releaseIdleMs?: number;
   /**
    * Called (once) when the node cannot catch up any more: a channel's next record was truncated
    * from the WAL. Only a fresh bootstrap from the shared state recovers; the container main exits
@@ -106,6 +117,25 @@ export function unrecoverableApplyError(db: EngineDatabase): Error | undefined {
   return undefined;
 }
 
+/**
+ * The indexer's file for the shared segment with the same rows as this node's `meta`: same
+ * placement key (channel, partition and start position, or the compaction output's id), same end
+ * position and row count — the same WAL records applied in the same order.
+ */
+async function sharedIndexFile(shared: Catalog, meta: SegmentMeta, field: string): Promise<string | undefined> {
+  const key = segmentPlacementKey(meta);
+  for (const m of await shared.listSegments(meta.collectionId)) {
+    if (m.state === 'Flushed' && m.rowCount === meta.rowCount && m.endPosition === meta.endPosition && segmentPlacementKey(m) === key && m.indexFiles[field]) return m.indexFiles[field];
+  }
+  return undefined;
+}
+
+/** The live querynode ids, this one included (it may not have registered yet). */
+function liveFleet(entries: { id: string }[], self: string): string[] {
+  const ids = entries.map((e) => e.id);
+  return ids.includes(self) ? ids : [...ids, self];
+}
+
 /** A lower-cased header of a request. */
 function headerOf(req: ApiRequest, name: string): string | undefined {
   return Object.entries(req.headers).find(([k]) => k.toLowerCase() === name)?.[1];
@@ -128,6 +158,10 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
   const own = new Catalog(kv);
   await own.reserveIdsFrom(PRIVATE_ID_BASE);
   const shared = new Catalog(options.stores.kv);
+  const registry = new QuerynodeRegistry(options.stores.kv);
+  // The fleet as the registry shows it; this node owns the flushed segments it wins under it.
+  let fleet = liveFleet(await registry.live(), id);
+  const resident = (meta: SegmentMeta) => ownerOf(segmentPlacementKey(meta), fleet) === id;
   const db = await EngineDatabase.open({
     kv,
     wal: new SharedWalView(options.stores.wal),
@@ -136,7 +170,7 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
     cacheDir: path.join(options.dataDir, 'cache'),
     config: options.config,
     followMs: FOLLOW_MS,
-    roles: { loadsSegments: () => true, applies: () => true, seedsPkIndex: true },
+    roles: { loadsSegments: () => true, applies: () => true, seedsPkIndex: true, resident, sharedIndexFile: (meta, field) => sharedIndexFile(shared, meta, field) },
     catalogSource: shared,
     beforeOpen: (info) => copyCollection(shared, own, info),
   });
@@ -160,10 +194,23 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
   };
   const server = await startServer({ db, handle, host: options.host, port: options.port, token });
   const url = `http://${options.address ?? defaultAddress(options.host)}:${server.port}`;
-  const registry = new QuerynodeRegistry(options.stores.kv);
   await registry.heartbeat(id, url);
+  const releaseIdleMs = options.releaseIdleMs ?? RELEASE_IDLE_MS;
   const timer = setInterval(() => registry.heartbeat(id, url).catch((err) => console.error('migrans querynode: heartbeat failed:', err)), HEARTBEAT_MS);
   timer.unref();
+  // Residency runs on its own clock: loading or releasing segments must never delay a heartbeat.
+  let updating: Promise<void> | undefined;
+  const residencyTimer = setInterval(() => {
+    updating ??= registry
+      .live()
+      .then((entries) => {
+        fleet = liveFleet(entries, id);
+        return db.applyResidency(releaseIdleMs);
+      })
+      .catch((err) => console.error('migrans querynode: updating which segments stay in memory failed (retrying):', err))
+      .finally(() => (updating = undefined));
+  }, HEARTBEAT_MS);
+  residencyTimer.unref();
   let fatal = false;
   const fatalTimer = setInterval(() => {
     const err = fatal ? undefined : unrecoverableApplyError(db);
@@ -178,7 +225,9 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
     db,
     async close() {
       clearInterval(timer);
+      clearInterval(residencyTimer);
       clearInterval(fatalTimer);
+      await updating;
       await registry.leave(id).catch(() => undefined);
       await server.close();
       await db.close();

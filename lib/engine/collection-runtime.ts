@@ -27,8 +27,9 @@ import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
 import type { InsertBatch } from './schema/batch.ts';
 import type { CollectionInfo, FieldSchema, IndexSpec, PrimaryKey } from './schema/types.ts';
-import { collectionPrefixes, readSegment, segmentPrefixes, writeDeltaLog, writeSegmentChunks } from './segment/segment-io.ts';
+import { chunkKey, coldVectorColumn, collectionPrefixes, readSegment, segmentPrefixes, writeDeltaLog, writeSegmentChunks } from './segment/segment-io.ts';
 import { Segment } from './segment/segment.ts';
+import type { VectorColumn } from './segment/vector-column.ts';
 import type { Tso } from './tso.ts';
 import { RwLock } from './rw-lock.ts';
 import { segmentPlacementKey, type SegmentScope } from './segment-scope.ts';
@@ -64,7 +65,24 @@ export interface RuntimeRoles {
   seedsPkIndex?: boolean;
   /** Hands a flushed segment to the indexnode; by default its indexes are built in this process. */
   indexSegment?(meta: SegmentMeta): void;
+  /**
+   * Whether this process keeps a flushed segment's vectors and HNSW indexes in memory (default:
+   * every segment). A querynode keeps its share only: the others' vectors stay on local disk until
+   * a read's scope takes them in (makeResident), and go back there when idle (applyResidency).
+   */
+  resident?(meta: SegmentMeta): boolean;
+  /**
+   * The index file another process built for a segment with the same rows as `meta` (a querynode
+   * cuts the same segments as the datanode, under private ids: the indexer's file fits them), if
+   * one exists yet. With it, this process waits for that file instead of building its own.
+   */
+  sharedIndexFile?(meta: SegmentMeta, field: string): Promise<string | undefined>;
 }
+
+/** How long a process with `sharedIndexFile` waits for another's index file before building its own. */
+const SHARED_INDEX_WAIT_MS = 10 * 60_000;
+/** How often it looks for that file meanwhile. */
+const SHARED_INDEX_POLL_MS = 2000;
 
 /** Every role in one process. */
 export const ALL_ROLES: RuntimeRoles = { loadsSegments: () => true, applies: () => true };
@@ -131,9 +149,7 @@ export class CollectionRuntime {
       if ((meta.state === 'Flushed' || meta.state === 'Dropped') && meta.endPosition !== undefined) rt.addDurableRange(meta);
       if (meta.state === 'Dropped') rt.droppedMetas.add(meta);
       else if (meta.state === 'Flushed') {
-        const seg = await readSegment(deps.objects, meta, info.schema);
-        rt.segments.set(meta.segmentId, seg);
-        await rt.attachIndexes(seg);
+        rt.segments.set(meta.segmentId, await rt.openFlushed(meta));
       } else {
         rt.unflushedByStart.set(`${meta.channel}/${meta.startPosition}`, meta);
       }
@@ -645,6 +661,89 @@ export class CollectionRuntime {
     if (idle.length > 0) this.appendFlushRecords(idle).catch((err) => console.error('migrans: idle seal failed:', err));
   }
 
+  // ---------------------------------------------------------------- residency
+
+  /**
+   * Opens a flushed segment from the object store: resident (vectors read, indexes attached) when
+   * the roles keep it in memory, else cold (vectors on local disk, no index attached).
+   */
+  private async openFlushed(meta: SegmentMeta, attach = true): Promise<Segment> {
+    if (this.keepsResident(meta)) {
+      const seg = await readSegment(this.deps.objects, meta, this.info.schema);
+      if (attach) await this.attachIndexes(seg);
+      return seg;
+    }
+    const seg = await readSegment(this.deps.objects, meta, this.info.schema, { coldVectors: (key) => this.localFile(key) });
+    seg.resident = false;
+    return seg;
+  }
+
+  private keepsResident(meta: SegmentMeta): boolean {
+    return this.roles.resident?.(meta) ?? true;
+  }
+
+  /**
+   * Takes the flushed segments a read needs (those in `scope`, or all) into memory: starts reading
+   * their vectors and attaches their index files, or builds the missing ones (searches scan a
+   * segment exactly meanwhile). A querynode calls it when another's share falls to it.
+   */
+  async makeResident(scope?: SegmentScope): Promise<void> {
+    const now = Date.now();
+    const loads: Promise<void>[] = [];
+    for (const seg of this.segments.values()) {
+      if (scope && !scope(seg.meta)) continue;
+      seg.lastReadAt = now;
+      if (!seg.resident) loads.push(this.loadSegment(seg));
+    }
+    await Promise.all(loads);
+  }
+
+  /** Segments being taken into memory. */
+  private readonly loading = new Map<number, Promise<void>>();
+
+  private loadSegment(seg: Segment): Promise<void> {
+    let task = this.loading.get(seg.id);
+    if (task) return task;
+    task = (async () => {
+      for (const f of this.info.schema.fields) if (f.dataType === 'FloatVector') seg.vectorColumn(f.name).loadInBackground();
+      seg.resident = true;
+      await this.attachIndexes(seg);
+      this.indexLater(seg);
+    })().finally(() => this.loading.delete(seg.id));
+    this.loading.set(seg.id, task);
+    return task;
+  }
+
+  /**
+   * Brings memory in line with the roles' `resident`: flushed segments that turned resident are
+   * taken in; those that no longer are, and that no read has needed for `idleMs`, go back to disk.
+   */
+  async applyResidency(idleMs: number, now = Date.now()): Promise<void> {
+    for (const seg of [...this.segments.values()]) {
+      if (seg.meta.state !== 'Flushed' || this.compacting.has(seg.id)) continue;
+      if (this.keepsResident(seg.meta)) {
+        if (!seg.resident) await this.loadSegment(seg);
+      } else if (seg.resident && now - seg.lastReadAt >= idleMs && !this.loading.has(seg.id)) {
+        await this.releaseSegment(seg);
+      }
+    }
+  }
+
+  private async releaseSegment(seg: Segment): Promise<void> {
+    const cold = new Map<string, VectorColumn>();
+    for (const f of this.info.schema.fields) {
+      if (f.dataType !== 'FloatVector') continue;
+      const key = chunkKey(seg.meta, f.fieldId);
+      cold.set(f.name, coldVectorColumn(await this.localFile(key), key, seg.meta));
+    }
+    // A read, a compaction or a drop may have come in meanwhile.
+    if (this.closed || !seg.resident || !this.segments.has(seg.id) || this.keepsResident(seg.meta) || this.loading.has(seg.id)) {
+      for (const c of cold.values()) c.close();
+      return;
+    }
+    seg.release(cold);
+  }
+
   // ---------------------------------------------------------------- compactor
 
   /**
@@ -717,7 +816,7 @@ export class CollectionRuntime {
       indexFiles: {},
       compactedFrom: body.inputs.map((i) => i.segmentId),
     };
-    const out = this.pendingOutputs.get(body.outputSegmentId) ?? (await readSegment(this.deps.objects, outMeta, this.info.schema));
+    const out = this.pendingOutputs.get(body.outputSegmentId) ?? (await this.openFlushed(outMeta, false));
     const writes: { pk: PrimaryKey; entry: PkEntry }[] = [];
     let next = 0;
     for (let i = 0; i < inputs.length; i++) {
@@ -754,8 +853,16 @@ export class CollectionRuntime {
       seg!.close();
     }
     if (keepOutput) this.indexLater(out);
-    else for (const prefix of segmentPrefixes(out.meta)) await this.deps.objects.deletePrefix(prefix);
-    for (const seg of inputs) for (const prefix of segmentPrefixes(seg!.meta)) await this.deps.objects.deletePrefix(prefix);
+    else await this.deleteSegmentObjects(out.meta);
+    for (const seg of inputs) await this.deleteSegmentObjects(seg!.meta);
+  }
+
+  /** Deletes a dropped segment's objects and this process's cached copies of them. */
+  private async deleteSegmentObjects(meta: SegmentMeta): Promise<void> {
+    for (const prefix of segmentPrefixes(meta)) {
+      await this.deps.objects.deletePrefix(prefix);
+      fs.rmSync(path.join(this.deps.cacheDir, prefix), { recursive: true, force: true });
+    }
   }
 
   /** The sealed or flushed segment with this placement key, if any. */
@@ -802,8 +909,9 @@ export class CollectionRuntime {
     return file;
   }
 
-  /** Gets the segment indexed: by the indexnode when one is configured, else here. */
+  /** Gets the segment indexed: by the indexnode when one is configured, else here (if it is resident). */
   private indexLater(seg: Segment): void {
+    if (!seg.resident) return; // indexed here if a read ever takes it in
     if (this.roles.indexSegment) {
       if (this.needsIndex(seg.meta)) this.roles.indexSegment(seg.meta);
     } else this.scheduleIndexBuild(seg);
@@ -814,15 +922,53 @@ export class CollectionRuntime {
     return this.info.schema.fields.some((f) => hnswSpec(this.info, f) && !meta.indexFiles[f.name]);
   }
 
-  /** Queues HNSW builds for the segment's vector fields that have an index spec and no index yet. */
+  /**
+   * Queues HNSW builds for the segment's vector fields that have an index spec and no index yet;
+   * where another process builds them (RuntimeRoles.sharedIndexFile), waits for its file first.
+   */
   scheduleIndexBuild(seg: Segment): void {
+    if (!seg.resident) return; // built if a read ever takes the segment in
     for (const field of this.info.schema.fields) {
       const spec = hnswSpec(this.info, field);
       if (!spec || seg.indexes.has(field.name)) continue;
-      this.deps.indexQueue
-        .run(() => this.buildIndex(seg, field, spec))
-        .catch((err) => console.error(`migrans: building the index of segment ${seg.id} field ${field.name} failed (searches scan it exactly):`, err));
+      const build = () => this.deps.indexQueue.run(() => this.buildIndex(seg, field, spec));
+      (this.roles.sharedIndexFile ? this.adoptIndex(seg, field, spec).then((adopted) => (adopted ? undefined : build())) : build()).catch((err) =>
+        console.error(`migrans: building the index of segment ${seg.id} field ${field.name} failed (searches scan it exactly):`, err),
+      );
     }
+  }
+
+  /**
+   * Attaches the index file another process builds for the segment's rows once it exists (the
+   * segment is scanned exactly meanwhile). False when none came in time or it is unusable: the
+   * caller builds one here then.
+   */
+  private async adoptIndex(seg: Segment, field: FieldSchema, spec: IndexSpec): Promise<boolean> {
+    const deadline = Date.now() + SHARED_INDEX_WAIT_MS;
+    const wanted = () => !this.closed && this.segments.has(seg.id) && seg.resident && !seg.indexes.has(field.name) && this.indexOf(field.name) === spec;
+    while (wanted()) {
+      const key = await this.roles.sharedIndexFile!(seg.meta, field.name);
+      if (key) {
+        const file = await this.localFile(key);
+        if (!wanted()) return true;
+        seg.meta.indexFiles[field.name] = key; // before the view: the vectors need not be read for it
+        try {
+          seg.indexes.set(field.name, this.deps.vectorIndexes.view(file, indexParams(field, spec), seg.vectors(field.name).data()));
+        } catch (err) {
+          delete seg.meta.indexFiles[field.name];
+          console.error(`migrans: the shared index ${key} does not fit segment ${seg.id}; building one here:`, err);
+          return false;
+        }
+        await this.deps.catalog.write([this.deps.catalog.putSegmentOp(seg.meta)]);
+        return true;
+      }
+      if (Date.now() >= deadline) {
+        console.error(`migrans: no shared index for segment ${seg.id} field ${field.name} after ${SHARED_INDEX_WAIT_MS / 1000} s; building one here`);
+        return false;
+      }
+      await sleep(SHARED_INDEX_POLL_MS);
+    }
+    return true; // gone, released or indexed meanwhile: nothing left to do
   }
 
   private async buildIndex(seg: Segment, field: FieldSchema, spec: IndexSpec): Promise<void> {
@@ -834,7 +980,9 @@ export class CollectionRuntime {
     if (!key) return;
     seg.meta.indexFiles[field.name] = key;
     await this.deps.catalog.write([this.deps.catalog.putSegmentOp(seg.meta)]);
-    seg.indexes.set(field.name, this.deps.vectorIndexes.view(await this.localFile(key), params, seg.vectors(field.name).data()));
+    const file = await this.localFile(key);
+    // Released during the build: the file is attached when a read takes the segment in again.
+    if (seg.resident && !seg.indexes.has(field.name)) seg.indexes.set(field.name, this.deps.vectorIndexes.view(file, params, seg.vectors(field.name).data()));
   }
 
   /** Drops built indexes of a field (index dropped or replaced) and rebuilds per the current spec. */

@@ -464,7 +464,17 @@ export class EngineDatabase implements Database {
     const ts = this.guaranteeTs(rt, options);
     if (ts > 0n && this.follows) await rt.followTails();
     if (ts > 0n) await rt.waitForTs(ts);
+    await rt.makeResident(options.scope);
     return rt;
+  }
+
+  /**
+   * Brings each collection's memory in line with the roles' `resident` (RuntimeRoles): segments
+   * that turned resident are taken in, the others go back to disk once no read needed them for
+   * `idleMs`. A querynode calls it when its view of the fleet changes, and now and then.
+   */
+  async applyResidency(idleMs: number): Promise<void> {
+    for (const rt of [...this.runtimes.values()]) await rt.applyResidency(idleMs);
   }
 
   private partitions(options: ReadOptions): string[] | undefined {

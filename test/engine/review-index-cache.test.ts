@@ -16,7 +16,7 @@ import { SharedStores, settle } from './review-harness.ts';
 const D = 'default';
 
 async function indexed(db: EngineDatabase): Promise<boolean> {
-  for (let i = 0; i < 150; i++) {
+  for (let i = 0; i < 3000; i++) { // a safety timeout (60 s), not a timing assertion
     const [st] = await db.describeIndex(D, 'c', 'vector');
     if (st.state === 'Finished') return true;
     await settle(20);
@@ -52,7 +52,7 @@ describe('review: cached index files after an index rebuild', () => {
     const s = new SharedStores();
     const a = await rebuildWithCosine(s);
     const seg = [...a.db.runtimeOf('c').segments.values()][0];
-    for (let i = 0; i < 250 && !seg.meta.indexFiles.vector; i++) await settle(20); // the rebuild committed its file
+    for (let i = 0; i < 3000 && !seg.meta.indexFiles.vector; i++) await settle(20); // the rebuild committed its file
     assert.ok(seg.meta.indexFiles.vector);
     await a.db.close();
     const b = await s.open().catch((e: Error) => e);

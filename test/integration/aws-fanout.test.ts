@@ -8,11 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { handleRequest } from '../../lib/api/router.ts';
 import { Compactor } from '../../lib/aws/compactor.ts';
 import type { RunningQuerynode } from '../../lib/aws/querynode.ts';
 import { QuerynodeRegistry } from '../../lib/aws/querynode-registry.ts';
-import { VIEW_HEADER } from '../../lib/aws/querynode-view.ts';
+import { VIEW_HEADER, ownerOf } from '../../lib/aws/querynode-view.ts';
+import { Catalog } from '../../lib/engine/catalog/catalog.ts';
+import { segmentPlacementKey } from '../../lib/engine/segment-scope.ts';
 import { PATH_TOKEN, callPath, okData, startAwsPath, type AwsPath } from '../support/aws-path-setup.ts';
 
 const ENGINE = { sealRows: 40, idleSealMs: 600_000, compactionIntervalMs: 0 };
@@ -62,7 +65,7 @@ describe('reads fanned out over querynodes', () => {
   }
 
   before(async () => {
-    path = await startAwsPath(ENGINE, { querynodes: NODES });
+    path = await startAwsPath(ENGINE, { querynodes: NODES, querynode: { releaseIdleMs: 0 } });
     okData(await call('collections/create', { collectionName: 'fan', dimension: 4, metricType: 'L2', params: { shardsNum: 2 } }));
     // Flushed segments: four batches over two channels, sealed at 40 rows.
     for (let i = 0; i < 4; i++) okData(await call('entities/insert', { collectionName: 'fan', data: rows(i * 50, i * 50 + 50) }));
@@ -98,6 +101,50 @@ describe('reads fanned out over querynodes', () => {
       const segments = [...node.db.runtimeById(info.collectionId)!.segments.values()];
       assert.ok(segments.some((s) => s.meta.compactedFrom !== undefined), `${node.id} holds the compaction output: ${segments.map((s) => s.id).join(', ')}`);
     }
+  });
+
+  test('each querynode keeps only its share of the flushed segments in memory, together all of them', async () => {
+    const fleet = path.nodes.map((n) => n.id);
+    const info = await path.nodes[0].db.describeCollection('default', 'fan');
+    const flushedOf = (node: RunningQuerynode) => [...node.db.runtimeById(info.collectionId)!.segments.values()].filter((s) => s.meta.state === 'Flushed');
+    const misplaced = () =>
+      path.nodes.flatMap((node) =>
+        flushedOf(node)
+          .filter((s) => s.resident !== (ownerOf(segmentPlacementKey(s.meta), fleet) === node.id))
+          .map((s) => `${node.id}: ${segmentPlacementKey(s.meta)} resident=${s.resident}`),
+      );
+    // Each node re-reads the registry every 2 s and releases what it does not own (idle time 0 here).
+    for (let i = 0; i < 150 && misplaced().length > 0; i++) await sleep(100);
+    assert.deepEqual(misplaced(), [], 'every node holds exactly the flushed segments it owns under the live fleet');
+    const keys = new Set(flushedOf(path.nodes[0]).map((s) => segmentPlacementKey(s.meta)));
+    const resident = path.nodes.flatMap((node) => flushedOf(node).filter((s) => s.resident).map((s) => segmentPlacementKey(s.meta)));
+    assert.deepEqual([...resident].sort(), [...keys].sort(), 'each flushed segment is in the memory of exactly one node');
+    const released = path.nodes.reduce((n, node) => n + flushedOf(node).filter((s) => !s.resident).length, 0);
+    assert.ok(keys.size > 0, 'there are flushed segments');
+    assert.equal(released, keys.size * (path.nodes.length - 1), `the other ${path.nodes.length - 1} nodes keep each of the ${keys.size} flushed segments on disk only`);
+    for (const node of path.nodes) {
+      for (const seg of flushedOf(node).filter((s) => !s.resident)) {
+        assert.equal(seg.indexes.size, 0, `${node.id}: segment ${segmentPlacementKey(seg.meta)} outside its share has no index open`);
+      }
+    }
+  });
+
+  test('querynodes attach the indexer\'s files to the segments they own, also those they sealed themselves', async () => {
+    const info = await path.nodes[0].db.describeCollection('default', 'fan');
+    const sharedFiles = new Map<string, string | undefined>();
+    for (const m of await new Catalog(path.stores().kv).listSegments(info.collectionId)) {
+      if (m.state === 'Flushed') sharedFiles.set(segmentPlacementKey(m), m.indexFiles.vector);
+    }
+    assert.ok([...sharedFiles.values()].every((f) => f !== undefined), `the indexer indexed every flushed segment: ${JSON.stringify([...sharedFiles])}`);
+    const unindexed = () =>
+      path.nodes.flatMap((node) =>
+        [...node.db.runtimeById(info.collectionId)!.segments.values()]
+          .filter((s) => s.meta.state === 'Flushed' && s.resident && !(s.indexes.size === 1 && s.meta.indexFiles.vector === sharedFiles.get(segmentPlacementKey(s.meta))))
+          .map((s) => `${node.id}: ${segmentPlacementKey(s.meta)} (id ${s.id}) has ${s.indexes.size} index(es), file ${s.meta.indexFiles.vector}`),
+      );
+    // Querynodes look for the indexer's file every 2 s (a safety timeout, not a timing assertion).
+    for (let i = 0; i < 300 && unindexed().length > 0; i++) await sleep(100);
+    assert.deepEqual(unindexed(), [], 'every resident flushed segment has the indexer\'s index file attached');
   });
 
   test('search, query and get through the proxy equal one querynode serving every segment', async () => {

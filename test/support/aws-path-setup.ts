@@ -41,8 +41,11 @@ export interface AwsPath {
   close(): Promise<void>;
 }
 
-/** Starts the emulators, a fresh stream (`shards` shards) and tables, the proxy, the ingest path and the given querynodes. */
-export async function startAwsPath(engine: Partial<EngineConfig>, options: { shards?: number; querynodes?: string[] } = {}): Promise<AwsPath> {
+/**
+ * Starts the emulators, a fresh stream (`shards` shards) and tables, the proxy, the ingest path and
+ * the given querynodes (`querynode`: options of every querynode started).
+ */
+export async function startAwsPath(engine: Partial<EngineConfig>, options: { shards?: number; querynodes?: string[]; querynode?: Partial<QuerynodeOptions> } = {}): Promise<AwsPath> {
   const emulators = await startEmulators();
   const opened: { close(): Promise<void> }[] = [];
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'migrans-aws-path-'));
@@ -82,7 +85,7 @@ export async function startAwsPath(engine: Partial<EngineConfig>, options: { sha
       nodes,
       stores,
       async startQuerynode(id, extra = {}) {
-        const node = await startQuerynode({ stores: stores(), dataDir: path.join(tmp, id), host: '127.0.0.1', port: 0, token: PATH_TOKEN, config: engine, id, ...extra });
+        const node = await startQuerynode({ stores: stores(), dataDir: path.join(tmp, id), host: '127.0.0.1', port: 0, token: PATH_TOKEN, config: engine, id, ...options.querynode, ...extra });
         nodes.push(node);
         return node;
       },

@@ -6,7 +6,7 @@
  * Field ids: the schema's ids, 1 for the row timestamps (Milvus's Timestamp system field) and
  * DYNAMIC_FIELD_ID for `$meta`.
  */
-import { CorruptDataError } from '../errors.ts';
+import { CorruptDataError, StorageError } from '../errors.ts';
 import type { SegmentMeta } from '../catalog/catalog.ts';
 import * as fs from 'node:fs';
 import { COLUMN_HEADER_BYTES, decodeColumn, encodeColumn, encodeVectors, vectorChunkLayout } from '../codec/column-codec.ts';
@@ -81,13 +81,16 @@ export async function writeSegmentChunks(store: ObjectStore, seg: Segment, schem
  * columns that an index file covers are read lazily from a local chunk file (vector-column.ts):
  * the index answers searches meanwhile, and reads of the raw vectors wait for them.
  */
-export async function readSegment(store: ObjectStore, meta: SegmentMeta, schema: CollectionSchema): Promise<Segment> {
+export async function readSegment(store: ObjectStore, meta: SegmentMeta, schema: CollectionSchema, options: { coldVectors?: (key: string) => Promise<string> } = {}): Promise<Segment> {
   const scalars = new Map<string, ScalarColumn>();
   const vectors = new Map<string, VectorColumn>();
   let pks: ArrayLike<PrimaryKey> = [];
   await Promise.all(
     schema.fields.map(async (f) => {
       const key = chunkKey(meta, f.fieldId);
+      if (f.dataType === 'FloatVector' && options.coldVectors) {
+        return void vectors.set(f.name, coldVectorColumn(await options.coldVectors(key), key, meta));
+      }
       if (f.dataType === 'FloatVector' && meta.indexFiles[f.name]) {
         const lazy = await lazyVectors(store, key, meta);
         if (lazy) return void vectors.set(f.name, lazy);
@@ -127,6 +130,32 @@ export async function readSegment(store: ObjectStore, meta: SegmentMeta, schema:
   for (const key of await store.list(`${segmentBase('delta_log', meta)}/`)) seg.applyDeltaLog(decodeDeltaLog(await store.get(key), key));
   seg.syncDeletes = true;
   return seg;
+}
+
+/**
+ * A vector column over the local copy `file` of the vector chunk `key`, read only as rows are asked
+ * for (a segment outside this process's share: its vectors stay on disk).
+ */
+export function coldVectorColumn(file: string, key: string, meta: SegmentMeta): VectorColumn {
+  let size: number;
+  const head = new Uint8Array(COLUMN_HEADER_BYTES);
+  try {
+    size = fs.statSync(file).size;
+    const fd = fs.openSync(file, 'r');
+    try {
+      fs.readSync(fd, head, 0, COLUMN_HEADER_BYTES, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    throw new StorageError(`cannot read the vector chunk ${key} from its local copy ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const layout = vectorChunkLayout(head, size);
+  if (!layout) throw new CorruptDataError(`segment ${meta.segmentId} vector chunk ${key} has a validity bitmap; FloatVector chunks never do`);
+  if (layout.rowCount !== meta.rowCount) {
+    throw new CorruptDataError(`segment ${meta.segmentId} vector chunk ${key}: chunk has ${layout.rowCount} rows, catalog says ${meta.rowCount}`);
+  }
+  return VectorColumn.fromFile(layout.dim, layout.rowCount, file, layout.payloadOffset, false);
 }
 
 /** A vector column read in the background from the chunk's local file, when the store has one. */

@@ -68,6 +68,13 @@ export class Segment implements RowSource {
   syncDeletes = false;
   /** Vector field name → built index (sealed segments). */
   readonly indexes = new Map<string, VectorIndex>();
+  /**
+   * False while the segment's vectors stay on local disk (read row by row when asked for) and no
+   * index is attached: a flushed segment outside this process's share (RuntimeRoles.resident).
+   */
+  resident = true;
+  /** When a read last needed this segment's vectors (ms since the epoch; 0 = never). */
+  lastReadAt = 0;
 
   private constructor(
     readonly meta: SegmentMeta,
@@ -227,6 +234,29 @@ export class Segment implements RowSource {
   dynamic(): (offset: number) => Record<string, unknown> | null {
     const d = this.dynamicValues;
     return d ? (o) => d[o] : () => null;
+  }
+
+  /** The vector column of a field as it is (a lazy one is not completed). */
+  vectorColumn(field: string): VectorColumn {
+    const c = this.vectorColumns.get(field);
+    if (!c) throw new Error(`segment ${this.id} has no vector field '${field}'`);
+    return c;
+  }
+
+  /**
+   * Stops keeping the segment in memory: closes its indexes and swaps each vector column for the
+   * given lazy one over the same rows on local disk.
+   */
+  release(coldColumns: Map<string, VectorColumn>): void {
+    for (const idx of this.indexes.values()) idx.close();
+    this.indexes.clear();
+    for (const [field, column] of coldColumns) {
+      const old = this.vectorColumn(field);
+      if (column.length !== old.length) throw new Error(`segment ${this.id} field '${field}': the cold column has ${column.length} rows, the segment ${old.length}`);
+      old.close();
+      this.vectorColumns.set(field, column);
+    }
+    this.resident = false;
   }
 
   /** Releases native index memory and stops background reads of vector columns. */

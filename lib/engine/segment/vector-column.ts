@@ -58,9 +58,11 @@ export class VectorColumn {
 
   /**
    * A column of `rows` vectors stored from byte `offset` of a local file, read in the background
-   * (see the module comment). The file must not change; it may be deleted (the open fd keeps it).
+   * (see the module comment), or only as rows are asked for when `background` is false (a
+   * segment this process does not keep in memory). The file must not change; it may be deleted
+   * (the open fd keeps it).
    */
-  static fromFile(dim: number, rows: number, path: string, offset: number): VectorColumn {
+  static fromFile(dim: number, rows: number, path: string, offset: number, background = true): VectorColumn {
     const column = new VectorColumn(dim, new Float32Array(rows * dim));
     if (rows === 0) return column;
     let fd: number;
@@ -72,9 +74,15 @@ export class VectorColumn {
     const bytes = new Uint8Array(column.buf.buffer, column.buf.byteOffset, column.buf.byteLength);
     column.source = { path, fd, offset, bytes, loaded: 0, reading: false };
     registerLazyVectors(column.buf, () => column.ensureLoaded());
-    loadQueue.push(column);
-    if (!loaderRunning) setImmediate(runLoader);
+    if (background) column.loadInBackground();
     return column;
+  }
+
+  /** Queues the rest of a lazy column for the background reader (no-op when complete or queued). */
+  loadInBackground(): void {
+    if (this.source === null || loadQueue.includes(this)) return;
+    loadQueue.push(this);
+    if (!loaderRunning) setImmediate(runLoader);
   }
 
   /** Number of rows. */

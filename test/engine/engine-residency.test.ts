@@ -1,0 +1,116 @@
+/**
+ * Segment residency: a process that keeps only its share of the flushed segments in memory (a
+ * querynode, RuntimeRoles.resident) leaves the others' vectors on local disk with no index
+ * attached, takes a segment in when a read's scope needs it, and lets it go again when idle —
+ * answering exactly as when everything was in memory.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MemoryKvStore } from '../../lib/adapters/memory/memory-kv-store.ts';
+import { MemoryObjectStore } from '../../lib/adapters/memory/memory-object-store.ts';
+import { MemoryWal } from '../../lib/adapters/memory/memory-wal.ts';
+import { UsearchIndexFactory } from '../../lib/adapters/vector/usearch-index-factory.ts';
+import type { SegmentMeta } from '../../lib/engine/catalog/catalog.ts';
+import { EngineDatabase } from '../../lib/engine/engine-database.ts';
+import { segmentPlacementKey } from '../../lib/engine/segment-scope.ts';
+import type { Segment } from '../../lib/engine/segment/segment.ts';
+import { clusteredVectors, simpleSpec, tempDir } from '../support/engine.ts';
+
+const D = 'default';
+const DIM = 8;
+
+/** Waits until every flushed segment has its index file (safety timeout, not a timing assertion). */
+async function waitIndexed(db: EngineDatabase): Promise<void> {
+  for (let i = 0; i < 2400; i++) {
+    const [status] = await db.describeIndex(D, 'c', 'vector');
+    if (status.state === 'Finished' && status.pendingRows === 0) return;
+    await sleep(25);
+  }
+  assert.fail('index build did not finish within 60 s');
+}
+
+function state(seg: Segment) {
+  return { resident: seg.resident, indexes: seg.indexes.size, vectorsOnDisk: seg.vectorColumn('vector').loading };
+}
+
+describe('segment residency', () => {
+  it('keeps only the share in memory, takes a segment in for a read that needs it and releases it when idle, with the same answers', async () => {
+    const tmp = tempDir();
+    let share: ((meta: SegmentMeta) => boolean) | undefined; // undefined: every segment stays in memory
+    const db = await EngineDatabase.open({
+      kv: new MemoryKvStore(),
+      wal: new MemoryWal(),
+      objects: new MemoryObjectStore(), // no local files: chunks are copied into the cache dir
+      vectorIndexes: new UsearchIndexFactory(),
+      cacheDir: tmp.dir,
+      config: { compactionIntervalMs: 0 },
+      roles: { loadsSegments: () => true, applies: () => true, resident: (meta) => share?.(meta) ?? true },
+    });
+    try {
+      await db.createCollection(D, simpleSpec('c', DIM));
+      const vectors = clusteredVectors(600, DIM, 3);
+      for (let b = 0; b < 4; b++) {
+        const rows = vectors.slice(b * 150, (b + 1) * 150).map((v, i) => ({ id: b * 150 + i, vector: Array.from(v) }));
+        await db.insert(D, 'c', rows, { upsert: false });
+        await db.flush(D, 'c');
+      }
+      await waitIndexed(db);
+      await db.delete(D, 'c', 'id in [3, 160, 590]', {});
+      const segments = [...db.runtimeOf('c').segments.values()].filter((s) => s.meta.state === 'Flushed');
+      assert.equal(segments.length, 4, 'four flushed segments');
+      const [mine, other] = segments;
+      const keyOf = (s: Segment) => segmentPlacementKey(s.meta);
+      const queries = clusteredVectors(8, DIM, 77);
+      const searchAll = () => Promise.all(queries.map(async (q) => (await db.search(D, 'c', { vectors: [q], limit: 10, outputFields: ['vector'] }))[0]));
+      const otherOnly = (meta: SegmentMeta) => segmentPlacementKey(meta) === keyOf(other);
+      const searchOther = () => db.search(D, 'c', { vectors: queries, limit: 10, scope: otherOnly });
+      const before = await searchAll();
+      const otherBefore = await searchOther();
+
+      share = (meta) => segmentPlacementKey(meta) === keyOf(mine);
+      await db.applyResidency(0);
+      assert.deepEqual(state(mine), { resident: true, indexes: 1, vectorsOnDisk: false }, 'the segment of the share stays in memory with its index');
+      for (const seg of segments.slice(1)) {
+        assert.deepEqual(state(seg), { resident: false, indexes: 0, vectorsOnDisk: true }, `segment ${seg.id} outside the share went back to disk`);
+      }
+
+      // A point read of a released segment's row returns its vector.
+      const got = await db.get(D, 'c', [170n], { outputFields: ['vector'], scope: otherOnly });
+      assert.deepEqual(got.map((r) => [r.id, Array.from(r.vector as Float32Array)]), [[170n, Array.from(vectors[170])]]);
+      await db.applyResidency(0);
+
+      // A read whose scope holds a released segment takes it in first, index included.
+      assert.deepEqual(await searchOther(), otherBefore, 'a scoped search over a released segment answers as before');
+      assert.deepEqual(state(other), { resident: true, indexes: 1, vectorsOnDisk: state(other).vectorsOnDisk }, 'the segment the read needed is in memory with its index');
+
+      // Recently read: kept for the idle time; released once idle.
+      await db.applyResidency(60_000);
+      assert.equal(other.resident, true, 'a segment read moments ago is not released before it is idle');
+      await db.applyResidency(0);
+      assert.equal(other.resident, false, 'an idle segment outside the share is released');
+
+      // An unscoped read takes everything in and answers as before.
+      assert.deepEqual(await searchAll(), before, 'an unscoped search answers as with every segment in memory');
+      for (const seg of segments) assert.equal(seg.resident, true, `segment ${seg.id} was taken in by the unscoped read`);
+
+      // A delete applied while its segment is on disk holds once the segment is read again.
+      await db.applyResidency(0);
+      assert.equal(other.resident, false);
+      const victim = otherBefore[0][0]; // the best hit of the first query within the released segment
+      await db.delete(D, 'c', `id in [${victim.id}]`, {});
+      const [hits] = await db.search(D, 'c', { vectors: [queries[0]], limit: 10, scope: otherOnly });
+      assert.ok(!hits.some((h) => h.id === victim.id), `row ${victim.id}, deleted while its segment was on disk, is not returned`);
+      assert.equal(hits.length, 10);
+
+      // The share grows back: applyResidency takes in what the roles now keep.
+      await db.applyResidency(0);
+      share = undefined;
+      await db.applyResidency(0);
+      for (const seg of segments) assert.deepEqual(state(seg).resident, true, `segment ${seg.id} is in memory again`);
+    } finally {
+      await db.close();
+      tmp.cleanup();
+    }
+  });
+});
