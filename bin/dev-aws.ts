@@ -88,7 +88,8 @@ try {
   const proxy = await ApiProxy.open(openSharedStores(config), { token, querynodeToken, config: config.engine, indexSegment: indexer.trigger });
   server = await startServer({ db: proxy.db, handle: (req) => proxy.handle(req), host: '127.0.0.1', port });
   console.log(`migrans dev:aws: the AWS code path listens on ${server.url} (Milvus REST v2${token ? ', token required' : ''})`);
-  console.log(`  try: curl -s -X POST ${server.url}/v2/vectordb/collections/list -H 'Content-Type: application/json' -d '{}'`);
+  const auth = token ? ` -H "Authorization: Bearer $MIGRANS_TOKEN"` : '';
+  console.log(`  try: curl -s -X POST ${server.url}/v2/vectordb/collections/list -H 'Content-Type: application/json'${auth} -d '{}'`);
   await Promise.all(serving);
   console.log(`migrans dev:aws: ready (${QUERYNODES} querynodes serving, pid ${process.pid})`);
 } catch (err) {
