@@ -46,6 +46,7 @@ export class Datanode {
       loadsSegments: (ch) => applying.has(ch),
       applies: (ch) => applying.has(ch),
       indexSegment,
+      readsVectors: false,
     });
     return new Datanode(db, stores.kv, applying);
   }

@@ -77,6 +77,12 @@ export interface RuntimeRoles {
    * one exists yet. With it, this process waits for that file instead of building its own.
    */
   sharedIndexFile?(meta: SegmentMeta, field: string): Promise<string | undefined>;
+  /**
+   * False where flushed segments' vectors are never read (a datanode applies writes with keys,
+   * timestamps and delete bitmaps only): they are opened without vectors or indexes, so a cold
+   * start reads a fraction of the data and memory does not grow with the collection's vectors.
+   */
+  readsVectors?: boolean;
 }
 
 /** How long a process with `sharedIndexFile` waits for another's index file before building its own. */
@@ -665,9 +671,11 @@ export class CollectionRuntime {
 
   /**
    * Opens a flushed segment from the object store: resident (vectors read, indexes attached) when
-   * the roles keep it in memory, else cold (vectors on local disk, no index attached).
+   * the roles keep it in memory, else cold (vectors on local disk, no index attached), or without
+   * vectors where the roles never read them.
    */
   private async openFlushed(meta: SegmentMeta, attach = true): Promise<Segment> {
+    if (this.roles.readsVectors === false) return readSegment(this.deps.objects, meta, this.info.schema, { withoutVectors: true });
     if (this.keepsResident(meta)) {
       const seg = await readSegment(this.deps.objects, meta, this.info.schema);
       if (attach) await this.attachIndexes(seg);

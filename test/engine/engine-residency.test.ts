@@ -2,7 +2,8 @@
  * Segment residency: a process that keeps only its share of the flushed segments in memory (a
  * querynode, RuntimeRoles.resident) leaves the others' vectors on local disk with no index
  * attached, takes a segment in when a read's scope needs it, and lets it go again when idle —
- * answering exactly as when everything was in memory.
+ * answering exactly as when everything was in memory. A process that never reads vectors (a
+ * datanode, RuntimeRoles.readsVectors) opens flushed segments without them.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -16,6 +17,7 @@ import { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import { segmentPlacementKey } from '../../lib/engine/segment-scope.ts';
 import type { Segment } from '../../lib/engine/segment/segment.ts';
 import { clusteredVectors, simpleSpec, tempDir } from '../support/engine.ts';
+import { SharedStores } from './review-harness.ts';
 
 const D = 'default';
 const DIM = 8;
@@ -111,6 +113,41 @@ describe('segment residency', () => {
     } finally {
       await db.close();
       tmp.cleanup();
+    }
+  });
+
+  it('a process that never reads vectors opens flushed segments without them and still applies deletes and upserts exactly', async () => {
+    const stores = new SharedStores();
+    const writer = await stores.open();
+    await writer.db.createCollection(D, simpleSpec('c', DIM));
+    const vectors = clusteredVectors(300, DIM, 5);
+    await writer.db.insert(D, 'c', vectors.map((v, i) => ({ id: i, vector: Array.from(v) })), { upsert: false });
+    await writer.db.flush(D, 'c');
+    await waitIndexed(writer.db);
+    await writer.db.close();
+
+    // A datanode's view: same stores, no vectors.
+    const datanode = await stores.open(undefined, undefined, { loadsSegments: () => true, applies: () => true, readsVectors: false });
+    const [flushed] = [...datanode.db.runtimeOf('c').segments.values()];
+    assert.equal(flushed.meta.state, 'Flushed');
+    assert.equal(flushed.indexes.size, 0, 'no index file is opened');
+    assert.throws(() => flushed.vectorColumn('vector').get(0), /opened without its vectors .*never reads them/);
+    await datanode.db.delete(D, 'c', 'id in [7, 8]', {});
+    await datanode.db.insert(D, 'c', [{ id: 9, vector: Array.from(vectors[0]) }], { upsert: true });
+    await datanode.db.flush(D, 'c');
+    await datanode.db.close();
+
+    const reader = await stores.open();
+    try {
+      const got = await reader.db.get(D, 'c', [7n, 8n, 9n, 10n], { outputFields: ['vector'] });
+      assert.deepEqual(got.map((r) => [r.id, Array.from(r.vector as Float32Array)]), [
+        [9n, Array.from(vectors[0])],
+        [10n, Array.from(vectors[10])],
+      ]);
+      assert.deepEqual(await reader.db.query(D, 'c', { filter: '', outputFields: ['count(*)'] }), [{ 'count(*)': 298 }]);
+    } finally {
+      await reader.db.close();
+      stores.cleanup();
     }
   });
 });

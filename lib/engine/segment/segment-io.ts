@@ -74,20 +74,30 @@ export async function writeSegmentChunks(store: ObjectStore, seg: Segment, schem
 }
 
 /**
- * Loads a flushed segment's columns and delta logs (indexes are attached by the caller).
+ * Loads a flushed segment's columns and delta logs (indexes are attached by the caller). Vector
+ * columns are read lazily from local disk when `coldVectors` gives a local copy of the chunk, and
+ * not at all with `withoutVectors`.
  *
  * Int64 primary keys and row timestamps stay typed-array views of their chunks (no object per row
  * for the decoder to allocate and every GC to trace: two million of them at 1M rows). Vector
  * columns that an index file covers are read lazily from a local chunk file (vector-column.ts):
  * the index answers searches meanwhile, and reads of the raw vectors wait for them.
  */
-export async function readSegment(store: ObjectStore, meta: SegmentMeta, schema: CollectionSchema, options: { coldVectors?: (key: string) => Promise<string> } = {}): Promise<Segment> {
+export async function readSegment(
+  store: ObjectStore,
+  meta: SegmentMeta,
+  schema: CollectionSchema,
+  options: { coldVectors?: (key: string) => Promise<string>; withoutVectors?: boolean } = {},
+): Promise<Segment> {
   const scalars = new Map<string, ScalarColumn>();
   const vectors = new Map<string, VectorColumn>();
   let pks: ArrayLike<PrimaryKey> = [];
   await Promise.all(
     schema.fields.map(async (f) => {
       const key = chunkKey(meta, f.fieldId);
+      if (f.dataType === 'FloatVector' && options.withoutVectors) {
+        return void vectors.set(f.name, VectorColumn.unavailable(f.dim!, meta.rowCount, `segment ${meta.segmentId} was opened without its vectors (field ${f.name}): this process's role never reads them`));
+      }
       if (f.dataType === 'FloatVector' && options.coldVectors) {
         return void vectors.set(f.name, coldVectorColumn(await options.coldVectors(key), key, meta));
       }

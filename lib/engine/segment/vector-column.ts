@@ -43,6 +43,8 @@ export class VectorColumn {
   private normRows = 0;
   /** Set while the column is being read from its file. */
   private source: LazySource | null = null;
+  /** Why the contents are not here, for a column of a process that never reads them (see `unavailable`). */
+  private unavailableReason: string | null = null;
 
   /**
    * Wraps existing flat data (sealed segments: zero-copy view over a decoded chunk), or starts empty
@@ -85,6 +87,21 @@ export class VectorColumn {
     if (!loaderRunning) setImmediate(runLoader);
   }
 
+  /**
+   * A column that knows its row count but holds no vectors: a process that never reads a flushed
+   * segment's vectors (a datanode) opens it without them. Reading the contents throws `reason`.
+   */
+  static unavailable(dim: number, rows: number, reason: string): VectorColumn {
+    const column = new VectorColumn(dim, new Float32Array(0));
+    column.rows = rows;
+    column.unavailableReason = reason;
+    return column;
+  }
+
+  private assertAvailable(): void {
+    if (this.unavailableReason !== null) throw new Error(this.unavailableReason);
+  }
+
   /** Number of rows. */
   get length(): number {
     return this.rows;
@@ -118,6 +135,7 @@ export class VectorColumn {
    * instead of two.
    */
   squaredNorms(): Float64Array {
+    this.assertAvailable();
     this.ensureLoaded();
     if (this.norms === null || this.norms.length < this.rows) {
       const next = new Float64Array(Math.max(this.rows, (this.norms?.length ?? 0) * 2));
@@ -138,6 +156,7 @@ export class VectorColumn {
 
   /** Row i as a view (do not keep it across pushes); on a lazy column, reads the row now if needed. */
   get(i: number): Float32Array {
+    this.assertAvailable();
     const src = this.source;
     if (src !== null) {
       const rowBytes = this.dim * 4;
@@ -153,6 +172,7 @@ export class VectorColumn {
    * `loadedData`, or `ensureVectors` (ports/lazy-vectors.ts) where only the array is at hand.
    */
   data(): Float32Array {
+    this.assertAvailable();
     return this.buf.subarray(0, this.rows * this.dim);
   }
 
