@@ -13,12 +13,14 @@
  * it is wiped at every start and rebuilt from the shared state.
  *
  * A read carrying a view header (the proxy's fan-out) is served from this node's share of the
- * segments only (querynode-view.ts). Memory follows the share: the node keeps the vectors and
- * indexes of the flushed segments it owns under the live registry, and leaves the others' on local
- * disk until a read's view hands them to it (a node gone), releasing them again when idle. A view without this node's id means the proxy took this
+ * segments only (querynode-view.ts). A view without this node's id means the proxy took this
  * address for another node (a restart under a new id): the node refuses with HTTP 409 rather than
  * serve nothing, so the proxy drops it from the view and re-reads the registry instead of
  * silently losing the share that the id it believed in would have served.
+ *
+ * Memory follows the share: the node keeps the vectors and indexes of the flushed segments it owns
+ * under the live registry, and leaves the others' on local disk until a search's view hands them
+ * to it (a node gone), releasing them again when idle.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';

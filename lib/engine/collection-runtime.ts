@@ -691,9 +691,9 @@ export class CollectionRuntime {
   }
 
   /**
-   * Takes the flushed segments a read needs (those in `scope`, or all) into memory: starts reading
-   * their vectors and attaches their index files, or builds the missing ones (searches scan a
-   * segment exactly meanwhile). A querynode calls it when another's share falls to it.
+   * Takes the flushed segments a search needs (those in `scope`, or all) into memory: starts
+   * reading their vectors and attaches their index files, or builds the missing ones (searches scan
+   * a segment exactly meanwhile). This is how another querynode's share falls to a querynode.
    */
   async makeResident(scope?: SegmentScope): Promise<void> {
     const now = Date.now();

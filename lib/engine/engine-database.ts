@@ -464,7 +464,6 @@ export class EngineDatabase implements Database {
     const ts = this.guaranteeTs(rt, options);
     if (ts > 0n && this.follows) await rt.followTails();
     if (ts > 0n) await rt.waitForTs(ts);
-    await rt.makeResident(options.scope);
     return rt;
   }
 
@@ -517,6 +516,9 @@ export class EngineDatabase implements Database {
 
   async search(db: string, name: string, request: SearchRequest): Promise<Row[][]> {
     const rt = await this.readable(db, name, request);
+    // Searches need the segments' vectors and indexes in memory; gets and queries read the few
+    // vectors they return from a released segment's local file.
+    await rt.makeResident(request.scope);
     const vectorFields = rt.info.schema.fields.filter((f) => f.dataType === 'FloatVector');
     let field = vectorFields[0];
     if (request.annsField) {

@@ -77,10 +77,12 @@ describe('segment residency', () => {
         assert.deepEqual(state(seg), { resident: false, indexes: 0, vectorsOnDisk: true }, `segment ${seg.id} outside the share went back to disk`);
       }
 
-      // A point read of a released segment's row returns its vector.
+      // Gets and queries read the vectors they return from a released segment's file, leaving it on disk.
       const got = await db.get(D, 'c', [170n], { outputFields: ['vector'], scope: otherOnly });
       assert.deepEqual(got.map((r) => [r.id, Array.from(r.vector as Float32Array)]), [[170n, Array.from(vectors[170])]]);
-      await db.applyResidency(0);
+      const rows = await db.query(D, 'c', { filter: 'id >= 150 and id < 160', outputFields: ['vector'] });
+      assert.deepEqual(rows.map((r) => Array.from(r.vector as Float32Array)), vectors.slice(150, 160).map((v) => Array.from(v)));
+      assert.equal(other.resident, false, 'a get or query does not take a released segment in');
 
       // A read whose scope holds a released segment takes it in first, index included.
       assert.deepEqual(await searchOther(), otherBefore, 'a scoped search over a released segment answers as before');
