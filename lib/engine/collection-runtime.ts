@@ -867,6 +867,8 @@ export class CollectionRuntime {
 
   /** Deletes a dropped segment's objects and this process's cached copies of them. */
   private async deleteSegmentObjects(meta: SegmentMeta): Promise<void> {
+    // Adopted index files are cached under the key of the segment that owns them, not this one's.
+    for (const key of Object.values(meta.indexFiles)) fs.rmSync(path.join(this.deps.cacheDir, key), { force: true });
     for (const prefix of segmentPrefixes(meta)) {
       await this.deps.objects.deletePrefix(prefix);
       fs.rmSync(path.join(this.deps.cacheDir, prefix), { recursive: true, force: true });
@@ -896,6 +898,7 @@ export class CollectionRuntime {
       if (!field || !spec || spec.indexType === 'FLAT') continue;
       try {
         const file = await this.localFile(key);
+        if (this.closed || seg.meta.state === 'Dropped' || !seg.resident || seg.indexes.has(fieldName)) continue; // compacted away or released meanwhile
         seg.indexes.set(fieldName, this.deps.vectorIndexes.view(file, indexParams(field, spec), seg.vectors(fieldName).data()));
       } catch (err) {
         // An unreadable or mismatched index file is rebuilt; searches scan the segment meanwhile.
@@ -990,7 +993,7 @@ export class CollectionRuntime {
     await this.deps.catalog.write([this.deps.catalog.putSegmentOp(seg.meta)]);
     const file = await this.localFile(key);
     // Released during the build: the file is attached when a read takes the segment in again.
-    if (seg.resident && !seg.indexes.has(field.name)) seg.indexes.set(field.name, this.deps.vectorIndexes.view(file, params, seg.vectors(field.name).data()));
+    if (!this.closed && seg.meta.state !== 'Dropped' && seg.resident && !seg.indexes.has(field.name)) seg.indexes.set(field.name, this.deps.vectorIndexes.view(file, params, seg.vectors(field.name).data()));
   }
 
   /** Drops built indexes of a field (index dropped or replaced) and rebuilds per the current spec. */

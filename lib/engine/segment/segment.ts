@@ -202,7 +202,8 @@ export class Segment implements RowSource {
   vectors(field: string): VectorColumn {
     const c = this.vectorColumns.get(field);
     if (!c) throw new Error(`segment ${this.id} has no vector field '${field}'`);
-    if (c.loading && !this.meta.indexFiles[field]) c.ensureLoaded();
+    // A released segment's column stays lazy: rows are read one by one and it is not kept in memory.
+    if (c.loading && this.resident && !this.meta.indexFiles[field]) c.ensureLoaded();
     return c;
   }
 
