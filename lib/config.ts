@@ -1,6 +1,7 @@
 /**
  * Configuration of `migrans serve`, read in one place: command-line flags win over environment
- * variables (MIGRANS_PORT, MIGRANS_HOST, MIGRANS_DATA_DIR, MIGRANS_TOKEN), which win over defaults.
+ * variables (MIGRANS_PORT, MIGRANS_HOST, MIGRANS_DATA_DIR, MIGRANS_TOKEN, MIGRANS_CORS_ORIGINS), which win over
+ * defaults.
  * Engine tuning knobs come from MIGRANS_* variables listed in ENGINE_ENV.
  * Every problem is a ConfigError whose message says what was wrong, the value received and what to do.
  */
@@ -17,6 +18,8 @@ export interface ServeConfig {
   /** Absolute path. */
   dataDir: string;
   token?: string;
+  /** Origins of web pages allowed to call the API (normalized `scheme://host[:port]`); absent: none. */
+  corsOrigins?: string[];
 }
 
 /** Flags as commander hands them over (all optional strings). */
@@ -25,6 +28,7 @@ export interface ServeFlags {
   host?: string;
   dataDir?: string;
   token?: string;
+  corsOrigins?: string;
 }
 
 /** A configuration mistake; the CLI prints the message and exits with code 2. */
@@ -73,7 +77,38 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
         'Set --token <secret> (or MIGRANS_TOKEN), or bind to 127.0.0.1',
     );
   }
-  return token === undefined ? { host, port, dataDir } : { host, port, dataDir, token };
+  const corsOrigins = parseCorsOrigins(pick(flags.corsOrigins, env.MIGRANS_CORS_ORIGINS));
+  return { host, port, dataDir, ...(token === undefined ? {} : { token }), ...(corsOrigins === undefined ? {} : { corsOrigins }) };
+}
+
+/**
+ * The serialized origin (`scheme://host[:port]`, lower case, default port dropped) of an http(s)
+ * origin such as an `Origin` header; undefined for anything else (`null`, a path, another scheme).
+ */
+export function originOf(text: string): string | undefined {
+  const t = text.trim();
+  // An origin is scheme://host[:port] and nothing else: `new URL` would silently drop a path or query.
+  if (!/^https?:\/\/[^/?#@\s]+\/?$/i.test(t)) return undefined;
+  try {
+    return new URL(t).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A comma-separated list of http(s) origins, normalized as browsers send them. */
+function parseCorsOrigins(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const hint = '(--cors-origins or MIGRANS_CORS_ORIGINS): list the origins of your browser clients, comma-separated, e.g. http://localhost:3000,https://app.example.com';
+  const origins = new Set<string>();
+  for (const item of text.split(',').map((s) => s.trim())) {
+    if (item === '') continue;
+    if (item === '*') throw new ConfigError(`invalid CORS origin "*" ${hint}; "*" would let every web page send requests`);
+    const origin = originOf(item);
+    if (origin === undefined) throw new ConfigError(`invalid CORS origin ${JSON.stringify(item)} ${hint}`);
+    origins.add(origin);
+  }
+  return origins.size === 0 ? undefined : [...origins];
 }
 
 /** Environment variables that override engine knobs (positive numbers; see lib/engine/engine-config.ts). */
