@@ -3,10 +3,10 @@
  * capped (64 MiB by default): a larger body is read to its end and discarded, then answered with a
  * 1102 error, so the client gets a clear reply instead of a reset connection.
  *
- * Who may send a request is decided from its headers, before any of its body is read, and a refused
- * request is answered and its connection closed without reading the body (so unauthenticated uploads
- * hold no memory): with a token, `Authorization` must carry it (401, code 1800); without one, the
- * `Host` must be a loopback name (403: DNS rebinding). A request from a web page (`Origin` header)
+ * Who may send a request is decided from its headers, before any of its body is read; a refused
+ * request is answered at once and its body discarded unread (so unauthenticated uploads hold no
+ * memory): with a token, `Authorization` must carry it (401, code 1800); without one, the `Host` must
+ * be a loopback name (403: DNS rebinding). A request from a web page (`Origin` header)
  * whose origin is not in `corsOrigins` is refused (403) — also a "simple" cross-origin POST, which a
  * browser sends without a preflight. CORS headers name the allowed origin itself, never `*`; the
  * router's own Milvus-style `*` headers (kept for the API Lambda, which always has a token) are
@@ -100,6 +100,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   /** Why a request is refused before its body is read, or undefined. */
   const refusal = (req: http.IncomingMessage): Refusal | undefined => {
     const host = req.headers.host;
+    // No Host at all is HTTP/1.0, never a browser.
     if (options.token === undefined && host !== undefined && !isLoopbackHostHeader(host)) {
       const message =
         `request addressed to host ${JSON.stringify(host)} refused: without a token this server answers only requests to ` +
@@ -140,7 +141,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const cors: Record<string, string> = allowedOrigins.size > 0 ? { vary: 'Origin' } : {};
     if (req.headers.origin !== undefined) cors['access-control-allow-origin'] = req.headers.origin;
     if (req.method === 'OPTIONS') {
-      const preflight = req.headers.origin === undefined ? {} : { 'access-control-allow-methods': 'POST, OPTIONS', 'access-control-allow-headers': CORS_ALLOW_HEADERS, 'access-control-max-age': '600' };
+      const preflight =
+        req.headers.origin === undefined
+          ? {}
+          : { 'access-control-allow-methods': 'POST, OPTIONS', 'access-control-allow-headers': CORS_ALLOW_HEADERS, 'access-control-max-age': '600' };
       res.writeHead(204, { ...cors, ...preflight });
       res.end();
       req.resume();

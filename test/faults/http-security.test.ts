@@ -1,7 +1,8 @@
 /**
  * Fault: a flood of unauthenticated uploads against `migrans serve --token`. The server must refuse
  * each one from its headers — 401, code 1800 — without reading the body, so twenty concurrent 60 MiB
- * uploads (fast and slow) leave its memory where it was, and an authorized request still works.
+ * uploads (fast and slow) leave its memory where it was, and authorized requests still work and find
+ * every acknowledged row exactly once.
  * The server runs as a child process, the way a user runs it, so its peak RSS (VmHWM) is its own.
  */
 import assert from 'node:assert/strict';
@@ -83,6 +84,8 @@ describe('unauthenticated upload flood (--token)', () => {
 
   it('answers 20 concurrent 60 MiB unauthenticated uploads with 401 from the headers, without holding their bodies in memory', async () => {
     assert.equal((await authorized('collections/create', { collectionName: 'kept', dimension: 4 })).code, 0);
+    const rows = [1, 2, 3].map((id) => ({ id, vector: [id, 0, 0, 1] }));
+    assert.equal((await authorized('entities/insert', { collectionName: 'kept', data: rows })).code, 0);
     const before = peakRss(server.child.pid!);
     const uploads = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? unauthenticatedUpload(server.url, MiB, 0) : unauthenticatedUpload(server.url, 256 * 1024, 20)));
     const results = await Promise.all(uploads);
@@ -95,5 +98,7 @@ describe('unauthenticated upload flood (--token)', () => {
     }
     assert.ok(growth < 64 * MiB, `server peak RSS grew by ${Math.round(growth / MiB)} MiB`);
     assert.deepEqual(await authorized('collections/list', {}), { code: 0, data: ['kept'] });
+    const queried = await authorized('entities/query', { collectionName: 'kept', filter: 'id >= 0', outputFields: ['id'], consistencyLevel: 'Strong' });
+    assert.deepEqual((queried.data as { id: number }[]).map((r) => r.id).sort(), [1, 2, 3], 'every acknowledged row once');
   });
 });
