@@ -17,8 +17,6 @@ import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
 import { countRows, getRows, materialize, planOutput, queryRows, searchVector, type SearchPlan } from './read-path.ts';
 import { rowsToBatch } from './schema/rows-to-batch.ts';
-import type { Segment } from './segment/segment.ts';
-import { comparePrimaryKeys } from './segment-scope.ts';
 import type { CollectionInfo, ConsistencyLevel, IndexSpec, PrimaryKey } from './schema/types.ts';
 import { Tso, composeTs } from './tso.ts';
 
@@ -498,19 +496,9 @@ export class EngineDatabase implements Database {
       throw invalidParameter('count(*) cannot be combined with other output fields');
     }
     const plan = planOutput(rt, outputs);
-    const limit = request.limit ?? -1;
-    const offset = request.offset ?? 0;
-    const partitions = this.partitions(request);
-    let rows: { segment: Segment; offset: number }[];
-    if (request.scope) {
-      // Segment order differs between processes (segment ids do); primary-key order does not, so
-      // the shares of a fanned-out query merge by key into the same answer whatever the view.
-      rows = await queryRows(rt, filter, { limit: -1, offset: 0, partitions, scope: request.scope });
-      rows.sort((a, b) => comparePrimaryKeys(a.segment.pks[a.offset], b.segment.pks[b.offset]));
-      rows = rows.slice(offset, limit < 0 ? undefined : offset + limit);
-    } else {
-      rows = await queryRows(rt, filter, { limit, offset, partitions });
-    }
+    // Primary-key order (Milvus's): the same in every process, so the shares of a fanned-out
+    // query also merge by key into the answer one node holding every segment gives.
+    const rows = await queryRows(rt, filter, { limit: request.limit ?? -1, offset: request.offset ?? 0, partitions: this.partitions(request), scope: request.scope });
     return rows.map((r) => materialize(rt, r.segment, r.offset, plan));
   }
 
