@@ -109,7 +109,7 @@ describe('query order', () => {
         enableDynamicField: false,
       },
     });
-    const words = ['zeta', 'Alpha', 'alpha', 'é', 'ä', '日本', '😀', 'a😀', 'ab', 'a', '10', '9', 'Z'];
+    const words = ['zeta', 'Alpha', 'alpha', 'é', 'ä', '日本', '😀', 'a😀', 'ab', 'a', '10', '9', 'Z', '\uffff', '\ue000'];
     const keys = scrambled(900).map((i) => `${words[i % words.length]}-${i}`);
     const live = new Map<PrimaryKey, string>();
     for (let i = 0; i < keys.length; i += 200) {
