@@ -533,7 +533,7 @@ export class CollectionRuntime {
     ch.lastInsertAt = Date.now();
     await this.persistTouched(ts);
     await this.pk.write(writes);
-    this.deps.memory?.grew(ch.name, ts, seg, seg.rowCount * this.bytesPerRow, () => (ch.flushPending ? Promise.resolve() : this.appendFlushRecords([ch])));
+    this.deps.memory?.grew(ch.name, ts, seg, seg.rowCount * this.bytesPerRow, () => this.appendFlushRecords([ch]));
     const end = seg.meta.endPosition;
     if (end !== undefined ? position + 1n >= end : seg.rowCount >= seg.meta.sealRows || seg.rowCount * this.bytesPerRow >= seg.meta.sealBytes) {
       this.seal(ch, seg, position + 1n);

@@ -105,12 +105,15 @@ describe('growing-data memory budget', () => {
       const acknowledged = new Map(names.map((n) => [n, new Set<number>()]));
       const refused = new Map(names.map((n) => [n, new Set<number>()]));
       let refusals = 0;
+      // Each lane gets 20 batches acknowledged; a refused batch is retried under new ids.
       const writer = async (name: string, lane: number) => {
-        for (let b = 0; b < 20; b++) {
+        for (let b = 0, done = 0; done < 20; b++) {
+          assert.ok(b < 1000, `${name} lane ${lane}: still refused after ${b} attempts`);
           const ids = Array.from({ length: 200 }, (_, i) => (lane * 1000 + b) * 1000 + i);
           try {
             await db.insert(D, name, rowsOf(ids), { upsert: false });
             for (const id of ids) acknowledged.get(name)!.add(id);
+            done++;
           } catch (err) {
             assert.ok(isQuotaError(err), `unexpected error: ${err}`);
             for (const id of ids) refused.get(name)!.add(id);
