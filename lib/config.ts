@@ -2,7 +2,8 @@
  * Configuration of `migrans serve`, read in one place: command-line flags win over environment
  * variables (MIGRANS_PORT, MIGRANS_HOST, MIGRANS_DATA_DIR, MIGRANS_TOKEN, MIGRANS_CORS_ORIGINS), which win over
  * defaults.
- * Engine tuning knobs come from MIGRANS_* variables listed in ENGINE_ENV.
+ * Engine tuning knobs come from MIGRANS_* variables listed in ENGINE_ENV; the growing-data budget
+ * defaults from the machine's memory (defaultGrowingBudgetBytes, applied by lib/embedded.ts).
  * Every problem is a ConfigError whose message says what was wrong, the value received and what to do.
  */
 import * as path from 'node:path';
@@ -121,7 +122,19 @@ export const ENGINE_ENV: Readonly<Record<string, keyof EngineConfig>> = {
   MIGRANS_GRACEFUL_TIME_MS: 'gracefulTimeMs',
   MIGRANS_COMPACTION_INTERVAL_MS: 'compactionIntervalMs',
   MIGRANS_DEFAULT_SEARCH_EF: 'defaultSearchEf',
+  MIGRANS_GROWING_BUDGET_BYTES: 'growingBudgetBytes',
 };
+
+/** Smallest growing-data budget accepted: below it nearly every insert would seal a segment. */
+export const MIN_GROWING_BUDGET_BYTES = 1024 * 1024;
+
+/**
+ * The growing-data budget of a machine with `totalMemoryBytes` of memory (os.totalmem()) when
+ * MIGRANS_GROWING_BUDGET_BYTES is not set: a quarter of it, at most 4 GiB, at least the minimum.
+ */
+export function defaultGrowingBudgetBytes(totalMemoryBytes: number): number {
+  return Math.max(MIN_GROWING_BUDGET_BYTES, Math.min(Math.floor(totalMemoryBytes / 4), 4 * 1024 * 1024 * 1024));
+}
 
 /** Engine knobs set in the environment; throws ConfigError on a value that is not a non-negative number. */
 export function resolveEngineConfig(env: NodeJS.ProcessEnv = process.env): Partial<EngineConfig> {
@@ -132,6 +145,12 @@ export function resolveEngineConfig(env: NodeJS.ProcessEnv = process.env): Parti
     const value = Number(text);
     if (!Number.isFinite(value) || value < 0) throw new ConfigError(`invalid ${name} ${JSON.stringify(text)}: use a non-negative number`);
     out[key] = value;
+  }
+  const budget = out.growingBudgetBytes;
+  if (budget !== undefined && (!Number.isInteger(budget) || budget < MIN_GROWING_BUDGET_BYTES)) {
+    throw new ConfigError(
+      `invalid MIGRANS_GROWING_BUDGET_BYTES ${JSON.stringify(env.MIGRANS_GROWING_BUDGET_BYTES)}: use a whole number of bytes of at least ${MIN_GROWING_BUDGET_BYTES} (1 MiB), e.g. 1073741824 for 1 GiB, or leave it unset for a quarter of the machine's memory (at most 4 GiB)`,
+    );
   }
   return out;
 }
