@@ -11,7 +11,7 @@ import { scopedDatabase } from '../engine/scoped-database.ts';
 import type { SegmentScope } from '../engine/segment-scope.ts';
 import { isAuthorized } from './auth.ts';
 import { BAD_JSON_PREFIX, StructReader } from './bind.ts';
-import { parseJson } from './json-parse.ts';
+import { parseJsonBody } from './json-parse.ts';
 import { CORS_HEADERS, JSON_HEADERS, errorBody } from './response.ts';
 import { aliasRoutes } from './routes/aliases.ts';
 import { collectionRoutes } from './routes/collections.ts';
@@ -58,16 +58,20 @@ function parseGoBool(value: string | undefined): boolean | undefined {
   return undefined;
 }
 
-/** Parses the body: empty → 1801 (Milvus's text), bad JSON → 1801 with the parser's message. */
-function parseBody(raw: string | Buffer): unknown {
+/**
+ * Parses the body: empty → 1801 (Milvus's text), bad JSON → 1801 with the parser's message, nested
+ * past MAX_REQUEST_DEPTH → 1801 naming the limit. Large bodies are parsed in slices (json-parse.ts).
+ */
+async function parseBody(raw: string | Buffer): Promise<unknown> {
   let text = typeof raw === 'string' ? raw : raw.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') {
     throw new MilvusError(ErrorCode.BadJson, `${BAD_JSON_PREFIX}, the request body should be nil, however {} is valid`);
   }
   try {
-    return parseJson(text);
+    return await parseJsonBody(text);
   } catch (err) {
+    if (isMilvusError(err)) throw err;
     throw new MilvusError(ErrorCode.BadJson, `${BAD_JSON_PREFIX}, error: ${(err as Error).message}`);
   }
 }
@@ -102,7 +106,7 @@ export async function handleRequest(db: Database, req: ApiRequest, options: ApiO
 
   try {
     // `null` binds as {}; a non-object is a 1801 naming the route's struct.
-    const reader = StructReader.of(parseBody(req.body), route.structName);
+    const reader = StructReader.of(await parseBody(req.body), route.structName);
     const dbName = reader.string('dbName') || headers['db-name'] || 'default';
     const int64AsString = parseGoBool(headers['accept-type-allow-int64']) === false;
     const text = await route.handle({ db: options.scope ? scopedDatabase(db, options.scope) : db, dbName, req: reader, body: reader.obj, int64AsString });
