@@ -2,8 +2,9 @@
  * The Milvus REST v2 router: one framework-free function shared by the embedded Node server and the
  * API Lambda. Order of checks, as Milvus's gin stack: OPTIONS → 204 (CORS preflight), auth → 401,
  * exact-path POST route → else 404 text, body → JSON (whatever the Content-Type), handler.
- * Business errors are HTTP 200 + `{code, message}`; unexpected errors are logged once with their
- * stack and answered as code 65535 without it.
+ * Business errors are HTTP 200 + `{code, message}`; a full disk (ENOSPC anywhere in the error's
+ * causes) is Milvus's 7 "disk limit exceeded"; unexpected errors are logged once with their stack and
+ * answered as code 65535 without it.
  */
 import type { Database } from '../engine/database.ts';
 import { ErrorCode, MilvusError } from '../engine/errors.ts';
@@ -86,6 +87,17 @@ function isMilvusError(err: unknown): err is MilvusError {
   return typeof e === 'object' && e !== null && e.name === 'MilvusError' && typeof e.code === 'number' && typeof e.message === 'string';
 }
 
+/** Milvus's merr.ErrServiceDiskLimitExceeded ("disk limit exceeded"). */
+export const DISK_LIMIT_EXCEEDED = 7;
+
+/** Whether `err` or one of its causes is a filesystem "no space left on device". */
+function isDiskFull(err: unknown): boolean {
+  for (let e = err, i = 0; typeof e === 'object' && e !== null && i < 8; e = (e as { cause?: unknown }).cause, i++) {
+    if ((e as { code?: unknown }).code === 'ENOSPC') return true;
+  }
+  return false;
+}
+
 /**
  * Handles one REST v2 request against `db`; never throws. With `scope`, get, query and search serve
  * only the segments it accepts (a querynode's share of a read the proxy fans out).
@@ -113,6 +125,10 @@ export async function handleRequest(db: Database, req: ApiRequest, options: ApiO
     return { status: 200, headers: { ...JSON_HEADERS }, body: text };
   } catch (err) {
     if (isMilvusError(err)) return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(err.code, err.message) };
+    if (isDiskFull(err)) {
+      const message = `disk limit exceeded: the server's disk is full (${(err as Error).message}); free space on the server's data disk, then retry`;
+      return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(DISK_LIMIT_EXCEEDED, message) };
+    }
     console.error(`migrans: unexpected error in ${path}:`, err);
     const message = err instanceof Error ? err.message : String(err);
     return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(ErrorCode.Unexpected, `unexpected error: ${message}`) };
