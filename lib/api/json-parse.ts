@@ -10,17 +10,18 @@
  * Bounds (request-limits.ts): a linear scan counts the nesting outside strings before anything is
  * parsed, and a body nested deeper than MAX_REQUEST_DEPTH is refused with 1801 (JSON.parse took 25 s
  * and 2 GB on a 64 MiB `[[[…]]]`, and every recursive step after it overflowed the stack). A body
- * larger than CHUNK_CHARS is scanned and parsed in slices with the event loop free in between: each
- * top-level array member (an insert's `data`, a search's vectors) is cut between its elements and
- * parsed a slice at a time, so other clients are answered while a 60 MB insert is read.
+ * larger than CHUNK_BYTES is scanned, decoded and parsed in slices with the event loop free in
+ * between: each top-level array member (an insert's `data`, a search's vectors) is cut between its
+ * elements and parsed a slice at a time, so other clients are answered while a 60 MB insert is read
+ * (it blocked them ~1 s before).
  */
 import { parse as parseLossless } from 'lossless-json';
 import { ErrorCode, MilvusError } from '../engine/errors.ts';
 import { MAX_REQUEST_DEPTH } from '../engine/request-limits.ts';
 import { BAD_JSON_PREFIX } from './bind.ts';
 
-/** Text parsed or scanned in one go before the event loop gets a turn (~5–15 ms of work). */
-export const CHUNK_CHARS = 1 << 20;
+/** Bytes scanned or parsed in one go before the event loop gets a turn (~5–15 ms of work). */
+export const CHUNK_BYTES = 1 << 20;
 
 const INTEGER = /^-?\d+$/;
 const OPEN_ARRAY = 0x5b;
@@ -85,11 +86,11 @@ interface TopArray {
   start: number;
   /** Offset of its `]` (-1 until seen). */
   end: number;
-  /** Offsets of element-separating commas, about CHUNK_CHARS apart. */
+  /** Offsets of element-separating commas, about CHUNK_BYTES apart. */
   cuts: number[];
 }
 
-/** Where a scan of the body text stands; carried from one slice to the next. */
+/** Where a scan of the body bytes stands; carried from one slice to the next. */
 class Scan {
   depth = 0;
   inString = false;
@@ -99,16 +100,21 @@ class Scan {
   readonly arrays: TopArray[] = [];
   private open: TopArray | null = null;
 
-  constructor(private readonly text: string) {
-    this.topObject = /^\s*\{/.test(text.slice(0, 64));
+  constructor(private readonly bytes: Uint8Array, start: number) {
+    let i = start;
+    while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
+    this.topObject = bytes[i] === OPEN_OBJECT;
   }
 
-  /** Scans [from, to); throws 1801 when the nesting passes MAX_REQUEST_DEPTH. */
+  /**
+   * Scans bytes [from, to); throws 1801 when the nesting passes MAX_REQUEST_DEPTH. Bytes, not
+   * characters: JSON's structural characters are ASCII, and no byte of a multi-byte UTF-8 sequence is.
+   */
   run(from: number, to: number): void {
-    const text = this.text;
+    const bytes = this.bytes;
     let { depth, inString, escaped } = this;
     for (let i = from; i < to; i++) {
-      const c = text.charCodeAt(i);
+      const c = bytes[i]!;
       if (inString) {
         if (escaped) escaped = false;
         else if (c === BACKSLASH) escaped = true;
@@ -120,7 +126,7 @@ class Scan {
         if (++depth > MAX_REQUEST_DEPTH) {
           throw new MilvusError(
             ErrorCode.BadJson,
-            `${BAD_JSON_PREFIX}, error: the request body nests more than ${MAX_REQUEST_DEPTH} levels deep (at offset ${i}); ` +
+            `${BAD_JSON_PREFIX}, error: the request body nests more than ${MAX_REQUEST_DEPTH} levels deep (at byte ${i}); ` +
               `the limit is ${MAX_REQUEST_DEPTH}: flatten the value, or send deep JSON as a string`,
           );
         }
@@ -133,7 +139,7 @@ class Scan {
         depth--;
       } else if (c === COMMA && depth === 2 && this.open) {
         const cuts = this.open.cuts;
-        if (i - (cuts.length > 0 ? cuts[cuts.length - 1]! : this.open.start) >= CHUNK_CHARS) cuts.push(i);
+        if (i - (cuts.length > 0 ? cuts[cuts.length - 1]! : this.open.start) >= CHUNK_BYTES) cuts.push(i);
       }
     }
     this.depth = depth;
@@ -148,34 +154,36 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 /**
- * Parses a request body as parseJson does, after checking its nesting depth; bodies over
- * CHUNK_CHARS are scanned and parsed in slices, yielding to the event loop between them. Throws
- * SyntaxError on malformed JSON and MilvusError 1801 past the depth limit.
+ * Parses a request body (text, or UTF-8 bytes with an optional BOM) as parseJson does, after
+ * checking its nesting depth; bodies over CHUNK_BYTES are scanned, decoded and parsed in slices,
+ * yielding to the event loop between them. Throws SyntaxError on malformed JSON and MilvusError
+ * 1801 past the depth limit.
  */
-export async function parseJsonBody(text: string): Promise<unknown> {
-  const scan = new Scan(text);
-  if (text.length <= CHUNK_CHARS) {
-    scan.run(0, text.length);
-    return parseJson(text);
+export async function parseJsonBody(body: string | Uint8Array): Promise<unknown> {
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const scan = new Scan(bytes, start);
+  if (bytes.length <= CHUNK_BYTES) {
+    scan.run(start, bytes.length);
+    return parseJson(typeof body === 'string' && start === 0 ? body : bytes.toString('utf8', start));
   }
-  for (let from = 0; from < text.length; from += CHUNK_CHARS) {
-    scan.run(from, Math.min(text.length, from + CHUNK_CHARS));
+  for (let from = start; from < bytes.length; from += CHUNK_BYTES) {
+    scan.run(from, Math.min(bytes.length, from + CHUNK_BYTES));
     await yieldToEventLoop();
   }
   // Only arrays long enough to be cut are worth parsing apart; unbalanced text is left to JSON.parse.
   const split = scan.arrays.filter((a) => a.cuts.length > 0 && a.end > 0);
-  if (split.length === 0 || scan.depth !== 0 || scan.inString) return parseJson(text);
+  if (split.length === 0 || scan.depth !== 0 || scan.inString) return parseJson(bytes.toString('utf8', start));
 
   // The skeleton has each split array replaced by a placeholder string no request text can hold.
   const marker = `\u0000migrans-split-array-${Math.random().toString(36).slice(2)}-`;
-  const placeholder = (k: number): string => `${marker}${k}`;
   let skeleton = '';
-  let at = 0;
+  let at = start;
   split.forEach((a, k) => {
-    skeleton += `${text.slice(at, a.start)}${JSON.stringify(placeholder(k))}`;
+    skeleton += `${bytes.toString('utf8', at, a.start)}${JSON.stringify(`${marker}${k}`)}`;
     at = a.end + 1;
   });
-  skeleton += text.slice(at);
+  skeleton += bytes.toString('utf8', at);
   const root = parseJson(skeleton) as Record<string, unknown>;
 
   const arrays: unknown[][] = [];
@@ -184,7 +192,7 @@ export async function parseJsonBody(text: string): Promise<unknown> {
     const bounds = [a.start, ...a.cuts, a.end];
     for (let b = 0; b + 1 < bounds.length; b++) {
       await yieldToEventLoop();
-      const part = parseJson(`[${text.slice(bounds[b]! + 1, bounds[b + 1]!)}]`) as unknown[];
+      const part = parseJson(`[${bytes.toString('utf8', bounds[b]! + 1, bounds[b + 1]!)}]`) as unknown[];
       for (let i = 0; i < part.length; i++) out.push(part[i]);
     }
     arrays.push(out);

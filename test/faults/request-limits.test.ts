@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CHUNK_CHARS, parseJsonBody } from '../../lib/api/json-parse.ts';
+import { CHUNK_BYTES, parseJsonBody } from '../../lib/api/json-parse.ts';
 import { fails, ok, startTestServer, uniqueName, vector, type TestServer, type Reply } from '../api/support.ts';
 
 const DIM = 16;
@@ -82,7 +82,7 @@ describe('request limits under load', () => {
     const rows = Array.from({ length: 3000 }, (_, i) => ({ id: i, vector: vector(DIM, i), s: 'c'.repeat(i % 3000), big: 9007199254740993n }));
     const text = JSON.stringify({ collectionName: 'x', data: rows, other: [1, 2, 3] }, (_k, v: unknown) => (typeof v === 'bigint' ? `@${v}` : v))
       .replace(/"@(\d+)"/g, '$1');
-    assert.ok(text.length > 4 * CHUNK_CHARS);
+    assert.ok(text.length > 4 * CHUNK_BYTES);
     let turns = 0;
     let ticking = true;
     const tick = (): void => {
