@@ -111,4 +111,16 @@ describe('request limits under load', () => {
     assert.equal(await count(), before, 'no row of the failed batch is visible');
     assert.ok(Date.now() - t0 < PROMPT_MS, `a Strong count took ${Date.now() - t0} ms (it timed out after 10 s, until restart)`);
   });
+
+  it('parses large bodies in slices exactly as JSON.parse: a BOM, duplicate keys (last wins), strings with brackets, errors', async () => {
+    const rows = Array.from({ length: 4000 }, (_, i) => ({ id: i, s: `[{"\\]${'é'.repeat(i % 1000)}"},` }));
+    const text = JSON.stringify({ data: [{ id: -1 }], n: 1, data2: rows }).replace('"data2"', '"data"');
+    const parsed = (await parseJsonBody(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]))) as { data: unknown[]; n: number };
+    assert.ok(Buffer.byteLength(text) > 2 * CHUNK_BYTES);
+    assert.equal(parsed.n, 1);
+    assert.deepEqual(parsed.data, rows);
+    const broken = text.replace('"id":3000,', '"id":3000,,');
+    await assert.rejects(parseJsonBody(broken), SyntaxError);
+    fails(await s.post('entities/insert', broken), 1801, /^can only accept json format request, error: /);
+  });
 });
