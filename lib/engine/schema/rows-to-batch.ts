@@ -189,7 +189,16 @@ function jsonConverter(name: string): Converter {
     try {
       parsed = parseJsonText(v);
     } catch (err) {
-      if (err instanceof RangeError) checkDepth(JSON.parse(v), row, name);
+      // lossless-json recurses: text nested deep enough overflows its stack before any depth check.
+      if (err instanceof RangeError) {
+        let deep: unknown;
+        try {
+          deep = JSON.parse(v);
+        } catch {
+          deep = undefined;
+        }
+        checkDepth(deep, row, name);
+      }
       throw badValue(
         row, name, 'a string for a JSON field must hold JSON text (send objects as they are; a JSON string as "\\"text\\"")',
         'JSON', v,
