@@ -237,18 +237,20 @@ export class CollectionRuntime {
 
   /**
    * Appends one record per channel with one timestamp. Timestamp allocation and the append calls
-   * happen in one synchronous block, so each channel's WAL order is timestamp order.
+   * happen in one synchronous block, so each channel's WAL order is timestamp order. Every record is
+   * encoded before the first append: an encoding failure appends nothing and leaves no channel
+   * counting an append in flight (which would hold its tSafe, and every Strong read, forever).
    */
   async appendRecords(build: (ts: bigint) => Map<ChannelState, WalRecordBody>): Promise<bigint> {
     this.assertOpen();
     const ts = this.deps.tso.allocate();
-    const records = build(ts);
+    const records = [...build(ts)].map(([ch, body]) => [ch, encodeWalRecord(body, this.info.schema)] as const);
     const appends: Promise<void>[] = [];
-    for (const [ch, body] of records) {
+    for (const [ch, encoded] of records) {
       ch.inFlight++;
       appends.push(
         this.deps.wal
-          .append(ch.name, [encodeWalRecord(body, this.info.schema)])
+          .append(ch.name, [encoded])
           .then((pos) => {
             if (pos + 1n > ch.knownTail) ch.knownTail = pos + 1n;
           })
