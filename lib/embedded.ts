@@ -1,9 +1,12 @@
 /**
  * The embedded deployment: the engine on local files, an LMDB key-value store, a local WAL and
- * usearch indexes. This is the one place that wires the embedded deployment's adapters.
+ * usearch indexes. This is the one place that wires the embedded deployment's adapters. The data
+ * directory's lock is taken before anything in it is opened (one owning process) and released when
+ * the database closes or fails to open.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { acquireDataDirLock } from './adapters/local/data-dir-lock.ts';
 import { FileObjectStore } from './adapters/local/file-object-store.ts';
 import { FileWal } from './adapters/local/file-wal.ts';
 import { LmdbKvStore } from './adapters/local/lmdb-kv-store.ts';
@@ -23,8 +26,20 @@ export interface EmbeddedOptions {
 export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<EngineDatabase & Database> {
   const root = path.resolve(options.dataDir);
   fs.mkdirSync(root, { recursive: true });
-  const kv = await LmdbKvStore.open(path.join(root, 'kv'));
-  const wal = await FileWal.open(path.join(root, 'wal'));
-  const objects = new FileObjectStore(path.join(root, 'objects'));
-  return EngineDatabase.open({ kv, wal, objects, vectorIndexes: new UsearchIndexFactory(), cacheDir: path.join(root, 'cache'), config: options.config });
+  const lock = acquireDataDirLock(root);
+  let kv: LmdbKvStore | undefined;
+  let wal: FileWal | undefined;
+  try {
+    kv = await LmdbKvStore.open(path.join(root, 'kv'));
+    wal = await FileWal.open(path.join(root, 'wal'));
+    const objects = new FileObjectStore(path.join(root, 'objects'));
+    return await EngineDatabase.open({
+      kv, wal, objects, vectorIndexes: new UsearchIndexFactory(), cacheDir: path.join(root, 'cache'), config: options.config, onClose: () => lock.release(),
+    });
+  } catch (err) {
+    await wal?.close().catch(() => undefined);
+    await kv?.close().catch(() => undefined);
+    lock.release();
+    throw err;
+  }
 }

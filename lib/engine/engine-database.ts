@@ -45,6 +45,8 @@ export interface EngineDatabaseOptions {
   catalogSource?: Catalog;
   /** Runs before a collection discovered in `catalogSource` is opened (copies what the private catalog needs). */
   beforeOpen?: (info: CollectionInfo) => Promise<void>;
+  /** Runs last in close, after every port is closed (the embedded deployment releases its data-directory lock). */
+  onClose?: () => void;
 }
 
 const DEFAULT_DB = 'default';
@@ -718,8 +720,12 @@ export class EngineDatabase implements Database {
       this.runtimes.clear();
     });
     await this.deps.indexQueue.run(async () => undefined); // lets a running index build finish
-    await this.deps.wal.close();
-    await this.deps.catalog.kv.close();
+    try {
+      await this.deps.wal.close();
+      await this.deps.catalog.kv.close();
+    } finally {
+      this.options.onClose?.();
+    }
   }
 }
 
