@@ -27,7 +27,7 @@ import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
 import type { InsertBatch } from './schema/batch.ts';
 import type { CollectionInfo, FieldSchema, IndexSpec, PrimaryKey } from './schema/types.ts';
-import { chunkKey, coldVectorColumn, collectionPrefixes, readSegment, segmentPrefixes, writeDeltaLog, writeSegmentChunks } from './segment/segment-io.ts';
+import { chunkKey, coldVectorColumn, readSegment, segmentPrefixes, writeDeltaLog, writeSegmentChunks } from './segment/segment-io.ts';
 import { Segment } from './segment/segment.ts';
 import type { VectorColumn } from './segment/vector-column.ts';
 import type { Tso } from './tso.ts';
@@ -1077,14 +1077,6 @@ export class CollectionRuntime {
     await Promise.all([...this.flushTasks.values()]);
     await Promise.all([...this.checkpointChain.values()]);
     for (const seg of this.segments.values()) seg.close();
-  }
-
-  /** Closes and removes every trace of the collection: WAL channels, objects, PK index. */
-  async destroy(): Promise<void> {
-    await this.close();
-    for (const ch of this.channels) await this.deps.wal.dropChannel(ch.name);
-    for (const prefix of collectionPrefixes(this.info.collectionId)) await this.deps.objects.deletePrefix(prefix);
-    await this.pk.drop();
   }
 }
 

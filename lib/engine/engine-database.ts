@@ -4,6 +4,7 @@
  * their adapters; the embedded server and the API Lambda share it.
  */
 import { Catalog } from './catalog/catalog.ts';
+import { channelName } from './channel-state.ts';
 import { CollectionRuntime, TaskQueue, type RuntimeDeps, type RuntimeRoles } from './collection-runtime.ts';
 import type {
   CollectionSpec, CompactionState, Database, IndexStatus, LoadState, QueryRequest, ReadOptions, Row, SearchRequest, WriteResult,
@@ -16,7 +17,9 @@ import type { ObjectStore } from './ports/object-store.ts';
 import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
 import { countRows, getRows, materialize, planOutput, queryRows, searchVector, type SearchPlan } from './read-path.ts';
+import { PkIndex } from './pk-index.ts';
 import { rowsToBatch } from './schema/rows-to-batch.ts';
+import { collectionPrefixes } from './segment/segment-io.ts';
 import type { Segment } from './segment/segment.ts';
 import { comparePrimaryKeys } from './segment-scope.ts';
 import type { CollectionInfo, ConsistencyLevel, IndexSpec, PrimaryKey } from './schema/types.ts';
@@ -90,6 +93,7 @@ export class EngineDatabase implements Database {
   static async open(options: EngineDatabaseOptions): Promise<EngineDatabase> {
     const db = new EngineDatabase(options);
     await db.deps.catalog.checkFormat();
+    if (!options.catalogSource) await db.finishPendingDrops();
     if (db.follows) {
       await db.refreshCatalog();
       db.timer = setInterval(() => db.follow(), options.followMs);
@@ -278,10 +282,32 @@ export class EngineDatabase implements Database {
       const rt = this.find(db, name);
       if (!rt) return;
       if (rt.info.name !== name) throw invalidParameter(`${name} is an alias of ${rt.info.name}; drop the alias, or drop the collection by its name`);
+      // The intent is durable before anything is deleted: a crash from here on is finished by the next open.
+      await this.deps.catalog.markDropping(rt.info);
       this.runtimes.delete(rt.info.collectionId);
-      await this.deps.catalog.deleteCollection(rt.info.collectionId);
-      await rt.destroy();
+      await rt.close();
+      await this.removeDropped(rt.info);
     });
+  }
+
+  /** Deletes every trace of a collection whose drop intent is recorded: WAL channels, objects, PK index, metadata. */
+  private async removeDropped(info: CollectionInfo): Promise<void> {
+    const channels = Array.from({ length: info.shardsNum }, (_, i) => channelName(info.collectionId, i));
+    for (const ch of channels) await this.deps.wal.dropChannel(ch);
+    for (const prefix of collectionPrefixes(info.collectionId)) await this.deps.objects.deletePrefix(prefix);
+    await new PkIndex(this.deps.catalog.kv, info.collectionId).drop();
+    await this.deps.catalog.finishDrop(info.collectionId, channels);
+  }
+
+  /** Finishes drops a crash interrupted (their collections are no longer listed; their files still are). */
+  private async finishPendingDrops(): Promise<void> {
+    for (const info of await this.deps.catalog.listDropping()) {
+      try {
+        await this.removeDropped(info);
+      } catch (err) {
+        console.error(`migrans: finishing the drop of collection ${info.name} (id ${info.collectionId}) failed; it is retried on the next start:`, err);
+      }
+    }
   }
 
   async listCollections(db: string): Promise<string[]> {
@@ -658,26 +684,30 @@ export class EngineDatabase implements Database {
 
   // ---------------------------------------------------------------- aliases
 
-  async createAlias(db: string, collection: string, alias: string): Promise<void> {
-    const rt = this.runtime(db, collection);
-    if (rt.info.name !== collection) throw invalidParameter(`${collection} is an alias; aliases point at collections`);
-    const other = this.find(db, alias);
-    if (other) {
-      if (other.info.name === alias) throw new MilvusError(ErrorCode.AliasNameConflict, `alias and collection name conflict[database=${db}][alias=${alias}]`);
-      throw new MilvusError(ErrorCode.AliasAlreadyExists, `alias already exists[database=${db}][alias=${alias}]`);
-    }
-    rt.info.aliases.push(alias);
-    await this.save(rt);
+  /** Alias changes go through the DDL queue: a concurrent create of a collection with that name sees them. */
+  createAlias(db: string, collection: string, alias: string): Promise<void> {
+    return this.ddl.run(async () => {
+      const rt = this.runtime(db, collection);
+      if (rt.info.name !== collection) throw invalidParameter(`${collection} is an alias; aliases point at collections`);
+      const other = this.find(db, alias);
+      if (other) {
+        if (other.info.name === alias) throw new MilvusError(ErrorCode.AliasNameConflict, `alias and collection name conflict[database=${db}][alias=${alias}]`);
+        throw new MilvusError(ErrorCode.AliasAlreadyExists, `alias already exists[database=${db}][alias=${alias}]`);
+      }
+      rt.info.aliases.push(alias);
+      await this.save(rt);
+    });
   }
 
-  async alterAlias(db: string, collection: string, alias: string): Promise<void> {
-    const target = this.runtime(db, collection);
-    const current = this.aliasOwner(db, alias);
-    if (current === target) return;
-    current.info.aliases = current.info.aliases.filter((a) => a !== alias);
-    target.info.aliases.push(alias);
-    await this.save(current);
-    await this.save(target);
+  alterAlias(db: string, collection: string, alias: string): Promise<void> {
+    return this.ddl.run(async () => {
+      const target = this.runtime(db, collection);
+      const current = this.aliasOwner(db, alias);
+      if (current === target) return;
+      current.info.aliases = current.info.aliases.filter((a) => a !== alias);
+      target.info.aliases.push(alias);
+      await this.deps.catalog.write([this.deps.catalog.putCollectionOp(current.info), this.deps.catalog.putCollectionOp(target.info)]);
+    });
   }
 
   private aliasOwner(db: string, alias: string): CollectionRuntime {
@@ -686,10 +716,12 @@ export class EngineDatabase implements Database {
     throw new MilvusError(ErrorCode.AliasNotFound, `alias not found[database=${db}][alias=${alias}]`);
   }
 
-  async dropAlias(db: string, alias: string): Promise<void> {
-    const rt = this.aliasOwner(db, alias);
-    rt.info.aliases = rt.info.aliases.filter((a) => a !== alias);
-    await this.save(rt);
+  dropAlias(db: string, alias: string): Promise<void> {
+    return this.ddl.run(async () => {
+      const rt = this.aliasOwner(db, alias);
+      rt.info.aliases = rt.info.aliases.filter((a) => a !== alias);
+      await this.save(rt);
+    });
   }
 
   async describeAlias(db: string, alias: string): Promise<{ dbName: string; collectionName: string; aliasName: string }> {
