@@ -17,7 +17,7 @@ import { ChannelState, channelName } from './channel-state.ts';
 import { buildCompactedSegment, planCompactions, type CompactionPlan } from './compactor.ts';
 import { decodeWalRecord, encodeWalRecord, type WalRecordBody } from './codec/wal-record-codec.ts';
 import type { EngineConfig } from './engine-config.ts';
-import { ErrorCode, MilvusError } from './errors.ts';
+import { DISK_LIMIT_CODE, DiskFullError, ErrorCode, MilvusError } from './errors.ts';
 import { buildIndexFile, hnswSpec, indexParams } from './index-builder.ts';
 import { channelOf } from './hash.ts';
 import { PkIndex, type PkEntry, type RowLocation } from './pk-index.ts';
@@ -255,7 +255,9 @@ export class CollectionRuntime {
           }),
       );
     }
-    await Promise.all(appends);
+    const results = await Promise.allSettled(appends);
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
+    if (failed.length > 0) throw appendFailure(failed, results.length);
     return ts;
   }
 
@@ -1078,6 +1080,22 @@ export class CollectionRuntime {
     await Promise.all([...this.checkpointChain.values()]);
     for (const seg of this.segments.values()) seg.close();
   }
+}
+
+/**
+ * The error for a write whose WAL appends failed on some channels: a full disk becomes Milvus's
+ * disk-limit error (code 7), saying whether any channel's share was written.
+ */
+function appendFailure(failed: Error[], channels: number): Error {
+  const full = failed.find((e) => e instanceof DiskFullError);
+  if (!full) return failed[0];
+  const written = failed.length < channels || failed.some((e) => !(e instanceof DiskFullError));
+  return new MilvusError(
+    DISK_LIMIT_CODE,
+    written
+      ? `disk quota exceeded: ${full.message}; but part of this request may be stored (on ${channels - failed.length} of ${channels} channels) — retry the whole request once space is free (rows with the same primary keys overwrite)`
+      : `disk quota exceeded: ${full.message}`,
+  );
 }
 
 /** The rows `rows` of a batch, as a new batch. */

@@ -77,10 +77,10 @@ export class DataDirInUseError extends Error {
   }
 }
 
-/** A write the disk had no room for (ENOSPC, EDQUOT); `path` is the file that could not grow. */
+/** A write the disk had no room for (ENOSPC, EDQUOT) and that was undone; `path` is where it failed. */
 export class DiskFullError extends StorageError {
   constructor(readonly path: string, options?: { cause?: unknown }) {
-    super(`the disk holding ${path} is full; free some space (the write is retried by the next request)`, options);
+    super(`the disk holding ${path} is full and nothing was written; free some space and retry`, options);
     this.name = 'DiskFullError';
   }
 }
