@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { startServer } from '../lib/api/node-server.ts';
 import { ConfigError, DEFAULTS, ENGINE_ENV, resolveEngineConfig, resolveServeConfig, type ServeFlags } from '../lib/config.ts';
 import { openEmbeddedDatabase } from '../lib/embedded.ts';
-import { DataDirInUseError } from '../lib/engine/errors.ts';
+import { CorruptDataError, DataDirInUseError, StorageError } from '../lib/engine/errors.ts';
 
 async function serve(flags: ServeFlags): Promise<void> {
   let config;
@@ -27,6 +27,11 @@ async function serve(flags: ServeFlags): Promise<void> {
     if (err instanceof DataDirInUseError) {
       console.error(`migrans: ${err.message}`);
       process.exit(2);
+    }
+    // A damaged or unreadable store: the message names the file and what to do; a stack adds nothing.
+    if (err instanceof CorruptDataError || err instanceof StorageError) {
+      console.error(`migrans: cannot open the data directory ${config.dataDir}: ${err.message}`);
+      process.exit(1);
     }
     throw err;
   }

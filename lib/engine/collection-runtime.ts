@@ -149,6 +149,18 @@ export class CollectionRuntime {
   /** Opens a collection: loads flushed segments, then replays each channel from its checkpoint. */
   static async open(info: CollectionInfo, deps: RuntimeDeps): Promise<CollectionRuntime> {
     const rt = new CollectionRuntime(info, deps);
+    try {
+      await CollectionRuntime.load(rt);
+    } catch (err) {
+      await rt.close().catch(() => undefined); // stops replay already started and frees the segments read so far
+      throw err;
+    }
+    return rt;
+  }
+
+  /** Loads flushed segments, then replays each channel from its checkpoint. */
+  private static async load(rt: CollectionRuntime): Promise<void> {
+    const { info, deps } = rt;
     const metas = await deps.catalog.listSegments(info.collectionId);
     for (const meta of metas) {
       if (!rt.roles.loadsSegments(channelName(info.collectionId, meta.channel))) continue;
@@ -171,7 +183,6 @@ export class CollectionRuntime {
       await rt.caughtUpOrFailed(ch);
     }
     for (const seg of rt.segments.values()) if (seg.meta.state === 'Flushed') rt.indexLater(seg);
-    return rt;
   }
 
   /** Whether this process applies the channel. */

@@ -39,6 +39,13 @@ export interface SegmentMeta {
   compactedFrom?: number[];
 }
 
+/** A collection entry of the catalog whose bytes cannot be decoded. */
+export interface DamagedCatalogEntry {
+  key: string;
+  collectionId: number;
+  error: Error;
+}
+
 /** Per-channel replay state. */
 export interface ChannelCheckpoint {
   /** Replay starts here after a restart: every effect of earlier records is durable elsewhere. */
@@ -59,7 +66,8 @@ const FORMAT_KEY = 'meta/format';
 export const CATALOG_FORMAT_VERSION = 1;
 const ID_BLOCK = 1000;
 
-const collectionKey = (id: number) => `meta/collection/${String(id).padStart(12, '0')}`;
+const COLLECTION_PREFIX = 'meta/collection/';
+const collectionKey = (id: number) => `${COLLECTION_PREFIX}${String(id).padStart(12, '0')}`;
 const segmentPrefix = (collectionId: number) => `meta/segment/${String(collectionId).padStart(12, '0')}/`;
 const segmentKey = (collectionId: number, segmentId: number) => `${segmentPrefix(collectionId)}${String(segmentId).padStart(12, '0')}`;
 const checkpointKey = (channel: string) => `meta/checkpoint/${channel}`;
@@ -116,11 +124,25 @@ export class Catalog {
     await this.kv.batchPutIfNewer([{ key: ID_BLOCK_KEY, value: EMPTY, version: BigInt(first) }]);
   }
 
-  /** Every collection, any database. */
+  /** Every collection, any database; throws CorruptDataError naming the first entry that cannot be read. */
   async listCollections(): Promise<CollectionInfo[]> {
-    const out: CollectionInfo[] = [];
-    for await (const e of this.kv.scan({ prefix: 'meta/collection/' })) out.push(decodeJson<CollectionInfo>(e.value));
-    return out;
+    const { infos, damaged } = await this.scanCollections();
+    if (damaged.length > 0) throw new CorruptDataError(`catalog entry ${damaged[0].key} cannot be read: ${damaged[0].error.message}`);
+    return infos;
+  }
+
+  /** Every collection, with the entries that cannot be decoded apart (one damaged entry must not hide the others). */
+  async scanCollections(): Promise<{ infos: CollectionInfo[]; damaged: DamagedCatalogEntry[] }> {
+    const infos: CollectionInfo[] = [];
+    const damaged: DamagedCatalogEntry[] = [];
+    for await (const e of this.kv.scan({ prefix: COLLECTION_PREFIX })) {
+      try {
+        infos.push(decodeJson<CollectionInfo>(e.value));
+      } catch (err) {
+        damaged.push({ key: e.key, collectionId: Number(e.key.slice(COLLECTION_PREFIX.length)), error: err as Error });
+      }
+    }
+    return { infos, damaged };
   }
 
   /** Write op that stores a collection. */
