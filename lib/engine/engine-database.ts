@@ -14,7 +14,7 @@ import type {
   CollectionSpec, CompactionState, Database, IndexStatus, LoadState, QueryRequest, ReadOptions, Row, SearchRequest, WriteResult,
 } from './database.ts';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.ts';
-import { ErrorCode, MilvusError, collectionNotFound, invalidParameter } from './errors.ts';
+import { CorruptDataError, ErrorCode, MilvusError, NotFoundError, collectionNotFound, invalidParameter } from './errors.ts';
 import { compileFilter } from './filter/compile-filter.ts';
 import type { KvStore } from './ports/kv-store.ts';
 import type { ObjectStore } from './ports/object-store.ts';
@@ -64,6 +64,8 @@ const MAX_SHARDS = 16;
 interface DamagedCollection {
   info: CollectionInfo;
   reason: string;
+  /** The failure was not damage found in the data (an I/O or network error): a catalog refresh tries again. */
+  transient: boolean;
 }
 const DEFAULT_PARTITION = '_default';
 const MAINTENANCE_INTERVAL_MS = 1000;
@@ -131,14 +133,15 @@ export class EngineDatabase implements Database {
       this.damaged.delete(info.collectionId);
       return rt;
     } catch (err) {
-      this.markDamaged(info, `${(err as Error).name}: ${(err as Error).message}`);
+      this.markDamaged(info, `${(err as Error).name}: ${(err as Error).message}`, !(err instanceof CorruptDataError || err instanceof NotFoundError));
       return undefined;
     }
   }
 
-  private markDamaged(info: CollectionInfo, reason: string): void {
-    if (this.damaged.get(info.collectionId)?.reason === reason) return;
-    this.damaged.set(info.collectionId, { info, reason });
+  private markDamaged(info: CollectionInfo, reason: string, transient = false): void {
+    const known = this.damaged.get(info.collectionId);
+    this.damaged.set(info.collectionId, { info, reason, transient });
+    if (known?.reason === reason) return; // logged already
     console.error(`migrans: collection ${info.name} (id ${info.collectionId}) is damaged and not served; the other collections are: ${reason}`);
   }
 
@@ -172,13 +175,13 @@ export class EngineDatabase implements Database {
       for (const info of infos) {
         const rt = this.runtimes.get(info.collectionId);
         if (!rt) {
-          // A damaged collection is tried again only when its catalog entry changes.
+          // A damaged collection is tried again when its catalog entry changes or its failure may pass.
           const known = this.damaged.get(info.collectionId);
-          if (known && jsonText(known.info) === jsonText(info)) continue;
+          if (known && !known.transient && jsonText(known.info) === jsonText(info)) continue;
           try {
             await this.options.beforeOpen?.(info);
           } catch (err) {
-            this.markDamaged(info, `${(err as Error).name}: ${(err as Error).message}`);
+            this.markDamaged(info, `${(err as Error).name}: ${(err as Error).message}`, true);
             continue;
           }
           await this.openOrMarkDamaged(info);
