@@ -1,11 +1,13 @@
 /**
  * The embedded deployment: the engine on local files, an LMDB key-value store, a local WAL and
- * usearch indexes. This is the one place that wires the embedded deployment's adapters. The data
+ * usearch indexes. This is the one place that wires the embedded deployment's adapters (and sizes
+ * the growing-data budget from the machine's memory unless the configuration sets it). The data
  * directory's lock is taken before anything in it is opened (one owning process) and released when
  * the database closes or fails to open. The LMDB file is checked before LMDB maps it: a truncated
  * file would kill the process with SIGBUS instead of giving an error.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { acquireDataDirLock } from './adapters/local/data-dir-lock.ts';
 import { checkLmdbDataFile } from './adapters/local/lmdb-file-check.ts';
@@ -13,6 +15,7 @@ import { FileObjectStore } from './adapters/local/file-object-store.ts';
 import { FileWal } from './adapters/local/file-wal.ts';
 import { LmdbKvStore } from './adapters/local/lmdb-kv-store.ts';
 import { UsearchIndexFactory } from './adapters/vector/usearch-index-factory.ts';
+import { defaultGrowingBudgetBytes } from './config.ts';
 import type { Database } from './engine/database.ts';
 import { CorruptDataError } from './engine/errors.ts';
 import type { EngineConfig } from './engine/engine-config.ts';
@@ -41,8 +44,9 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<En
     kv = await LmdbKvStore.open(path.join(root, 'kv'));
     wal = await FileWal.open(path.join(root, 'wal'));
     const objects = new FileObjectStore(path.join(root, 'objects'));
+    const config = { growingBudgetBytes: defaultGrowingBudgetBytes(os.totalmem()), ...options.config };
     return await EngineDatabase.open({
-      kv, wal, objects, vectorIndexes: new UsearchIndexFactory(), cacheDir: path.join(root, 'cache'), config: options.config, onClose: () => lock.release(),
+      kv, wal, objects, vectorIndexes: new UsearchIndexFactory(), cacheDir: path.join(root, 'cache'), config, onClose: () => lock.release(),
     });
   } catch (err) {
     await wal?.close().catch(() => undefined);
