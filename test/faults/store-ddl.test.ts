@@ -13,6 +13,7 @@ import { LmdbKvStore } from '../../lib/adapters/local/lmdb-kv-store.ts';
 import { UsearchIndexFactory } from '../../lib/adapters/vector/usearch-index-factory.ts';
 import { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import { fileDatabase, simpleSpec, tempDir } from '../support/engine.ts';
+import { call, startServerProcess } from '../support/server-process.ts';
 import { FaultyObjectStore } from '../support/store-faults.ts';
 
 const D = 'default';
@@ -69,6 +70,32 @@ test('a collection drop interrupted after it was recorded is finished on the nex
     assert.deepEqual(await reopened.get(D, 'gone', [1n], {}), [], 'a new collection of the dropped name starts empty');
   } finally {
     await reopened.close();
+    tmp.cleanup();
+  }
+});
+
+test('a server killed with SIGKILL right after collections/drop leaves no files of the collection after its restart', { timeout: 120_000 }, async () => {
+  const tmp = tempDir();
+  try {
+    for (const delayMs of [5, 20, 40]) {
+      const name = `d${delayMs}`;
+      let server = await startServerProcess(tmp.dir);
+      assert.equal((await call(server.url, 'collections/create', { collectionName: name, dimension: 2 })).code, 0);
+      assert.equal((await call(server.url, 'entities/insert', { collectionName: name, data: [{ id: 1, vector: [1, 0] }] })).code, 0);
+      assert.equal((await call(server.url, 'collections/flush', { collectionName: name })).code, 0);
+      const id = (await call(server.url, 'collections/describe', { collectionName: name })).data.collectionID as number;
+      const files = () => [`objects/insert_log/${id}`, `wal/c${id}-0`].filter((p) => fs.existsSync(path.join(tmp.dir, p)) && fs.readdirSync(path.join(tmp.dir, p), { recursive: true }).length > 0);
+      void call(server.url, 'collections/drop', { collectionName: name }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, delayMs));
+      await server.kill();
+      server = await startServerProcess(tmp.dir);
+      const listed = ((await call(server.url, 'collections/list', {})).data as string[]).includes(name);
+      // Killed before the drop was recorded, the collection is all there; after, none of it is.
+      if (!listed) assert.deepEqual(files(), [], `files of the dropped ${name} (killed ${delayMs} ms after the drop)`);
+      else assert.equal((await call(server.url, 'entities/get', { collectionName: name, id: [1] })).data.length, 1);
+      await server.stop();
+    }
+  } finally {
     tmp.cleanup();
   }
 });
