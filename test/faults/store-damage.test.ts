@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { LmdbKvStore } from '../../lib/adapters/local/lmdb-kv-store.ts';
 import { handleRequest } from '../../lib/api/router.ts';
 import type { Database } from '../../lib/engine/database.ts';
-import { ErrorCode, MilvusError } from '../../lib/engine/errors.ts';
+import { CorruptDataError, ErrorCode, MilvusError } from '../../lib/engine/errors.ts';
+import { openEmbeddedDatabase } from '../../lib/embedded.ts';
 import { fileDatabase, simpleSpec, tempDir } from '../support/engine.ts';
 
 const D = 'default';
@@ -129,4 +130,11 @@ test('a server on a truncated LMDB file exits with a message naming the file, no
   assert.equal(lines.length, 1, `one line:\n${result.stderr}`);
   assert.ok(lines[0].includes(file) && /truncated/.test(lines[0]) && /restore/.test(lines[0]), lines[0]);
   tmp.cleanup();
+});
+
+test('a data directory whose LMDB file is gone while its WAL and objects remain is refused, not opened empty', async () => {
+  const { dir } = await twoCollections();
+  fs.rmSync(path.join(dir, 'kv', 'data.mdb'));
+  await assert.rejects(openEmbeddedDatabase({ dataDir: dir }), (err: unknown) => err instanceof CorruptDataError && /data\.mdb is missing or empty/.test(err.message) && /restore/.test(err.message));
+  assert.equal(fs.existsSync(path.join(dir, 'LOCK')), false, 'a refused open releases the lock');
 });
