@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { startServer } from '../lib/api/node-server.ts';
 import { ConfigError, DEFAULTS, ENGINE_ENV, resolveEngineConfig, resolveServeConfig, type ServeFlags } from '../lib/config.ts';
 import { openEmbeddedDatabase } from '../lib/embedded.ts';
+import { CorruptDataError, DataDirInUseError, StorageError } from '../lib/engine/errors.ts';
 
 async function serve(flags: ServeFlags): Promise<void> {
   let config;
@@ -18,7 +19,22 @@ async function serve(flags: ServeFlags): Promise<void> {
     }
     throw err;
   }
-  const db = await openEmbeddedDatabase({ dataDir: config.dataDir, config: engine });
+  let db;
+  try {
+    db = await openEmbeddedDatabase({ dataDir: config.dataDir, config: engine });
+  } catch (err) {
+    // Another server owns the directory: one line and exit 2 (a usage error), no stack trace.
+    if (err instanceof DataDirInUseError) {
+      console.error(`migrans: ${err.message}`);
+      process.exit(2);
+    }
+    // A damaged or unreadable store: the message names the file and what to do; a stack adds nothing.
+    if (err instanceof CorruptDataError || err instanceof StorageError) {
+      console.error(`migrans: cannot open the data directory ${config.dataDir}: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
   const server = await startServer({ db, host: config.host, port: config.port, token: config.token, corsOrigins: config.corsOrigins });
   const auth = config.token ? ' -H "Authorization: Bearer $MIGRANS_TOKEN"' : '';
   console.log(`Migrans listening on ${server.url} (Milvus REST v2, data in ${config.dataDir}${config.token ? ', token required' : ''})`);

@@ -17,7 +17,7 @@ import { ChannelState, channelName } from './channel-state.ts';
 import { buildCompactedSegment, planCompactions, type CompactionPlan } from './compactor.ts';
 import { decodeWalRecord, encodeWalRecord, type WalRecordBody } from './codec/wal-record-codec.ts';
 import type { EngineConfig } from './engine-config.ts';
-import { ErrorCode, MilvusError } from './errors.ts';
+import { DISK_LIMIT_CODE, DiskFullError, ErrorCode, MilvusError } from './errors.ts';
 import type { GrowingMemory } from './growing-memory.ts';
 import { buildIndexFile, hnswSpec, indexParams } from './index-builder.ts';
 import { channelOf } from './hash.ts';
@@ -28,7 +28,7 @@ import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
 import type { InsertBatch } from './schema/batch.ts';
 import type { CollectionInfo, FieldSchema, IndexSpec, PrimaryKey } from './schema/types.ts';
-import { chunkKey, coldVectorColumn, collectionPrefixes, readSegment, segmentPrefixes, writeDeltaLog, writeSegmentChunks } from './segment/segment-io.ts';
+import { chunkKey, coldVectorColumn, readSegment, segmentPrefixes, writeDeltaLog, writeSegmentChunks } from './segment/segment-io.ts';
 import { Segment } from './segment/segment.ts';
 import type { VectorColumn } from './segment/vector-column.ts';
 import type { Tso } from './tso.ts';
@@ -152,6 +152,18 @@ export class CollectionRuntime {
   /** Opens a collection: loads flushed segments, then replays each channel from its checkpoint. */
   static async open(info: CollectionInfo, deps: RuntimeDeps): Promise<CollectionRuntime> {
     const rt = new CollectionRuntime(info, deps);
+    try {
+      await CollectionRuntime.load(rt);
+    } catch (err) {
+      await rt.close().catch(() => undefined); // stops replay already started and frees the segments read so far
+      throw err;
+    }
+    return rt;
+  }
+
+  /** Loads flushed segments, then replays each channel from its checkpoint. */
+  private static async load(rt: CollectionRuntime): Promise<void> {
+    const { info, deps } = rt;
     const metas = await deps.catalog.listSegments(info.collectionId);
     for (const meta of metas) {
       if (!rt.roles.loadsSegments(channelName(info.collectionId, meta.channel))) continue;
@@ -174,7 +186,6 @@ export class CollectionRuntime {
       await rt.caughtUpOrFailed(ch);
     }
     for (const seg of rt.segments.values()) if (seg.meta.state === 'Flushed') rt.indexLater(seg);
-    return rt;
   }
 
   /** Whether this process applies the channel. */
@@ -260,7 +271,9 @@ export class CollectionRuntime {
           }),
       );
     }
-    await Promise.all(appends);
+    const results = await Promise.allSettled(appends);
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
+    if (failed.length > 0) throw appendFailure(failed, results.length);
     return ts;
   }
 
@@ -1092,14 +1105,22 @@ export class CollectionRuntime {
     this.deps.memory?.closed(this.segments.values(), this.channels.map((c) => c.name));
     for (const seg of this.segments.values()) seg.close();
   }
+}
 
-  /** Closes and removes every trace of the collection: WAL channels, objects, PK index. */
-  async destroy(): Promise<void> {
-    await this.close();
-    for (const ch of this.channels) await this.deps.wal.dropChannel(ch.name);
-    for (const prefix of collectionPrefixes(this.info.collectionId)) await this.deps.objects.deletePrefix(prefix);
-    await this.pk.drop();
-  }
+/**
+ * The error for a write whose WAL appends failed on some channels: a full disk becomes Milvus's
+ * disk-limit error (code 7), saying whether any channel's share was written.
+ */
+function appendFailure(failed: Error[], channels: number): Error {
+  const full = failed.find((e) => e instanceof DiskFullError);
+  if (!full) return failed[0];
+  const written = failed.length < channels || failed.some((e) => !(e instanceof DiskFullError));
+  return new MilvusError(
+    DISK_LIMIT_CODE,
+    written
+      ? `disk quota exceeded: ${full.message}; but part of this request may be stored (on ${channels - failed.length} of ${channels} channels) — retry the whole request once space is free (rows with the same primary keys overwrite)`
+      : `disk quota exceeded: ${full.message}`,
+  );
 }
 
 /** The rows `rows` of a batch, as a new batch. */

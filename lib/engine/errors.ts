@@ -96,3 +96,24 @@ export class MemoryQuotaError extends MilvusError {
     this.name = 'MemoryQuotaError';
   }
 }
+
+// ---------------------------------------------------------------- store: process and DDL safety
+
+/** Another process owns the data directory (its lock file names a live process). */
+export class DataDirInUseError extends Error {
+  constructor(readonly dataDir: string, readonly pid: number, readonly hostname: string, readonly lockFile: string) {
+    super(`data directory ${dataDir} is in use by pid ${pid} on ${hostname}; stop that process or use another --data-dir (if it is gone and this persists, remove ${lockFile})`);
+    this.name = 'DataDirInUseError';
+  }
+}
+
+/** A write the disk had no room for (ENOSPC, EDQUOT) and that was undone; `path` is where it failed. */
+export class DiskFullError extends StorageError {
+  constructor(readonly path: string, options?: { cause?: unknown }) {
+    super(`the disk holding ${path} is full and nothing was written; free some space and retry`, options);
+    this.name = 'DiskFullError';
+  }
+}
+
+/** Milvus's code for "disk quota exceeded" (merr ErrServiceDiskLimitExceeded). */
+export const DISK_LIMIT_CODE = 7;

@@ -1,7 +1,9 @@
 /**
  * The catalog: collection and segment metadata, channel checkpoints and the id allocator, kept in
  * the KvStore (etcd's role in Milvus). Every multi-key change that must be atomic goes through one
- * `write` batch.
+ * `write` batch. A collection drop is recorded as an intent (`meta/dropping/<id>`, written in the
+ * same batch that removes the collection entry) before any of its files are deleted, so a drop
+ * interrupted by a crash is finished on the next open instead of leaving its files for good.
  */
 import { CorruptDataError } from '../errors.ts';
 import type { KvStore, KvWrite } from '../ports/kv-store.ts';
@@ -37,6 +39,13 @@ export interface SegmentMeta {
   compactedFrom?: number[];
 }
 
+/** A collection entry of the catalog whose bytes cannot be decoded. */
+export interface DamagedCatalogEntry {
+  key: string;
+  collectionId: number;
+  error: Error;
+}
+
 /** Per-channel replay state. */
 export interface ChannelCheckpoint {
   /** Replay starts here after a restart: every effect of earlier records is durable elsewhere. */
@@ -57,10 +66,13 @@ const FORMAT_KEY = 'meta/format';
 export const CATALOG_FORMAT_VERSION = 1;
 const ID_BLOCK = 1000;
 
-const collectionKey = (id: number) => `meta/collection/${String(id).padStart(12, '0')}`;
+const COLLECTION_PREFIX = 'meta/collection/';
+const collectionKey = (id: number) => `${COLLECTION_PREFIX}${String(id).padStart(12, '0')}`;
 const segmentPrefix = (collectionId: number) => `meta/segment/${String(collectionId).padStart(12, '0')}/`;
 const segmentKey = (collectionId: number, segmentId: number) => `${segmentPrefix(collectionId)}${String(segmentId).padStart(12, '0')}`;
 const checkpointKey = (channel: string) => `meta/checkpoint/${channel}`;
+const DROPPING_PREFIX = 'meta/dropping/';
+const droppingKey = (id: number) => `${DROPPING_PREFIX}${String(id).padStart(12, '0')}`;
 
 /** Typed access to catalog entries. */
 export class Catalog {
@@ -112,11 +124,25 @@ export class Catalog {
     await this.kv.batchPutIfNewer([{ key: ID_BLOCK_KEY, value: EMPTY, version: BigInt(first) }]);
   }
 
-  /** Every collection, any database. */
+  /** Every collection, any database; throws CorruptDataError naming the first entry that cannot be read. */
   async listCollections(): Promise<CollectionInfo[]> {
-    const out: CollectionInfo[] = [];
-    for await (const e of this.kv.scan({ prefix: 'meta/collection/' })) out.push(decodeJson<CollectionInfo>(e.value));
-    return out;
+    const { infos, damaged } = await this.scanCollections();
+    if (damaged.length > 0) throw new CorruptDataError(`catalog entry ${damaged[0].key} cannot be read: ${damaged[0].error.message}`);
+    return infos;
+  }
+
+  /** Every collection, with the entries that cannot be decoded apart (one damaged entry must not hide the others). */
+  async scanCollections(): Promise<{ infos: CollectionInfo[]; damaged: DamagedCatalogEntry[] }> {
+    const infos: CollectionInfo[] = [];
+    const damaged: DamagedCatalogEntry[] = [];
+    for await (const e of this.kv.scan({ prefix: COLLECTION_PREFIX })) {
+      try {
+        infos.push(decodeJson<CollectionInfo>(e.value));
+      } catch (err) {
+        damaged.push({ key: e.key, collectionId: Number(e.key.slice(COLLECTION_PREFIX.length)), error: err as Error });
+      }
+    }
+    return { infos, damaged };
   }
 
   /** Write op that stores a collection. */
@@ -128,10 +154,26 @@ export class Catalog {
     await this.kv.write([this.putCollectionOp(info)]);
   }
 
-  /** Removes a collection and its segment metadata (its data objects are removed by the caller). */
-  async deleteCollection(collectionId: number): Promise<void> {
+  /**
+   * First step of a drop: in one batch, the collection leaves the list and a drop intent holding
+   * its description is recorded (the caller then deletes its data and calls finishDrop).
+   */
+  async markDropping(info: CollectionInfo): Promise<void> {
+    await this.kv.write([{ type: 'delete', key: collectionKey(info.collectionId) }, { type: 'put', key: droppingKey(info.collectionId), value: encodeJson(info) }]);
+  }
+
+  /** Collections whose drop was recorded but not finished (a crash interrupted it). */
+  async listDropping(): Promise<CollectionInfo[]> {
+    const out: CollectionInfo[] = [];
+    for await (const e of this.kv.scan({ prefix: DROPPING_PREFIX })) out.push(decodeJson<CollectionInfo>(e.value));
+    return out;
+  }
+
+  /** Last step of a drop, once its data is deleted: removes its segment metadata, checkpoints and drop intent. */
+  async finishDrop(collectionId: number, channels: string[]): Promise<void> {
     await this.kv.deletePrefix(segmentPrefix(collectionId));
-    await this.kv.delete(collectionKey(collectionId));
+    await this.write(channels.map((c) => this.deleteCheckpointOp(c)));
+    await this.kv.delete(droppingKey(collectionId));
   }
 
   async listSegments(collectionId: number): Promise<SegmentMeta[]> {
