@@ -7,7 +7,7 @@
  * answered as code 65535 without it.
  */
 import type { Database } from '../engine/database.ts';
-import { ErrorCode, MilvusError } from '../engine/errors.ts';
+import { DISK_LIMIT_CODE, ErrorCode, MilvusError } from '../engine/errors.ts';
 import { scopedDatabase } from '../engine/scoped-database.ts';
 import type { SegmentScope } from '../engine/segment-scope.ts';
 import { isAuthorized } from './auth.ts';
@@ -92,10 +92,7 @@ function isMilvusError(err: unknown): err is MilvusError {
   return typeof e === 'object' && e !== null && e.name === 'MilvusError' && typeof e.code === 'number' && typeof e.message === 'string';
 }
 
-/** Milvus's merr.ErrServiceDiskLimitExceeded ("disk limit exceeded"). */
-export const DISK_LIMIT_EXCEEDED = 7;
-
-/** Whether `err` or one of its causes is a filesystem "no space left on device". */
+/** Whether `err` or one of its causes is a filesystem "no space left on device" the engine did not already explain. */
 function isDiskFull(err: unknown): boolean {
   for (let e = err, i = 0; typeof e === 'object' && e !== null && i < 8; e = (e as { cause?: unknown }).cause, i++) {
     if ((e as { code?: unknown }).code === 'ENOSPC') return true;
@@ -132,7 +129,7 @@ export async function handleRequest(db: Database, req: ApiRequest, options: ApiO
     if (isMilvusError(err)) return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(err.code, err.message) };
     if (isDiskFull(err)) {
       const message = `disk limit exceeded: the server's disk is full (${(err as Error).message}); free space on the server's data disk, then retry`;
-      return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(DISK_LIMIT_EXCEEDED, message) };
+      return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(DISK_LIMIT_CODE, message) };
     }
     console.error(`migrans: unexpected error in ${path}:`, err);
     const message = err instanceof Error ? err.message : String(err);

@@ -8,9 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import {
   MAX_AUTOID_BATCH, MAX_FILTER_LENGTH, MAX_JSON_DEPTH, MAX_REQUEST_DEPTH, MAX_TERM_COUNT,
 } from '../../lib/engine/request-limits.ts';
-import { DISK_LIMIT_EXCEEDED, handleRequest } from '../../lib/api/router.ts';
+import { handleRequest } from '../../lib/api/router.ts';
 import type { Database } from '../../lib/engine/database.ts';
-import { StorageError } from '../../lib/engine/errors.ts';
+import { DISK_LIMIT_CODE, StorageError } from '../../lib/engine/errors.ts';
 import { fails, ok, startTestServer, uniqueName, type TestServer } from './support.ts';
 
 /** `[[[…1…]]]` nested `n` levels, as text (JSON.stringify itself overflows on the deepest ones). */
@@ -123,7 +123,7 @@ describe('request limits', () => {
     });
     assert.equal(reply.status, 200);
     const body = JSON.parse(reply.body);
-    assert.equal(body.code, DISK_LIMIT_EXCEEDED);
+    assert.equal(body.code, DISK_LIMIT_CODE);
     assert.match(body.message, /^disk limit exceeded: the server's disk is full \(WAL channel c1-0 stopped accepting appends.*\); free space on the server's data disk, then retry$/);
   });
 });
