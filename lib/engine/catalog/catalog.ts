@@ -53,8 +53,15 @@ const ID_KEY = 'meta/next-id';
 const ID_BLOCK_KEY = 'meta/id-block';
 const EMPTY = new Uint8Array(0);
 const FORMAT_KEY = 'meta/format';
-/** Version of the catalog and on-disk layout this build writes; bumped on incompatible changes. */
-export const CATALOG_FORMAT_VERSION = 1;
+/**
+ * Version of the catalog and on-disk layout this build writes; bumped on incompatible changes.
+ * 2: checksums on every persistent format (catalog values, chunks, delta logs, PK-index entries,
+ * index files). A format-1 store opens and is stamped 2, since it then holds values format-1
+ * builds cannot read.
+ */
+export const CATALOG_FORMAT_VERSION = 2;
+/** Older formats this build reads. */
+const READABLE_FORMATS: readonly number[] = [1, CATALOG_FORMAT_VERSION];
 const ID_BLOCK = 1000;
 
 const collectionKey = (id: number) => `meta/collection/${String(id).padStart(12, '0')}`;
@@ -77,10 +84,14 @@ export class Catalog {
       await this.kv.put(FORMAT_KEY, encodeJson(CATALOG_FORMAT_VERSION));
       return;
     }
-    const version = decodeJson<number>(stored);
+    const version = decodeJson<number>(stored, FORMAT_KEY);
+    if (version !== CATALOG_FORMAT_VERSION && READABLE_FORMATS.includes(version)) {
+      await this.kv.put(FORMAT_KEY, encodeJson(CATALOG_FORMAT_VERSION));
+      return;
+    }
     if (version !== CATALOG_FORMAT_VERSION) {
       throw new CorruptDataError(
-        `the data directory was written in catalog format ${version}; this build reads format ${CATALOG_FORMAT_VERSION}. Run the Migrans version that wrote it, or export and re-import the data`,
+        `the data directory was written in catalog format ${version}; this build reads formats ${READABLE_FORMATS.join(' and ')}. Run the Migrans version that wrote it, or export and re-import the data`,
       );
     }
   }
@@ -98,7 +109,7 @@ export class Catalog {
       const [mark] = await this.kv.batchGetVersioned([ID_BLOCK_KEY]);
       // Catalogs written before the versioned mark kept the next free id under a plain key.
       const legacy = mark ? undefined : await this.kv.get(ID_KEY);
-      const start = mark ? Number(mark.version) : legacy ? decodeJson<number>(legacy) : 1;
+      const start = mark ? Number(mark.version) : legacy ? decodeJson<number>(legacy, ID_KEY) : 1;
       const [claimed] = await this.kv.batchPutIfNewer([{ key: ID_BLOCK_KEY, value: EMPTY, version: BigInt(start + ID_BLOCK) }]);
       if (!claimed) continue; // another process claimed this block first
       this.idLimit = start + ID_BLOCK;
@@ -115,7 +126,7 @@ export class Catalog {
   /** Every collection, any database. */
   async listCollections(): Promise<CollectionInfo[]> {
     const out: CollectionInfo[] = [];
-    for await (const e of this.kv.scan({ prefix: 'meta/collection/' })) out.push(decodeJson<CollectionInfo>(e.value));
+    for await (const e of this.kv.scan({ prefix: 'meta/collection/' })) out.push(decodeJson<CollectionInfo>(e.value, e.key));
     return out;
   }
 
@@ -136,7 +147,7 @@ export class Catalog {
 
   async listSegments(collectionId: number): Promise<SegmentMeta[]> {
     const out: SegmentMeta[] = [];
-    for await (const e of this.kv.scan({ prefix: segmentPrefix(collectionId) })) out.push(decodeJson<SegmentMeta>(e.value));
+    for await (const e of this.kv.scan({ prefix: segmentPrefix(collectionId) })) out.push(decodeJson<SegmentMeta>(e.value, e.key));
     return out;
   }
 
@@ -152,19 +163,22 @@ export class Catalog {
 
   /** A collection by id, if it exists. */
   async getCollection(collectionId: number): Promise<CollectionInfo | undefined> {
-    const v = await this.kv.get(collectionKey(collectionId));
-    return v ? decodeJson<CollectionInfo>(v) : undefined;
+    const key = collectionKey(collectionId);
+    const v = await this.kv.get(key);
+    return v ? decodeJson<CollectionInfo>(v, key) : undefined;
   }
 
   /** A segment's metadata, if it exists. */
   async getSegment(collectionId: number, segmentId: number): Promise<SegmentMeta | undefined> {
-    const v = await this.kv.get(segmentKey(collectionId, segmentId));
-    return v ? decodeJson<SegmentMeta>(v) : undefined;
+    const key = segmentKey(collectionId, segmentId);
+    const v = await this.kv.get(key);
+    return v ? decodeJson<SegmentMeta>(v, key) : undefined;
   }
 
   async getCheckpoint(channel: string): Promise<ChannelCheckpoint> {
-    const v = await this.kv.get(checkpointKey(channel));
-    return v ? decodeJson<ChannelCheckpoint>(v) : { position: 0n, lastTs: 0n };
+    const key = checkpointKey(channel);
+    const v = await this.kv.get(key);
+    return v ? decodeJson<ChannelCheckpoint>(v, key) : { position: 0n, lastTs: 0n };
   }
 
   /** Write op that stores a channel checkpoint. */
