@@ -6,6 +6,7 @@
  * in full. Every case must end in exactly the acknowledged rows (each once, with their vectors and
  * values) or in a CorruptDataError naming the damaged object — never a duplicate id, a wrong vector,
  * a wrong value or a missing row. A one-line summary of cases and outcomes goes to the diagnostics.
+ * A second test rewrites the directory in the formats written before checksums and reopens it.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -13,6 +14,8 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LmdbKvStore } from '../../lib/adapters/local/lmdb-kv-store.ts';
+import { INDEX_FOOTER_BYTES } from '../../lib/adapters/vector/index-file-checksum.ts';
+import { decodeJson } from '../../lib/engine/catalog/json-codec.ts';
 import { CorruptDataError } from '../../lib/engine/errors.ts';
 import type { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import { encodePk } from '../../lib/engine/pk-index.ts';
@@ -82,6 +85,55 @@ async function flipKvByte(dir: string, key: string, at: number, versioned: boole
   }
 }
 
+/** A version-2 column chunk rewritten in format 1 (16-byte header, no checksums), as builds before checksums wrote it. */
+function chunkAsVersion1(v2: Uint8Array): Uint8Array {
+  const blocks = new DataView(v2.buffer, v2.byteOffset).getUint32(20, true);
+  const body = v2.subarray((32 + 4 * blocks + 7) & ~7);
+  const out = new Uint8Array(16 + body.length);
+  out.set(v2.subarray(0, 16));
+  new DataView(out.buffer).setUint16(4, 1, true);
+  out.set(body, 16);
+  return out;
+}
+
+/** A version-2 delta log rewritten in format 1 (no CRC: the offsets follow the count). */
+function deltaAsVersion1(v2: Uint8Array): Uint8Array {
+  const out = new Uint8Array(v2.length - 4);
+  out.set(v2.subarray(0, 12));
+  new DataView(out.buffer).setUint16(4, 1, true);
+  out.set(v2.subarray(16), 12);
+  return out;
+}
+
+/** Rewrites a whole data directory in the formats before checksums (catalog format 1). */
+async function rewriteAsVersion1(dir: string, collectionId: number): Promise<void> {
+  const objects = path.join(dir, 'objects');
+  for (const key of filesUnder(objects)) {
+    const file = path.join(objects, key);
+    const bytes = fs.readFileSync(file);
+    if (key.startsWith('insert_log/')) fs.writeFileSync(file, chunkAsVersion1(bytes));
+    else if (key.startsWith('delta_log/')) fs.writeFileSync(file, deltaAsVersion1(bytes));
+    else if (key.startsWith('index_files/')) fs.writeFileSync(file, bytes.subarray(0, bytes.length - INDEX_FOOTER_BYTES));
+  }
+  const kv = await LmdbKvStore.open(path.join(dir, 'kv'));
+  try {
+    const plain: { key: string; value: Uint8Array }[] = [];
+    for await (const e of kv.scan({ prefix: 'meta/' })) {
+      if (String.fromCharCode(...e.value.subarray(0, 4)) === 'MGJS') plain.push({ key: e.key, value: e.value.slice(12) });
+    }
+    plain.push({ key: 'meta/format', value: Buffer.from('1') });
+    await kv.batchPut(plain);
+    const keys = Array.from({ length: ROWS }, (_, i) => `pk/${String(collectionId).padStart(12, '0')}/${encodePk(BigInt(i))}`);
+    const entries = await kv.batchGetVersioned(keys);
+    for (let i = 0; i < keys.length; i++) {
+      await kv.delete(keys[i]);
+      await kv.batchPutIfNewer([{ key: keys[i], value: entries[i]!.value.slice(0, 25), version: entries[i]!.version }]);
+    }
+  } finally {
+    await kv.close();
+  }
+}
+
 /** Reads everything back and checks it is exactly the acknowledged rows. */
 async function readAll(db: EngineDatabase): Promise<void> {
   const live = ROWS - DELETED_BELOW;
@@ -117,6 +169,7 @@ function namesObject(err: unknown, name: string): boolean {
 describe('a flipped byte in any persistent object is refused with its name, never served', () => {
   const template = tempDir('migrans-corrupt-');
   const cases: Case[] = [];
+  let collectionId = 0;
   const outcomes = new Map<string, number>();
   const problems: string[] = [];
 
@@ -131,7 +184,7 @@ describe('a flipped byte in any persistent object is refused with its name, neve
     await db.delete(D, 'c', `id < ${DELETED_BELOW}`, {});
     await db.flush(D, 'c');
     await readAll(db);
-    const collectionId = db.runtimeOf('c').info.collectionId;
+    collectionId = db.runtimeOf('c').info.collectionId;
     await db.close();
 
     const objects = path.join(template.dir, 'objects');
@@ -206,5 +259,18 @@ describe('a flipped byte in any persistent object is refused with its name, neve
       copy.cleanup();
     }
     assert.deepEqual(problems, []);
+  });
+
+  it('a data directory written in the formats before checksums opens, reads the same rows and is stamped format 2', async () => {
+    const copy = tempDir('migrans-corrupt-v1-');
+    fs.cpSync(template.dir, copy.dir, { recursive: true });
+    await rewriteAsVersion1(copy.dir, collectionId);
+    const { db } = await fileDatabase(CONFIG, copy.dir);
+    await readAll(db);
+    await db.close();
+    const kv = await LmdbKvStore.open(path.join(copy.dir, 'kv'));
+    assert.equal(decodeJson<number>((await kv.get('meta/format'))!), 2);
+    await kv.close();
+    copy.cleanup();
   });
 });
