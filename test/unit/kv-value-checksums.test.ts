@@ -36,6 +36,17 @@ describe('catalog entries carry a checksum', () => {
     assert.deepEqual(decodeJson(Buffer.from('{"a":1,"b":"$bigint:12345678901234567890"}'), 'k'), { a: 1, b: 12345678901234567890n });
     assert.throws(() => decodeJson(Buffer.from('{"a":'), 'meta/x'), namesKey('meta/x'));
   });
+  it('the id mark covers its version: a damaged one is refused, not taken as a lower mark; an empty (old) mark still works', async () => {
+    const kv = new MemoryKvStore();
+    const first = await new Catalog(kv).allocateId();
+    const [mark] = await kv.batchGetVersioned(['meta/id-block']);
+    await kv.delete('meta/id-block');
+    await kv.batchPutIfNewer([{ key: 'meta/id-block', value: mark!.value, version: mark!.version - 512n }]);
+    await assert.rejects(new Catalog(kv).allocateId(), namesKey('meta/id-block'));
+    await kv.delete('meta/id-block');
+    await kv.batchPutIfNewer([{ key: 'meta/id-block', value: new Uint8Array(0), version: mark!.version }]);
+    assert.ok((await new Catalog(kv).allocateId()) > first);
+  });
   it('a catalog in format 1 opens and is stamped with the current format; a newer one is refused', async () => {
     const kv = new MemoryKvStore();
     await kv.put('meta/format', Buffer.from('1'));
