@@ -9,7 +9,7 @@
  * through `get` (reads the one row if it is not there yet), `loadedData` and `squaredNorms`
  * (finish the load synchronously), or `ensureVectors` on the raw array (see ports/lazy-vectors.ts).
  *
- * Checksums: a chunk in format version 2 carries a CRC per 64 KiB block (column-codec.ts). Every
+ * Checksums: a chunk in format version 2 carries a CRC per 16 KiB block (column-codec.ts). Every
  * byte read from the file is verified before it is served: the background reader and
  * `ensureLoaded` verify the blocks they fill in place, and a single row read by `get` reads and
  * verifies its whole block(s) into a scratch buffer, then copies just the row (a cold column's
@@ -45,8 +45,14 @@ export interface ChunkChecksums {
   key: string;
 }
 
-/** Scratch for the blocks around a row read by `get` (reads are synchronous, so one buffer serves all columns). */
+/**
+ * Scratch for the blocks around a row read by `get` (reads are synchronous, so one buffer serves
+ * all columns), and which verified bytes it holds: rows read in order mostly share blocks.
+ */
 let scratch = new Uint8Array(0);
+let scratchOf: LazySource | null = null;
+let scratchFrom = 0;
+let scratchTo = 0;
 
 /** Lazy columns waiting for the background reader, served one at a time so open's own reads are not starved. */
 const loadQueue: VectorColumn[] = [];
@@ -225,6 +231,7 @@ export class VectorColumn {
   private detachSource(): void {
     const src = this.source!;
     if (!src.reading) closeFd(src);
+    if (scratchOf === src) scratchOf = null;
     this.source = null;
     unregisterLazyVectors(this.buf);
   }
@@ -277,13 +284,19 @@ function readRange(src: LazySource, at: number, length: number): void {
   const v = src.verify;
   if (v === null) return readFully(src, at, length);
   const blockBytes = v.blocks.blockBytes;
-  const from = at - (at % blockBytes);
-  const to = Math.min(src.bytes.length, Math.ceil((at + length) / blockBytes) * blockBytes);
-  if (scratch.length < to - from) scratch = new Uint8Array(to - from);
-  const into = scratch.subarray(0, to - from);
-  readInto(src, into, from);
-  verifyChunkBlocks(v.blocks, from / blockBytes, into, v.key);
-  src.bytes.set(into.subarray(at - from, at - from + length), at);
+  if (scratchOf !== src || at < scratchFrom || at + length > scratchTo) {
+    const from = at - (at % blockBytes);
+    const to = Math.min(src.bytes.length, Math.ceil((at + length) / blockBytes) * blockBytes);
+    if (scratch.length < to - from) scratch = new Uint8Array(to - from);
+    scratchOf = null;
+    const into = scratch.subarray(0, to - from);
+    readInto(src, into, from);
+    verifyChunkBlocks(v.blocks, from / blockBytes, into, v.key);
+    scratchOf = src;
+    scratchFrom = from;
+    scratchTo = to;
+  }
+  src.bytes.set(scratch.subarray(at - scratchFrom, at - scratchFrom + length), at);
 }
 
 /** Verifies column bytes [from, to) already in place (`from` at a block start, `to` at one or at the end). */
