@@ -91,7 +91,7 @@ export interface CorruptDataDetails {
 }
 
 /** Formats a CRC-32 as 8 hex digits, as checksum errors show it. */
-export function crcHex(crc: number): string {
+function crcHex(crc: number): string {
   return `0x${(crc >>> 0).toString(16).padStart(8, '0')}`;
 }
 

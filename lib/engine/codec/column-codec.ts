@@ -488,9 +488,9 @@ interface ChunkHead {
 
 /**
  * How many leading bytes of a chunk its head spans (header, block table and padding: where the
- * body starts), from at least its
- * first COLUMN_HEADER_BYTES bytes (or all of a shorter chunk): what a range reader reads before
- * `vectorChunkLayout`. Throws CorruptDataError naming `key` on a bad magic or version.
+ * body starts), from at least its first COLUMN_HEADER_BYTES bytes (or all of a shorter chunk):
+ * what a range reader reads before `vectorChunkLayout`. Throws CorruptDataError naming `key` on a
+ * bad magic or version.
  */
 export function chunkHeadBytes(first: Uint8Array, totalBytes: number, key = 'vector chunk'): number {
   return withKey(key, () => headBytes(first, totalBytes));
@@ -542,8 +542,9 @@ function readHead(head: Uint8Array, totalBytes: number, key: string): ChunkHead 
   if (out.bodyStart > totalBytes || Math.ceil((totalBytes - out.bodyStart) / blockBytes) !== blocks) {
     corrupt(`a ${totalBytes}-byte chunk does not hold ${blocks} blocks of ${blockBytes} bytes after its ${out.bodyStart}-byte head`);
   }
+  const table = new DataView(head.buffer, head.byteOffset + COLUMN_HEADER_BYTES, 4 * blocks);
   const crcs = new Uint32Array(blocks);
-  for (let b = 0; b < blocks; b++) crcs[b] = new DataView(head.buffer, head.byteOffset + COLUMN_HEADER_BYTES + 4 * b, 4).getUint32(0, true);
+  for (let b = 0; b < blocks; b++) crcs[b] = table.getUint32(4 * b, true);
   out.blocks = { blockBytes, bodyStart: out.bodyStart, totalBytes, crcs };
   return out;
 }
@@ -707,7 +708,7 @@ function withKey<T>(key: string, fn: () => T): T {
     return fn();
   } catch (err) {
     if (err instanceof CorruptDataError && err.key === undefined) {
-      throw new CorruptDataError(err.message.replace(/^corrupt column chunk:/, `corrupt column chunk ${key}:`).replace(/^column chunk format/, `column chunk ${key}: format`), { key, what: 'column chunk' });
+      throw new CorruptDataError(err.message.replace(/^(corrupt )?column chunk/, (m) => `${m} ${key}:`).replace(/: ?:/, ':'), { key, what: 'column chunk' });
     }
     throw err;
   }
