@@ -6,8 +6,9 @@
  *   'MGIX' | version u16 (1) | reserved u16 | content length u64 | CRC-32 u32 | 'MGIX'
  *
  * The CRC covers the content (every byte before the footer) followed by the footer's first 16
- * bytes. It is verified once when a file is opened (≈ 0.1 s per 600 MB at the native CRC's speed,
- * plus the read, which also warms the page cache the memory map then uses), never per search.
+ * bytes. It is verified once when a file is opened (read and CRC from the page cache: ≈ 9 ms per
+ * 40 MB on the 2-core VM, so ≈ 0.13 s for a 1M × 128 index of 600 MB; the read also warms the
+ * page cache the memory map then uses), never per search.
  * The magic is at both ends so one damaged byte cannot make a checksummed file pass as a file
  * without a footer (HNSW files written before checksums, still opened unverified).
  */
@@ -19,8 +20,8 @@ import { checksumMismatch, CorruptDataError } from '../../engine/errors.ts';
 export const INDEX_FOOTER_BYTES = 24;
 const MAGIC = 'MGIX';
 const FOOTER_VERSION = 1;
-/** Bytes per read while checksumming a file. */
-const READ_BYTES = 8 * 1024 * 1024;
+/** Bytes per read while checksumming a file: 1 MiB stays in cache (≈ 4.7 GB/s here; 8 MiB reads ran at ≈ 3). */
+const READ_BYTES = 1024 * 1024;
 
 /** CRC-32 of bytes [from, to) of an open file, continuing from `seed`. */
 function crcOfRange(fd: number, from: number, to: number, seed = 0): number {
