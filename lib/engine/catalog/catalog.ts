@@ -78,7 +78,7 @@ const FORMAT_KEY = 'meta/format';
  * builds cannot read.
  */
 export const CATALOG_FORMAT_VERSION = 2;
-/** Older formats this build reads. */
+/** Formats this build reads (older ones are restamped with CATALOG_FORMAT_VERSION on open). */
 const READABLE_FORMATS: readonly number[] = [1, CATALOG_FORMAT_VERSION];
 const ID_BLOCK = 1000;
 
@@ -95,7 +95,7 @@ export class Catalog {
 
   constructor(readonly kv: KvStore) {}
 
-  /** Stamps a new store with this build's format version, or refuses a store written by a newer one. */
+  /** Stamps a new or older-format store with this build's format version, or refuses a store written by a newer one. */
   async checkFormat(): Promise<void> {
     const stored = await this.kv.get(FORMAT_KEY);
     if (!stored) {
@@ -103,15 +103,13 @@ export class Catalog {
       return;
     }
     const version = decodeJson<number>(stored, FORMAT_KEY);
-    if (version !== CATALOG_FORMAT_VERSION && READABLE_FORMATS.includes(version)) {
-      await this.kv.put(FORMAT_KEY, encodeJson(CATALOG_FORMAT_VERSION));
-      return;
-    }
-    if (version !== CATALOG_FORMAT_VERSION) {
+    if (version === CATALOG_FORMAT_VERSION) return;
+    if (!READABLE_FORMATS.includes(version)) {
       throw new CorruptDataError(
         `the data directory was written in catalog format ${version}; this build reads formats ${READABLE_FORMATS.join(' and ')}. Run the Migrans version that wrote it, or export and re-import the data`,
       );
     }
+    await this.kv.put(FORMAT_KEY, encodeJson(CATALOG_FORMAT_VERSION));
   }
 
   /** Allocates a unique id (collections, segments, compaction jobs), persisting in blocks. */
