@@ -5,7 +5,8 @@
  * entries), a copy of the data directory gets one flipped byte in one object and is reopened and read
  * in full. Every case must end in exactly the acknowledged rows (each once, with their vectors and
  * values) or in a CorruptDataError naming the damaged object — never a duplicate id, a wrong vector,
- * a wrong value or a missing row. A one-line summary of cases and outcomes goes to the diagnostics.
+ * a wrong value or a missing row. A damaged index file is the one object the engine repairs: it is
+ * dropped at open (logged with its name) and rebuilt from the verified vectors, which the test checks. A one-line summary of cases and outcomes goes to the diagnostics.
  * A second test rewrites the directory in the formats written before checksums and reopens it.
  */
 import assert from 'node:assert/strict';
@@ -36,9 +37,11 @@ interface Case {
   /** The object key, KV key or file that errors must name. */
   name: string;
   damage(dir: string): Promise<void>;
+  /** For damage the engine repairs itself (index files are rebuilt): proves the damaged object is not in use. */
+  notInUse?(db: EngineDatabase): void;
 }
 
-type Outcome = 'refused at open' | 'refused on read' | 'served correctly' | 'WRONG';
+type Outcome = 'refused at open' | 'refused on read' | 'served correctly' | 'dropped and rebuilt' | 'WRONG';
 
 async function waitIndexed(db: EngineDatabase): Promise<void> {
   // A safety timeout, not a timing assertion: builds queue behind other tests' on a loaded machine.
@@ -206,7 +209,14 @@ describe('a flipped byte in any persistent object is refused with its name, neve
     assert.ok(indexes.length > 0, 'index files were written');
     for (const at of [4, 200, -100, -10, -1]) {
       const key = indexes[0];
-      cases.push({ kind: 'index file', name: key, damage: async (dir) => flipFileByte(path.join(dir, 'objects', key), at) });
+      cases.push({
+        kind: 'index file',
+        name: key,
+        damage: async (dir) => flipFileByte(path.join(dir, 'objects', key), at),
+        notInUse: (db) => {
+          for (const seg of db.runtimeOf('c').segments.values()) assert.notEqual(seg.meta.indexFiles.vector, key, 'the damaged index file is not attached');
+        },
+      });
     }
     // Catalog entries and PK-index entries in the KV.
     const kv = await LmdbKvStore.open(path.join(template.dir, 'kv'));
@@ -245,8 +255,9 @@ describe('a flipped byte in any persistent object is refused with its name, neve
       }
       if (db) {
         try {
+          c.notInUse?.(db);
           await readAll(db);
-          outcome = 'served correctly';
+          outcome = c.notInUse ? 'dropped and rebuilt' : 'served correctly';
         } catch (err) {
           if (err instanceof assert.AssertionError) problems.push(`${c.kind} ${c.name}: a wrong answer: ${err.message}`);
           else if (namesObject(err, c.name)) outcome = 'refused on read';
