@@ -116,7 +116,7 @@ export async function readSegment(
         return void vectors.set(f.name, coldVectorColumn(await options.coldVectors(key), key, meta));
       }
       if (f.dataType === 'FloatVector' && meta.indexFiles[f.name]) {
-        const lazy = await lazyVectors(store, key, meta);
+        const lazy = lazyVectors(store, key, meta);
         if (lazy) return void vectors.set(f.name, lazy);
       }
       const col = decodeColumn(await store.get(key), key);
@@ -169,7 +169,7 @@ export function coldVectorColumn(file: string, key: string, meta: SegmentMeta): 
 }
 
 /** A vector column read in the background from the chunk's local file, when the store has one. */
-async function lazyVectors(store: ObjectStore, key: string, meta: SegmentMeta): Promise<VectorColumn | undefined> {
+function lazyVectors(store: ObjectStore, key: string, meta: SegmentMeta): VectorColumn | undefined {
   const file = store.localPath?.(key);
   if (!file || !fs.existsSync(file)) return undefined; // the eager path reports a missing chunk as the store does
   return vectorFileColumn(file, key, meta, true);
