@@ -61,9 +61,22 @@ export class StorageError extends Error {
 
 /** A persisted file whose magic number, version or checksum is not what this build reads. */
 export class CorruptDataError extends Error {
-  constructor(message: string) {
+  /** The damaged object (object key, KV key or file path), when known. */
+  readonly key: string | undefined;
+  /** What kind of object it is (e.g. 'column chunk', 'delta log', 'index file', 'catalog entry'). */
+  readonly what: string | undefined;
+  /** The checksum or value the reader expected, when the damage is a mismatch. */
+  readonly expected: string | undefined;
+  /** The checksum or value the reader found. */
+  readonly actual: string | undefined;
+
+  constructor(message: string, details: CorruptDataDetails = {}) {
     super(message);
     this.name = 'CorruptDataError';
+    this.key = details.key;
+    this.what = details.what;
+    this.expected = details.expected;
+    this.actual = details.actual;
   }
 }
 
@@ -117,3 +130,29 @@ export class DiskFullError extends StorageError {
 
 /** Milvus's code for "disk quota exceeded" (merr ErrServiceDiskLimitExceeded). */
 export const DISK_LIMIT_CODE = 7;
+
+// ---------------------------------------------------------------- checksums on persistent formats
+
+/** The optional fields of a CorruptDataError. */
+export interface CorruptDataDetails {
+  key?: string;
+  what?: string;
+  expected?: string;
+  actual?: string;
+}
+
+/** Formats a CRC-32 as 8 hex digits, as checksum errors show it. */
+function crcHex(crc: number): string {
+  return `0x${(crc >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+/**
+ * The error of a checksum mismatch: names the object (`key`), its kind (`what`) and the part that
+ * failed (`part`, e.g. 'block 3 of 12'), with both checksums.
+ */
+export function checksumMismatch(what: string, key: string, part: string, expected: number, actual: number): CorruptDataError {
+  return new CorruptDataError(
+    `${what} ${key} is damaged: checksum of ${part} is ${crcHex(actual)}, expected ${crcHex(expected)}; restore the object from a backup or its source (WAL replay, re-flush or index rebuild)`,
+    { key, what, expected: crcHex(expected), actual: crcHex(actual) },
+  );
+}
