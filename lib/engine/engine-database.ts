@@ -550,7 +550,7 @@ export class EngineDatabase implements Database {
     if (!pks) {
       // Resolve the filter against everything acknowledged so far, then delete exactly those keys.
       await this.caughtUp(rt);
-      const rows = await queryRows(rt, compiled, { limit: -1, offset: 0, partitions: partition ? [partition] : undefined });
+      const rows = await queryRows(rt, compiled, { limit: -1, offset: 0, partitions: partition ? [partition] : undefined, unordered: true });
       pks = rows.map((r) => r.segment.pks[r.offset]);
     }
     if (pks.length === 0) return { deleteCount: 0, sessionToken: this.deps.tso.now() };

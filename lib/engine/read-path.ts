@@ -87,7 +87,7 @@ function byPrimaryKey(a: RowRef, b: RowRef): number {
 export async function queryRows(
   rt: CollectionRuntime,
   filter: CompiledFilter,
-  options: { limit: number; offset: number; partitions?: string[]; scope?: SegmentScope },
+  options: { limit: number; offset: number; partitions?: string[]; scope?: SegmentScope; /** any order will do (a delete by filter) */ unordered?: boolean },
 ): Promise<RowRef[]> {
   const end = options.limit < 0 ? Infinity : options.offset + options.limit;
   if (filter.primaryKeys) {
@@ -97,7 +97,10 @@ export async function queryRows(
   }
   if (end <= options.offset) return [];
   const segments = rt.readableSegments(options.partitions, options.scope);
-  if (end === Infinity) return matchingRows(segments, filter).sort(byPrimaryKey).slice(options.offset);
+  if (end === Infinity) {
+    const rows = matchingRows(segments, filter);
+    return options.unordered && options.offset === 0 ? rows : rows.sort(byPrimaryKey).slice(options.offset);
+  }
   return smallestKeys(segments, filter, end).slice(options.offset);
 }
 
