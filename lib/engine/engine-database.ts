@@ -4,6 +4,7 @@
  * their adapters; the embedded server and the API Lambda share it.
  */
 import { Catalog } from './catalog/catalog.ts';
+import { AutoIdAllocator } from './catalog/id-blocks.ts';
 import { CollectionRuntime, TaskQueue, type RuntimeDeps, type RuntimeRoles } from './collection-runtime.ts';
 import type {
   CollectionSpec, CompactionState, Database, IndexStatus, LoadState, QueryRequest, ReadOptions, Row, SearchRequest, WriteResult,
@@ -67,10 +68,13 @@ export class EngineDatabase implements Database {
   private closed = false;
 
   private readonly options: EngineDatabaseOptions;
+  /** AutoIDs come from blocks claimed in the shared KV: no two processes ever assign the same key. */
+  private readonly autoIds: AutoIdAllocator;
 
   private constructor(options: EngineDatabaseOptions) {
     this.options = options;
     this.follows = options.followMs !== undefined;
+    this.autoIds = new AutoIdAllocator(options.kv);
     this.deps = {
       wal: options.wal,
       objects: options.objects,
@@ -403,10 +407,8 @@ export class EngineDatabase implements Database {
     const batch = rowsToBatch(rt.info.schema, rows, options.upsert ? 'upsert' : 'insert');
     const pkField = rt.pkField();
     if (pkField.autoId && !options.upsert) {
-      const first = this.deps.tso.allocate(batch.rowCount);
-      const ids: PrimaryKey[] = new Array(batch.rowCount);
-      for (let i = 0; i < batch.rowCount; i++) ids[i] = pkField.dataType === 'Int64' ? first + BigInt(i) : String(first + BigInt(i));
-      batch.columns.set(pkField.name, ids);
+      const ids = await this.autoIds.allocate(batch.rowCount);
+      batch.columns.set(pkField.name, pkField.dataType === 'Int64' ? ids : ids.map(String));
     }
     const pks = batch.columns.get(pkField.name) as PrimaryKey[];
     const sessionToken = await rt.appendInsert(batch, pks, partition, options.upsert);
