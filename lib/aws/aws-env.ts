@@ -25,3 +25,10 @@ export const AWS_ENV = {
   /** Address other roles reach this querynode at (default: the container's private IP). */
   querynodeAddress: 'MIGRANS_QUERYNODE_ADDRESS',
 } as const;
+
+/**
+ * The per-channel checkpoint-age metric the ingest function's sweep publishes (embedded metric
+ * format) and the stack's alarm reads: seconds since the oldest record not yet durable in flushed
+ * segments was written, by stream and channel.
+ */
+export const CHECKPOINT_AGE_METRIC = { namespace: 'Migrans', name: 'CheckpointAgeSeconds', dimensions: ['Stream', 'Channel'] } as const;

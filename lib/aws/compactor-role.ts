@@ -1,4 +1,4 @@
-/** The compactor Lambda (scheduled): idle seals and compactions. */
+/** The compactor Lambda (scheduled): compactions, within the memory budget (compactorBudgetFromEnv). */
 import { resolveAwsConfig } from './aws-config.ts';
 import { Compactor, type CompactorRun } from './compactor.ts';
 import { containerSingleton } from './container-singleton.ts';

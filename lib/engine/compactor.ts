@@ -68,6 +68,12 @@ export function planCompactions(segments: Iterable<Segment>, config: EngineConfi
   return plans;
 }
 
+/** Memory a plan takes while it runs, roughly: its inputs read whole plus the output built from their live rows. */
+export function compactionBytes(plan: CompactionPlan, schema: CollectionSchema): number {
+  const rows = plan.inputs.reduce((n, s) => n + s.rowCount + s.liveCount, 0);
+  return rows * estimatedRowBytes(schema);
+}
+
 /** A segment with enough deleted rows to be worth rewriting. */
 function isDirty(seg: Segment, config: EngineConfig): boolean {
   return seg.deletedCount > 0 && seg.deletedCount >= seg.rowCount * config.deleteRatio;
