@@ -24,6 +24,8 @@ export const AWS_ENV = {
   querynodePort: 'MIGRANS_QUERYNODE_PORT',
   /** Address other roles reach this querynode at (default: the container's private IP). */
   querynodeAddress: 'MIGRANS_QUERYNODE_ADDRESS',
+  /** Memory one compaction plan may use, in bytes (default: half of the compactor function's memory). */
+  compactorMemoryBytes: 'MIGRANS_COMPACTOR_MEMORY_BYTES',
 } as const;
 
 /**

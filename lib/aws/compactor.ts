@@ -29,18 +29,12 @@ export interface CompactorRun {
 
 /** Options of the compactor. */
 export interface CompactorOptions {
-  /** Memory one plan may use, in bytes (default: half the Lambda's memory, or 1 GiB). */
+  /** Memory one plan may use, in bytes (default: defaultCompactorBudget). */
   memoryBudgetBytes?: number;
 }
 
-/** The memory budget from MIGRANS_COMPACTOR_MEMORY_BYTES, else half of the Lambda's memory size, else 1 GiB. */
-export function compactorBudgetFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const set = env.MIGRANS_COMPACTOR_MEMORY_BYTES?.trim();
-  if (set) {
-    const n = Number(set);
-    if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`MIGRANS_COMPACTOR_MEMORY_BYTES must be a positive integer of bytes, got ${JSON.stringify(set)}`);
-    return n;
-  }
+/** The default budget: half of the Lambda's memory size (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, set by Lambda), else 1 GiB. */
+export function defaultCompactorBudget(env: NodeJS.ProcessEnv = process.env): number {
   const lambdaMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
   return Number.isFinite(lambdaMb) && lambdaMb > 0 ? Math.floor(lambdaMb * 1024 * 1024 * LAMBDA_MEMORY_SHARE) : DEFAULT_BUDGET_BYTES;
 }
@@ -55,7 +49,7 @@ export class Compactor {
 
   /** Opens the compactor; `indexSegment` hands segments to the indexer. */
   static async open(stores: RoleStores, config: Partial<EngineConfig>, indexSegment: (meta: SegmentMeta) => void, options: CompactorOptions = {}): Promise<Compactor> {
-    const budget = options.memoryBudgetBytes ?? compactorBudgetFromEnv();
+    const budget = options.memoryBudgetBytes ?? defaultCompactorBudget();
     if (!Number.isSafeInteger(budget) || budget <= 0) throw new RangeError(`the compactor's memory budget must be a positive integer of bytes, got ${budget}`);
     const db = await openRoleDatabase(stores, 'compactor', config, { loadsSegments: () => true, applies: () => false, indexSegment, readsVectors: false });
     return new Compactor(db, stores, budget);
