@@ -5,8 +5,9 @@
  * own scheduled sweep, datanode.ts, so a failing compactor never leaves acknowledged rows unflushed.)
  *
  * Memory: segments are opened without vectors (planning needs row and delete counts only), and the
- * plans run one at a time, each reading just its own inputs whole; a plan whose estimated size
- * exceeds the memory budget is deferred with a log line instead of running the Lambda out of memory.
+ * plans run one at a time, each reading its own inputs whole one after the other (peak: the output
+ * plus its largest input); a plan whose estimated size exceeds the memory budget is deferred with a
+ * log line instead of running the Lambda out of memory.
  */
 import { Catalog, type SegmentMeta } from '../engine/catalog/catalog.ts';
 import type { CompactionBudget } from '../engine/collection-runtime.ts';

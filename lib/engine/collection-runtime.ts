@@ -801,15 +801,9 @@ export class CollectionRuntime {
       indexFiles: {},
       compactedFrom: plan.inputs.map((s) => s.id),
     };
-    // Where segments are open without vectors (the AWS compactor), only this plan's inputs are read whole.
-    const whole = this.roles.readsVectors === false ? await Promise.all(plan.inputs.map((s) => this.readWhole(s))) : plan.inputs;
-    let built: ReturnType<typeof buildCompactedSegment>;
-    try {
-      built = buildCompactedSegment(meta, this.info.schema, whole);
-    } finally {
-      if (whole !== plan.inputs) for (const s of whole) s.close();
-    }
-    const { segment, inputs: described } = built;
+    // Where segments are open without vectors (the AWS compactor), this plan's inputs are read whole, one at a time.
+    const open = this.roles.readsVectors === false ? (s: Segment) => this.readWhole(s) : undefined;
+    const { segment, inputs: described } = await buildCompactedSegment(meta, this.info.schema, plan.inputs, open);
     // Processes that sealed an input themselves know it under another id (a querynode's private
     // ids): the placement key, the same everywhere, lets them find it (older records lack it).
     const inputs = described.map((input, i) => ({ ...input, placementKey: segmentPlacementKey(plan.inputs[i].meta) }));

@@ -68,10 +68,14 @@ export function planCompactions(segments: Iterable<Segment>, config: EngineConfi
   return plans;
 }
 
-/** Memory a plan takes while it runs, roughly: its inputs read whole plus the output built from their live rows. */
+/**
+ * Memory a plan takes while it runs, roughly: the output built from the inputs' live rows plus the
+ * largest input (inputs are read whole one at a time, each released once copied).
+ */
 export function compactionBytes(plan: CompactionPlan, schema: CollectionSchema): number {
-  const rows = plan.inputs.reduce((n, s) => n + s.rowCount + s.liveCount, 0);
-  return rows * estimatedRowBytes(schema);
+  const live = plan.inputs.reduce((n, s) => n + s.liveCount, 0);
+  const largest = plan.inputs.reduce((n, s) => Math.max(n, s.rowCount), 0);
+  return (live + largest) * estimatedRowBytes(schema);
 }
 
 /** A segment with enough deleted rows to be worth rewriting. */
@@ -79,8 +83,17 @@ function isDirty(seg: Segment, config: EngineConfig): boolean {
   return seg.deletedCount > 0 && seg.deletedCount >= seg.rowCount * config.deleteRatio;
 }
 
-/** Builds the merged segment from the inputs' rows that are live now; returns it and what was skipped. */
-export function buildCompactedSegment(meta: SegmentMeta, schema: CollectionSchema, inputs: Segment[]): { segment: Segment; inputs: CompactionInput[] } {
+/**
+ * Builds the merged segment from the inputs' rows that are live now; returns it and what was
+ * skipped. `open` gives an input with its vectors (default: the input itself); what it returns
+ * other than the input is closed once its rows are copied, so only one input is read at a time.
+ */
+export async function buildCompactedSegment(
+  meta: SegmentMeta,
+  schema: CollectionSchema,
+  inputs: Segment[],
+  open: (input: Segment) => Promise<Segment> = async (input) => input,
+): Promise<{ segment: Segment; inputs: CompactionInput[] }> {
   const pks: PrimaryKey[] = [];
   const rowTs: bigint[] = [];
   const scalarValues = new Map<string, Value[]>();
@@ -93,21 +106,26 @@ export function buildCompactedSegment(meta: SegmentMeta, schema: CollectionSchem
   }
   const dynamic: (Record<string, unknown> | null)[] | null = schema.enableDynamicField ? [] : null;
   const described: CompactionInput[] = [];
-  for (const seg of inputs) {
-    const skipped: number[] = [];
-    const dyn = seg.dynamicColumn();
-    for (let o = 0; o < seg.rowCount; o++) {
-      if (seg.isDeleted(o)) {
-        skipped.push(o);
-        continue;
+  for (const input of inputs) {
+    const seg = await open(input);
+    try {
+      const skipped: number[] = [];
+      const dyn = seg.dynamicColumn();
+      for (let o = 0; o < seg.rowCount; o++) {
+        if (seg.isDeleted(o)) {
+          skipped.push(o);
+          continue;
+        }
+        pks.push(seg.pks[o]);
+        rowTs.push(seg.rowTs[o]);
+        for (const [name, values] of scalarValues) values.push(seg.scalar(name)!.get(o));
+        for (const [name, column] of vectors) column.push(seg.vectors(name).get(o));
+        dynamic?.push(dyn ? dyn[o] : null);
       }
-      pks.push(seg.pks[o]);
-      rowTs.push(seg.rowTs[o]);
-      for (const [name, values] of scalarValues) values.push(seg.scalar(name)!.get(o));
-      for (const [name, column] of vectors) column.push(seg.vectors(name).get(o));
-      dynamic?.push(dyn ? dyn[o] : null);
+      described.push({ segmentId: input.id, skipped });
+    } finally {
+      if (seg !== input) seg.close();
     }
-    described.push({ segmentId: seg.id, skipped });
   }
   const scalars = new Map<string, ScalarColumn>();
   for (const [name, values] of scalarValues) scalars.set(name, { get: (i) => values[i] });
