@@ -153,7 +153,8 @@ function intEnv(name: string, min: number, max: number, fallback: number): numbe
  * spreads requests over Lambda containers); resolves with the base URL.
  */
 function listenRoundRobin(upstreams: string[], port: number): Promise<string> {
-  const agent = new http.Agent({ keepAlive: true });
+  // Idle sockets are dropped before the proxies' own keep-alive timeout (5 s) can close one under a new request.
+  const agent = new http.Agent({ keepAlive: true, timeout: 4000 });
   let next = 0;
   front = http.createServer((req, res) => {
     const target = new URL(req.url ?? '/', upstreams[next++ % upstreams.length]);
@@ -162,8 +163,10 @@ function listenRoundRobin(upstreams: string[], port: number): Promise<string> {
       up.pipe(res);
     });
     out.on('error', (err) => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(`migrans dev:aws: proxy ${target.origin} did not answer: ${err.message}`);
+      // As API Gateway answers when its integration fails; a reply cut off midway stays cut off.
+      if (res.headersSent) return void res.destroy(err);
+      res.writeHead(502, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: `migrans dev:aws: proxy ${target.origin} did not answer: ${err.message}` }));
     });
     req.pipe(out);
   });
