@@ -19,7 +19,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     throw err;
   }
   const db = await openEmbeddedDatabase({ dataDir: config.dataDir, config: engine });
-  const server = await startServer({ db, host: config.host, port: config.port, token: config.token });
+  const server = await startServer({ db, host: config.host, port: config.port, token: config.token, corsOrigins: config.corsOrigins });
   const auth = config.token ? ' -H "Authorization: Bearer $MIGRANS_TOKEN"' : '';
   console.log(`Migrans listening on ${server.url} (Milvus REST v2, data in ${config.dataDir}${config.token ? ', token required' : ''})`);
   console.log('Try:');
@@ -58,6 +58,7 @@ program
   .option('--host <host>', `address to bind (env MIGRANS_HOST; default ${DEFAULTS.host}); a non-loopback host needs a token`)
   .option('--data-dir <dir>', `data directory (env MIGRANS_DATA_DIR; default ${DEFAULTS.dataDir})`)
   .option('--token <token>', 'require "Authorization: Bearer <token>" on every request (env MIGRANS_TOKEN)')
+  .option('--cors-origins <list>', 'comma-separated origins of web pages allowed to call the API, e.g. http://localhost:3000 (env MIGRANS_CORS_ORIGINS; default none)')
   .addHelpText('after', `\nEngine knobs (environment): ${Object.keys(ENGINE_ENV).join(', ')} — see README.md.`)
   .action((flags: ServeFlags) => serve(flags));
 

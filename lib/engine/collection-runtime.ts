@@ -18,6 +18,7 @@ import { buildCompactedSegment, compactionBytes, planCompactions, type Compactio
 import { decodeWalRecord, encodeWalRecord, type WalRecordBody } from './codec/wal-record-codec.ts';
 import type { EngineConfig } from './engine-config.ts';
 import { ErrorCode, MilvusError } from './errors.ts';
+import type { GrowingMemory } from './growing-memory.ts';
 import { buildIndexFile, hnswSpec, indexParams } from './index-builder.ts';
 import { channelOf } from './hash.ts';
 import { PkIndex, type PkEntry, type RowLocation } from './pk-index.ts';
@@ -49,6 +50,8 @@ export interface RuntimeDeps {
   indexQueue: TaskQueue;
   /** Which roles this process plays; default: all of them (the embedded deployment). */
   roles?: RuntimeRoles;
+  /** The process-wide account of growing data, where this process keeps it under a budget. */
+  memory?: GrowingMemory;
 }
 
 /**
@@ -265,8 +268,11 @@ export class CollectionRuntime {
     return ts;
   }
 
-  /** Splits an insert batch by channel and appends it. */
-  appendInsert(batch: InsertBatch, pks: PrimaryKey[], partition: string, upsert: boolean): Promise<bigint> {
+  /**
+   * Splits an insert batch by channel and appends it. `onRecords` learns the timestamp and each
+   * channel's rows before any append starts (the memory budget's admission places its reservation).
+   */
+  appendInsert(batch: InsertBatch, pks: PrimaryKey[], partition: string, upsert: boolean, onRecords?: (ts: bigint, rows: Map<ChannelState, number[]>) => void): Promise<bigint> {
     const rowsByChannel = new Map<ChannelState, number[]>();
     for (let i = 0; i < pks.length; i++) {
       const ch = this.channelFor(pks[i]);
@@ -276,6 +282,7 @@ export class CollectionRuntime {
     }
     const single = rowsByChannel.size === 1;
     return this.appendRecords((ts) => {
+      onRecords?.(ts, rowsByChannel);
       const out = new Map<ChannelState, WalRecordBody>();
       for (const [ch, rows] of rowsByChannel) {
         const sub = single ? batch : sliceBatch(batch, rows);
@@ -532,6 +539,7 @@ export class CollectionRuntime {
     ch.lastInsertAt = Date.now();
     await this.persistTouched(ts);
     await this.pk.write(writes);
+    this.deps.memory?.grew(ch.name, ts, seg, seg.rowCount * this.bytesPerRow, () => this.appendFlushRecords([ch]));
     const end = seg.meta.endPosition;
     if (end !== undefined ? position + 1n >= end : seg.rowCount >= seg.meta.sealRows || seg.rowCount * this.bytesPerRow >= seg.meta.sealBytes) {
       this.seal(ch, seg, position + 1n);
@@ -564,9 +572,11 @@ export class CollectionRuntime {
     ch.growing.delete(seg.meta.partition);
     this.unflushedByStart.delete(`${ch.index}/${seg.meta.startPosition}`);
     if (seg.rowCount === 0) {
+      this.deps.memory?.released(seg);
       this.segments.delete(seg.id);
       return;
     }
+    this.deps.memory?.sealedSegment(seg);
     seg.meta.state = 'Sealed';
     seg.meta.endPosition = endPosition;
     this.scheduleFlush(ch, seg, 0);
@@ -588,7 +598,7 @@ export class CollectionRuntime {
   }
 
   private async flushSegment(ch: ChannelState, seg: Segment): Promise<void> {
-    if (this.closed || !this.segments.has(seg.id)) return;
+    if (this.closed || !this.segments.has(seg.id)) return this.deps.memory?.released(seg);
     await this.deps.catalog.write([this.deps.catalog.putSegmentOp(seg.meta)]);
     await writeSegmentChunks(this.deps.objects, seg, this.info.schema);
     if (this.closed) return;
@@ -603,6 +613,7 @@ export class CollectionRuntime {
     await this.deps.catalog.write([this.deps.catalog.putSegmentOp(flushed)]);
     seg.meta.state = 'Flushed';
     seg.meta.rowCount = seg.rowCount;
+    this.deps.memory?.released(seg);
     this.addDurableRange(seg.meta);
     this.indexLater(seg); // requested before the checkpoint: a flush that waits on checkpoints finds it requested
     await this.checkpoint(ch);
@@ -1101,6 +1112,7 @@ export class CollectionRuntime {
     await Promise.all(this.channels.map((c) => c.pumping));
     await Promise.all([...this.flushTasks.values()]);
     await Promise.all([...this.checkpointChain.values()]);
+    this.deps.memory?.closed(this.segments.values(), this.channels.map((c) => c.name));
     for (const seg of this.segments.values()) seg.close();
   }
 

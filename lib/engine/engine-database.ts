@@ -12,14 +12,15 @@ import type {
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.ts';
 import { ErrorCode, MilvusError, collectionNotFound, invalidParameter } from './errors.ts';
 import { compileFilter } from './filter/compile-filter.ts';
+import { GrowingMemory, type GrowingUsage } from './growing-memory.ts';
 import type { KvStore } from './ports/kv-store.ts';
 import type { ObjectStore } from './ports/object-store.ts';
 import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
 import { countRows, getRows, materialize, planOutput, queryRows, searchVector, type SearchPlan } from './read-path.ts';
 import { rowsToBatch } from './schema/rows-to-batch.ts';
-import type { Segment } from './segment/segment.ts';
-import { comparePrimaryKeys } from './segment-scope.ts';
+import { estimatedRowBytes } from './segment/segment.ts';
+import type { ChannelState } from './channel-state.ts';
 import type { CollectionInfo, ConsistencyLevel, IndexSpec, PrimaryKey } from './schema/types.ts';
 import { Tso, composeTs } from './tso.ts';
 
@@ -75,17 +76,26 @@ export class EngineDatabase implements Database {
     this.options = options;
     this.follows = options.followMs !== undefined;
     this.autoIds = new AutoIdAllocator(options.kv);
+    const config = { ...DEFAULT_ENGINE_CONFIG, ...options.config };
     this.deps = {
       wal: options.wal,
       objects: options.objects,
       catalog: new Catalog(options.kv),
       tso: new Tso(),
-      config: { ...DEFAULT_ENGINE_CONFIG, ...options.config },
+      config,
       cacheDir: options.cacheDir,
       vectorIndexes: options.vectorIndexes,
       indexQueue: new TaskQueue(),
       roles: options.roles,
+      // Where this process keeps its own segments (not a follower, not a role of a fleet whose
+      // compactor seals): growing data stays under one budget.
+      memory: this.follows || options.maintain === false ? undefined : new GrowingMemory(config.growingBudgetBytes),
     };
+  }
+
+  /** Growing data held against the memory budget (undefined where no budget is kept). */
+  growingUsage(): GrowingUsage | undefined {
+    return this.deps.memory?.usage();
   }
 
   /** Opens the catalog and every collection (replaying WALs from their checkpoints). */
@@ -411,7 +421,18 @@ export class EngineDatabase implements Database {
       batch.columns.set(pkField.name, pkField.dataType === 'Int64' ? ids : ids.map(String));
     }
     const pks = batch.columns.get(pkField.name) as PrimaryKey[];
-    const sessionToken = await rt.appendInsert(batch, pks, partition, options.upsert);
+    // Refused before anything is appended when growing data is at its limit (MemoryQuotaError).
+    const rowBytes = estimatedRowBytes(rt.info.schema);
+    const admission = this.deps.memory?.admit(batch.rowCount * rowBytes);
+    const place = admission && ((ts: bigint, rowsByChannel: Map<ChannelState, number[]>) =>
+      admission.place([...rowsByChannel].filter(([ch]) => rt.applies(ch)).map(([ch, rows]) => ({ channel: ch.name, ts, bytes: rows.length * rowBytes }))));
+    let sessionToken: bigint;
+    try {
+      sessionToken = await rt.appendInsert(batch, pks, partition, options.upsert, place);
+    } catch (err) {
+      admission?.cancel();
+      throw err;
+    }
     return { ids: pks, sessionToken };
   }
 
@@ -500,19 +521,9 @@ export class EngineDatabase implements Database {
       throw invalidParameter('count(*) cannot be combined with other output fields');
     }
     const plan = planOutput(rt, outputs);
-    const limit = request.limit ?? -1;
-    const offset = request.offset ?? 0;
-    const partitions = this.partitions(request);
-    let rows: { segment: Segment; offset: number }[];
-    if (request.scope) {
-      // Segment order differs between processes (segment ids do); primary-key order does not, so
-      // the shares of a fanned-out query merge by key into the same answer whatever the view.
-      rows = await queryRows(rt, filter, { limit: -1, offset: 0, partitions, scope: request.scope });
-      rows.sort((a, b) => comparePrimaryKeys(a.segment.pks[a.offset], b.segment.pks[b.offset]));
-      rows = rows.slice(offset, limit < 0 ? undefined : offset + limit);
-    } else {
-      rows = await queryRows(rt, filter, { limit, offset, partitions });
-    }
+    // Primary-key order (Milvus's): the same in every process, so the shares of a fanned-out
+    // query also merge by key into the answer one node holding every segment gives.
+    const rows = await queryRows(rt, filter, { limit: request.limit ?? -1, offset: request.offset ?? 0, partitions: this.partitions(request), scope: request.scope });
     return rows.map((r) => materialize(rt, r.segment, r.offset, plan));
   }
 

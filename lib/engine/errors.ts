@@ -66,3 +66,33 @@ export class CorruptDataError extends Error {
     this.name = 'CorruptDataError';
   }
 }
+
+// ---------------------------------------------------------------- growing-data memory budget
+
+/** Milvus's ErrServiceQuotaExceeded (pkg/util/merr: "quota exceeded", code 9). */
+export const QUOTA_EXCEEDED_CODE = 9;
+
+/**
+ * An insert refused because growing data (with sealed segments not yet flushed and inserts not yet
+ * applied) would pass the memory limit; nothing of it was written. Retry once flushes catch up.
+ */
+export class MemoryQuotaError extends MilvusError {
+  constructor(
+    /** Estimated bytes of the refused insert. */
+    readonly requestBytes: number,
+    /** Bytes counted when it came. */
+    readonly usedBytes: number,
+    /** The limit it would have passed. */
+    readonly limitBytes: number,
+    /** The configured growing-data budget (the limit is 1.5 × it). */
+    readonly budgetBytes: number,
+  ) {
+    const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+    const detail =
+      requestBytes > limitBytes
+        ? `this insert alone holds about ${mib(requestBytes)}, more than the ${mib(limitBytes)} limit of growing data (1.5 × the growing budget of ${budgetBytes} bytes); split it into smaller batches or raise MIGRANS_GROWING_BUDGET_BYTES`
+        : `growing and not yet flushed data holds about ${mib(usedBytes)} and this insert about ${mib(requestBytes)}, past the ${mib(limitBytes)} limit (1.5 × the growing budget of ${budgetBytes} bytes); retry in a moment, once sealed segments are flushed, or raise MIGRANS_GROWING_BUDGET_BYTES`;
+    super(QUOTA_EXCEEDED_CODE, `quota exceeded[reason=memory quota exceeded, please allocate more resources]: ${detail}`);
+    this.name = 'MemoryQuotaError';
+  }
+}

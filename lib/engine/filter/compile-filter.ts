@@ -9,6 +9,7 @@
  * `not (a > 1)` and `a != 1` both exclude rows where `a` is null, while `is null` / `is not null` are exact.
  */
 import type { RowSource } from '../schema/row-source.ts';
+import { comparePrimaryKeys } from '../segment-scope.ts';
 import type { CollectionSchema, DataType, ElementType, FieldSchema, PrimaryKey } from '../schema/types.ts';
 import type { Expr, FieldRef, Span } from './filter-ast.ts';
 import { filterError, parseFilter } from './filter-grammar.ts';
@@ -989,16 +990,19 @@ function bindFloat32Cmp(g: Getter, op: CmpOp, value: unknown): Predicate {
   }
 }
 
-/** VarChar/Bool column vs constant of the same type (strict equality: never string/number coercion). */
+/**
+ * VarChar/Bool column vs constant of the same type (strict equality: never string/number coercion).
+ * Strings order by UTF-8 bytes, as Milvus compares them and query pages are ordered.
+ */
 function bindStrictCmp(g: Getter, op: CmpOp, value: unknown): Predicate {
   const c = value as string;
   switch (op) {
     case '==': return (o) => g(o) === c;
     case '!=': return (o) => { const v = g(o); return v != null && v !== c; };
-    case '<': return (o) => { const v = g(o) as string; return v != null && v < c; };
-    case '<=': return (o) => { const v = g(o) as string; return v != null && v <= c; };
-    case '>': return (o) => { const v = g(o) as string; return v != null && v > c; };
-    case '>=': return (o) => { const v = g(o) as string; return v != null && v >= c; };
+    case '<': return (o) => { const v = g(o) as string; return v != null && comparePrimaryKeys(v, c) < 0; };
+    case '<=': return (o) => { const v = g(o) as string; return v != null && comparePrimaryKeys(v, c) <= 0; };
+    case '>': return (o) => { const v = g(o) as string; return v != null && comparePrimaryKeys(v, c) > 0; };
+    case '>=': return (o) => { const v = g(o) as string; return v != null && comparePrimaryKeys(v, c) >= 0; };
   }
 }
 
