@@ -34,3 +34,6 @@ export const AWS_ENV = {
  * segments was written, by stream and channel.
  */
 export const CHECKPOINT_AGE_METRIC = { namespace: 'Migrans', name: 'CheckpointAgeSeconds', dimensions: ['Stream', 'Channel'] } as const;
+
+/** The sweep's heartbeat (1 per completed sweep, by stream): its absence alarms, since a sweep that never runs publishes no ages. */
+export const SWEEP_HEARTBEAT_METRIC = { namespace: 'Migrans', name: 'IdleSweeps', dimensions: ['Stream'] } as const;

@@ -7,7 +7,7 @@
 import type { Context, KinesisStreamEvent, KinesisStreamBatchResponse } from 'aws-lambda';
 import { decodeKinesisRecord } from '../adapters/aws/kinesis-record-format.ts';
 import { resolveAwsConfig } from './aws-config.ts';
-import { CHECKPOINT_AGE_METRIC } from './aws-env.ts';
+import { CHECKPOINT_AGE_METRIC, SWEEP_HEARTBEAT_METRIC } from './aws-env.ts';
 import { Datanode, type ChannelSweep } from './datanode.ts';
 import { containerSingleton } from './container-singleton.ts';
 import { configuredIndexerTrigger } from './indexer-trigger.ts';
@@ -62,6 +62,15 @@ export function checkpointAgeLines(stream: string, sweeps: ChannelSweep[], now =
   );
 }
 
+/** The EMF line of the sweep's heartbeat: one completed sweep on `stream`. */
+export function sweepHeartbeatLine(stream: string, now = Date.now()): string {
+  return JSON.stringify({
+    _aws: { Timestamp: now, CloudWatchMetrics: [{ Namespace: SWEEP_HEARTBEAT_METRIC.namespace, Dimensions: [[...SWEEP_HEARTBEAT_METRIC.dimensions]], Metrics: [{ Name: SWEEP_HEARTBEAT_METRIC.name, Unit: 'Count' }] }] },
+    Stream: stream,
+    [SWEEP_HEARTBEAT_METRIC.name]: 1,
+  });
+}
+
 /** The result of a scheduled invocation: the channels it sealed. */
 export interface SweepResult {
   sealed: string[];
@@ -77,7 +86,9 @@ export function ingestHandler(): (event: KinesisStreamEvent | Record<string, unk
   return async (event, context) => {
     if (!Array.isArray((event as KinesisStreamEvent).Records)) {
       const sweeps = await (await node()).sweep();
-      for (const line of checkpointAgeLines((await config()).stream, sweeps)) console.log(line);
+      const { stream } = await config();
+      for (const line of checkpointAgeLines(stream, sweeps)) console.log(line);
+      console.log(sweepHeartbeatLine(stream));
       return { sealed: sweeps.filter((s) => s.sealed).map((s) => s.channel) };
     }
     const deadline = Date.now() + (context ? context.getRemainingTimeInMillis() : 60_000) - DEADLINE_MARGIN_MS;

@@ -20,7 +20,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { AWS_ENV, CHECKPOINT_AGE_METRIC } from '../aws/aws-env.ts';
+import { AWS_ENV, CHECKPOINT_AGE_METRIC, SWEEP_HEARTBEAT_METRIC } from '../aws/aws-env.ts';
 import { ENGINE_ENV } from '../config.ts';
 import { encryptedFailureQueue, IngestEventSource } from './ingest-event-source.ts';
 import { MigransRestApi, MigransTokenSecret } from './migrans-api.ts';
@@ -225,6 +225,21 @@ export class MigransStack extends Stack {
       description: 'Migrans ingest: seal idle channels and publish each channel\'s checkpoint age',
       schedule: events.Schedule.rate(Duration.minutes(1)),
       targets: [new targets.LambdaFunction(ingest.fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
+    });
+    // Without sweeps no channel publishes an age, so their absence alarms on its own.
+    new cloudwatch.Alarm(this, 'IdleSweepMissingAlarm', {
+      alarmDescription: 'Migrans: the ingest function\'s idle-channel sweep has not completed for 10 minutes; idle channels are not being sealed and no checkpoint age is published — check the ingest function\'s logs',
+      metric: new cloudwatch.Metric({
+        namespace: SWEEP_HEARTBEAT_METRIC.namespace,
+        metricName: SWEEP_HEARTBEAT_METRIC.name,
+        dimensionsMap: { Stream: stream.streamName },
+        statistic: 'Sum',
+        period: Duration.minutes(10),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
     // One alarm over every channel (a multi-time-series Metrics Insights alarm: each channel is a
     // contributor, alarming on its own): a channel whose oldest unflushed record keeps ageing is

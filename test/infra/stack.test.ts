@@ -365,6 +365,19 @@ describe('ingest event source', () => {
     assert.equal(query.ReturnData, true);
   });
 
+  it('an alarm fires when the idle-channel sweep has not completed for 10 minutes (no data counts as failing)', () => {
+    dflt.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Migrans',
+      MetricName: 'IdleSweeps',
+      Dimensions: [{ Name: 'Stream', Value: dflt.stack.resolve(dflt.stack.storage.stream.streamName) }],
+      Statistic: 'Sum',
+      Period: 600,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+  });
+
   it('the compactor runs every minute', () => {
     dflt.template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',

@@ -1,11 +1,12 @@
 /**
- * The checkpoint-age metric lines of the ingest function's sweep (lib/aws/ingest-role.ts): valid
- * CloudWatch embedded metric format, by stream and channel, the names the stack's alarm queries.
+ * The metric lines of the ingest function's sweep (lib/aws/ingest-role.ts): valid CloudWatch
+ * embedded metric format — checkpoint ages by stream and channel, and the sweep's heartbeat — under
+ * the names the stack's alarms read.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CHECKPOINT_AGE_METRIC } from '../../lib/aws/aws-env.ts';
-import { checkpointAgeLines } from '../../lib/aws/ingest-role.ts';
+import { checkpointAgeLines, sweepHeartbeatLine } from '../../lib/aws/ingest-role.ts';
 
 describe('checkpoint-age metric', () => {
   it('publishes one EMF line per channel with its age in seconds, dimensioned by stream and channel', () => {
@@ -23,5 +24,12 @@ describe('checkpoint-age metric', () => {
     assert.equal(first.Channel, 'c7-0');
     assert.equal(first[CHECKPOINT_AGE_METRIC.name], 95);
     assert.equal(JSON.parse(lines[1]).CheckpointAgeSeconds, 0, 'a flushed channel reports 0, so its alarm series clears');
+  });
+
+  it('publishes a heartbeat per completed sweep, by stream', () => {
+    const line = JSON.parse(sweepHeartbeatLine('wal', 5));
+    assert.deepEqual(line._aws.CloudWatchMetrics, [{ Namespace: 'Migrans', Dimensions: [['Stream']], Metrics: [{ Name: 'IdleSweeps', Unit: 'Count' }] }]);
+    assert.equal(line.Stream, 'wal');
+    assert.equal(line.IdleSweeps, 1);
   });
 });
