@@ -85,14 +85,15 @@ function isDirty(seg: Segment, config: EngineConfig): boolean {
 
 /**
  * Builds the merged segment from the inputs' rows that are live now; returns it and what was
- * skipped. `open` gives an input with its vectors (default: the input itself); what it returns
- * other than the input is closed once its rows are copied, so only one input is read at a time.
+ * skipped. `open`, if given, reads an input with its vectors; what it returns is closed once its
+ * rows are copied, so only one input is read at a time (each input's skipped rows are those deleted
+ * when it was copied; the commit carries over later deletes either way).
  */
 export async function buildCompactedSegment(
   meta: SegmentMeta,
   schema: CollectionSchema,
   inputs: Segment[],
-  open: (input: Segment) => Promise<Segment> = async (input) => input,
+  open?: (input: Segment) => Promise<Segment>,
 ): Promise<{ segment: Segment; inputs: CompactionInput[] }> {
   const pks: PrimaryKey[] = [];
   const rowTs: bigint[] = [];
@@ -107,7 +108,8 @@ export async function buildCompactedSegment(
   const dynamic: (Record<string, unknown> | null)[] | null = schema.enableDynamicField ? [] : null;
   const described: CompactionInput[] = [];
   for (const input of inputs) {
-    const seg = await open(input);
+    // Without `open` nothing is awaited: the snapshot of every input is taken in one synchronous pass.
+    const seg = open ? await open(input) : input;
     try {
       const skipped: number[] = [];
       const dyn = seg.dynamicColumn();
