@@ -48,13 +48,13 @@ interface Flags {
 const flags = new Command()
   .name('dev:aws')
   .description('The AWS code path of Migrans on local emulators (not AWS).')
-  .option('--port <port>', 'port of the API (env MIGRANS_PORT; default 19530; 0 = any free port)', intIn('--port', 0, 65535), intEnv('MIGRANS_PORT', 0, 65535, 19530))
+  .option('--port <port>', 'port of the API (env MIGRANS_PORT; 0 = any free port)', intIn('--port', 0, 65535), intEnv('MIGRANS_PORT', 0, 65535, 19530))
   .option('--token <token>', 'require "Authorization: Bearer <token>" (env MIGRANS_TOKEN; default none, loopback only)', process.env.MIGRANS_TOKEN || undefined)
-  .option('--proxies <n>', 'API proxy processes behind the port, round-robin (env MIGRANS_DEV_PROXIES; default 2)', intIn('--proxies', 1, 64), intEnv('MIGRANS_DEV_PROXIES', 1, 64, 2))
-  .option('--querynodes <n>', 'querynode processes (env MIGRANS_DEV_QUERYNODES; default 2)', intIn('--querynodes', 1, 16), intEnv('MIGRANS_DEV_QUERYNODES', 1, 16, 2))
-  .option('--shards <n>', 'Kinesis shards of the WAL stream (env MIGRANS_DEV_SHARDS; default 2)', intIn('--shards', 1, 64), intEnv('MIGRANS_DEV_SHARDS', 1, 64, 2))
+  .option('--proxies <n>', 'API proxy processes behind the port, round-robin (env MIGRANS_DEV_PROXIES)', intIn('--proxies', 1, 64), intEnv('MIGRANS_DEV_PROXIES', 1, 64, 2))
+  .option('--querynodes <n>', 'querynode processes (env MIGRANS_DEV_QUERYNODES)', intIn('--querynodes', 1, 16), intEnv('MIGRANS_DEV_QUERYNODES', 1, 16, 2))
+  .option('--shards <n>', 'Kinesis shards of the WAL stream (env MIGRANS_DEV_SHARDS)', intIn('--shards', 1, 64), intEnv('MIGRANS_DEV_SHARDS', 1, 64, 2))
   .option('--compaction-interval-ms <ms>', 'compactor period (env MIGRANS_COMPACTION_INTERVAL_MS; default 60000; 0 = off)', intIn('--compaction-interval-ms', 0, 86_400_000))
-  .option('--idle-sweep-ms <ms>', "period of the datanodes' idle-channel sweep, the stack's ingest schedule (env MIGRANS_DEV_IDLE_SWEEP_MS; default 5000)", intIn('--idle-sweep-ms', 100, 3_600_000), intEnv('MIGRANS_DEV_IDLE_SWEEP_MS', 100, 3_600_000, 5000))
+  .option('--idle-sweep-ms <ms>', "period of the datanodes' idle-channel sweep, the stack's ingest schedule (env MIGRANS_DEV_IDLE_SWEEP_MS)", intIn('--idle-sweep-ms', 100, 3_600_000), intEnv('MIGRANS_DEV_IDLE_SWEEP_MS', 100, 3_600_000, 5000))
   .parse(process.argv)
   .opts<Flags>();
 
