@@ -33,6 +33,7 @@ import { openSharedStores } from '../lib/aws/shared-stores.ts';
 import { EMULATOR_BUCKET, startEmulators, type Emulators } from '../localstack/emulators.ts';
 
 const GUARD = path.join(import.meta.dirname, '..', 'localstack', 'emulator-guard.mjs');
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
 
 /** The command line, each flag falling back to an environment variable. */
 interface Flags {
@@ -153,13 +154,13 @@ function intEnv(name: string, min: number, max: number, fallback: number): numbe
  * spreads requests over Lambda containers); resolves with the base URL.
  */
 function listenRoundRobin(upstreams: string[], port: number): Promise<string> {
-  // Idle sockets are dropped before the proxies' own keep-alive timeout (5 s) can close one under a new request.
-  const agent = new http.Agent({ keepAlive: true, timeout: 4000 });
+  const agent = new http.Agent({ keepAlive: true });
   let next = 0;
   front = http.createServer((req, res) => {
     const target = new URL(req.url ?? '/', upstreams[next++ % upstreams.length]);
-    const out = http.request(target, { method: req.method, headers: req.headers, agent }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
+    const out = http.request(target, { method: req.method, headers: withoutHopByHop(req.headers), agent }, (up) => {
+      // Hop-by-hop headers stay on their hop: the client must see this server's keep-alive timeout, not a proxy's.
+      res.writeHead(up.statusCode ?? 502, withoutHopByHop(up.headers));
       up.pipe(res);
     });
     out.on('error', (err) => {
@@ -170,10 +171,20 @@ function listenRoundRobin(upstreams: string[], port: number): Promise<string> {
     });
     req.pipe(out);
   });
+  // Like the proxies' own servers (lib/api/node-server.ts): idle client connections stay open longer than clients keep them.
+  front.keepAliveTimeout = 65_000;
+  front.headersTimeout = 66_000;
   return new Promise((resolve, reject) => {
     front!.once('error', reject);
     front!.listen(port, '127.0.0.1', () => resolve(`http://127.0.0.1:${(front!.address() as { port: number }).port}`));
   });
+}
+
+/** Headers without the hop-by-hop ones (RFC 9110 §7.6.1), which a forwarder must not pass on. */
+function withoutHopByHop(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) if (!HOP_BY_HOP.has(k)) out[k] = v;
+  return out;
 }
 
 /**
