@@ -101,7 +101,15 @@ try {
   poller = await startKinesisPoller({ streamName: config.stream, handle: async (batch, shard) => ingestBatch(await datanodeOf(shard), batch, Date.now() + 60_000) });
   // The stack's schedule invokes the ingest function for the sweep in some container; here, a datanode of its own.
   const sweeper = datanodeOf('sweep');
-  timers.push(setInterval(() => void sweeper.then((d) => d.sweep()).catch((err) => console.error('migrans dev:aws: idle-channel sweep failed:', err)), flags.idleSweepMs));
+  let sweeping: Promise<unknown> | undefined; // a tick while a sweep runs is skipped, as the stack drops late ticks
+  timers.push(
+    setInterval(() => {
+      sweeping ??= sweeper
+        .then((d) => d.sweep())
+        .catch((err) => console.error('migrans dev:aws: idle-channel sweep failed:', err))
+        .finally(() => (sweeping = undefined));
+    }, flags.idleSweepMs),
+  );
   const compactor = await Compactor.open(openSharedStores(config), config.engine, indexer.trigger);
   const compactionMs = config.engine.compactionIntervalMs ?? 60_000;
   if (compactionMs > 0) timers.push(setInterval(() => compactor.run().catch((err) => console.error('migrans dev:aws: compactor run failed:', err)), compactionMs));
