@@ -38,10 +38,10 @@ export interface EngineDatabaseOptions {
   /**
    * Other processes write the WAL and the catalog (AWS): poll the WAL tails and the catalog every
    * this many ms, and learn the tails before a consistency wait. Also turns off idle sealing and
-   * scheduled compaction here (the compactor does them).
+   * scheduled compaction here (on AWS the datanodes' sweep and the compactor do them).
    */
   followMs?: number;
-  /** Seal idle segments and compact on a timer (default true; off where a scheduled compactor does it). */
+  /** Seal idle segments and compact on a timer (default true; off where scheduled roles do it, as on AWS). */
   maintain?: boolean;
   /** Where collections are discovered when it is not this database's own catalog (a querynode's shared catalog). */
   catalogSource?: Catalog;
@@ -88,7 +88,7 @@ export class EngineDatabase implements Database {
       indexQueue: new TaskQueue(),
       roles: options.roles,
       // Where this process keeps its own segments (not a follower, not a role of a fleet whose
-      // compactor seals): growing data stays under one budget.
+      // scheduled sweep seals): growing data stays under one budget.
       memory: this.follows || options.maintain === false ? undefined : new GrowingMemory(config.growingBudgetBytes),
     };
   }
