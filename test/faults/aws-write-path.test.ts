@@ -11,15 +11,16 @@ import { after, describe, it } from 'node:test';
 import { MemoryKvStore } from '../../lib/adapters/memory/memory-kv-store.ts';
 import { MemoryObjectStore } from '../../lib/adapters/memory/memory-object-store.ts';
 import { MemoryWal } from '../../lib/adapters/memory/memory-wal.ts';
+import { UsearchIndexFactory } from '../../lib/adapters/vector/usearch-index-factory.ts';
 import { Compactor } from '../../lib/aws/compactor.ts';
 import { Datanode } from '../../lib/aws/datanode.ts';
 import { openRoleDatabase, type RoleStores } from '../../lib/aws/shared-stores.ts';
 import { Catalog } from '../../lib/engine/catalog/catalog.ts';
 import { channelName } from '../../lib/engine/channel-state.ts';
-import type { EngineDatabase } from '../../lib/engine/engine-database.ts';
+import { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import type { ObjectStore } from '../../lib/engine/ports/object-store.ts';
 import { simpleSpec } from '../support/data.ts';
-import { memoryDatabase } from '../support/engine.ts';
+import { tempDir } from '../support/engine.ts';
 
 const DIM = 4;
 const rows = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => ({ id: from + i, vector: [from + i, 1, 2, 3] }));
@@ -128,9 +129,10 @@ describe('AWS compactor memory', () => {
   async function segments(): Promise<{ stores: RoleStores; db: EngineDatabase; large: number[]; small: number[] }> {
     // About 64 bytes a row: merge outputs up to 100 rows; segments under 50 rows are small.
     const config = { maxSegmentBytes: 6400, compactionIntervalMs: 0, idleSealMs: 3_600_000 };
-    const { db } = await memoryDatabase(config);
-    const stores = (db as unknown as { options: RoleStores }).options;
-    closing.push(db);
+    const stores: RoleStores = { kv: new MemoryKvStore(), wal: new MemoryWal(), objects: new MemoryObjectStore() };
+    const cache = tempDir();
+    const db = await EngineDatabase.open({ ...stores, vectorIndexes: new UsearchIndexFactory(), cacheDir: cache.dir, config });
+    closing.push({ close: async () => (await db.close(), cache.cleanup()) });
     await db.createCollection('default', { ...simpleSpec('merge', DIM, { shards: 2 }), indexes: [] });
     await db.insert('default', 'merge', rows(0, 160), { upsert: false });
     await db.flush('default', 'merge');
