@@ -7,7 +7,8 @@
  * answer leaves the view and the read runs again on the others, which then serve its segments too.
  * Other reads, stats and deletes by filter go unscoped to one querynode — the collection's first
  * live one in rendezvous order, then the next when one does not answer — which is exact because
- * every querynode still holds every segment.
+ * every querynode still holds every segment. A request naming a collection this proxy does not
+ * know reads the catalog again before it is refused: another container may have just created it.
  */
 import { isAuthorized } from '../api/auth.ts';
 import { errorBody, JSON_HEADERS } from '../api/response.ts';
@@ -37,6 +38,8 @@ const FORWARD_TIMEOUT_MS = 60_000;
 const UNAUTHENTICATED = errorBody(ErrorCode.NotAuthenticated, "user hasn't authenticated");
 /** A successful answer (response.ts `success` always starts so). */
 const SUCCESS = /^\{"code":0[,}]/;
+/** An answer refusing a collection this proxy does not know (response.ts error bodies start so). */
+const COLLECTION_NOT_FOUND = new RegExp(`^\\{"code":${ErrorCode.CollectionNotFound}[,}]`);
 /** Request headers a querynode needs to answer as the proxy would. */
 const PASSED_HEADERS = new Set(['db-name', 'accept-type-allow-int64', 'request-timeout']);
 
@@ -80,6 +83,15 @@ export class ApiProxy {
       await this.db.refreshCatalogIfOlder(CACHE_MS);
     } catch (err) {
       return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(ErrorCode.Unexpected, `reading the catalog failed: ${(err as Error).message}; retry`) };
+    }
+    const res = await handleRequest(this.db, req, { token: this.token });
+    if (!COLLECTION_NOT_FOUND.test(res.body)) return res;
+    // Another proxy container may have created it since this one's last look at the catalog: look
+    // again before answering so (a request refused for it changed nothing, so it runs once more).
+    try {
+      await this.db.refreshCatalog();
+    } catch {
+      return res;
     }
     return handleRequest(this.db, req, { token: this.token });
   }

@@ -18,6 +18,8 @@ export interface AwsConfig {
   token?: string;
   querynodePort: number;
   querynodeAddress?: string;
+  /** The compactor's memory budget per plan, when set (else the compactor derives it from the function's memory). */
+  compactorMemoryBytes?: number;
   engine: Partial<EngineConfig>;
 }
 
@@ -38,6 +40,10 @@ export function resolveAwsConfig(env: NodeJS.ProcessEnv = process.env): AwsConfi
   if (!/^\d+$/.test(portText) || Number(portText) > 65535) {
     throw new ConfigError(`invalid ${AWS_ENV.querynodePort} ${JSON.stringify(portText)}: use an integer from 0 to 65535`);
   }
+  const budgetText = optional(env, AWS_ENV.compactorMemoryBytes);
+  if (budgetText !== undefined && (!/^\d+$/.test(budgetText) || !Number.isSafeInteger(Number(budgetText)) || Number(budgetText) === 0)) {
+    throw new ConfigError(`invalid ${AWS_ENV.compactorMemoryBytes} ${JSON.stringify(budgetText)}: use a positive integer of bytes, e.g. 1073741824 for 1 GiB`);
+  }
   return {
     bucket: required(env, AWS_ENV.bucket),
     table: required(env, AWS_ENV.table),
@@ -48,6 +54,7 @@ export function resolveAwsConfig(env: NodeJS.ProcessEnv = process.env): AwsConfi
     token: optional(env, AWS_ENV.token),
     querynodePort: Number(portText),
     querynodeAddress: optional(env, AWS_ENV.querynodeAddress),
+    compactorMemoryBytes: budgetText === undefined ? undefined : Number(budgetText),
     engine: resolveEngineConfig(env),
   };
 }

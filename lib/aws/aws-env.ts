@@ -24,4 +24,16 @@ export const AWS_ENV = {
   querynodePort: 'MIGRANS_QUERYNODE_PORT',
   /** Address other roles reach this querynode at (default: the container's private IP). */
   querynodeAddress: 'MIGRANS_QUERYNODE_ADDRESS',
+  /** Memory one compaction plan may use, in bytes (default: half of the compactor function's memory). */
+  compactorMemoryBytes: 'MIGRANS_COMPACTOR_MEMORY_BYTES',
 } as const;
+
+/**
+ * The per-channel checkpoint-age metric the ingest function's sweep publishes (embedded metric
+ * format) and the stack's alarm reads: seconds since the oldest record not yet durable in flushed
+ * segments was written, by stream and channel.
+ */
+export const CHECKPOINT_AGE_METRIC = { namespace: 'Migrans', name: 'CheckpointAgeSeconds', dimensions: ['Stream', 'Channel'] } as const;
+
+/** The sweep's heartbeat (1 per completed sweep, by stream): its absence alarms, since a sweep that never runs publishes no ages. */
+export const SWEEP_HEARTBEAT_METRIC = { namespace: 'Migrans', name: 'IdleSweeps', dimensions: ['Stream'] } as const;

@@ -1,4 +1,4 @@
-/** The compactor Lambda (scheduled): idle seals and compactions. */
+/** The compactor Lambda (scheduled): compactions, within the memory budget (MIGRANS_COMPACTOR_MEMORY_BYTES or half the function's memory). */
 import { resolveAwsConfig } from './aws-config.ts';
 import { Compactor, type CompactorRun } from './compactor.ts';
 import { containerSingleton } from './container-singleton.ts';
@@ -9,7 +9,7 @@ import { openSharedStores } from './shared-stores.ts';
 export function compactorHandler(): (event: unknown) => Promise<CompactorRun> {
   const compactor = containerSingleton(() => {
     const config = resolveAwsConfig();
-    return Compactor.open(openSharedStores(config), config.engine, configuredIndexerTrigger(config));
+    return Compactor.open(openSharedStores(config), config.engine, configuredIndexerTrigger(config), { memoryBudgetBytes: config.compactorMemoryBytes });
   });
   return async () => {
     const run = await (await compactor()).run();

@@ -1,58 +1,78 @@
 /**
- * The compactor on AWS (a scheduled Lambda): seals channels that went idle with unflushed records
- * (a flush record, which wakes their datanode) and runs the compactions the flushed segments call
- * for. A compaction's output is written here; the channel's datanode commits it when it applies the
- * compaction record, which keeps the PK index exact.
+ * The compactor on AWS (a scheduled Lambda): runs the compactions the flushed segments call for. A
+ * compaction's output is written here; the channel's datanode commits it when it applies the
+ * compaction record, which keeps the PK index exact. (Idle channels are sealed by the datanodes'
+ * own scheduled sweep, datanode.ts, so a failing compactor never leaves acknowledged rows unflushed.)
+ *
+ * Memory: segments are opened without vectors (planning needs row and delete counts only), and the
+ * plans run one at a time, each reading its own inputs whole one after the other (peak: the output
+ * plus its largest input); a plan whose estimated size exceeds the memory budget is deferred with a
+ * log line instead of running the Lambda out of memory.
  */
 import { Catalog, type SegmentMeta } from '../engine/catalog/catalog.ts';
-import { decodeJson, encodeJson } from '../engine/catalog/json-codec.ts';
+import type { CompactionBudget } from '../engine/collection-runtime.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
 import type { EngineDatabase } from '../engine/engine-database.ts';
-import { openRoleDatabase, type SharedStores } from './shared-stores.ts';
+import { openRoleDatabase, type RoleStores } from './shared-stores.ts';
+
+/** Budget when neither the option nor the Lambda's memory size says (bytes). */
+const DEFAULT_BUDGET_BYTES = 1024 * 1024 * 1024;
+/** Share of the Lambda's memory a plan may take: the rest is the runtime, the open segments' scalars and the S3 buffers. */
+const LAMBDA_MEMORY_SHARE = 0.5;
 
 /** What one compactor run did. */
 export interface CompactorRun {
-  /** Channels sealed for being idle. */
-  sealed: string[];
   /** Compaction plans whose output was written and committed to the WAL. */
   compactions: number;
+  /** Plans left for later because they need more memory than the budget. */
+  deferred: number;
+}
+
+/** Options of the compactor. */
+export interface CompactorOptions {
+  /** Memory one plan may use, in bytes (default: defaultCompactorBudget). */
+  memoryBudgetBytes?: number;
+}
+
+/** The default budget: half of the Lambda's memory size (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, set by Lambda), else 1 GiB. */
+export function defaultCompactorBudget(env: NodeJS.ProcessEnv = process.env): number {
+  const lambdaMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  return Number.isFinite(lambdaMb) && lambdaMb > 0 ? Math.floor(lambdaMb * 1024 * 1024 * LAMBDA_MEMORY_SHARE) : DEFAULT_BUDGET_BYTES;
 }
 
 /** The compactor over the deployment's shared stores. */
 export class Compactor {
   private constructor(
     private readonly db: EngineDatabase,
-    private readonly stores: SharedStores,
+    private readonly stores: RoleStores,
+    private readonly budgetBytes: number,
   ) {}
 
   /** Opens the compactor; `indexSegment` hands segments to the indexer. */
-  static async open(stores: SharedStores, config: Partial<EngineConfig>, indexSegment: (meta: SegmentMeta) => void): Promise<Compactor> {
-    const db = await openRoleDatabase(stores, 'compactor', config, { loadsSegments: () => true, applies: () => false, indexSegment });
-    return new Compactor(db, stores);
+  static async open(stores: RoleStores, config: Partial<EngineConfig>, indexSegment: (meta: SegmentMeta) => void, options: CompactorOptions = {}): Promise<Compactor> {
+    const budget = options.memoryBudgetBytes ?? defaultCompactorBudget();
+    if (!Number.isSafeInteger(budget) || budget <= 0) throw new RangeError(`the compactor's memory budget must be a positive integer of bytes, got ${budget}`);
+    const db = await openRoleDatabase(stores, 'compactor', config, { loadsSegments: () => true, applies: () => false, indexSegment, readsVectors: false });
+    return new Compactor(db, stores, budget);
   }
 
-  /** One scheduled run over every collection. */
+  /** One scheduled run over every collection, one plan at a time. */
   async run(): Promise<CompactorRun> {
-    const out: CompactorRun = { sealed: [], compactions: 0 };
-    const catalog = new Catalog(this.stores.kv);
-    for (const info of await catalog.listCollections()) {
+    const out: CompactorRun = { compactions: 0, deferred: 0 };
+    const budget: CompactionBudget = {
+      bytes: this.budgetBytes,
+      onDefer: (plan, bytes) => {
+        out.deferred++;
+        console.error(
+          `migrans compactor: deferred merging segments ${plan.inputs.map((s) => s.id).join(', ')}: it needs about ${bytes} bytes of memory, over the budget of ${this.budgetBytes}; give the compactor more memory (MIGRANS_COMPACTOR_MEMORY_BYTES, or the function's memory size) or lower MIGRANS_MAX_SEGMENT_BYTES`,
+        );
+      },
+    };
+    for (const info of await new Catalog(this.stores.kv).listCollections()) {
       // Reopened every run: compaction plans from the flushed segments as they are now.
       const rt = await this.db.reopenCollection(info.collectionId);
       if (!rt) continue;
-      const idle = [];
-      for (const ch of rt.channels) {
-        // Idle: records beyond the checkpoint, and no append since the previous run.
-        const [tail, cp] = await Promise.all([this.stores.wal.tail(ch.name), catalog.getCheckpoint(ch.name)]);
-        const key = `idle/${ch.name}`;
-        const seen = await this.stores.kv.get(key);
-        if (cp.position < tail && seen && decodeJson<string>(seen) === String(tail)) idle.push(ch);
-        else await this.stores.kv.put(key, encodeJson(String(tail)));
-      }
-      if (idle.length > 0) {
-        await rt.appendFlushRecords(idle);
-        out.sealed.push(...idle.map((c) => c.name));
-      }
-      out.compactions += await rt.compact();
+      out.compactions += await rt.compact(budget);
     }
     return out;
   }

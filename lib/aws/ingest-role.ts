@@ -1,8 +1,14 @@
-/** The ingest Lambda: Kinesis batch → the datanode; partial-batch responses on failure. */
+/**
+ * The ingest Lambda: Kinesis batch → the datanode, with partial-batch responses on failure; and,
+ * invoked by its own schedule (an EventBridge rule: any event without Kinesis records), the
+ * datanode's idle-channel sweep, which publishes each channel's checkpoint age as a CloudWatch
+ * metric in the embedded metric format (one log line per channel; the stack alarms on it).
+ */
 import type { Context, KinesisStreamEvent, KinesisStreamBatchResponse } from 'aws-lambda';
 import { decodeKinesisRecord } from '../adapters/aws/kinesis-record-format.ts';
 import { resolveAwsConfig } from './aws-config.ts';
-import { Datanode } from './datanode.ts';
+import { CHECKPOINT_AGE_METRIC, SWEEP_HEARTBEAT_METRIC } from './aws-env.ts';
+import { Datanode, type ChannelSweep } from './datanode.ts';
 import { containerSingleton } from './container-singleton.ts';
 import { configuredIndexerTrigger } from './indexer-trigger.ts';
 import { openSharedStores } from './shared-stores.ts';
@@ -39,15 +45,54 @@ export async function ingestBatch(node: Datanode, records: IngestRecord[], deadl
   return { batchItemFailures: first === undefined ? [] : [{ itemIdentifier: first }] };
 }
 
-/** The Lambda handler (the datanode is opened once per container). */
-export function ingestHandler(): (event: KinesisStreamEvent, context?: Context) => Promise<KinesisStreamBatchResponse> {
-  const node = containerSingleton(() => {
-    const config = resolveAwsConfig();
-    return Datanode.open(openSharedStores(config), config.engine, configuredIndexerTrigger(config));
+/** One embedded-metric-format log line per channel: its checkpoint age, by stream and channel. */
+export function checkpointAgeLines(stream: string, sweeps: ChannelSweep[], now = Date.now()): string[] {
+  return sweeps.map((s) =>
+    JSON.stringify({
+      _aws: {
+        Timestamp: now,
+        CloudWatchMetrics: [{ Namespace: CHECKPOINT_AGE_METRIC.namespace, Dimensions: [[...CHECKPOINT_AGE_METRIC.dimensions]], Metrics: [{ Name: CHECKPOINT_AGE_METRIC.name, Unit: 'Seconds' }] }],
+      },
+      Stream: stream,
+      Channel: s.channel,
+      [CHECKPOINT_AGE_METRIC.name]: s.checkpointAgeSeconds,
+      unflushedRecords: s.unflushedRecords,
+      sealed: s.sealed,
+    }),
+  );
+}
+
+/** The EMF line of the sweep's heartbeat: one completed sweep on `stream`. */
+export function sweepHeartbeatLine(stream: string, now = Date.now()): string {
+  return JSON.stringify({
+    _aws: { Timestamp: now, CloudWatchMetrics: [{ Namespace: SWEEP_HEARTBEAT_METRIC.namespace, Dimensions: [[...SWEEP_HEARTBEAT_METRIC.dimensions]], Metrics: [{ Name: SWEEP_HEARTBEAT_METRIC.name, Unit: 'Count' }] }] },
+    Stream: stream,
+    [SWEEP_HEARTBEAT_METRIC.name]: 1,
+  });
+}
+
+/** The result of a scheduled invocation: the channels it sealed. */
+export interface SweepResult {
+  sealed: string[];
+}
+
+/** The Lambda handler (the datanode is opened once per container): Kinesis batches, and the scheduled sweep. */
+export function ingestHandler(): (event: KinesisStreamEvent | Record<string, unknown>, context?: Context) => Promise<KinesisStreamBatchResponse | SweepResult> {
+  const config = containerSingleton(async () => resolveAwsConfig());
+  const node = containerSingleton(async () => {
+    const c = await config();
+    return Datanode.open(openSharedStores(c), c.engine, configuredIndexerTrigger(c));
   });
   return async (event, context) => {
+    if (!Array.isArray((event as KinesisStreamEvent).Records)) {
+      const sweeps = await (await node()).sweep();
+      const { stream } = await config();
+      for (const line of checkpointAgeLines(stream, sweeps)) console.log(line);
+      console.log(sweepHeartbeatLine(stream));
+      return { sealed: sweeps.filter((s) => s.sealed).map((s) => s.channel) };
+    }
     const deadline = Date.now() + (context ? context.getRemainingTimeInMillis() : 60_000) - DEADLINE_MARGIN_MS;
-    const records = event.Records.map((r) => ({ data: r.kinesis.data, sequenceNumber: r.kinesis.sequenceNumber }));
+    const records = (event as KinesisStreamEvent).Records.map((r) => ({ data: r.kinesis.data, sequenceNumber: r.kinesis.sequenceNumber }));
     return ingestBatch(await node(), records, deadline);
   };
 }

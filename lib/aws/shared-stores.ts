@@ -8,11 +8,21 @@ import { UsearchIndexFactory } from '../adapters/vector/usearch-index-factory.ts
 import type { RuntimeRoles } from '../engine/collection-runtime.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
 import { EngineDatabase } from '../engine/engine-database.ts';
+import type { KvStore } from '../engine/ports/kv-store.ts';
+import type { ObjectStore } from '../engine/ports/object-store.ts';
+import type { Wal } from '../engine/ports/wal.ts';
 import type { AwsConfig } from './aws-config.ts';
 import { DeferredTruncateWal } from './deferred-truncate-wal.ts';
 
+/** The ports a role runs on (the shared stores, or wrappers and memory adapters in tests). */
+export interface RoleStores {
+  kv: KvStore;
+  wal: Wal;
+  objects: ObjectStore;
+}
+
 /** The shared stores of one deployment. */
-export interface SharedStores {
+export interface SharedStores extends RoleStores {
   kv: DynamoDbKvStore;
   wal: KinesisWal;
   objects: S3ObjectStore;
@@ -29,11 +39,11 @@ export function openSharedStores(config: AwsConfig): SharedStores {
 
 /**
  * An EngineDatabase over the shared stores playing `roles` (proxy, datanode, compactor), with no
- * maintenance timers: the scheduled compactor seals idle channels and compacts. WAL truncations
+ * maintenance timers: the datanodes' scheduled sweep seals idle channels, the compactor compacts. WAL truncations
  * wait an hour, so querynodes behind the checkpoint can still read what they need. `name` names its
  * scratch directory under the temp dir (Lambda's only writable place).
  */
-export function openRoleDatabase(stores: SharedStores, name: string, config: Partial<EngineConfig> | undefined, roles: RuntimeRoles): Promise<EngineDatabase> {
+export function openRoleDatabase(stores: RoleStores, name: string, config: Partial<EngineConfig> | undefined, roles: RuntimeRoles): Promise<EngineDatabase> {
   return EngineDatabase.open({
     kv: stores.kv,
     wal: new DeferredTruncateWal(stores.wal),

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Catalog, SegmentMeta } from './catalog/catalog.ts';
 import { ChannelState, channelName } from './channel-state.ts';
-import { buildCompactedSegment, planCompactions, type CompactionPlan } from './compactor.ts';
+import { buildCompactedSegment, compactionBytes, planCompactions, type CompactionPlan } from './compactor.ts';
 import { decodeWalRecord, encodeWalRecord, type WalRecordBody } from './codec/wal-record-codec.ts';
 import type { EngineConfig } from './engine-config.ts';
 import { DISK_LIMIT_CODE, DiskFullError, ErrorCode, MilvusError } from './errors.ts';
@@ -86,6 +86,12 @@ export interface RuntimeRoles {
    * start reads a fraction of the data and memory does not grow with the collection's vectors.
    */
   readsVectors?: boolean;
+}
+
+/** The memory a compaction run may use (the AWS compactor's): plans needing more are deferred and reported. */
+export interface CompactionBudget {
+  bytes: number;
+  onDefer(plan: CompactionPlan, bytes: number): void;
 }
 
 /** How long a process with `sharedIndexFile` waits for another's index file before building its own. */
@@ -781,20 +787,28 @@ export class CollectionRuntime {
   // ---------------------------------------------------------------- compactor
 
   /**
-   * Runs every compaction the current segments call for and waits until each is committed.
-   * Returns the number of plans executed.
+   * Runs the compactions the current segments call for, one at a time, and waits until each is
+   * committed; with a `budget`, plans needing more memory are deferred. Returns the plans executed.
    */
-  async compact(): Promise<number> {
+  async compact(budget?: CompactionBudget): Promise<number> {
     const plans = planCompactions(this.segments.values(), this.config, this.compacting);
+    let done = 0;
+    // One plan at a time: memory holds one plan's inputs and output, never every plan's.
     for (const plan of plans) {
+      const bytes = compactionBytes(plan, this.info.schema);
+      if (budget && bytes > budget.bytes) {
+        budget.onDefer(plan, bytes);
+        continue;
+      }
       for (const s of plan.inputs) this.compacting.add(s.id);
       try {
         await this.runCompaction(plan);
+        done++;
       } finally {
         for (const s of plan.inputs) this.compacting.delete(s.id);
       }
     }
-    return plans.length;
+    return done;
   }
 
   private async runCompaction(plan: CompactionPlan): Promise<void> {
@@ -813,7 +827,9 @@ export class CollectionRuntime {
       indexFiles: {},
       compactedFrom: plan.inputs.map((s) => s.id),
     };
-    const { segment, inputs: described } = buildCompactedSegment(meta, this.info.schema, plan.inputs);
+    // Where segments are open without vectors (the AWS compactor), this plan's inputs are read whole, one at a time.
+    const open = this.roles.readsVectors === false ? (s: Segment) => this.readWhole(s) : undefined;
+    const { segment, inputs: described } = await buildCompactedSegment(meta, this.info.schema, plan.inputs, open);
     // Processes that sealed an input themselves know it under another id (a querynode's private
     // ids): the placement key, the same everywhere, lets them find it (older records lack it).
     const inputs = described.map((input, i) => ({ ...input, placementKey: segmentPlacementKey(plan.inputs[i].meta) }));
@@ -826,6 +842,15 @@ export class CollectionRuntime {
     } finally {
       this.pendingOutputs.delete(meta.segmentId);
     }
+  }
+
+  /** A flushed segment read with its vectors, carrying the deletes `seg` knows of. */
+  private async readWhole(seg: Segment): Promise<Segment> {
+    const whole = await readSegment(this.deps.objects, seg.meta, this.info.schema);
+    const deleted: number[] = [];
+    for (let o = 0; o < seg.rowCount; o++) if (seg.isDeleted(o)) deleted.push(o);
+    whole.applyDeltaLog(deleted);
+    return whole;
   }
 
   private async applyCompact(ch: ChannelState, ts: bigint, body: Extract<WalRecordBody, { kind: 'compact' }>): Promise<void> {

@@ -68,13 +68,33 @@ export function planCompactions(segments: Iterable<Segment>, config: EngineConfi
   return plans;
 }
 
+/**
+ * Memory a plan takes while it runs, roughly: the output built from the inputs' live rows plus the
+ * largest input (inputs are read whole one at a time, each released once copied).
+ */
+export function compactionBytes(plan: CompactionPlan, schema: CollectionSchema): number {
+  const live = plan.inputs.reduce((n, s) => n + s.liveCount, 0);
+  const largest = plan.inputs.reduce((n, s) => Math.max(n, s.rowCount), 0);
+  return (live + largest) * estimatedRowBytes(schema);
+}
+
 /** A segment with enough deleted rows to be worth rewriting. */
 function isDirty(seg: Segment, config: EngineConfig): boolean {
   return seg.deletedCount > 0 && seg.deletedCount >= seg.rowCount * config.deleteRatio;
 }
 
-/** Builds the merged segment from the inputs' rows that are live now; returns it and what was skipped. */
-export function buildCompactedSegment(meta: SegmentMeta, schema: CollectionSchema, inputs: Segment[]): { segment: Segment; inputs: CompactionInput[] } {
+/**
+ * Builds the merged segment from the inputs' rows that are live now; returns it and what was
+ * skipped. `open`, if given, reads an input with its vectors; what it returns is closed once its
+ * rows are copied, so only one input is read at a time (each input's skipped rows are those deleted
+ * when it was copied; the commit carries over later deletes either way).
+ */
+export async function buildCompactedSegment(
+  meta: SegmentMeta,
+  schema: CollectionSchema,
+  inputs: Segment[],
+  open?: (input: Segment) => Promise<Segment>,
+): Promise<{ segment: Segment; inputs: CompactionInput[] }> {
   const pks: PrimaryKey[] = [];
   const rowTs: bigint[] = [];
   const scalarValues = new Map<string, Value[]>();
@@ -87,21 +107,27 @@ export function buildCompactedSegment(meta: SegmentMeta, schema: CollectionSchem
   }
   const dynamic: (Record<string, unknown> | null)[] | null = schema.enableDynamicField ? [] : null;
   const described: CompactionInput[] = [];
-  for (const seg of inputs) {
-    const skipped: number[] = [];
-    const dyn = seg.dynamicColumn();
-    for (let o = 0; o < seg.rowCount; o++) {
-      if (seg.isDeleted(o)) {
-        skipped.push(o);
-        continue;
+  for (const input of inputs) {
+    // Without `open` nothing is awaited: the snapshot of every input is taken in one synchronous pass.
+    const seg = open ? await open(input) : input;
+    try {
+      const skipped: number[] = [];
+      const dyn = seg.dynamicColumn();
+      for (let o = 0; o < seg.rowCount; o++) {
+        if (seg.isDeleted(o)) {
+          skipped.push(o);
+          continue;
+        }
+        pks.push(seg.pks[o]);
+        rowTs.push(seg.rowTs[o]);
+        for (const [name, values] of scalarValues) values.push(seg.scalar(name)!.get(o));
+        for (const [name, column] of vectors) column.push(seg.vectors(name).get(o));
+        dynamic?.push(dyn ? dyn[o] : null);
       }
-      pks.push(seg.pks[o]);
-      rowTs.push(seg.rowTs[o]);
-      for (const [name, values] of scalarValues) values.push(seg.scalar(name)!.get(o));
-      for (const [name, column] of vectors) column.push(seg.vectors(name).get(o));
-      dynamic?.push(dyn ? dyn[o] : null);
+      described.push({ segmentId: input.id, skipped });
+    } finally {
+      if (seg !== input) seg.close();
     }
-    described.push({ segmentId: seg.id, skipped });
   }
   const scalars = new Map<string, ScalarColumn>();
   for (const [name, values] of scalarValues) scalars.set(name, { get: (i) => values[i] });

@@ -8,6 +8,7 @@
  * naming the damage, it can be dropped, and every other collection is served.
  */
 import { Catalog } from './catalog/catalog.ts';
+import { AutoIdAllocator } from './catalog/id-blocks.ts';
 import { channelName, type ChannelState } from './channel-state.ts';
 import { CollectionRuntime, TaskQueue, type RuntimeDeps, type RuntimeRoles } from './collection-runtime.ts';
 import type {
@@ -43,10 +44,10 @@ export interface EngineDatabaseOptions {
   /**
    * Other processes write the WAL and the catalog (AWS): poll the WAL tails and the catalog every
    * this many ms, and learn the tails before a consistency wait. Also turns off idle sealing and
-   * scheduled compaction here (the compactor does them).
+   * scheduled compaction here (on AWS the datanodes' sweep and the compactor do them).
    */
   followMs?: number;
-  /** Seal idle segments and compact on a timer (default true; off where a scheduled compactor does it). */
+  /** Seal idle segments and compact on a timer (default true; off where scheduled roles do it, as on AWS). */
   maintain?: boolean;
   /** Where collections are discovered when it is not this database's own catalog (a querynode's shared catalog). */
   catalogSource?: Catalog;
@@ -90,10 +91,13 @@ export class EngineDatabase implements Database {
   private closed = false;
 
   private readonly options: EngineDatabaseOptions;
+  /** AutoIDs come from blocks claimed in the shared KV: no two processes ever assign the same key. */
+  private readonly autoIds: AutoIdAllocator;
 
   private constructor(options: EngineDatabaseOptions) {
     this.options = options;
     this.follows = options.followMs !== undefined;
+    this.autoIds = new AutoIdAllocator(options.kv);
     const config = { ...DEFAULT_ENGINE_CONFIG, ...options.config };
     this.deps = {
       wal: options.wal,
@@ -106,7 +110,7 @@ export class EngineDatabase implements Database {
       indexQueue: new TaskQueue(),
       roles: options.roles,
       // Where this process keeps its own segments (not a follower, not a role of a fleet whose
-      // compactor seals): growing data stays under one budget.
+      // scheduled sweep seals): growing data stays under one budget.
       memory: this.follows || options.maintain === false ? undefined : new GrowingMemory(config.growingBudgetBytes),
     };
   }
@@ -515,10 +519,8 @@ export class EngineDatabase implements Database {
     const batch = rowsToBatch(rt.info.schema, rows, options.upsert ? 'upsert' : 'insert');
     const pkField = rt.pkField();
     if (pkField.autoId && !options.upsert) {
-      const first = this.deps.tso.allocate(batch.rowCount);
-      const ids: PrimaryKey[] = new Array(batch.rowCount);
-      for (let i = 0; i < batch.rowCount; i++) ids[i] = pkField.dataType === 'Int64' ? first + BigInt(i) : String(first + BigInt(i));
-      batch.columns.set(pkField.name, ids);
+      const ids = await this.autoIds.allocate(batch.rowCount);
+      batch.columns.set(pkField.name, pkField.dataType === 'Int64' ? ids : ids.map(String));
     }
     const pks = batch.columns.get(pkField.name) as PrimaryKey[];
     // Refused before anything is appended when growing data is at its limit (MemoryQuotaError).

@@ -6,11 +6,13 @@
  *        └──search/query/get──▶ Fargate querynodes ◀┘ tail                          ▼
  *                                   ▲ S3 (segments, indexes), DynamoDB (catalog, PK index, registry)
  *   EventBridge every minute → compactor Lambda                                indexer Lambda
+ *   EventBridge every minute → ingest Lambda (idle-channel sweep; checkpoint-age metric and alarm)
  *
  * Every function and the querynode container get the variable names of lib/aws/aws-env.ts (AWS_ENV),
  * and each gets only the permissions its role needs.
  */
-import { Annotations, CfnOutput, Duration, RemovalPolicy, Size, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Fn, RemovalPolicy, Size, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -18,7 +20,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { AWS_ENV } from '../aws/aws-env.ts';
+import { AWS_ENV, CHECKPOINT_AGE_METRIC, SWEEP_HEARTBEAT_METRIC } from '../aws/aws-env.ts';
 import { ENGINE_ENV } from '../config.ts';
 import { encryptedFailureQueue, IngestEventSource } from './ingest-event-source.ts';
 import { MigransRestApi, MigransTokenSecret } from './migrans-api.ts';
@@ -31,6 +33,8 @@ import { grantKvReadWrite, grantWalAppend, grantWalRead } from './role-grants.ts
 /** The engine variable the stack sets (from lib/config.ts ENGINE_ENV, so a rename there reaches here). */
 const SEAL_ROWS_ENV = Object.keys(ENGINE_ENV).find((name) => ENGINE_ENV[name] === 'sealRows')!;
 const MAX_SEGMENT_BYTES_ENV = Object.keys(ENGINE_ENV).find((name) => ENGINE_ENV[name] === 'maxSegmentBytes')!;
+/** A channel's checkpoint age that alarms: twice the sweep's forced-seal age (lib/aws/datanode.ts), far below the stream's retention. */
+const CHECKPOINT_AGE_ALARM_SECONDS = 2 * 3600;
 
 /** How clients authenticate. Only 'token' exists: a bearer token generated into Secrets Manager. */
 export type MigransAuthMode = 'token';
@@ -206,13 +210,60 @@ export class MigransStack extends Stack {
     indexer.fn.grantInvoke(api.fn);
 
     // ingest (datanode): reads channels up to their tip, writes chunks, the PK index and manifests,
-    // then hands sealed segments to the indexer.
+    // then hands sealed segments to the indexer. Its scheduled sweep appends flush records to idle
+    // channels (lib/aws/datanode.ts), so it also appends to the WAL.
     grantKvReadWrite(table, ingest.fn);
     grantKvReadWrite(walIndexTable, ingest.fn);
     grantWalRead(stream, ingest.fn);
+    grantWalAppend(stream, ingest.fn);
     bucket.grantReadWrite(ingest.fn);
     indexer.fn.grantInvoke(ingest.fn);
     const ingestSource = new IngestEventSource(this, 'IngestEventSource', { stream, ingest: ingest.fn, removalPolicy });
+    // The idle-channel sweep runs in the ingest function on its own schedule, not in the compactor:
+    // a failing compactor must not leave acknowledged rows unflushed until they leave the stream.
+    new events.Rule(this, 'IngestSweepSchedule', {
+      description: 'Migrans ingest: seal idle channels and publish each channel\'s checkpoint age',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(ingest.fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
+    });
+    // Without sweeps no channel publishes an age, so their absence alarms on its own.
+    new cloudwatch.Alarm(this, 'IdleSweepMissingAlarm', {
+      alarmDescription: 'Migrans: the ingest function\'s idle-channel sweep has not completed for 10 minutes; idle channels are not being sealed and no checkpoint age is published — check the ingest function\'s logs',
+      metric: new cloudwatch.Metric({
+        namespace: SWEEP_HEARTBEAT_METRIC.namespace,
+        metricName: SWEEP_HEARTBEAT_METRIC.name,
+        dimensionsMap: { Stream: stream.streamName },
+        statistic: 'Sum',
+        period: Duration.minutes(10),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    // One alarm over every channel (a multi-time-series Metrics Insights alarm: each channel is a
+    // contributor, alarming on its own): a channel whose oldest unflushed record keeps ageing is
+    // not being flushed, and its rows would leave the stream with its retention.
+    new cloudwatch.CfnAlarm(this, 'CheckpointAgeAlarm', {
+      alarmDescription: `Migrans: a channel has had acknowledged rows not flushed to S3 for over ${CHECKPOINT_AGE_ALARM_SECONDS / 3600} h (the ingest sweep seals a channel within an hour); its datanode is failing — check the ingest function's logs before the stream's retention runs out`,
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: CHECKPOINT_AGE_ALARM_SECONDS,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 5,
+      treatMissingData: 'notBreaching',
+      metrics: [
+        {
+          id: 'checkpointAge',
+          expression: Fn.join('', [
+            `SELECT MAX(${CHECKPOINT_AGE_METRIC.name}) FROM SCHEMA("${CHECKPOINT_AGE_METRIC.namespace}", ${CHECKPOINT_AGE_METRIC.dimensions.join(', ')}) WHERE Stream = '`,
+            stream.streamName,
+            `' GROUP BY Channel ORDER BY MAX() DESC`,
+          ]),
+          period: 60,
+          returnData: true,
+        },
+      ],
+    });
 
     // indexer: segment chunks in, HNSW index files out; records the index in the catalog.
     grantKvReadWrite(table, indexer.fn);
@@ -221,7 +272,7 @@ export class MigransStack extends Stack {
     // A failed build is retried twice; after that the compactor's scan for unindexed segments picks it up.
     indexer.fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(indexerFailures) });
 
-    // compactor: seals idle channels and commits merges/rewrites through the WAL, so it both appends
+    // compactor: commits merges/rewrites through the WAL, so it both appends
     // to and reads the WAL; hands merged segments to the indexer.
     grantKvReadWrite(table, compactor.fn);
     grantKvReadWrite(walIndexTable, compactor.fn);
@@ -232,7 +283,7 @@ export class MigransStack extends Stack {
     // Every minute; a tick that cannot run soon is dropped rather than queued (the next one does the work).
     compactor.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
     new events.Rule(this, 'CompactorSchedule', {
-      description: 'Migrans compactor: seal idle channels, merge and purge segments',
+      description: 'Migrans compactor: merge and purge segments',
       schedule: events.Schedule.rate(Duration.minutes(1)),
       targets: [new targets.LambdaFunction(compactor.fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
     });

@@ -339,6 +339,45 @@ describe('ingest event source', () => {
     for (const q of Object.values(resourcesOf(dflt.template, 'AWS::SQS::Queue'))) assert.equal(q.Properties?.SqsManagedSseEnabled, true);
   });
 
+  it('the ingest function also runs every minute on its own schedule, to seal idle channels without the compactor', () => {
+    dflt.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [ids.ingest, 'Arn'] } })],
+    });
+  });
+
+  it('an alarm fires, per channel, when a channel\'s checkpoint age stays over 2 hours', () => {
+    const alarms = Object.values(resourcesOf(dflt.template, 'AWS::CloudWatch::Alarm')).filter((a) => Array.isArray(a.Properties?.Metrics));
+    const alarm = alarms.find((a) => JSON.stringify(a.Properties?.Metrics).includes('CheckpointAgeSeconds'));
+    assert.ok(alarm, 'a checkpoint-age alarm exists');
+    const p = alarm.Properties!;
+    assert.equal(p.Threshold, 7200);
+    assert.equal(p.ComparisonOperator, 'GreaterThanThreshold');
+    assert.equal(p.TreatMissingData, 'notBreaching');
+    const [query] = p.Metrics as { Expression: unknown; Period: number; ReturnData: boolean }[];
+    const text = JSON.stringify(query.Expression);
+    // GROUP BY Channel: each channel is its own contributor, alarming on its own.
+    assert.match(text, /SELECT MAX\(CheckpointAgeSeconds\) FROM SCHEMA\(\\"Migrans\\", Stream, Channel\) WHERE Stream = '/);
+    assert.match(text, /GROUP BY Channel/);
+    assert.ok(text.includes(JSON.stringify(dflt.stack.resolve(dflt.stack.storage.stream.streamName))), 'scoped to this stack\'s stream');
+    assert.equal(query.Period, 60);
+    assert.equal(query.ReturnData, true);
+  });
+
+  it('an alarm fires when the idle-channel sweep has not completed for 10 minutes (no data counts as failing)', () => {
+    dflt.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Migrans',
+      MetricName: 'IdleSweeps',
+      Dimensions: [{ Name: 'Stream', Value: dflt.stack.resolve(dflt.stack.storage.stream.streamName) }],
+      Statistic: 'Sum',
+      Period: 600,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+  });
+
   it('the compactor runs every minute', () => {
     dflt.template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
@@ -421,9 +460,9 @@ describe('least privilege', () => {
     invokesOnlyIndexer('api');
   });
 
-  it('ingest: reads the WAL, writes the bucket, invokes only the indexer', () => {
+  it('ingest: reads and appends to the WAL, writes the bucket, invokes only the indexer', () => {
     allowed('ingest', stream, 'kinesis:GetRecords', 'kinesis:GetShardIterator');
-    denied('ingest', undefined, 'kinesis:PutRecord', 'kinesis:PutRecords');
+    allowed('ingest', stream, 'kinesis:PutRecords'); // the idle sweep appends flush records
     allowed('ingest', bucket, 's3:GetObject', 's3:PutObject');
     allowed('ingest', table, ...TABLE_RW);
     allowed('ingest', walIndexTable, ...TABLE_RW);

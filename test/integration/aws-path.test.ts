@@ -118,6 +118,34 @@ describe('the AWS path on emulators', () => {
     assert.deepEqual(second.map((h: any) => h.id), first.map((h: any) => h.id));
   });
 
+  test('with no compactor running, the ingest function\'s sweep seals an idle channel and its acknowledged rows reach S3', async () => {
+    ok(await call(proxy, 'collections/create', { collectionName: 'idle', dimension: 4, metricType: 'L2', params: { shardsNum: 1 } }));
+    ok(await call(proxy, 'entities/insert', { collectionName: 'idle', data: rows(0, 30) })); // under sealRows: stays growing
+    const catalog = new Catalog(stores().kv);
+    const info = (await catalog.listCollections()).find((c) => c.name === 'idle')!;
+    const flushedRows = async () => (await catalog.listSegments(info.collectionId)).filter((m) => m.state === 'Flushed').reduce((n, m) => n + m.rowCount, 0);
+    const sweeper = await Datanode.open(stores(), ENGINE, indexer.trigger);
+    opened.push(sweeper);
+    const mine = async (now: number) => (await sweeper.sweep(now)).find((r) => r.channel === `c${info.collectionId}-0`)!;
+    const early = await mine(Date.now());
+    assert.equal(early.sealed, false, 'written just now: not idle');
+    assert.ok(early.unflushedRecords > 0);
+    // As the schedule finds it a minute later (idleSealMs is 60 s here).
+    const idle = await mine(Date.now() + 61_000);
+    assert.equal(idle.sealed, true, JSON.stringify(idle));
+    assert.ok(idle.checkpointAgeSeconds >= 60);
+    // The flush record wakes the channel's datanode through the event source (the poller here).
+    const deadline = Date.now() + 30_000;
+    while ((await flushedRows()) < 30) {
+      assert.ok(Date.now() < deadline, `the idle channel was not flushed: ${await flushedRows()} of 30 rows in flushed segments`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(await flushedRows(), 30);
+    let after = await mine(Date.now());
+    while (after.unflushedRecords > 0 && Date.now() < deadline) after = (await new Promise((r) => setTimeout(r, 200)), await mine(Date.now()));
+    assert.deepEqual([after.unflushedRecords, after.checkpointAgeSeconds], [0, 0], 'the checkpoint reached the tail');
+  });
+
   test('the compactor merges small flushed segments and the datanode commits it exactly', async () => {
     ok(await call(proxy, 'collections/create', { collectionName: 'compact', dimension: 4, metricType: 'L2' }));
     for (let i = 0; i < 3; i++) {
