@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryKvStore } from '../../lib/adapters/memory/memory-kv-store.ts';
-import { AutoIdAllocator } from '../../lib/engine/catalog/id-blocks.ts';
+import { AUTO_ID_KEY, AutoIdAllocator } from '../../lib/engine/catalog/id-blocks.ts';
+import { CorruptDataError } from '../../lib/engine/errors.ts';
 import { composeTs } from '../../lib/engine/tso.ts';
 
 describe('autoID allocator', () => {
@@ -37,5 +38,15 @@ describe('autoID allocator', () => {
     assert.equal(first.length, 35);
     assert.equal(new Set([...first, ...second]).size, 60);
     assert.ok(second[0] > first[first.length - 1]);
+  });
+
+  it('refuses a damaged block mark instead of handing out ids again', async () => {
+    const kv = new MemoryKvStore();
+    await new AutoIdAllocator(kv, { blockSize: 10 }).allocate(1);
+    const [mark] = await kv.batchGetVersioned([AUTO_ID_KEY]);
+    const damaged = Uint8Array.from(mark!.value);
+    damaged[0] ^= 0x10;
+    await kv.batchPutIfNewer([{ key: AUTO_ID_KEY, value: damaged, version: mark!.version + 1n }]);
+    await assert.rejects(new AutoIdAllocator(kv, { blockSize: 10 }).allocate(1), (err) => err instanceof CorruptDataError && err.message.includes(AUTO_ID_KEY));
   });
 });

@@ -7,11 +7,11 @@
  * Every value carries a checksum: JSON entries through json-codec.ts, the id mark as the CRC of its
  * version; a mismatch is a CorruptDataError naming the key.
  */
-import { crc32 } from '../codec/crc32.ts';
-import { checksumMismatch, CorruptDataError } from '../errors.ts';
+import { CorruptDataError } from '../errors.ts';
 import type { KvStore, KvWrite } from '../ports/kv-store.ts';
 import type { CollectionInfo } from '../schema/types.ts';
 import { decodeJson, encodeJson } from './json-codec.ts';
+import { checkVersionMark, versionMarkValue } from './version-mark.ts';
 
 /** Segment lifecycle states (Milvus SegmentState names). */
 export type SegmentState = 'Growing' | 'Sealed' | 'Flushed' | 'Dropped';
@@ -64,22 +64,6 @@ const ID_KEY = 'meta/next-id';
  */
 const ID_BLOCK_KEY = 'meta/id-block';
 
-/** The id mark's value: the CRC-32 of its version (u64 LE), so a damaged version is not taken for a lower mark (ids reused). */
-function idMarkValue(version: bigint): Uint8Array {
-  const v = new Uint8Array(8);
-  new DataView(v.buffer).setBigUint64(0, version, true);
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, crc32(v), true);
-  return out;
-}
-
-/** Checks a stored id mark (an empty value was written before checksums). */
-function checkIdMark(mark: { value: Uint8Array; version: bigint }): void {
-  if (mark.value.length === 0) return;
-  const expected = mark.value.length === 4 ? new DataView(mark.value.buffer, mark.value.byteOffset, 4).getUint32(0, true) : -1;
-  const actual = new DataView(idMarkValue(mark.version).buffer).getUint32(0, true);
-  if (actual !== expected) throw checksumMismatch('catalog entry', ID_BLOCK_KEY, `the id mark (version ${mark.version})`, expected, actual);
-}
 const FORMAT_KEY = 'meta/format';
 /**
  * Version of the catalog and on-disk layout this build writes; bumped on incompatible changes.
@@ -136,11 +120,11 @@ export class Catalog {
   private async nextIdUnserialized(): Promise<number> {
     while (this.nextId >= this.idLimit) {
       const [mark] = await this.kv.batchGetVersioned([ID_BLOCK_KEY]);
-      if (mark) checkIdMark(mark);
+      if (mark) checkVersionMark(ID_BLOCK_KEY, mark);
       // Catalogs written before the versioned mark kept the next free id under a plain key.
       const legacy = mark ? undefined : await this.kv.get(ID_KEY);
       const start = mark ? Number(mark.version) : legacy ? decodeJson<number>(legacy, ID_KEY) : 1;
-      const [claimed] = await this.kv.batchPutIfNewer([{ key: ID_BLOCK_KEY, value: idMarkValue(BigInt(start + ID_BLOCK)), version: BigInt(start + ID_BLOCK) }]);
+      const [claimed] = await this.kv.batchPutIfNewer([{ key: ID_BLOCK_KEY, value: versionMarkValue(BigInt(start + ID_BLOCK)), version: BigInt(start + ID_BLOCK) }]);
       if (!claimed) continue; // another process claimed this block first
       this.idLimit = start + ID_BLOCK;
       this.nextId = start;
@@ -150,7 +134,7 @@ export class Catalog {
 
   /** Makes ids allocated from this catalog start at `first` or above (private catalogs of querynodes). */
   async reserveIdsFrom(first: number): Promise<void> {
-    await this.kv.batchPutIfNewer([{ key: ID_BLOCK_KEY, value: idMarkValue(BigInt(first)), version: BigInt(first) }]);
+    await this.kv.batchPutIfNewer([{ key: ID_BLOCK_KEY, value: versionMarkValue(BigInt(first)), version: BigInt(first) }]);
   }
 
   /** Every collection, any database; throws CorruptDataError naming the first entry that cannot be read. */

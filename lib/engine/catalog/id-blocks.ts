@@ -13,12 +13,12 @@
  */
 import type { KvStore } from '../ports/kv-store.ts';
 import { composeTs } from '../tso.ts';
+import { checkVersionMark, versionMarkValue } from './version-mark.ts';
 
 /** The versioned key holding the end of the last claimed autoID block. */
 export const AUTO_ID_KEY = 'meta/autoid-block';
 /** Ids one claim reserves by default. */
 export const DEFAULT_AUTO_ID_BLOCK = 10_000;
-const EMPTY = new Uint8Array(0);
 
 /** Options of an `AutoIdAllocator`. */
 export interface AutoIdOptions {
@@ -80,11 +80,12 @@ export class AutoIdAllocator {
     for (;;) {
       const [mark] = await this.kv.batchGetVersioned([AUTO_ID_KEY]);
       const now = composeTs(Math.floor(this.clock()), 0);
+      if (mark) checkVersionMark(AUTO_ID_KEY, mark);
       const stored = mark?.version ?? 0n;
       // Aligned starts keep every claimed block [end − b, end) disjoint from every other one.
       const start = alignUp(stored > now ? stored : now, b);
       const end = start + b;
-      const [won] = await this.kv.batchPutIfNewer([{ key: AUTO_ID_KEY, value: EMPTY, version: end }]);
+      const [won] = await this.kv.batchPutIfNewer([{ key: AUTO_ID_KEY, value: versionMarkValue(end), version: end }]);
       if (won) {
         this.ranges.push({ next: start === 0n ? 1n : start, end }); // ids are positive
         return;
