@@ -16,7 +16,8 @@ const indexer = inProcessIndexerTrigger(openSharedStores(config));
 // MIGRANS_DEV_CLIENT_TOKEN: the token clients must send ('' = none, loopback only); MIGRANS_TOKEN is the querynodes'.
 const clientToken = process.env.MIGRANS_DEV_CLIENT_TOKEN || undefined;
 const proxy = await ApiProxy.open(openSharedStores(config), { token: clientToken, querynodeToken: config.token, config: config.engine, indexSegment: indexer.trigger });
-const server = await startServer({ db: proxy.db, handle: (req) => proxy.handle(req), host: '127.0.0.1', port: 0 });
+// The token also goes to the server, which refuses a request without it before reading its body.
+const server = await startServer({ db: proxy.db, handle: (req) => proxy.handle(req), host: '127.0.0.1', port: 0, token: clientToken });
 console.log(`proxy listening on ${server.url}`);
 const stop = () => void server.close().finally(() => process.exit(0));
 process.on('SIGTERM', stop);

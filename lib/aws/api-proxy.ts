@@ -141,7 +141,7 @@ export class ApiProxy {
   /** Plans a fanned-out read from the proxy's catalog; undefined sends it unscoped to one node. */
   private async plan(route: string, collection: string, req: ApiRequest): Promise<ScopedRead | undefined> {
     const raw = typeof req.body === 'string' ? req.body : req.body.toString('utf8');
-    const body = parseBodyObject(raw);
+    const body = await parseBodyObject(raw);
     if (!body) return undefined;
     const header = Object.entries(req.headers).find(([k]) => k.toLowerCase() === 'db-name')?.[1];
     const dbName = (typeof body.dbName === 'string' && body.dbName) || header || 'default';

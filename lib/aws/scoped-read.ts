@@ -6,7 +6,7 @@
  * and so answers it — or reports the error — exactly.
  */
 import { StructReader, isJsonObject, type JsonObject } from '../api/bind.ts';
-import { parseJson } from '../api/json-parse.ts';
+import { parseJsonBody } from '../api/json-parse.ts';
 import { writeJson } from '../api/json-writer.ts';
 import { API_PREFIX } from '../api/router.ts';
 import { DEFAULT_LIMIT, MAX_RESULT_WINDOW } from '../api/routes/entities.ts';
@@ -22,10 +22,14 @@ export interface ScopedRead {
   reduce(bodies: readonly string[]): string;
 }
 
-/** The request body as a JSON object, when it is one. */
-export function parseBodyObject(body: string | Buffer): JsonObject | undefined {
+/**
+ * The request body as a JSON object, when it is one; undefined for anything else (bad JSON, too
+ * deep), which the querynode then refuses with the router's error. Depth-checked and sliced like
+ * the router's parse, so a pathological body does not stall the proxy.
+ */
+export async function parseBodyObject(body: string | Buffer): Promise<JsonObject | undefined> {
   try {
-    const parsed = parseJson(typeof body === 'string' ? body : body.toString('utf8'));
+    const parsed = await parseJsonBody(body);
     return isJsonObject(parsed) ? parsed : undefined;
   } catch {
     return undefined;
