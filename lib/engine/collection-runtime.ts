@@ -17,7 +17,7 @@ import { ChannelState, channelName } from './channel-state.ts';
 import { buildCompactedSegment, planCompactions, type CompactionPlan } from './compactor.ts';
 import { decodeWalRecord, encodeWalRecord, type WalRecordBody } from './codec/wal-record-codec.ts';
 import type { EngineConfig } from './engine-config.ts';
-import { ErrorCode, MilvusError } from './errors.ts';
+import { ChannelUnavailableError, CorruptDataError, ErrorCode, MilvusError, WalCorruptError } from './errors.ts';
 import { buildIndexFile, hnswSpec, indexParams } from './index-builder.ts';
 import { channelOf } from './hash.ts';
 import { PkIndex, type PkEntry, type RowLocation } from './pk-index.ts';
@@ -166,12 +166,42 @@ export class CollectionRuntime {
       const cp = await deps.catalog.getCheckpoint(ch.name);
       ch.applied = cp.position;
       ch.lastTs = cp.lastTs;
-      ch.knownTail = await deps.wal.tail(ch.name);
+      if (!(await rt.openTail(ch))) continue;
       rt.kick(ch);
       await rt.caughtUpOrFailed(ch);
     }
     for (const seg of rt.segments.values()) if (seg.meta.state === 'Flushed') rt.indexLater(seg);
     return rt;
+  }
+
+  /**
+   * Learns the channel's WAL tail at open. A damaged WAL, or a checkpoint beyond the tail (records
+   * the catalog says were applied are gone), makes the channel unavailable instead: a write
+   * acknowledged there would never be applied. Returns whether the channel can be applied.
+   */
+  private async openTail(ch: ChannelState): Promise<boolean> {
+    try {
+      ch.knownTail = await this.deps.wal.tail(ch.name);
+    } catch (err) {
+      if (!(err instanceof CorruptDataError)) throw err;
+      this.makeUnavailable(ch, err);
+      return false;
+    }
+    if (ch.applied <= ch.knownTail) return true;
+    this.makeUnavailable(ch, new Error(`its checkpoint is at WAL position ${ch.applied} but the WAL ends at ${ch.knownTail}: records the catalog counts as applied are missing from the log (a lost or truncated WAL file)`));
+    return false;
+  }
+
+  /** Stops a channel for good (until a restart after repair): writes to it and reads waiting on it fail with `cause`. */
+  private makeUnavailable(ch: ChannelState, cause: Error): void {
+    ch.unavailable = new ChannelUnavailableError(
+      ch.name,
+      `collection ${this.info.name} is unavailable: channel ${ch.name} cannot be applied, so nothing was written; ${cause.message}`,
+      { cause },
+    );
+    ch.error = ch.unavailable;
+    console.error(`migrans: ${ch.unavailable.message}`);
+    ch.notify();
   }
 
   /** Whether this process applies the channel. */
@@ -240,6 +270,7 @@ export class CollectionRuntime {
     this.assertOpen();
     const ts = this.deps.tso.allocate();
     const records = build(ts);
+    for (const ch of records.keys()) if (ch.unavailable) throw ch.unavailable; // before any append: no partial write
     const appends: Promise<void>[] = [];
     for (const [ch, body] of records) {
       ch.inFlight++;
@@ -335,6 +366,7 @@ export class CollectionRuntime {
     const deadline = Date.now() + timeoutMs;
     for (const ch of this.channels) {
       if (!this.applies(ch)) continue; // visibility is the business of the process that applies it
+      if (ch.unavailable) throw ch.unavailable;
       while (this.tSafe(ch) < ts) {
         const left = deadline - Date.now();
         if (left <= 0) {
@@ -355,7 +387,7 @@ export class CollectionRuntime {
   // ---------------------------------------------------------------- datanode: applying records
 
   private kick(ch: ChannelState): void {
-    if (this.closed || !this.applies(ch)) return;
+    if (this.closed || !this.applies(ch) || ch.unavailable) return;
     if (ch.pumping) {
       ch.pumpAgain = true;
       return;
@@ -399,6 +431,10 @@ export class CollectionRuntime {
         ch.notify();
       } catch (err) {
         if (this.closed) break;
+        if (err instanceof WalCorruptError) {
+          this.makeUnavailable(ch, err); // damage does not heal by retrying
+          break;
+        }
         ch.error = err as Error;
         failures++;
         if (failures === 1 || failures % 20 === 0) {
@@ -663,7 +699,7 @@ export class CollectionRuntime {
 
   /** Seals growing segments that have been idle longer than the configured time. */
   sealIdle(now = Date.now()): void {
-    const idle = this.channels.filter((ch) => ch.growing.size > 0 && !ch.flushPending && now - ch.lastInsertAt >= this.config.idleSealMs);
+    const idle = this.channels.filter((ch) => ch.growing.size > 0 && !ch.unavailable && !ch.flushPending && now - ch.lastInsertAt >= this.config.idleSealMs);
     if (idle.length > 0) this.appendFlushRecords(idle).catch((err) => console.error('migrans: idle seal failed:', err));
   }
 

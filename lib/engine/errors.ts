@@ -66,3 +66,30 @@ export class CorruptDataError extends Error {
     this.name = 'CorruptDataError';
   }
 }
+
+// ---------------------------------------------------------------- WAL integrity
+
+/**
+ * A WAL channel damaged somewhere other than a torn last frame (a write that was never
+ * acknowledged): `file` is bad from byte `offset` on. Records from there cannot be read, so the
+ * channel refuses appends rather than accept writes nobody could apply.
+ */
+export class WalCorruptError extends CorruptDataError {
+  constructor(readonly channel: string, readonly file: string, readonly offset: number, message: string) {
+    super(message);
+    this.name = 'WalCorruptError';
+  }
+}
+
+/**
+ * A channel a collection runtime cannot apply (its WAL is damaged, or its checkpoint lies beyond
+ * the WAL's tail): writes routed to it are refused with this error instead of being acknowledged
+ * and never applied, and reads that wait on it fail fast with it.
+ */
+export class ChannelUnavailableError extends MilvusError {
+  constructor(readonly channel: string, message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.Unexpected, message);
+    this.name = 'ChannelUnavailableError';
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
