@@ -188,7 +188,7 @@ export class CollectionRuntime {
       return false;
     }
     if (ch.applied <= ch.knownTail) return true;
-    this.makeUnavailable(ch, new Error(`its checkpoint is at WAL position ${ch.applied} but the WAL ends at ${ch.knownTail}: records the catalog counts as applied are missing from the log (a lost or truncated WAL file)`));
+    this.makeUnavailable(ch, new Error(`its checkpoint is at WAL position ${ch.applied} but the WAL ends at ${ch.knownTail}: records the catalog counts as applied are missing from the log (a lost or truncated WAL file); restore the data directory from a backup, or drop the collection`));
     return false;
   }
 
@@ -196,7 +196,7 @@ export class CollectionRuntime {
   private makeUnavailable(ch: ChannelState, cause: Error): void {
     ch.unavailable = new ChannelUnavailableError(
       ch.name,
-      `collection ${this.info.name} is unavailable: channel ${ch.name} cannot be applied, so nothing was written; ${cause.message}`,
+      `collection ${this.info.name} is unavailable: channel ${ch.name} cannot be applied, so writes to it are refused (nothing was written) and reads that wait for it fail; ${cause.message}`,
       { cause },
     );
     ch.error = ch.unavailable;

@@ -158,6 +158,10 @@ describe('WAL damage', () => {
       assert.match(insert.message!, /collection c is unavailable: .*checkpoint is at WAL position \d+ but the WAL ends at 0/);
       const query = await call(server.url, 'entities/query', { collectionName: 'c', filter: 'id >= 0', outputFields: ['id'] });
       assert.notEqual(query.code, 0, JSON.stringify(query));
+      // The way out the error names: the collection can be dropped and created again.
+      assert.equal((await call(server.url, 'collections/drop', { collectionName: 'c' })).code, 0);
+      await fill(server, tmp.dir, 'c', 1);
+      assert.deepEqual(await ids(server, 'c'), range(10));
     } finally {
       await server.stop();
       tmp.cleanup();
