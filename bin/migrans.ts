@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { acquireDataDirLock } from '../lib/adapters/local/data-dir-lock.ts';
 import { describeRepair, inspectWalChannel, listWalChannels, repairWalChannel } from '../lib/adapters/local/file-wal-repair.ts';
 import { LmdbKvStore } from '../lib/adapters/local/lmdb-kv-store.ts';
 import { startServer } from '../lib/api/node-server.ts';
@@ -14,6 +15,7 @@ import { ConfigError, DEFAULTS, ENGINE_ENV, resolveEngineConfig, resolveServeCon
 import { openEmbeddedDatabase } from '../lib/embedded.ts';
 import { Catalog } from '../lib/engine/catalog/catalog.ts';
 import { collectionOfChannel } from '../lib/engine/channel-state.ts';
+import { CorruptDataError, DataDirInUseError, StorageError } from '../lib/engine/errors.ts';
 
 async function serve(flags: ServeFlags): Promise<void> {
   let config;
@@ -28,8 +30,23 @@ async function serve(flags: ServeFlags): Promise<void> {
     }
     throw err;
   }
-  const db = await openEmbeddedDatabase({ dataDir: config.dataDir, config: engine });
-  const server = await startServer({ db, host: config.host, port: config.port, token: config.token });
+  let db;
+  try {
+    db = await openEmbeddedDatabase({ dataDir: config.dataDir, config: engine });
+  } catch (err) {
+    // Another server owns the directory: one line and exit 2 (a usage error), no stack trace.
+    if (err instanceof DataDirInUseError) {
+      console.error(`migrans: ${err.message}`);
+      process.exit(2);
+    }
+    // A damaged or unreadable store: the message names the file and what to do; a stack adds nothing.
+    if (err instanceof CorruptDataError || err instanceof StorageError) {
+      console.error(`migrans: cannot open the data directory ${config.dataDir}: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const server = await startServer({ db, host: config.host, port: config.port, token: config.token, corsOrigins: config.corsOrigins });
   const auth = config.token ? ' -H "Authorization: Bearer $MIGRANS_TOKEN"' : '';
   console.log(`Migrans listening on ${server.url} (Milvus REST v2, data in ${config.dataDir}${config.token ? ', token required' : ''})`);
   console.log('Try:');
@@ -74,6 +91,14 @@ async function repair(flags: RepairFlags): Promise<void> {
     console.error(`migrans repair: ${dataDir} is not a Migrans data directory (no kv/ in it); pass --data-dir <dir>`);
     process.exit(2);
   }
+  let lock;
+  try {
+    lock = acquireDataDirLock(dataDir); // never repair under a running server
+  } catch (err) {
+    if (!(err instanceof DataDirInUseError)) throw err;
+    console.error(`migrans repair: ${err.message}`);
+    process.exit(2);
+  }
   const kv = await LmdbKvStore.open(path.join(dataDir, 'kv'));
   let left = 0;
   try {
@@ -103,6 +128,7 @@ async function repair(flags: RepairFlags): Promise<void> {
     }
   } finally {
     await kv.close();
+    lock.release();
   }
   if (left > 0) {
     console.log(flags.yes ? `migrans repair: ${left} channel(s) still damaged (see above)` : `migrans repair: ${left} damaged channel(s); run again with --yes to repair as described (stop the server first)`);
@@ -119,6 +145,7 @@ program
   .option('--host <host>', `address to bind (env MIGRANS_HOST; default ${DEFAULTS.host}); a non-loopback host needs a token`)
   .option('--data-dir <dir>', `data directory (env MIGRANS_DATA_DIR; default ${DEFAULTS.dataDir})`)
   .option('--token <token>', 'require "Authorization: Bearer <token>" on every request (env MIGRANS_TOKEN)')
+  .option('--cors-origins <list>', 'comma-separated origins of web pages allowed to call the API, e.g. http://localhost:3000 (env MIGRANS_CORS_ORIGINS; default none)')
   .addHelpText('after', `\nEngine knobs (environment): ${Object.keys(ENGINE_ENV).join(', ')} — see README.md.`)
   .action((flags: ServeFlags) => serve(flags));
 

@@ -1,7 +1,9 @@
 /**
  * Configuration of `migrans serve`, read in one place: command-line flags win over environment
- * variables (MIGRANS_PORT, MIGRANS_HOST, MIGRANS_DATA_DIR, MIGRANS_TOKEN), which win over defaults.
- * Engine tuning knobs come from MIGRANS_* variables listed in ENGINE_ENV.
+ * variables (MIGRANS_PORT, MIGRANS_HOST, MIGRANS_DATA_DIR, MIGRANS_TOKEN, MIGRANS_CORS_ORIGINS), which win over
+ * defaults.
+ * Engine tuning knobs come from MIGRANS_* variables listed in ENGINE_ENV; the growing-data budget
+ * defaults from the machine's memory (defaultGrowingBudgetBytes, applied by lib/embedded.ts).
  * Every problem is a ConfigError whose message says what was wrong, the value received and what to do.
  */
 import * as path from 'node:path';
@@ -17,6 +19,8 @@ export interface ServeConfig {
   /** Absolute path. */
   dataDir: string;
   token?: string;
+  /** Origins of web pages allowed to call the API (normalized `scheme://host[:port]`); absent: none. */
+  corsOrigins?: string[];
 }
 
 /** Flags as commander hands them over (all optional strings). */
@@ -25,6 +29,7 @@ export interface ServeFlags {
   host?: string;
   dataDir?: string;
   token?: string;
+  corsOrigins?: string;
 }
 
 /** A configuration mistake; the CLI prints the message and exits with code 2. */
@@ -73,7 +78,38 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
         'Set --token <secret> (or MIGRANS_TOKEN), or bind to 127.0.0.1',
     );
   }
-  return token === undefined ? { host, port, dataDir } : { host, port, dataDir, token };
+  const corsOrigins = parseCorsOrigins(pick(flags.corsOrigins, env.MIGRANS_CORS_ORIGINS));
+  return { host, port, dataDir, ...(token === undefined ? {} : { token }), ...(corsOrigins === undefined ? {} : { corsOrigins }) };
+}
+
+/**
+ * The serialized origin (`scheme://host[:port]`, lower case, default port dropped) of an http(s)
+ * origin such as an `Origin` header; undefined for anything else (`null`, a path, another scheme).
+ */
+export function originOf(text: string): string | undefined {
+  const t = text.trim();
+  // An origin is scheme://host[:port] and nothing else: `new URL` would silently drop a path or query.
+  if (!/^https?:\/\/[^/?#@\s]+\/?$/i.test(t)) return undefined;
+  try {
+    return new URL(t).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A comma-separated list of http(s) origins, normalized as browsers send them. */
+function parseCorsOrigins(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const hint = '(--cors-origins or MIGRANS_CORS_ORIGINS): list the origins of your browser clients, comma-separated, e.g. http://localhost:3000,https://app.example.com';
+  const origins = new Set<string>();
+  for (const item of text.split(',').map((s) => s.trim())) {
+    if (item === '') continue;
+    if (item === '*') throw new ConfigError(`invalid CORS origin "*" ${hint}; "*" would let every web page send requests`);
+    const origin = originOf(item);
+    if (origin === undefined) throw new ConfigError(`invalid CORS origin ${JSON.stringify(item)} ${hint}`);
+    origins.add(origin);
+  }
+  return origins.size === 0 ? undefined : [...origins];
 }
 
 /** Environment variables that override engine knobs (positive numbers; see lib/engine/engine-config.ts). */
@@ -86,7 +122,19 @@ export const ENGINE_ENV: Readonly<Record<string, keyof EngineConfig>> = {
   MIGRANS_GRACEFUL_TIME_MS: 'gracefulTimeMs',
   MIGRANS_COMPACTION_INTERVAL_MS: 'compactionIntervalMs',
   MIGRANS_DEFAULT_SEARCH_EF: 'defaultSearchEf',
+  MIGRANS_GROWING_BUDGET_BYTES: 'growingBudgetBytes',
 };
+
+/** Smallest growing-data budget accepted: below it nearly every insert would seal a segment. */
+export const MIN_GROWING_BUDGET_BYTES = 1024 * 1024;
+
+/**
+ * The growing-data budget of a machine with `totalMemoryBytes` of memory (os.totalmem()) when
+ * MIGRANS_GROWING_BUDGET_BYTES is not set: a quarter of it, at most 4 GiB, at least the minimum.
+ */
+export function defaultGrowingBudgetBytes(totalMemoryBytes: number): number {
+  return Math.max(MIN_GROWING_BUDGET_BYTES, Math.min(Math.floor(totalMemoryBytes / 4), 4 * 1024 * 1024 * 1024));
+}
 
 /** Engine knobs set in the environment; throws ConfigError on a value that is not a non-negative number. */
 export function resolveEngineConfig(env: NodeJS.ProcessEnv = process.env): Partial<EngineConfig> {
@@ -97,6 +145,12 @@ export function resolveEngineConfig(env: NodeJS.ProcessEnv = process.env): Parti
     const value = Number(text);
     if (!Number.isFinite(value) || value < 0) throw new ConfigError(`invalid ${name} ${JSON.stringify(text)}: use a non-negative number`);
     out[key] = value;
+  }
+  const budget = out.growingBudgetBytes;
+  if (budget !== undefined && (!Number.isInteger(budget) || budget < MIN_GROWING_BUDGET_BYTES)) {
+    throw new ConfigError(
+      `invalid MIGRANS_GROWING_BUDGET_BYTES ${JSON.stringify(env.MIGRANS_GROWING_BUDGET_BYTES)}: use a whole number of bytes of at least ${MIN_GROWING_BUDGET_BYTES} (1 MiB), e.g. 1073741824 for 1 GiB, or leave it unset for a quarter of the machine's memory (at most 4 GiB)`,
+    );
   }
   return out;
 }

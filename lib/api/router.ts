@@ -2,16 +2,17 @@
  * The Milvus REST v2 router: one framework-free function shared by the embedded Node server and the
  * API Lambda. Order of checks, as Milvus's gin stack: OPTIONS → 204 (CORS preflight), auth → 401,
  * exact-path POST route → else 404 text, body → JSON (whatever the Content-Type), handler.
- * Business errors are HTTP 200 + `{code, message}`; unexpected errors are logged once with their
- * stack and answered as code 65535 without it.
+ * Business errors are HTTP 200 + `{code, message}`; a full disk (ENOSPC anywhere in the error's
+ * causes) is Milvus's 7 "disk limit exceeded"; unexpected errors are logged once with their stack and
+ * answered as code 65535 without it.
  */
 import type { Database } from '../engine/database.ts';
-import { ErrorCode, MilvusError } from '../engine/errors.ts';
+import { DISK_LIMIT_CODE, ErrorCode, MilvusError } from '../engine/errors.ts';
 import { scopedDatabase } from '../engine/scoped-database.ts';
 import type { SegmentScope } from '../engine/segment-scope.ts';
 import { isAuthorized } from './auth.ts';
 import { BAD_JSON_PREFIX, StructReader } from './bind.ts';
-import { parseJson } from './json-parse.ts';
+import { CHUNK_BYTES, parseJsonBody } from './json-parse.ts';
 import { CORS_HEADERS, JSON_HEADERS, errorBody } from './response.ts';
 import { aliasRoutes } from './routes/aliases.ts';
 import { collectionRoutes } from './routes/collections.ts';
@@ -58,16 +59,25 @@ function parseGoBool(value: string | undefined): boolean | undefined {
   return undefined;
 }
 
-/** Parses the body: empty → 1801 (Milvus's text), bad JSON → 1801 with the parser's message. */
-function parseBody(raw: string | Buffer): unknown {
-  let text = typeof raw === 'string' ? raw : raw.toString('utf8');
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.trim() === '') {
-    throw new MilvusError(ErrorCode.BadJson, `${BAD_JSON_PREFIX}, the request body should be nil, however {} is valid`);
+/**
+ * Parses the body: empty → 1801 (Milvus's text), bad JSON → 1801 with the parser's message, nested
+ * past MAX_REQUEST_DEPTH → 1801 naming the limit. Large bodies are parsed in slices (json-parse.ts).
+ */
+async function parseBody(raw: string | Buffer): Promise<unknown> {
+  // A large body is decoded slice by slice (json-parse.ts): decoding 60 MB at once blocks for ~100 ms.
+  let body: string | Buffer = raw;
+  if (typeof raw === 'string' || raw.length <= CHUNK_BYTES) {
+    let text = typeof raw === 'string' ? raw : raw.toString('utf8');
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (text.trim() === '') {
+      throw new MilvusError(ErrorCode.BadJson, `${BAD_JSON_PREFIX}, the request body should be nil, however {} is valid`);
+    }
+    body = text;
   }
   try {
-    return parseJson(text);
+    return await parseJsonBody(body);
   } catch (err) {
+    if (isMilvusError(err)) throw err;
     throw new MilvusError(ErrorCode.BadJson, `${BAD_JSON_PREFIX}, error: ${(err as Error).message}`);
   }
 }
@@ -80,6 +90,14 @@ function isMilvusError(err: unknown): err is MilvusError {
   if (err instanceof MilvusError) return true;
   const e = err as { name?: unknown; code?: unknown; message?: unknown } | null;
   return typeof e === 'object' && e !== null && e.name === 'MilvusError' && typeof e.code === 'number' && typeof e.message === 'string';
+}
+
+/** Whether `err` or one of its causes is a filesystem "no space left on device" the engine did not already explain. */
+function isDiskFull(err: unknown): boolean {
+  for (let e = err, i = 0; typeof e === 'object' && e !== null && i < 8; e = (e as { cause?: unknown }).cause, i++) {
+    if ((e as { code?: unknown }).code === 'ENOSPC') return true;
+  }
+  return false;
 }
 
 /**
@@ -102,13 +120,17 @@ export async function handleRequest(db: Database, req: ApiRequest, options: ApiO
 
   try {
     // `null` binds as {}; a non-object is a 1801 naming the route's struct.
-    const reader = StructReader.of(parseBody(req.body), route.structName);
+    const reader = StructReader.of(await parseBody(req.body), route.structName);
     const dbName = reader.string('dbName') || headers['db-name'] || 'default';
     const int64AsString = parseGoBool(headers['accept-type-allow-int64']) === false;
     const text = await route.handle({ db: options.scope ? scopedDatabase(db, options.scope) : db, dbName, req: reader, body: reader.obj, int64AsString });
     return { status: 200, headers: { ...JSON_HEADERS }, body: text };
   } catch (err) {
     if (isMilvusError(err)) return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(err.code, err.message) };
+    if (isDiskFull(err)) {
+      const message = `disk limit exceeded: the server's disk is full (${(err as Error).message}); free space on the server's data disk, then retry`;
+      return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(DISK_LIMIT_CODE, message) };
+    }
     console.error(`migrans: unexpected error in ${path}:`, err);
     const message = err instanceof Error ? err.message : String(err);
     return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(ErrorCode.Unexpected, `unexpected error: ${message}`) };

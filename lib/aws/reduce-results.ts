@@ -11,12 +11,13 @@ import { parseJson } from '../api/json-parse.ts';
 import { success } from '../api/response.ts';
 import type { MetricType } from '../engine/ports/vector-index.ts';
 import { higherIsBetter } from '../engine/search/metric.ts';
+import { comparePrimaryKeys } from '../engine/segment-scope.ts';
 import { rawElements, rawMembers } from './raw-json.ts';
 
 /** The collection's primary key as the answers encode it. */
 export interface PrimaryKeyInfo {
   name: string;
-  /** Int64 keys compare as integers (also when sent as decimal strings), VarChar keys as strings. */
+  /** Int64 keys compare as integers (also when sent as decimal strings), VarChar keys by UTF-8 bytes. */
   int64: boolean;
 }
 
@@ -39,10 +40,6 @@ function keyOf(value: unknown, pk: PrimaryKeyInfo): bigint | string {
   if (typeof value === 'bigint') return value;
   if (typeof value === 'number' || typeof value === 'string') return BigInt(value);
   throw new TypeError(`primary key ${pk.name} of a querynode row is ${JSON.stringify(value)}, not an Int64; the collection's schema and the answer disagree`);
-}
-
-function compareKeys(a: bigint | string, b: bigint | string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The items whose key was not seen before, in order. */
@@ -90,7 +87,7 @@ export function reduceSearch(bodies: readonly string[], options: { pk: PrimaryKe
 export function reduceQuery(bodies: readonly string[], options: { pk: PrimaryKeyInfo; offset: number; limit: number | undefined }): string {
   const rows: { row: string; key: bigint | string }[] = [];
   for (const body of bodies) for (const row of answerParts(body).rows) rows.push({ row, key: keyOf(member(row, options.pk.name), options.pk) });
-  rows.sort((a, b) => compareKeys(a.key, b.key));
+  rows.sort((a, b) => comparePrimaryKeys(a.key, b.key));
   const unique = firstPerKey(rows);
   const kept = options.limit === undefined ? unique : unique.slice(options.offset, options.offset + options.limit);
   return success({ cost: true, data: `[${kept.map((r) => r.row).join(',')}]` });

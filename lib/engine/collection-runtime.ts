@@ -17,7 +17,8 @@ import { ChannelState, channelName } from './channel-state.ts';
 import { buildCompactedSegment, planCompactions, type CompactionPlan } from './compactor.ts';
 import { decodeWalRecord, encodeWalRecord, type WalRecordBody } from './codec/wal-record-codec.ts';
 import type { EngineConfig } from './engine-config.ts';
-import { ChannelUnavailableError, CorruptDataError, ErrorCode, MilvusError, WalCorruptError } from './errors.ts';
+import { ChannelUnavailableError, DISK_LIMIT_CODE, DiskFullError, ErrorCode, MilvusError, WalBehindCheckpointError, WalCorruptError } from './errors.ts';
+import type { GrowingMemory } from './growing-memory.ts';
 import { buildIndexFile, hnswSpec, indexParams } from './index-builder.ts';
 import { channelOf } from './hash.ts';
 import { PkIndex, type PkEntry, type RowLocation } from './pk-index.ts';
@@ -27,7 +28,7 @@ import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
 import type { InsertBatch } from './schema/batch.ts';
 import type { CollectionInfo, FieldSchema, IndexSpec, PrimaryKey } from './schema/types.ts';
-import { chunkKey, coldVectorColumn, collectionPrefixes, readSegment, segmentPrefixes, writeDeltaLog, writeSegmentChunks } from './segment/segment-io.ts';
+import { chunkKey, coldVectorColumn, readSegment, segmentPrefixes, writeDeltaLog, writeSegmentChunks } from './segment/segment-io.ts';
 import { Segment } from './segment/segment.ts';
 import type { VectorColumn } from './segment/vector-column.ts';
 import type { Tso } from './tso.ts';
@@ -49,6 +50,8 @@ export interface RuntimeDeps {
   indexQueue: TaskQueue;
   /** Which roles this process plays; default: all of them (the embedded deployment). */
   roles?: RuntimeRoles;
+  /** The process-wide account of growing data, where this process keeps it under a budget. */
+  memory?: GrowingMemory;
 }
 
 /**
@@ -149,6 +152,18 @@ export class CollectionRuntime {
   /** Opens a collection: loads flushed segments, then replays each channel from its checkpoint. */
   static async open(info: CollectionInfo, deps: RuntimeDeps): Promise<CollectionRuntime> {
     const rt = new CollectionRuntime(info, deps);
+    try {
+      await CollectionRuntime.load(rt);
+    } catch (err) {
+      await rt.close().catch(() => undefined); // stops replay already started and frees the segments read so far
+      throw err;
+    }
+    return rt;
+  }
+
+  /** Loads flushed segments, then replays each channel from its checkpoint. */
+  private static async load(rt: CollectionRuntime): Promise<void> {
+    const { info, deps } = rt;
     const metas = await deps.catalog.listSegments(info.collectionId);
     for (const meta of metas) {
       if (!rt.roles.loadsSegments(channelName(info.collectionId, meta.channel))) continue;
@@ -166,33 +181,18 @@ export class CollectionRuntime {
       const cp = await deps.catalog.getCheckpoint(ch.name);
       ch.applied = cp.position;
       ch.lastTs = cp.lastTs;
-      if (!(await rt.openTail(ch))) continue;
+      // A WAL that is damaged or ends before the checkpoint fails the open: the collection is then
+      // refused as damaged (EngineDatabase), never acknowledging writes it could not apply.
+      ch.knownTail = await deps.wal.tail(ch.name);
+      if (ch.applied > ch.knownTail) throw new WalBehindCheckpointError(ch.name, ch.applied, ch.knownTail);
       rt.kick(ch);
       await rt.caughtUpOrFailed(ch);
+      if (ch.unavailable) throw (ch.unavailable as ChannelUnavailableError).cause;
     }
     for (const seg of rt.segments.values()) if (seg.meta.state === 'Flushed') rt.indexLater(seg);
-    return rt;
   }
 
-  /**
-   * Learns the channel's WAL tail at open. A damaged WAL, or a checkpoint beyond the tail (records
-   * the catalog says were applied are gone), makes the channel unavailable instead: a write
-   * acknowledged there would never be applied. Returns whether the channel can be applied.
-   */
-  private async openTail(ch: ChannelState): Promise<boolean> {
-    try {
-      ch.knownTail = await this.deps.wal.tail(ch.name);
-    } catch (err) {
-      if (!(err instanceof CorruptDataError)) throw err;
-      this.makeUnavailable(ch, err);
-      return false;
-    }
-    if (ch.applied <= ch.knownTail) return true;
-    this.makeUnavailable(ch, new Error(`its checkpoint is at WAL position ${ch.applied} but the WAL ends at ${ch.knownTail}: records the catalog counts as applied are missing from the log (a lost or truncated WAL file); restore the data directory from a backup, or drop the collection`));
-    return false;
-  }
-
-  /** Stops a channel for good (until a restart after repair): writes to it and reads waiting on it fail with `cause`. */
+  /** Stops a channel whose WAL turned out damaged while applying it: writes to it and reads waiting on it fail with `cause` until a restart after repair. */
   private makeUnavailable(ch: ChannelState, cause: Error): void {
     ch.unavailable = new ChannelUnavailableError(
       ch.name,
@@ -264,19 +264,21 @@ export class CollectionRuntime {
 
   /**
    * Appends one record per channel with one timestamp. Timestamp allocation and the append calls
-   * happen in one synchronous block, so each channel's WAL order is timestamp order.
+   * happen in one synchronous block, so each channel's WAL order is timestamp order. Every record is
+   * encoded before the first append: an encoding failure appends nothing and leaves no channel
+   * counting an append in flight (which would hold its tSafe, and every Strong read, forever).
    */
   async appendRecords(build: (ts: bigint) => Map<ChannelState, WalRecordBody>): Promise<bigint> {
     this.assertOpen();
     const ts = this.deps.tso.allocate();
-    const records = build(ts);
-    for (const ch of records.keys()) if (ch.unavailable) throw ch.unavailable; // before any append: no partial write
+    const records = [...build(ts)].map(([ch, body]) => [ch, encodeWalRecord(body, this.info.schema)] as const);
+    for (const [ch] of records) if (ch.unavailable) throw ch.unavailable; // before any append: no partial write
     const appends: Promise<void>[] = [];
-    for (const [ch, body] of records) {
+    for (const [ch, encoded] of records) {
       ch.inFlight++;
       appends.push(
         this.deps.wal
-          .append(ch.name, [encodeWalRecord(body, this.info.schema)])
+          .append(ch.name, [encoded])
           .then((pos) => {
             if (pos + 1n > ch.knownTail) ch.knownTail = pos + 1n;
           })
@@ -286,12 +288,17 @@ export class CollectionRuntime {
           }),
       );
     }
-    await Promise.all(appends);
+    const results = await Promise.allSettled(appends);
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
+    if (failed.length > 0) throw appendFailure(failed, results.length);
     return ts;
   }
 
-  /** Splits an insert batch by channel and appends it. */
-  appendInsert(batch: InsertBatch, pks: PrimaryKey[], partition: string, upsert: boolean): Promise<bigint> {
+  /**
+   * Splits an insert batch by channel and appends it. `onRecords` learns the timestamp and each
+   * channel's rows before any append starts (the memory budget's admission places its reservation).
+   */
+  appendInsert(batch: InsertBatch, pks: PrimaryKey[], partition: string, upsert: boolean, onRecords?: (ts: bigint, rows: Map<ChannelState, number[]>) => void): Promise<bigint> {
     const rowsByChannel = new Map<ChannelState, number[]>();
     for (let i = 0; i < pks.length; i++) {
       const ch = this.channelFor(pks[i]);
@@ -301,6 +308,7 @@ export class CollectionRuntime {
     }
     const single = rowsByChannel.size === 1;
     return this.appendRecords((ts) => {
+      onRecords?.(ts, rowsByChannel);
       const out = new Map<ChannelState, WalRecordBody>();
       for (const [ch, rows] of rowsByChannel) {
         const sub = single ? batch : sliceBatch(batch, rows);
@@ -562,6 +570,7 @@ export class CollectionRuntime {
     ch.lastInsertAt = Date.now();
     await this.persistTouched(ts);
     await this.pk.write(writes);
+    this.deps.memory?.grew(ch.name, ts, seg, seg.rowCount * this.bytesPerRow, () => this.appendFlushRecords([ch]));
     const end = seg.meta.endPosition;
     if (end !== undefined ? position + 1n >= end : seg.rowCount >= seg.meta.sealRows || seg.rowCount * this.bytesPerRow >= seg.meta.sealBytes) {
       this.seal(ch, seg, position + 1n);
@@ -594,9 +603,11 @@ export class CollectionRuntime {
     ch.growing.delete(seg.meta.partition);
     this.unflushedByStart.delete(`${ch.index}/${seg.meta.startPosition}`);
     if (seg.rowCount === 0) {
+      this.deps.memory?.released(seg);
       this.segments.delete(seg.id);
       return;
     }
+    this.deps.memory?.sealedSegment(seg);
     seg.meta.state = 'Sealed';
     seg.meta.endPosition = endPosition;
     this.scheduleFlush(ch, seg, 0);
@@ -618,7 +629,7 @@ export class CollectionRuntime {
   }
 
   private async flushSegment(ch: ChannelState, seg: Segment): Promise<void> {
-    if (this.closed || !this.segments.has(seg.id)) return;
+    if (this.closed || !this.segments.has(seg.id)) return this.deps.memory?.released(seg);
     await this.deps.catalog.write([this.deps.catalog.putSegmentOp(seg.meta)]);
     await writeSegmentChunks(this.deps.objects, seg, this.info.schema);
     if (this.closed) return;
@@ -633,6 +644,7 @@ export class CollectionRuntime {
     await this.deps.catalog.write([this.deps.catalog.putSegmentOp(flushed)]);
     seg.meta.state = 'Flushed';
     seg.meta.rowCount = seg.rowCount;
+    this.deps.memory?.released(seg);
     this.addDurableRange(seg.meta);
     this.indexLater(seg); // requested before the checkpoint: a flush that waits on checkpoints finds it requested
     await this.checkpoint(ch);
@@ -1112,16 +1124,25 @@ export class CollectionRuntime {
     await Promise.all(this.channels.map((c) => c.pumping));
     await Promise.all([...this.flushTasks.values()]);
     await Promise.all([...this.checkpointChain.values()]);
+    this.deps.memory?.closed(this.segments.values(), this.channels.map((c) => c.name));
     for (const seg of this.segments.values()) seg.close();
   }
+}
 
-  /** Closes and removes every trace of the collection: WAL channels, objects, PK index. */
-  async destroy(): Promise<void> {
-    await this.close();
-    for (const ch of this.channels) await this.deps.wal.dropChannel(ch.name);
-    for (const prefix of collectionPrefixes(this.info.collectionId)) await this.deps.objects.deletePrefix(prefix);
-    await this.pk.drop();
-  }
+/**
+ * The error for a write whose WAL appends failed on some channels: a full disk becomes Milvus's
+ * disk-limit error (code 7), saying whether any channel's share was written.
+ */
+function appendFailure(failed: Error[], channels: number): Error {
+  const full = failed.find((e) => e instanceof DiskFullError);
+  if (!full) return failed[0];
+  const written = failed.length < channels || failed.some((e) => !(e instanceof DiskFullError));
+  return new MilvusError(
+    DISK_LIMIT_CODE,
+    written
+      ? `disk quota exceeded: ${full.message}; but part of this request may be stored (on ${channels - failed.length} of ${channels} channels) — retry the whole request once space is free (rows with the same primary keys overwrite)`
+      : `disk quota exceeded: ${full.message}`,
+  );
 }
 
 /** The rows `rows` of a batch, as a new batch. */

@@ -101,12 +101,14 @@ export interface Database {
   dropCollection(db: string, name: string): Promise<void>;
   listCollections(db: string): Promise<string[]>;
   hasCollection(db: string, name: string): Promise<boolean>;
-  describeCollection(db: string, name: string): Promise<CollectionInfo & { loadState: LoadState }>;
+  /** `loadFailure`: why a listed collection cannot be served (it was found damaged at open). */
+  describeCollection(db: string, name: string): Promise<CollectionInfo & { loadState: LoadState; loadFailure?: string }>;
   renameCollection(db: string, name: string, newName: string, newDb?: string): Promise<void>;
   getCollectionStats(db: string, name: string): Promise<{ rowCount: number }>;
   loadCollection(db: string, name: string): Promise<void>;
   releaseCollection(db: string, name: string): Promise<void>;
-  getLoadState(db: string, name: string): Promise<{ loadState: LoadState; loadProgress: number }>;
+  /** `message`: why the collection cannot be loaded, when it was found damaged. */
+  getLoadState(db: string, name: string): Promise<{ loadState: LoadState; loadProgress: number; message?: string }>;
   refreshLoad(db: string, name: string): Promise<void>;
   flush(db: string, name: string): Promise<void>;
   compact(db: string, name: string): Promise<number>;

@@ -24,6 +24,13 @@ export interface EngineConfig {
   deleteRatio: number;
   /** How often background compaction looks for work (0 disables it; the API can still trigger it). */
   compactionIntervalMs: number;
+  /**
+   * Growing data (all collections, channels and partitions) at which the largest growing segment
+   * is sealed early; at 1.5 × it, counting sealed segments not yet flushed, inserts are refused
+   * with Milvus's quota error (lib/engine/growing-memory.ts). The embedded server defaults it from
+   * the machine's memory (lib/config.ts).
+   */
+  growingBudgetBytes: number;
   /** HNSW beam width when a search does not set `ef` (recall ≥ 0.95 on clustered data at 128). */
   defaultSearchEf: number;
   /** Filtered search scans candidates exactly when at most this many rows pass the filter… */
@@ -43,6 +50,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   smallSegmentRatio: 0.5,
   deleteRatio: 0.2,
   compactionIntervalMs: 60_000,
+  growingBudgetBytes: 1024 * 1024 * 1024,
   defaultSearchEf: 128,
   exactSearchMaxCandidates: 4096,
   exactSearchMaxSelectivity: 0.05,

@@ -2,23 +2,30 @@
  * The engine's `Database`: the proxy (validate, assign ids and timestamps, route to channels, fan
  * out reads) and the coordinator (catalog DDL) over one set of ports. Deployments construct it with
  * their adapters; the embedded server and the API Lambda share it.
+ *
+ * A collection that fails to open (a damaged catalog entry, segment or chunk) is kept listed as
+ * damaged with the reason: describe and get_load_state show it, reads and writes to it are refused
+ * naming the damage, it can be dropped, and every other collection is served.
  */
 import { Catalog } from './catalog/catalog.ts';
+import { channelName, type ChannelState } from './channel-state.ts';
 import { CollectionRuntime, TaskQueue, type RuntimeDeps, type RuntimeRoles } from './collection-runtime.ts';
 import type {
   CollectionSpec, CompactionState, Database, IndexStatus, LoadState, QueryRequest, ReadOptions, Row, SearchRequest, WriteResult,
 } from './database.ts';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.ts';
-import { ErrorCode, MilvusError, collectionNotFound, invalidParameter } from './errors.ts';
+import { CorruptDataError, ErrorCode, MilvusError, NotFoundError, collectionNotFound, invalidParameter } from './errors.ts';
 import { compileFilter } from './filter/compile-filter.ts';
+import { GrowingMemory, type GrowingUsage } from './growing-memory.ts';
 import type { KvStore } from './ports/kv-store.ts';
 import type { ObjectStore } from './ports/object-store.ts';
 import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
 import { countRows, getRows, materialize, planOutput, queryRows, searchVector, type SearchPlan } from './read-path.ts';
+import { PkIndex } from './pk-index.ts';
 import { rowsToBatch } from './schema/rows-to-batch.ts';
-import type { Segment } from './segment/segment.ts';
-import { comparePrimaryKeys } from './segment-scope.ts';
+import { collectionPrefixes } from './segment/segment-io.ts';
+import { estimatedRowBytes } from './segment/segment.ts';
 import type { CollectionInfo, ConsistencyLevel, IndexSpec, PrimaryKey } from './schema/types.ts';
 import { Tso, composeTs } from './tso.ts';
 
@@ -45,15 +52,29 @@ export interface EngineDatabaseOptions {
   catalogSource?: Catalog;
   /** Runs before a collection discovered in `catalogSource` is opened (copies what the private catalog needs). */
   beforeOpen?: (info: CollectionInfo) => Promise<void>;
+  /** Runs last in close, after every port is closed (the embedded deployment releases its data-directory lock). */
+  onClose?: () => void;
 }
 
 const DEFAULT_DB = 'default';
+/** Channels tried when dropping a collection whose catalog entry (and so its shard count) is unreadable: Milvus's maximum. */
+const MAX_SHARDS = 16;
+
+/** A collection that could not be opened. */
+interface DamagedCollection {
+  info: CollectionInfo;
+  reason: string;
+  /** The failure was not damage found in the data (an I/O or network error): a catalog refresh tries again. */
+  transient: boolean;
+}
 const DEFAULT_PARTITION = '_default';
 const MAINTENANCE_INTERVAL_MS = 1000;
 
 /** Database implementation over the engine's ports. */
 export class EngineDatabase implements Database {
   private readonly runtimes = new Map<number, CollectionRuntime>();
+  /** Collections found damaged when opened, by id: listed, refused for reads and writes. */
+  private readonly damaged = new Map<number, DamagedCollection>();
   private readonly deps: RuntimeDeps;
   private readonly compactions = new Map<number, CompactionState>();
   private readonly compactionRuns = new Map<CollectionRuntime, Promise<number>>();
@@ -71,35 +92,66 @@ export class EngineDatabase implements Database {
   private constructor(options: EngineDatabaseOptions) {
     this.options = options;
     this.follows = options.followMs !== undefined;
+    const config = { ...DEFAULT_ENGINE_CONFIG, ...options.config };
     this.deps = {
       wal: options.wal,
       objects: options.objects,
       catalog: new Catalog(options.kv),
       tso: new Tso(),
-      config: { ...DEFAULT_ENGINE_CONFIG, ...options.config },
+      config,
       cacheDir: options.cacheDir,
       vectorIndexes: options.vectorIndexes,
       indexQueue: new TaskQueue(),
       roles: options.roles,
+      // Where this process keeps its own segments (not a follower, not a role of a fleet whose
+      // compactor seals): growing data stays under one budget.
+      memory: this.follows || options.maintain === false ? undefined : new GrowingMemory(config.growingBudgetBytes),
     };
+  }
+
+  /** Growing data held against the memory budget (undefined where no budget is kept). */
+  growingUsage(): GrowingUsage | undefined {
+    return this.deps.memory?.usage();
   }
 
   /** Opens the catalog and every collection (replaying WALs from their checkpoints). */
   static async open(options: EngineDatabaseOptions): Promise<EngineDatabase> {
     const db = new EngineDatabase(options);
     await db.deps.catalog.checkFormat();
+    if (!options.catalogSource) await db.finishPendingDrops();
     if (db.follows) {
       await db.refreshCatalog();
       db.timer = setInterval(() => db.follow(), options.followMs);
     } else {
-      for (const info of await db.deps.catalog.listCollections()) {
-        const rt = await db.openRuntime(info);
-        rt.purgeDroppedPartitions().catch((err) => console.error(`migrans: finishing a partition drop of ${info.name} failed (retried on the next create or restart):`, err));
+      const { infos, damaged } = await db.deps.catalog.scanCollections();
+      for (const d of damaged) db.markDamaged(unreadableInfo(d.collectionId), `its catalog entry ${d.key} cannot be read (${d.error.message})`);
+      for (const info of infos) {
+        const rt = await db.openOrMarkDamaged(info);
+        rt?.purgeDroppedPartitions().catch((err) => console.error(`migrans: finishing a partition drop of ${info.name} failed (retried on the next create or restart):`, err));
       }
       if (options.maintain !== false) db.timer = setInterval(() => db.maintain(), MAINTENANCE_INTERVAL_MS);
     }
     db.timer?.unref();
     return db;
+  }
+
+  /** Opens a collection; one that fails to open is marked damaged (and undefined returned) instead of failing the others. */
+  private async openOrMarkDamaged(info: CollectionInfo): Promise<CollectionRuntime | undefined> {
+    try {
+      const rt = await this.openRuntime(info);
+      this.damaged.delete(info.collectionId);
+      return rt;
+    } catch (err) {
+      this.markDamaged(info, `${(err as Error).name}: ${(err as Error).message}`, !(err instanceof CorruptDataError || err instanceof NotFoundError));
+      return undefined;
+    }
+  }
+
+  private markDamaged(info: CollectionInfo, reason: string, transient = false): void {
+    const known = this.damaged.get(info.collectionId);
+    this.damaged.set(info.collectionId, { info, reason, transient });
+    if (known?.reason === reason) return; // logged already
+    console.error(`migrans: collection ${info.name} (id ${info.collectionId}) is damaged and not served; the other collections are: ${reason}`);
   }
 
   private async openRuntime(info: CollectionInfo): Promise<CollectionRuntime> {
@@ -119,18 +171,29 @@ export class EngineDatabase implements Database {
     return this.ddl.run(async () => {
       if (this.closed) return;
       this.lastRefreshAt = Date.now();
-      const infos = await (this.options.catalogSource ?? this.deps.catalog).listCollections();
+      const { infos, damaged } = await (this.options.catalogSource ?? this.deps.catalog).scanCollections();
       const seen = new Set(infos.map((i) => i.collectionId));
+      for (const d of damaged) seen.add(d.collectionId);
       for (const [id, rt] of this.runtimes) {
         if (seen.has(id)) continue;
         this.runtimes.delete(id);
         await rt.close();
       }
+      for (const id of this.damaged.keys()) if (!seen.has(id)) this.damaged.delete(id);
+      for (const d of damaged) if (!this.runtimes.has(d.collectionId)) this.markDamaged(unreadableInfo(d.collectionId), `its catalog entry ${d.key} cannot be read (${d.error.message})`);
       for (const info of infos) {
         const rt = this.runtimes.get(info.collectionId);
         if (!rt) {
-          await this.options.beforeOpen?.(info);
-          await this.openRuntime(info);
+          // A damaged collection is tried again when its catalog entry changes or its failure may pass.
+          const known = this.damaged.get(info.collectionId);
+          if (known && !known.transient && jsonText(known.info) === jsonText(info)) continue;
+          try {
+            await this.options.beforeOpen?.(info);
+          } catch (err) {
+            this.markDamaged(info, `${(err as Error).name}: ${(err as Error).message}`, true);
+            continue;
+          }
+          await this.openOrMarkDamaged(info);
           continue;
         }
         if (jsonText(rt.info) === jsonText(info)) continue;
@@ -213,10 +276,23 @@ export class EngineDatabase implements Database {
     return undefined;
   }
 
+  /** The damaged collection called `name` (or aliased so), if any. */
+  private findDamaged(name: string): DamagedCollection | undefined {
+    for (const d of this.damaged.values()) if (d.info.name === name || d.info.aliases.includes(name)) return d;
+    return undefined;
+  }
+
+  /** Whether `name` is taken by a collection or an alias, damaged ones included. */
+  private nameTaken(db: string, name: string): boolean {
+    return this.find(db, name) !== undefined || this.findDamaged(name) !== undefined;
+  }
+
   private runtime(db: string, name: string): CollectionRuntime {
     const rt = this.find(db, name);
-    if (!rt) throw collectionNotFound(name, db || DEFAULT_DB);
-    return rt;
+    if (rt) return rt;
+    const damaged = this.findDamaged(name);
+    if (damaged) throw damagedError(damaged);
+    throw collectionNotFound(name, db || DEFAULT_DB);
   }
 
   private loaded(db: string, name: string): CollectionRuntime {
@@ -244,7 +320,7 @@ export class EngineDatabase implements Database {
 
   createCollection(db: string, spec: CollectionSpec): Promise<void> {
     return this.ddl.run(async () => {
-      const existing = this.find(db, spec.name);
+      const existing = this.find(db, spec.name) ?? this.findDamaged(spec.name);
       if (existing) {
         if (existing.info.name !== spec.name) throw invalidParameter(`collection name ${spec.name} conflicts with an existing alias`);
         throw new MilvusError(ErrorCode.InvalidParameter, `collection already exists: ${spec.name}; drop it first or choose another name`);
@@ -274,24 +350,56 @@ export class EngineDatabase implements Database {
   dropCollection(db: string, name: string): Promise<void> {
     return this.ddl.run(async () => {
       const rt = this.find(db, name);
+      const damaged = rt ? undefined : this.findDamaged(name);
+      if (damaged) {
+        if (damaged.info.name !== name) throw invalidParameter(`${name} is an alias of ${damaged.info.name}; drop the collection by its name`);
+        await this.deps.catalog.markDropping(damaged.info);
+        this.damaged.delete(damaged.info.collectionId);
+        await this.removeDropped(damaged.info);
+        return;
+      }
       if (!rt) return;
       if (rt.info.name !== name) throw invalidParameter(`${name} is an alias of ${rt.info.name}; drop the alias, or drop the collection by its name`);
+      // The intent is durable before anything is deleted: a crash from here on is finished by the next open.
+      await this.deps.catalog.markDropping(rt.info);
       this.runtimes.delete(rt.info.collectionId);
-      await this.deps.catalog.deleteCollection(rt.info.collectionId);
-      await rt.destroy();
+      await rt.close();
+      await this.removeDropped(rt.info);
     });
+  }
+
+  /** Deletes every trace of a collection whose drop intent is recorded: WAL channels, objects, PK index, metadata. */
+  private async removeDropped(info: CollectionInfo): Promise<void> {
+    const channels = Array.from({ length: info.shardsNum }, (_, i) => channelName(info.collectionId, i));
+    for (const ch of channels) await this.deps.wal.dropChannel(ch);
+    for (const prefix of collectionPrefixes(info.collectionId)) await this.deps.objects.deletePrefix(prefix);
+    await new PkIndex(this.deps.catalog.kv, info.collectionId).drop();
+    await this.deps.catalog.finishDrop(info.collectionId, channels);
+  }
+
+  /** Finishes drops a crash interrupted (their collections are no longer listed; their files still are). */
+  private async finishPendingDrops(): Promise<void> {
+    for (const info of await this.deps.catalog.listDropping()) {
+      try {
+        await this.removeDropped(info);
+      } catch (err) {
+        console.error(`migrans: finishing the drop of collection ${info.name} (id ${info.collectionId}) failed; it is retried on the next start:`, err);
+      }
+    }
   }
 
   async listCollections(db: string): Promise<string[]> {
     this.checkDb(db);
-    return [...this.runtimes.values()].map((r) => r.info.name).sort();
+    return [...this.runtimes.values(), ...this.damaged.values()].map((r) => r.info.name).sort();
   }
 
   async hasCollection(db: string, name: string): Promise<boolean> {
-    return this.find(db, name) !== undefined;
+    return this.nameTaken(db, name);
   }
 
-  async describeCollection(db: string, name: string): Promise<CollectionInfo & { loadState: LoadState }> {
+  async describeCollection(db: string, name: string): Promise<CollectionInfo & { loadState: LoadState; loadFailure?: string }> {
+    const damaged = this.find(db, name) ? undefined : this.findDamaged(name);
+    if (damaged) return { ...damaged.info, loadState: 'LoadStateNotLoad', loadFailure: damagedError(damaged).message };
     const rt = this.runtime(db, name);
     return { ...rt.info, loadState: rt.info.loaded ? 'LoadStateLoaded' : 'LoadStateNotLoad' };
   }
@@ -301,7 +409,7 @@ export class EngineDatabase implements Database {
       if (newDb) this.checkDb(newDb);
       const rt = this.runtime(db, name);
       if (rt.info.name !== name) throw invalidParameter(`${name} is an alias; rename the collection ${rt.info.name} instead`);
-      if (this.find(db, newName)) throw invalidParameter(`duplicated new collection name ${newName}; it is already a collection or alias`);
+      if (this.nameTaken(db, newName)) throw invalidParameter(`duplicated new collection name ${newName}; it is already a collection or alias`);
       rt.info.name = newName;
       await this.save(rt);
     });
@@ -333,8 +441,10 @@ export class EngineDatabase implements Database {
     }
   }
 
-  async getLoadState(db: string, name: string): Promise<{ loadState: LoadState; loadProgress: number }> {
+  async getLoadState(db: string, name: string): Promise<{ loadState: LoadState; loadProgress: number; message?: string }> {
     const rt = this.find(db, name);
+    const damaged = rt ? undefined : this.findDamaged(name);
+    if (damaged) return { loadState: 'LoadStateNotLoad', loadProgress: 0, message: damagedError(damaged).message };
     if (!rt) throw new MilvusError(ErrorCode.CollectionNotFound, `collection not found[collection=${name}]`);
     return rt.info.loaded ? { loadState: 'LoadStateLoaded', loadProgress: 100 } : { loadState: 'LoadStateNotLoad', loadProgress: 0 };
   }
@@ -409,7 +519,18 @@ export class EngineDatabase implements Database {
       batch.columns.set(pkField.name, ids);
     }
     const pks = batch.columns.get(pkField.name) as PrimaryKey[];
-    const sessionToken = await rt.appendInsert(batch, pks, partition, options.upsert);
+    // Refused before anything is appended when growing data is at its limit (MemoryQuotaError).
+    const rowBytes = estimatedRowBytes(rt.info.schema);
+    const admission = this.deps.memory?.admit(batch.rowCount * rowBytes);
+    const place = admission && ((ts: bigint, rowsByChannel: Map<ChannelState, number[]>) =>
+      admission.place([...rowsByChannel].filter(([ch]) => rt.applies(ch)).map(([ch, rows]) => ({ channel: ch.name, ts, bytes: rows.length * rowBytes }))));
+    let sessionToken: bigint;
+    try {
+      sessionToken = await rt.appendInsert(batch, pks, partition, options.upsert, place);
+    } catch (err) {
+      admission?.cancel();
+      throw err;
+    }
     return { ids: pks, sessionToken };
   }
 
@@ -498,19 +619,9 @@ export class EngineDatabase implements Database {
       throw invalidParameter('count(*) cannot be combined with other output fields');
     }
     const plan = planOutput(rt, outputs);
-    const limit = request.limit ?? -1;
-    const offset = request.offset ?? 0;
-    const partitions = this.partitions(request);
-    let rows: { segment: Segment; offset: number }[];
-    if (request.scope) {
-      // Segment order differs between processes (segment ids do); primary-key order does not, so
-      // the shares of a fanned-out query merge by key into the same answer whatever the view.
-      rows = await queryRows(rt, filter, { limit: -1, offset: 0, partitions, scope: request.scope });
-      rows.sort((a, b) => comparePrimaryKeys(a.segment.pks[a.offset], b.segment.pks[b.offset]));
-      rows = rows.slice(offset, limit < 0 ? undefined : offset + limit);
-    } else {
-      rows = await queryRows(rt, filter, { limit, offset, partitions });
-    }
+    // Primary-key order (Milvus's): the same in every process, so the shares of a fanned-out
+    // query also merge by key into the answer one node holding every segment gives.
+    const rows = await queryRows(rt, filter, { limit: request.limit ?? -1, offset: request.offset ?? 0, partitions: this.partitions(request), scope: request.scope });
     return rows.map((r) => materialize(rt, r.segment, r.offset, plan));
   }
 
@@ -656,26 +767,30 @@ export class EngineDatabase implements Database {
 
   // ---------------------------------------------------------------- aliases
 
-  async createAlias(db: string, collection: string, alias: string): Promise<void> {
-    const rt = this.runtime(db, collection);
-    if (rt.info.name !== collection) throw invalidParameter(`${collection} is an alias; aliases point at collections`);
-    const other = this.find(db, alias);
-    if (other) {
-      if (other.info.name === alias) throw new MilvusError(ErrorCode.AliasNameConflict, `alias and collection name conflict[database=${db}][alias=${alias}]`);
-      throw new MilvusError(ErrorCode.AliasAlreadyExists, `alias already exists[database=${db}][alias=${alias}]`);
-    }
-    rt.info.aliases.push(alias);
-    await this.save(rt);
+  /** Alias changes go through the DDL queue: a concurrent create of a collection with that name sees them. */
+  createAlias(db: string, collection: string, alias: string): Promise<void> {
+    return this.ddl.run(async () => {
+      const rt = this.runtime(db, collection);
+      if (rt.info.name !== collection) throw invalidParameter(`${collection} is an alias; aliases point at collections`);
+      const other = this.find(db, alias) ?? this.findDamaged(alias);
+      if (other) {
+        if (other.info.name === alias) throw new MilvusError(ErrorCode.AliasNameConflict, `alias and collection name conflict[database=${db}][alias=${alias}]`);
+        throw new MilvusError(ErrorCode.AliasAlreadyExists, `alias already exists[database=${db}][alias=${alias}]`);
+      }
+      rt.info.aliases.push(alias);
+      await this.save(rt);
+    });
   }
 
-  async alterAlias(db: string, collection: string, alias: string): Promise<void> {
-    const target = this.runtime(db, collection);
-    const current = this.aliasOwner(db, alias);
-    if (current === target) return;
-    current.info.aliases = current.info.aliases.filter((a) => a !== alias);
-    target.info.aliases.push(alias);
-    await this.save(current);
-    await this.save(target);
+  alterAlias(db: string, collection: string, alias: string): Promise<void> {
+    return this.ddl.run(async () => {
+      const target = this.runtime(db, collection);
+      const current = this.aliasOwner(db, alias);
+      if (current === target) return;
+      current.info.aliases = current.info.aliases.filter((a) => a !== alias);
+      target.info.aliases.push(alias);
+      await this.deps.catalog.write([this.deps.catalog.putCollectionOp(current.info), this.deps.catalog.putCollectionOp(target.info)]);
+    });
   }
 
   private aliasOwner(db: string, alias: string): CollectionRuntime {
@@ -684,10 +799,12 @@ export class EngineDatabase implements Database {
     throw new MilvusError(ErrorCode.AliasNotFound, `alias not found[database=${db}][alias=${alias}]`);
   }
 
-  async dropAlias(db: string, alias: string): Promise<void> {
-    const rt = this.aliasOwner(db, alias);
-    rt.info.aliases = rt.info.aliases.filter((a) => a !== alias);
-    await this.save(rt);
+  dropAlias(db: string, alias: string): Promise<void> {
+    return this.ddl.run(async () => {
+      const rt = this.aliasOwner(db, alias);
+      rt.info.aliases = rt.info.aliases.filter((a) => a !== alias);
+      await this.save(rt);
+    });
   }
 
   async describeAlias(db: string, alias: string): Promise<{ dbName: string; collectionName: string; aliasName: string }> {
@@ -718,9 +835,29 @@ export class EngineDatabase implements Database {
       this.runtimes.clear();
     });
     await this.deps.indexQueue.run(async () => undefined); // lets a running index build finish
-    await this.deps.wal.close();
-    await this.deps.catalog.kv.close();
+    try {
+      await this.deps.wal.close();
+      await this.deps.catalog.kv.close();
+    } finally {
+      this.options.onClose?.();
+    }
   }
+}
+
+/** The refusal of a read, write or load of a damaged collection. */
+function damagedError(d: DamagedCollection): MilvusError {
+  return new MilvusError(
+    ErrorCode.CollectionNotLoaded,
+    `collection ${d.info.name} is damaged and cannot be served: ${d.reason}; restore the data directory from a backup, or drop the collection`,
+  );
+}
+
+/** A stand-in description for a collection whose catalog entry cannot be decoded (listed under a made-up name so it can be seen and dropped). */
+function unreadableInfo(collectionId: number): CollectionInfo {
+  return {
+    collectionId, name: `damaged_collection_${collectionId}`, dbName: DEFAULT_DB, description: '', schema: { fields: [], enableDynamicField: false },
+    shardsNum: MAX_SHARDS, consistencyLevel: 'Bounded', partitions: [], indexes: [], aliases: [], properties: {}, loaded: false, createdTs: 0n,
+  };
 }
 
 /** JSON text of a catalog value (bigints included), for change detection. */

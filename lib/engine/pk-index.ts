@@ -7,8 +7,15 @@
  * remembers the row it superseded (`prev`) and a delete leaves a tombstone that remembers the row it
  * removed: replaying a mutation whose entry is already written re-applies exactly the same delete
  * bits, which is what makes replay after a crash idempotent.
+ *
+ * Entry value (format 2): flags u8 | location (segment f64, offset u32) | prev (the same) | CRC-32
+ * u32 of the 25 bytes before it followed by the entry's version (u64 little-endian), so damage to
+ * the value or to the version the KV keeps beside it is a CorruptDataError naming the key. Format 1
+ * entries (the 25 bytes, no CRC) are still read.
  */
 import { createHash } from 'node:crypto';
+import { crc32 } from './codec/crc32.ts';
+import { checksumMismatch, CorruptDataError } from './errors.ts';
 import type { KvStore } from './ports/kv-store.ts';
 import type { PrimaryKey } from './schema/types.ts';
 
@@ -33,11 +40,20 @@ export interface PkEntry {
 const FLAG_DELETED = 1;
 const FLAG_LOCATION = 2;
 const FLAG_PREV = 4;
+/** Bytes of a format-1 entry, and of a format-2 entry before its CRC. */
 const ENTRY_BYTES = 1 + 2 * (8 + 4);
+const CHECKED_ENTRY_BYTES = ENTRY_BYTES + 4;
 
-/** Encodes an entry as fixed-size bytes: flags, location, prev. */
-function encodeEntry(e: Omit<PkEntry, 'version'>): Uint8Array {
-  const buf = new Uint8Array(ENTRY_BYTES);
+/** CRC of an entry's first 25 bytes followed by its version. */
+function entryCrc(bytes: Uint8Array, version: bigint): number {
+  const v = new Uint8Array(8);
+  new DataView(v.buffer).setBigUint64(0, BigInt.asUintN(64, version), true);
+  return crc32(v, crc32(bytes.subarray(0, ENTRY_BYTES)));
+}
+
+/** Encodes an entry as fixed-size bytes: flags, location, prev, CRC. */
+function encodeEntry(e: PkEntry): Uint8Array {
+  const buf = new Uint8Array(CHECKED_ENTRY_BYTES);
   const view = new DataView(buf.buffer);
   let flags = e.deleted ? FLAG_DELETED : 0;
   if (e.location) {
@@ -51,11 +67,20 @@ function encodeEntry(e: Omit<PkEntry, 'version'>): Uint8Array {
     view.setUint32(21, e.prev.offset, true);
   }
   buf[0] = flags;
+  view.setUint32(ENTRY_BYTES, entryCrc(buf, e.version), true);
   return buf;
 }
 
-function decodeEntry(bytes: Uint8Array, version: bigint): PkEntry {
+/** Decodes an entry of either format, verifying a format-2 entry's CRC; `key` names it in errors. */
+function decodeEntry(bytes: Uint8Array, version: bigint, key: string): PkEntry {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length === CHECKED_ENTRY_BYTES) {
+    const expected = view.getUint32(ENTRY_BYTES, true);
+    const actual = entryCrc(bytes, version);
+    if (actual !== expected) throw checksumMismatch('PK-index entry', key, `the entry (version ${version})`, expected, actual);
+  } else if (bytes.length !== ENTRY_BYTES) {
+    throw new CorruptDataError(`PK-index entry ${key} is damaged: ${bytes.length} bytes, expected ${CHECKED_ENTRY_BYTES} (or ${ENTRY_BYTES} for format 1); restore the KV store from a backup`, { key, what: 'PK-index entry' });
+  }
   const flags = bytes[0];
   return {
     deleted: (flags & FLAG_DELETED) !== 0,
@@ -95,8 +120,9 @@ export class PkIndex {
   /** Entries for many keys, in order; undefined where the key was never written. */
   async lookup(pks: PrimaryKey[]): Promise<(PkEntry | undefined)[]> {
     if (pks.length === 0) return [];
-    const raw = await this.kv.batchGetVersioned(pks.map((pk) => this.key(pk)));
-    return raw.map((r) => (r ? decodeEntry(r.value, r.version) : undefined));
+    const keys = pks.map((pk) => this.key(pk));
+    const raw = await this.kv.batchGetVersioned(keys);
+    return raw.map((r, i) => (r ? decodeEntry(r.value, r.version, keys[i]) : undefined));
   }
 
   /** Writes entries with putIfNewer semantics; returns per entry whether it stored. */

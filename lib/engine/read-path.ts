@@ -1,7 +1,7 @@
 /**
- * The querynode's read operations over a collection's segments: query (filter scan), get (PK index),
- * search (per-segment top-k, global reduce) and late materialization of output fields for the
- * final rows only.
+ * The querynode's read operations over a collection's segments: query (filter scan, results in
+ * primary-key order as Milvus returns them), get (PK index), search (per-segment top-k, global
+ * reduce) and late materialization of output fields for the final rows only.
  */
 import type { CollectionRuntime } from './collection-runtime.ts';
 import type { Row } from './database.ts';
@@ -12,7 +12,7 @@ import type { MetricType } from './ports/vector-index.ts';
 import type { FieldSchema, PrimaryKey, Value } from './schema/types.ts';
 import { reduceHits, searchSegment, type Hit, type ScoreRange } from './search/segment-search.ts';
 import type { Segment } from './segment/segment.ts';
-import type { SegmentScope } from './segment-scope.ts';
+import { comparePrimaryKeys, type SegmentScope } from './segment-scope.ts';
 
 /** A resolved output-field list. */
 export interface OutputPlan {
@@ -67,45 +67,107 @@ export function materialize(rt: CollectionRuntime, seg: Segment, offset: number,
   return row;
 }
 
-/** Rows matching a filter, in segment order, after skipping `offset`; `limit` < 0 means all. */
+/** One stored row: a segment and an offset in it. */
+export interface RowRef {
+  segment: Segment;
+  offset: number;
+}
+
+/** Orders rows by primary key. */
+function byPrimaryKey(a: RowRef, b: RowRef): number {
+  return comparePrimaryKeys(a.segment.pks[a.offset], b.segment.pks[b.offset]);
+}
+
+/**
+ * Rows matching a filter in primary-key order (as Milvus returns query results), after skipping
+ * `offset`; `limit` < 0 means all. A page costs one scan and a bounded selection of the smallest
+ * `offset + limit` keys, not a sort of every match: an export loop (`id > last`, limit N) stays
+ * linear in the collection per page.
+ */
 export async function queryRows(
   rt: CollectionRuntime,
   filter: CompiledFilter,
   options: { limit: number; offset: number; partitions?: string[]; scope?: SegmentScope },
-): Promise<{ segment: Segment; offset: number }[]> {
-  const want = options.limit < 0 ? Infinity : options.limit;
+): Promise<RowRef[]> {
+  const end = options.limit < 0 ? Infinity : options.offset + options.limit;
   if (filter.primaryKeys) {
     // Plain key equalities go through the PK index instead of scanning every segment.
     const rows = await getRows(rt, filter.primaryKeys, options.partitions, options.scope);
-    rows.sort((a, b) => a.segment.id - b.segment.id || a.offset - b.offset);
-    return rows.slice(options.offset, options.offset + want);
+    return rows.sort(byPrimaryKey).slice(options.offset, end);
   }
-  const out: { segment: Segment; offset: number }[] = [];
-  let skip = options.offset;
-  for (const seg of rt.readableSegments(options.partitions, options.scope)) {
+  if (end <= options.offset) return [];
+  const segments = rt.readableSegments(options.partitions, options.scope);
+  if (end === Infinity) return matchingRows(segments, filter).sort(byPrimaryKey).slice(options.offset);
+  return smallestKeys(segments, filter, end).slice(options.offset);
+}
+
+/** Every live row of `segments` that passes `filter`, in segment order. */
+function matchingRows(segments: Segment[], filter: CompiledFilter): RowRef[] {
+  const out: RowRef[] = [];
+  for (const seg of segments) {
     const pass = filter.bind(seg);
-    const n = seg.rowCount;
-    for (let o = 0; o < n && out.length < want; o++) {
-      if (seg.isDeleted(o) || !pass(o)) continue;
-      if (skip > 0) skip--;
-      else out.push({ segment: seg, offset: o });
-    }
-    if (out.length >= want) break;
+    for (let o = 0; o < seg.rowCount; o++) if (!seg.isDeleted(o) && pass(o)) out.push({ segment: seg, offset: o });
   }
   return out;
+}
+
+/**
+ * The `k` live matching rows with the smallest primary keys, ascending: a max-heap of the best
+ * `k` so far (a key is live in one segment only, so no key repeats). A row whose key cannot enter
+ * the full heap is skipped before its filter is evaluated.
+ */
+function smallestKeys(segments: Segment[], filter: CompiledFilter, k: number): RowRef[] {
+  const heap: { pk: PrimaryKey; row: RowRef }[] = [];
+  const above = (i: number, j: number) => comparePrimaryKeys(heap[i].pk, heap[j].pk) > 0;
+  const swap = (i: number, j: number) => ([heap[i], heap[j]] = [heap[j], heap[i]]);
+  for (const seg of segments) {
+    const pass = filter.bind(seg);
+    const pks = seg.pks;
+    for (let o = 0; o < seg.rowCount; o++) {
+      const pk = pks[o];
+      const full = heap.length >= k;
+      if ((full && comparePrimaryKeys(pk, heap[0].pk) >= 0) || seg.isDeleted(o) || !pass(o)) continue;
+      const item = { pk, row: { segment: seg, offset: o } };
+      if (!full) {
+        // Sift up.
+        heap.push(item);
+        for (let i = heap.length - 1; i > 0 && above(i, (i - 1) >> 1); i = (i - 1) >> 1) swap(i, (i - 1) >> 1);
+        continue;
+      }
+      // Replace the largest and sift down.
+      heap[0] = item;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let top = i;
+        if (l < heap.length && above(l, top)) top = l;
+        if (r < heap.length && above(r, top)) top = r;
+        if (top === i) break;
+        swap(i, top);
+        i = top;
+      }
+    }
+  }
+  return heap.sort((a, b) => comparePrimaryKeys(a.pk, b.pk)).map((h) => h.row);
 }
 
 /** Counts live rows matching a filter. */
 export async function countRows(rt: CollectionRuntime, filter: CompiledFilter | undefined, partitions?: string[], scope?: SegmentScope): Promise<number> {
   if (!filter || filter.expression.trim() === '') return rt.rowCount(partitions, scope);
-  return (await queryRows(rt, filter, { limit: -1, offset: 0, partitions, scope })).length;
+  if (filter.primaryKeys) return (await getRows(rt, filter.primaryKeys, partitions, scope)).length;
+  let n = 0;
+  for (const seg of rt.readableSegments(partitions, scope)) {
+    const pass = filter.bind(seg);
+    for (let o = 0; o < seg.rowCount; o++) if (!seg.isDeleted(o) && pass(o)) n++;
+  }
+  return n;
 }
 
 /** Live rows of the given keys through the PK index (no scan), of the segments in `scope` when given. */
-export async function getRows(rt: CollectionRuntime, pks: PrimaryKey[], partitions?: string[], scope?: SegmentScope): Promise<{ segment: Segment; offset: number }[]> {
+export async function getRows(rt: CollectionRuntime, pks: PrimaryKey[], partitions?: string[], scope?: SegmentScope): Promise<RowRef[]> {
   return rt.lock.read(async () => {
     const entries = await rt.pk.lookup(pks);
-    const out: { segment: Segment; offset: number }[] = [];
+    const out: RowRef[] = [];
     const seen = new Set<PrimaryKey>();
     for (let i = 0; i < pks.length; i++) {
       const e = entries[i];

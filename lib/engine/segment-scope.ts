@@ -21,7 +21,21 @@ export function segmentPlacementKey(meta: SegmentMeta): string {
   return `${meta.channel}/${meta.partition}/${meta.startPosition}`;
 }
 
-/** Primary-key order (bigint or string), the order scoped query results are merged in. */
+/**
+ * Primary-key order, the order of query results and of merged scoped ones: Int64 keys as
+ * integers, VarChar keys by their UTF-8 bytes, as Milvus compares them (JavaScript's `<` compares
+ * UTF-16 units, which puts U+E000–U+FFFF after astral characters; code-point order is byte order).
+ */
 export function comparePrimaryKeys(a: PrimaryKey, b: PrimaryKey): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a !== 'string' || typeof b !== 'string') return a < b ? -1 : a > b ? 1 : 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Differing units at or above U+D800: surrogates (astral code points) sort after U+E000–U+FFFF.
+    if (x >= 0xd800 && y >= 0xd800) return (x < 0xe000 ? x + 0x2000 : x - 0x800) - (y < 0xe000 ? y + 0x2000 : y - 0x800);
+    return x - y;
+  }
+  return a.length - b.length;
 }

@@ -1,4 +1,4 @@
-/** HTTP transport of the REST API: parsing, envelopes, CORS, 404, auth, body limit. */
+/** HTTP transport of the REST API: parsing, envelopes, preflight, 404, auth, body limit (CORS and Host: http-security.test.ts). */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_MAX_BODY_BYTES } from '../../lib/api/node-server.ts';
@@ -15,7 +15,7 @@ describe('REST transport (no auth)', () => {
     const r = await s.post('collections/list', '{}', { 'content-type': 'text/plain;charset=UTF-8' });
     assert.deepEqual(ok(r), { code: 0, data: [] });
     assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
-    assert.equal(r.headers.get('access-control-allow-origin'), '*');
+    assert.equal(r.headers.get('access-control-allow-origin'), null, 'no CORS headers unless an allowed origin asks');
   });
 
   it('treats a null body as {}', async () => {
@@ -37,10 +37,11 @@ describe('REST transport (no auth)', () => {
     fails(await s.post('collections/has', { collectionName: '' }), 1802);
   });
 
-  it('answers OPTIONS with 204 and CORS headers', async () => {
+  it('answers OPTIONS without an Origin with 204 and no CORS headers', async () => {
     const r = await s.request('OPTIONS', '/v2/vectordb/collections/list');
     assert.equal(r.status, 204);
-    assert.equal(r.headers.get('access-control-allow-methods'), 'GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH');
+    assert.equal(r.headers.get('access-control-allow-origin'), null);
+    assert.equal(r.headers.get('access-control-allow-methods'), null);
   });
 
   it('answers unknown routes and GET with a plain 404', async () => {

@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { buildHnswIndex } from '../../lib/adapters/vector/build-hnsw-in-worker.ts';
 import { FlatVectorIndex } from '../../lib/adapters/vector/flat-vector-index.ts';
 import { HnswVectorIndex } from '../../lib/adapters/vector/hnsw-vector-index.ts';
+import { INDEX_FOOTER_BYTES } from '../../lib/adapters/vector/index-file-checksum.ts';
 import { estimateSelectivity } from '../../lib/engine/search/selectivity.ts';
 import { CorruptDataError } from '../../lib/engine/errors.ts';
 import { bruteForce, clusteredData, offsets, recall, vectorIndexContract } from './vector-index-contract.ts';
@@ -224,10 +225,72 @@ describe('FlatVectorIndex specifics', () => {
     assert.throws(() => FlatVectorIndex.load(file, { dim: 8, metric: 'L2' }), /dimension 4/);
     const bytes = fs.readFileSync(file);
     fs.writeFileSync(file, bytes.subarray(0, bytes.length - 4));
+    assert.throws(() => FlatVectorIndex.load(file, { dim: 4, metric: 'L2' }), /checksum footer is missing/);
+    // A version-1 file (no footer) that is too short is still caught by its structure.
+    const v1 = Buffer.from(bytes.subarray(0, bytes.length - INDEX_FOOTER_BYTES - 4));
+    v1.writeUInt16LE(1, 4);
+    fs.writeFileSync(file, v1);
     assert.throws(() => FlatVectorIndex.load(file, { dim: 4, metric: 'L2' }), /truncated/);
-    bytes[0] = 0;
-    fs.writeFileSync(file, bytes);
+    v1[0] = 0;
+    fs.writeFileSync(file, v1);
     assert.throws(() => FlatVectorIndex.load(file, { dim: 4, metric: 'L2' }), /magic/);
+  });
+});
+
+describe('index files carry a checksum', () => {
+  const dim = 8;
+  const data = clusteredData(21, 300, dim, 4, 0).data;
+  const subjects = [
+    { name: 'HNSW', make: () => { const i = HnswVectorIndex.create({ dim, metric: 'L2' }); i.add(offsets(300), data); return i; }, open: (f: string) => HnswVectorIndex.view(f, { dim, metric: 'L2' }) },
+    { name: 'flat', make: () => { const i = new FlatVectorIndex({ dim, metric: 'L2' }); i.add(offsets(300), data); return i; }, open: (f: string) => FlatVectorIndex.load(f, { dim, metric: 'L2' }) },
+  ];
+  for (const subject of subjects) {
+    it(`${subject.name}: a flipped byte anywhere in the file is a CorruptDataError naming the file`, () => {
+      const file = path.join(tmp, `crc-${subject.name}.idx`);
+      const built = subject.make();
+      built.save(file);
+      built.close();
+      const good = fs.readFileSync(file);
+      subject.open(file).close();
+      // Every byte of the footer and of the first 64, and a spread through the rest.
+      const positions = new Set<number>();
+      for (let i = 0; i < 64; i++) positions.add(i);
+      for (let i = good.length - INDEX_FOOTER_BYTES; i < good.length; i++) positions.add(i);
+      for (let i = 0; i < 200; i++) positions.add(Math.floor((i * good.length) / 200));
+      for (const at of positions) {
+        const bad = Buffer.from(good);
+        bad[at] ^= 0x20;
+        fs.writeFileSync(file, bad);
+        assert.throws(() => subject.open(file), (e: unknown) => e instanceof CorruptDataError && e.key === file && e.message.includes(file), `byte ${at} of ${good.length}`);
+      }
+    });
+  }
+
+  it('HNSW files written before checksums (no footer) still open', () => {
+    const file = path.join(tmp, 'crc-legacy.usearch');
+    const built = subjects[0].make();
+    built.save(file);
+    const bytes = fs.readFileSync(file);
+    fs.writeFileSync(file, bytes.subarray(0, bytes.length - INDEX_FOOTER_BYTES));
+    const idx = subjects[0].open(file);
+    assert.deepEqual([...idx.search(data.subarray(0, dim), 3).keys], [...built.search(data.subarray(0, dim), 3).keys]);
+    idx.close();
+    built.close();
+  });
+
+  it('flat files of format version 1 (no footer) still open', () => {
+    const file = path.join(tmp, 'crc-legacy.mgfl');
+    const built = subjects[1].make();
+    built.save(file);
+    const bytes = fs.readFileSync(file);
+    const v1 = Buffer.from(bytes.subarray(0, bytes.length - INDEX_FOOTER_BYTES));
+    v1.writeUInt16LE(1, 4);
+    fs.writeFileSync(file, v1);
+    const idx = subjects[1].open(file);
+    assert.equal(idx.size(), 300);
+    assert.deepEqual([...idx.search(data.subarray(0, dim), 3).keys], [...built.search(data.subarray(0, dim), 3).keys]);
+    idx.close();
+    built.close();
   });
 });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { COLUMN_HEADER_BYTES, decodeColumn, encodeColumn, encodeVectors } from '../../lib/engine/codec/column-codec.ts';
+import { CHUNK_BLOCK_BYTES, COLUMN_HEADER_BYTES, decodeColumn, encodeColumn, encodeVectors } from '../../lib/engine/codec/column-codec.ts';
+import { crc32 } from '../../lib/engine/codec/crc32.ts';
 import { CorruptDataError } from '../../lib/engine/errors.ts';
 import type { DataType, ElementType, Value } from '../../lib/engine/schema/types.ts';
 
@@ -132,10 +133,60 @@ describe('column codec rejects bad values', () => {
   });
 });
 
+/** Where a version-2 chunk's body starts (after the header and the block table). */
+function bodyStart(bytes: Uint8Array): number {
+  const blocks = new DataView(bytes.buffer, bytes.byteOffset).getUint32(20, true);
+  return (COLUMN_HEADER_BYTES + 4 * blocks + 7) & ~7;
+}
+
+/** Recomputes every checksum of a version-2 chunk, so a test can damage its structure behind valid checksums. */
+function reseal(bytes: Uint8Array): Uint8Array {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset);
+  const blocks = dv.getUint32(20, true);
+  const start = bodyStart(bytes);
+  for (let b = 0; b < blocks; b++) {
+    dv.setUint32(COLUMN_HEADER_BYTES + 4 * b, crc32(bytes.subarray(start + b * CHUNK_BLOCK_BYTES, Math.min(start + (b + 1) * CHUNK_BLOCK_BYTES, bytes.length))), true);
+  }
+  dv.setUint32(28, crc32(bytes.subarray(COLUMN_HEADER_BYTES, start), crc32(bytes.subarray(0, 28))), true);
+  return bytes;
+}
+
+/** The same column in format version 1 (16-byte header, no checksums), as builds before checksums wrote it. */
+function asVersion1(v2: Uint8Array): Uint8Array {
+  const body = v2.subarray(bodyStart(v2));
+  const out = new Uint8Array(16 + body.length);
+  out.set(v2.subarray(0, 16));
+  new DataView(out.buffer).setUint16(4, 1, true);
+  out.set(body, 16);
+  return out;
+}
+
 describe('column codec detects corruption', () => {
   const good = encodeColumn('VarChar', ['alpha', 'beta', null, 'gamma']);
   const isCorrupt = (re: RegExp) => (e: unknown) => e instanceof CorruptDataError && re.test((e as Error).message);
 
+  it('any flipped byte of a chunk is a checksum error naming the chunk, never other values', () => {
+    const chunks = [good, encodeColumn('Int64', [1n, 2n, 3n]), encodeVectors(new Float32Array(64).map((_, i) => i), 16),
+      encodeColumn('Array', [['a'], ['b', 'c']], { elementType: 'VarChar' }), encodeColumn('JSON', [{ a: 1 }, null])];
+    let cases = 0;
+    for (const bytes of chunks) {
+      for (let at = 0; at < bytes.length; at++) {
+        const b = bytes.slice();
+        b[at] ^= 0x10;
+        assert.throws(() => decodeColumn(b, 'insert_log/1/_default/7/100/1'), (e: unknown) =>
+          e instanceof CorruptDataError && e.key === 'insert_log/1/_default/7/100/1' && e.message.includes('insert_log/1/_default/7/100/1'), `byte ${at} of ${bytes.length}`);
+        cases++;
+      }
+    }
+    assert.ok(cases > 300);
+  });
+  it('a checksum mismatch reports both checksums and the damaged block', () => {
+    const n = 3 * CHUNK_BLOCK_BYTES / 4; // three blocks of floats
+    const bytes = encodeVectors(new Float32Array(n).map((_, i) => i), 4);
+    bytes[bodyStart(bytes) + CHUNK_BLOCK_BYTES + 5] ^= 1;
+    assert.throws(() => decodeColumn(bytes, 'k'), (e: unknown) =>
+      e instanceof CorruptDataError && e.what === 'column chunk' && /block 1 of 3/.test(e.message) && /^0x[0-9a-f]{8}$/.test(e.expected!) && e.expected !== e.actual);
+  });
   it('bad magic', () => {
     const b = good.slice();
     b[0] = 0x58;
@@ -146,13 +197,13 @@ describe('column codec detects corruption', () => {
     new DataView(b.buffer).setUint16(4, 99, true);
     assert.throws(() => decodeColumn(b), isCorrupt(/version 99/));
   });
-  it('unknown type code and flags', () => {
+  it('unknown type code and flags behind valid checksums', () => {
     const b = good.slice();
     b[6] = 77;
-    assert.throws(() => decodeColumn(b), isCorrupt(/DataType code 77/));
+    assert.throws(() => decodeColumn(reseal(b)), isCorrupt(/DataType code 77/));
     const c = good.slice();
     c[7] = 0x80;
-    assert.throws(() => decodeColumn(c), isCorrupt(/flags/));
+    assert.throws(() => decodeColumn(reseal(c)), isCorrupt(/flags/));
   });
   it('truncated at every length', () => {
     for (const bytes of [good, encodeColumn('Int64', [1n, 2n, 3n]), encodeVectors(new Float32Array(64), 16),
@@ -165,16 +216,34 @@ describe('column codec detects corruption', () => {
   it('trailing garbage', () => {
     const b = new Uint8Array(good.length + 8);
     b.set(good);
-    assert.throws(() => decodeColumn(b), isCorrupt(/end at/));
+    assert.throws(() => decodeColumn(b), CorruptDataError);
   });
-  it('decreasing offsets', () => {
+  it('decreasing offsets behind valid checksums', () => {
     const b = good.slice();
-    // offsets start right after header + 1 validity byte, aligned to 8 → offset 24
-    new DataView(b.buffer).setUint32(24 + 4 * 2, 1, true);
-    assert.throws(() => decodeColumn(b), isCorrupt(/decrease/));
+    // offsets start right after the body's 1 validity byte, aligned to 8
+    new DataView(b.buffer).setUint32(bodyStart(b) + 8 + 4 * 2, 1, true);
+    assert.throws(() => decodeColumn(reseal(b)), isCorrupt(/decrease/));
   });
   it('header shorter than 16 bytes', () => {
-    assert.throws(() => decodeColumn(new Uint8Array(COLUMN_HEADER_BYTES - 1)), isCorrupt(/shorter/));
+    assert.throws(() => decodeColumn(new Uint8Array(15)), isCorrupt(/shorter/));
+  });
+});
+
+describe('column codec reads format version 1 (written before checksums)', () => {
+  it('decodes every type from version-1 bytes', () => {
+    const cases: [DataType, Value[], { dim?: number; elementType?: ElementType }][] = [
+      ['VarChar', ['alpha', null, 'gamma'], {}],
+      ['Int64', [1n, -2n, null], {}],
+      ['Bool', [true, false], {}],
+      ['JSON', [{ a: 1 }, null], {}],
+      ['Array', [[1, 2], null, []], { elementType: 'Int32' }],
+      ['FloatVector', [new Float32Array([1, 2]), new Float32Array([3, 4])], { dim: 2 }],
+    ];
+    for (const [type, values, opts] of cases) {
+      const v1 = asVersion1(encodeColumn(type, values, opts));
+      assert.equal(v1[4], 1);
+      assert.deepEqual(decodeColumn(v1).toArray(), values, type);
+    }
   });
 });
 

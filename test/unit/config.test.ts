@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, isLoopbackHost, resolveEngineConfig, resolveServeConfig } from '../../lib/config.ts';
+import { ConfigError, defaultGrowingBudgetBytes, isLoopbackHost, resolveEngineConfig, resolveServeConfig } from '../../lib/config.ts';
 
 describe('resolveServeConfig', () => {
   it('uses defaults, then env, then flags', () => {
@@ -35,5 +35,19 @@ describe('resolveEngineConfig', () => {
     assert.deepEqual(resolveEngineConfig({ MIGRANS_SEAL_ROWS: '500', MIGRANS_IDLE_SEAL_MS: '0' }), { sealRows: 500, idleSealMs: 0 });
     assert.throws(() => resolveEngineConfig({ MIGRANS_SEAL_ROWS: 'many' }), (e: unknown) => e instanceof ConfigError && /MIGRANS_SEAL_ROWS "many"/.test(e.message));
     assert.throws(() => resolveEngineConfig({ MIGRANS_CONSISTENCY_TIMEOUT_MS: '-1' }), ConfigError);
+  });
+
+  it('reads the growing-data budget, refuses one too small to work with, and defaults it from the machine memory', () => {
+    assert.deepEqual(resolveEngineConfig({ MIGRANS_GROWING_BUDGET_BYTES: '4194304' }), { growingBudgetBytes: 4194304 });
+    for (const bad of ['0', '1000', '1048576.5']) {
+      assert.throws(
+        () => resolveEngineConfig({ MIGRANS_GROWING_BUDGET_BYTES: bad }),
+        (e: unknown) => e instanceof ConfigError && e.message.includes(`MIGRANS_GROWING_BUDGET_BYTES ${JSON.stringify(bad)}`) && /at least 1048576/.test(e.message),
+      );
+    }
+    const GiB = 1024 ** 3;
+    assert.equal(defaultGrowingBudgetBytes(8 * GiB), 2 * GiB);
+    assert.equal(defaultGrowingBudgetBytes(64 * GiB), 4 * GiB);
+    assert.equal(defaultGrowingBudgetBytes(1024 * 1024), 1024 * 1024);
   });
 });

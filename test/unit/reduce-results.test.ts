@@ -49,11 +49,14 @@ describe('reduce of query and get answers', () => {
     assert.equal(JSON.parse(reduceQuery([a, b], { pk, offset: 0, limit: undefined })).data.length, 6, 'no limit: every row');
   });
 
-  it('query: Int64 keys sent as strings compare as integers, VarChar keys as strings', () => {
+  it('query: Int64 keys sent as strings compare as integers, VarChar keys by UTF-8 bytes', () => {
     const a = answer(['{"id":"10"}', '{"id":"9"}'].reverse());
     assert.deepEqual(JSON.parse(reduceQuery([a, answer(['{"id":"100"}'])], { pk, offset: 0, limit: 10 })).data.map((r: { id: string }) => r.id), ['9', '10', '100'], 'integer order');
     const v = { name: 'id', int64: false };
     assert.deepEqual(JSON.parse(reduceQuery([a, answer(['{"id":"100"}'])], { pk: v, offset: 0, limit: 10 })).data.map((r: { id: string }) => r.id), ['10', '100', '9'], 'string order');
+    // As the engine orders its own pages: by UTF-8 bytes (U+FFFF before an astral character).
+    const astral = answer(['{"id":"\\ud83d\\ude00"}', '{"id":"\\uffff"}']);
+    assert.deepEqual(JSON.parse(reduceQuery([astral, answer(['{"id":"z"}'])], { pk: v, offset: 0, limit: 10 })).data.map((r: { id: string }) => r.id), ['z', '\uffff', '\u{1F600}'], 'byte order');
   });
 
   it('count(*): sums the counts, in the form the nodes wrote them', () => {

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
-import { COLUMN_HEADER_BYTES, encodeVectors, vectorChunkLayout } from '../../lib/engine/codec/column-codec.ts';
+import { CHUNK_BLOCK_BYTES, chunkHeadBytes, COLUMN_HEADER_BYTES, encodeVectors, vectorChunkLayout } from '../../lib/engine/codec/column-codec.ts';
 import { CorruptDataError } from '../../lib/engine/errors.ts';
 import { ensureVectors } from '../../lib/engine/ports/lazy-vectors.ts';
 import { VectorColumn } from '../../lib/engine/segment/vector-column.ts';
@@ -22,11 +22,24 @@ function chunkFile(rows: number): { file: string; flat: Float32Array; cleanup():
   return { file, flat, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-function open(file: string): VectorColumn {
-  const bytes = fs.readFileSync(file);
-  const layout = vectorChunkLayout(bytes.subarray(0, COLUMN_HEADER_BYTES), bytes.length)!;
-  return VectorColumn.fromFile(layout.dim, layout.rowCount, file, layout.payloadOffset);
+function layoutOf(bytes: Uint8Array) {
+  const head = bytes.subarray(0, chunkHeadBytes(bytes.subarray(0, COLUMN_HEADER_BYTES), bytes.length, 'chunk'));
+  return vectorChunkLayout(head, bytes.length, 'chunk')!;
 }
+
+function open(file: string, background = true): VectorColumn {
+  const layout = layoutOf(fs.readFileSync(file));
+  return VectorColumn.fromFile(layout.dim, layout.rowCount, file, layout.payloadOffset, background, { blocks: layout.blocks!, key: 'insert_log/1/_default/9/101/1' });
+}
+
+/** Flips one bit of the vector bytes of `row` in the chunk file. */
+function damageRow(file: string, row: number): void {
+  const bytes = fs.readFileSync(file);
+  bytes[layoutOf(bytes).payloadOffset + row * DIM * 4 + 1] ^= 0x04;
+  fs.writeFileSync(file, bytes);
+}
+
+const namesChunk = (e: unknown) => e instanceof CorruptDataError && e.key === 'insert_log/1/_default/9/101/1' && /checksum of block/.test(e.message);
 
 describe('VectorColumn.fromFile', () => {
   // 300k rows × 64 bytes: several background steps, so reads happen while it is still loading.
@@ -66,7 +79,42 @@ describe('VectorColumn.fromFile', () => {
   it('rejects a chunk whose size does not match its header', () => {
     const { file, cleanup } = chunkFile(10);
     const bytes = fs.readFileSync(file);
-    assert.throws(() => vectorChunkLayout(bytes.subarray(0, COLUMN_HEADER_BYTES), bytes.length - 4), CorruptDataError);
+    assert.throws(() => vectorChunkLayout(bytes.subarray(0, chunkHeadBytes(bytes, bytes.length)), bytes.length - 4), CorruptDataError);
+    cleanup();
+  });
+
+  it('a damaged row is a checksum error naming the chunk for get(), not a wrong vector; other blocks still read', () => {
+    const { file, flat, cleanup } = chunkFile(ROWS);
+    const bad = 200_000;
+    damageRow(file, bad);
+    for (const background of [false, true]) {
+      const col = open(file, background);
+      assert.throws(() => col.get(bad), namesChunk);
+      const rowsPerBlock = CHUNK_BLOCK_BYTES / (DIM * 4);
+      const far = bad - 3 * rowsPerBlock;
+      assert.deepEqual(col.get(far), flat.subarray(far * DIM, (far + 1) * DIM));
+      col.close();
+    }
+    cleanup();
+  });
+
+  it('a damaged block stops the load: loadedData() and ensureVectors() throw the checksum error', async () => {
+    const { file, cleanup } = chunkFile(ROWS);
+    damageRow(file, ROWS - 10);
+    const col = open(file);
+    await tick();
+    assert.throws(() => col.loadedData(), namesChunk);
+    assert.throws(() => ensureVectors(col.data()), namesChunk);
+    assert.throws(() => col.get(ROWS - 10), namesChunk);
+    col.close();
+    cleanup();
+  });
+
+  it('a damaged head is refused when the column is opened', () => {
+    const { file, cleanup } = chunkFile(10);
+    const bytes = fs.readFileSync(file);
+    bytes[COLUMN_HEADER_BYTES] ^= 1; // the block table
+    assert.throws(() => vectorChunkLayout(bytes.subarray(0, chunkHeadBytes(bytes, bytes.length)), bytes.length, 'k'), (e: unknown) => e instanceof CorruptDataError && e.key === 'k' && /header/.test(e.message));
     cleanup();
   });
 });

@@ -20,11 +20,16 @@
  *
  * truncate(before) deletes whole segments that end at or before `before`; within this process reads
  * below `before` fail, after a reopen the channel starts at its first remaining segment.
+ *
+ * A failed write (a full disk, an I/O error) is undone: the segment is cut back to its acknowledged
+ * size, or a half-created segment removed. When that succeeds the appends fail saying nothing was
+ * written (DiskFullError for ENOSPC/EDQUOT); when it does not, the channel is repaired before its
+ * next write. Either way the channel accepts appends again once the disk does, without a reopen.
  */
 import type { FileHandle } from 'node:fs/promises';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { CorruptDataError, NotFoundError, StorageError, WalCorruptError } from '../../engine/errors.ts';
+import { CorruptDataError, DiskFullError, NotFoundError, StorageError, WalCorruptError } from '../../engine/errors.ts';
 import type { Wal, WalPosition, WalRecord } from '../../engine/ports/wal.ts';
 import {
   beyondTailError,
@@ -130,8 +135,10 @@ interface Channel {
   pending: PendingAppend[];
   /** The running group-commit loop, if any. */
   flushing: Promise<void> | undefined;
-  /** Set after a failed write or found damage: the channel refuses appends until the WAL is reopened. */
-  failed: Error | undefined;
+  /** Set after a write failure that could not be undone: the next write first cuts the files back to `tail`. */
+  dirty: boolean;
+  /** Damage a read found in a segment: the channel refuses appends (they could never be read in order) until the WAL is reopened. */
+  damage: WalCorruptError | undefined;
   /** Dropped or closed: callers holding this object must look the channel up again. */
   retired: boolean;
   dirExists: boolean;
@@ -191,7 +198,7 @@ export class FileWal implements Wal {
       const ch = await this.channel(channel);
       // Checked in the same turn as the push below: a drop or close that starts later waits for this append.
       if (ch.retired) continue;
-      if (ch.failed) throw ch.failed;
+      if (ch.damage) throw ch.damage;
       if (!frames) return ch.tail;
       return new Promise<WalPosition>((resolve, reject) => {
         ch.pending.push({ frames, count: records.length, resolve, reject });
@@ -216,7 +223,7 @@ export class FileWal implements Wal {
     try {
       while (pos < end) pos = await this.readSegment(ch, pos, end, tail, out);
     } catch (err) {
-      if (err instanceof WalCorruptError) ch.failed ??= err; // appends past damage could never be read back
+      if (err instanceof WalCorruptError) ch.damage ??= err;
       throw this.readError(ch, pos, err);
     }
     return out;
@@ -340,7 +347,8 @@ export class FileWal implements Wal {
       low: 0n,
       pending: [],
       flushing: undefined,
-      failed: undefined,
+      dirty: false,
+      damage: undefined,
       retired: false,
       dirExists: false,
       hints: new Map(),
@@ -431,20 +439,42 @@ export class FileWal implements Wal {
   private async flushLoop(ch: Channel): Promise<void> {
     await Promise.resolve(); // appends issued in this same turn join the first round
     while (ch.pending.length > 0) {
-      if (ch.failed) {
-        for (const a of ch.pending.splice(0)) a.reject(ch.failed);
-        break;
-      }
       const batch = takeBatch(ch);
+      let failure: Error;
       try {
-        await this.writeBatch(ch, batch);
+        if (ch.dirty) await this.repair(ch);
       } catch (err) {
-        ch.failed = new StorageError(
-          `WAL channel ${ch.name} stopped accepting appends after a write failure (${errMessage(err)}); these appends may or may not be on disk — close and reopen the WAL to recover the log`,
+        failure = new StorageError(
+          `WAL channel ${ch.name} cannot append: an earlier failed write could not be undone yet (${errMessage(err)}); nothing of this append was written — free disk space or fix ${ch.dir}, then retry`,
           { cause: err },
         );
-        for (const a of batch) a.reject(ch.failed);
+        for (const a of batch) a.reject(failure);
+        continue;
       }
+      try {
+        await this.writeBatch(ch, batch);
+        continue;
+      } catch (err) {
+        failure = err as Error;
+      }
+      // Cut the files back to the acknowledged tail: then nothing of this batch is on disk.
+      let undone = true;
+      try {
+        await this.repair(ch);
+      } catch {
+        undone = false;
+        ch.dirty = true;
+      }
+      const full = ['ENOSPC', 'EDQUOT'].includes(errCode(failure));
+      const error = undone && full
+        ? new DiskFullError(ch.dir, { cause: failure })
+        : new StorageError(
+          undone
+            ? `WAL channel ${ch.name} failed to write (${errMessage(failure)}); nothing of this append was written — retry`
+            : `WAL channel ${ch.name} failed to write (${errMessage(failure)}) and could not undo it yet; this append may or may not be on disk after a restart — retry once ${ch.dir} is writable (rows with the same primary keys overwrite)`,
+          { cause: failure },
+        );
+      for (const a of batch) a.reject(error);
     }
     ch.flushing = undefined;
   }
@@ -471,14 +501,9 @@ export class FileWal implements Wal {
       seg = seg!;
       startOffset = seg.size;
       const fh = await seg.handle!;
-      try {
-        await writeAllAt(fh, buffers, startOffset);
-        await fh.datasync();
-        this.fsyncCount++;
-      } catch (err) {
-        await fh.truncate(startOffset).catch(() => {}); // best effort: leave no half-written frames
-        throw err;
-      }
+      await writeAllAt(fh, buffers, startOffset); // a failure is undone by flushLoop (repair)
+      await fh.datasync();
+      this.fsyncCount++;
     }
     // On disk: index the new frames, publish them, acknowledge.
     let offset = startOffset + (roll ? SEGMENT_HEADER_BYTES : 0);
@@ -508,6 +533,26 @@ export class FileWal implements Wal {
     }
   }
 
+  /**
+   * Cuts the channel's files back to what is acknowledged: the writer's segment to its acknowledged
+   * size and a segment file a failed roll left behind removed, both durably. Clears `dirty`.
+   */
+  private async repair(ch: Channel): Promise<void> {
+    const last = ch.segments.length > 0 ? ch.segments[ch.segments.length - 1] : undefined;
+    const next = path.join(ch.dir, segmentFileName(ch.tail));
+    if (ch.dirExists && (!last || last.path !== next)) {
+      await fs.rm(next, { force: true });
+      await this.syncDir(ch.dir);
+    }
+    if (last && !last.sealed && last.handle) {
+      const fh = await last.handle;
+      await fh.truncate(last.size);
+      await fh.datasync();
+      this.fsyncCount++;
+    }
+    ch.dirty = false;
+  }
+
   /** Creates the next segment holding `buffers` (header first), durably, including its directory entry. */
   private async createSegment(ch: Channel, buffers: Uint8Array[]): Promise<Segment> {
     if (!ch.dirExists) {
@@ -524,8 +569,7 @@ export class FileWal implements Wal {
       await this.syncDir(ch.dir);
     } catch (err) {
       await fh.close().catch(() => {});
-      await fs.rm(file, { force: true }).catch(() => {});
-      throw err;
+      throw err; // flushLoop removes the file (repair)
     }
     const seg = newSegment(file, ch.tail, false);
     seg.size = 0;

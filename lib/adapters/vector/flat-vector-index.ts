@@ -18,6 +18,7 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { exactSearch, MetricKind } from 'usearch';
 import { CorruptDataError } from '../../engine/errors.ts';
+import { appendChecksumFooter, verifyChecksumFooter } from './index-file-checksum.ts';
 import type { VectorHits, VectorIndex, VectorIndexParams } from '../../engine/ports/vector-index.ts';
 import { estimateSelectivity } from '../../engine/search/selectivity.ts';
 import { checkAdd, checkQuery, resolveIndexParams, type ResolvedIndexParams } from './index-params.ts';
@@ -25,8 +26,8 @@ import { usearchKeyWords } from './usearch-keys.ts';
 
 /** Magic of the flat index file. */
 export const FLAT_INDEX_MAGIC = 'MGFL';
-/** Flat index file format version. */
-export const FLAT_INDEX_VERSION = 1;
+/** Flat index file format version this build writes: 2 ends with the checksum footer of index-file-checksum.ts; 1 (no footer) is still read. */
+export const FLAT_INDEX_VERSION = 2;
 const HEADER_BYTES = 24;
 const METRIC_CODE = { L2: 1, IP: 2, COSINE: 3 } as const;
 
@@ -91,17 +92,20 @@ export class FlatVectorIndex implements VectorIndex {
     return index;
   }
 
-  /** Reads a file written by `save`, checking it against `params`. */
+  /** Reads a file written by `save`, verifying its checksum (version 2) and checking it against `params`. */
   static load(path: string, params: VectorIndexParams): FlatVectorIndex {
     const index = new FlatVectorIndex(params);
     const p = index.params;
+    // Any footer is verified, so a version field damaged into 1 cannot skip the check.
+    const checked = verifyChecksumFooter(path, 'flat index file', false) !== undefined;
     const fd = openSync(path, 'r');
     try {
       const head = Buffer.alloc(HEADER_BYTES);
       if (readSync(fd, head, 0, HEADER_BYTES, 0) !== HEADER_BYTES) flatCorrupt(path, 'shorter than its header');
       if (head.toString('latin1', 0, 4) !== FLAT_INDEX_MAGIC) flatCorrupt(path, `magic is ${JSON.stringify(head.toString('latin1', 0, 4))}, expected "${FLAT_INDEX_MAGIC}"`);
       const version = head.readUInt16LE(4);
-      if (version !== FLAT_INDEX_VERSION) flatCorrupt(path, `format version ${version} (this build reads ${FLAT_INDEX_VERSION})`);
+      if (version !== FLAT_INDEX_VERSION && version !== 1) flatCorrupt(path, `format version ${version} (this build reads 1 and ${FLAT_INDEX_VERSION})`);
+      if (version === FLAT_INDEX_VERSION && !checked) flatCorrupt(path, 'its checksum footer is missing');
       const metric = head[6];
       const dim = head.readUInt32LE(8);
       const count = head.readUInt32LE(12);
@@ -283,7 +287,8 @@ export class FlatVectorIndex implements VectorIndex {
 
   /**
    * Writes the rows to a versioned file ('MGFL'): header (magic, version u16, metric u8, pad,
-   * dim u32, rows u32, reserved), row offsets u32[rows] padded to 8, then the f32 vectors as added.
+   * dim u32, rows u32, reserved), row offsets u32[rows] padded to 8, the f32 vectors as added,
+   * then the checksum footer (index-file-checksum.ts).
    * FLAT-indexed sealed segments can persist their scan state with it.
    */
   save(path: string): void {
@@ -306,6 +311,7 @@ export class FlatVectorIndex implements VectorIndex {
     } finally {
       closeSync(fd);
     }
+    appendChecksumFooter(path);
   }
 
   /** Releases the buffers; the index cannot be used afterwards. */

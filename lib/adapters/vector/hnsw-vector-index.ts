@@ -3,6 +3,10 @@
  *
  * usearch returns distances (l2sq, 1 − ip, 1 − cos); scores are converted to Milvus's (squared L2
  * ascending; IP and cosine similarity descending), which keeps usearch's best-first order.
+ *
+ * Files: usearch's format followed by a checksum footer (index-file-checksum.ts), verified on every
+ * `load` / `view` before usearch reads the file; files without a footer (written before checksums)
+ * still open, unverified.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Index, MetricKind, ScalarKind } from 'usearch';
@@ -11,6 +15,7 @@ import { ensureVectors } from '../../engine/ports/lazy-vectors.ts';
 import type { VectorHits, VectorIndex, VectorIndexParams } from '../../engine/ports/vector-index.ts';
 import { estimateSelectivity } from '../../engine/search/selectivity.ts';
 import { FlatVectorIndex } from './flat-vector-index.ts';
+import { appendChecksumFooter, verifyChecksumFooter } from './index-file-checksum.ts';
 import { checkAdd, checkQuery, resolveIndexParams, type ResolvedIndexParams } from './index-params.ts';
 import { toUsearchKeys, usearchKeyWords } from './usearch-keys.ts';
 
@@ -200,9 +205,10 @@ export class HnswVectorIndex implements VectorIndex {
     return j === keys.length ? { keys, scores } : { keys: keys.subarray(0, j), scores: scores.subarray(0, j) };
   }
 
-  /** Writes the index to a local file (usearch format, verified against params on load/view). */
+  /** Writes the index to a local file (usearch format and a checksum footer, both verified on load/view). */
   save(path: string): void {
     this.#live().save(path);
+    appendChecksumFooter(path);
   }
 
   /**
@@ -244,11 +250,13 @@ function newIndex(p: ResolvedIndexParams): Index {
 }
 
 /**
- * Checks a saved usearch file's header against the expected params. usearch itself silently adopts
- * the file's metric and dimension, which would turn a catalog/file mismatch into wrong scores.
- * File layout: u32 rows, u32 bytes per vector, the vectors, then a 64-byte header.
+ * Verifies a saved index file's checksum footer, then checks its usearch header against the
+ * expected params. usearch itself silently adopts the file's metric and dimension, which would turn
+ * a catalog/file mismatch into wrong scores. File layout: u32 rows, u32 bytes per vector, the
+ * vectors, then a 64-byte header (then the graph, then the footer).
  */
 function verifyIndexFile(path: string, p: ResolvedIndexParams): void {
+  verifyChecksumFooter(path, 'HNSW index file', false);
   const fd = openSync(path, 'r');
   try {
     const pre = Buffer.alloc(8);

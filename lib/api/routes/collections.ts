@@ -32,7 +32,7 @@ function describeField(f: FieldSchema): string {
 }
 
 /** The describe payload of §3.2. */
-export function describeCollectionData(info: CollectionInfo & { loadState: LoadState }): string {
+export function describeCollectionData(info: CollectionInfo & { loadState: LoadState; loadFailure?: string }): string {
   const pk = info.schema.fields.find((f) => f.isPrimary);
   // Milvus lists the indexes of the first vector field only.
   const firstVector = info.schema.fields.find((f) => f.dataType === 'FloatVector');
@@ -51,6 +51,8 @@ export function describeCollectionData(info: CollectionInfo & { loadState: LoadS
     ',"functions":[]' +
     `,"indexes":[${indexes.join(',')}]` +
     `,"load":${JSON.stringify(info.loadState)}` +
+    // Migrans extension: why a damaged collection cannot be served.
+    (info.loadFailure !== undefined ? `,"loadFailure":${JSON.stringify(info.loadFailure)}` : '') +
     `,"partitionsNum":${info.partitions.length}` +
     `,"properties":${keyValueList(info.properties)}` +
     `,"shardsNum":${info.shardsNum}}`
@@ -134,11 +136,11 @@ export const collectionRoutes: RouteTable = {
   'collections/get_load_state': {
     structName: NAME_REQ,
     async handle({ db, dbName, req }) {
-      const { loadState, loadProgress } = await db.getLoadState(dbName, req.string('collectionName', true));
+      const { loadState, loadProgress, message } = await db.getLoadState(dbName, req.string('collectionName', true));
       const data = loadState === 'LoadStateLoaded' || loadState === 'LoadStateLoading'
         ? `{"loadProgress":${loadProgress},"loadState":"${loadState}"}`
         : `{"loadState":"${loadState}"}`;
-      return success({ data, message: '' });
+      return success({ data, message: message ?? '' });
     },
   },
   'collections/refresh_load': {

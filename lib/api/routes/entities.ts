@@ -10,6 +10,8 @@
 import type { Row, SearchRequest } from '../../engine/database.ts';
 import { ErrorCode, MilvusError, invalidParameter } from '../../engine/errors.ts';
 import { parseMetricType } from '../parse-collection-request.ts';
+import { MAX_TERM_COUNT } from '../../engine/request-limits.ts';
+import { showValue } from '../../engine/schema/rows-to-batch.ts';
 import type { CollectionSchema, FieldSchema, PrimaryKey } from '../../engine/schema/types.ts';
 import { BAD_JSON_PREFIX, isJsonObject, missingRequired, unmarshalError, type JsonObject } from '../bind.ts';
 import { readOptions } from '../read-options.ts';
@@ -78,6 +80,9 @@ function badPrimaryKey(detail: string): MilvusError {
 /** Converts `id` (scalar or array) to keys of the pk type: Int64 from integers or decimal strings, VarChar from strings or numbers. */
 function parseIds(raw: unknown, pk: FieldSchema): PrimaryKey[] {
   const items = Array.isArray(raw) ? raw : [raw];
+  if (items.length > MAX_TERM_COUNT) {
+    throw invalidParameter(`get asks for ${items.length} ids; the limit is ${MAX_TERM_COUNT} per request: split the ids into several requests`);
+  }
   return items.map((v) => {
     if (pk.dataType === 'Int64') {
       let b: bigint | undefined;
@@ -85,13 +90,13 @@ function parseIds(raw: unknown, pk: FieldSchema): PrimaryKey[] {
       else if (typeof v === 'number' && Number.isInteger(v)) b = BigInt(v);
       else if (typeof v === 'string' && /^[+-]?\d+$/.test(v)) b = BigInt(v);
       if (b === undefined || b < INT64_MIN || b > INT64_MAX) {
-        throw badPrimaryKey(`id ${JSON.stringify(typeof v === 'bigint' ? v.toString() : v)} is not a valid Int64 key of field ${pk.name}`);
+        throw badPrimaryKey(`id ${showValue(v)} is not a valid Int64 key of field ${pk.name}`);
       }
       return b;
     }
     if (typeof v === 'string') return v;
     if (typeof v === 'number' || typeof v === 'bigint') return String(v);
-    throw badPrimaryKey(`id ${JSON.stringify(v)} is not a valid VarChar key of field ${pk.name}`);
+    throw badPrimaryKey(`id ${showValue(v)} is not a valid VarChar key of field ${pk.name}`);
   });
 }
 

@@ -1,9 +1,14 @@
 /**
  * The catalog: collection and segment metadata, channel checkpoints and the id allocator, kept in
  * the KvStore (etcd's role in Milvus). Every multi-key change that must be atomic goes through one
- * `write` batch.
+ * `write` batch. A collection drop is recorded as an intent (`meta/dropping/<id>`, written in the
+ * same batch that removes the collection entry) before any of its files are deleted, so a drop
+ * interrupted by a crash is finished on the next open instead of leaving its files for good.
+ * Every value carries a checksum: JSON entries through json-codec.ts, the id mark as the CRC of its
+ * version; a mismatch is a CorruptDataError naming the key.
  */
-import { CorruptDataError } from '../errors.ts';
+import { crc32 } from '../codec/crc32.ts';
+import { checksumMismatch, CorruptDataError } from '../errors.ts';
 import type { KvStore, KvWrite } from '../ports/kv-store.ts';
 import type { CollectionInfo } from '../schema/types.ts';
 import { decodeJson, encodeJson } from './json-codec.ts';
@@ -37,6 +42,13 @@ export interface SegmentMeta {
   compactedFrom?: number[];
 }
 
+/** A collection entry of the catalog whose bytes cannot be decoded. */
+export interface DamagedCatalogEntry {
+  key: string;
+  collectionId: number;
+  error: Error;
+}
+
 /** Per-channel replay state. */
 export interface ChannelCheckpoint {
   /** Replay starts here after a restart: every effect of earlier records is durable elsewhere. */
@@ -51,16 +63,42 @@ const ID_KEY = 'meta/next-id';
  * allocate ids from one catalog, and putIfNewer makes claiming a block a compare-and-set.
  */
 const ID_BLOCK_KEY = 'meta/id-block';
-const EMPTY = new Uint8Array(0);
+
+/** The id mark's value: the CRC-32 of its version (u64 LE), so a damaged version is not taken for a lower mark (ids reused). */
+function idMarkValue(version: bigint): Uint8Array {
+  const v = new Uint8Array(8);
+  new DataView(v.buffer).setBigUint64(0, version, true);
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, crc32(v), true);
+  return out;
+}
+
+/** Checks a stored id mark (an empty value was written before checksums). */
+function checkIdMark(mark: { value: Uint8Array; version: bigint }): void {
+  if (mark.value.length === 0) return;
+  const expected = mark.value.length === 4 ? new DataView(mark.value.buffer, mark.value.byteOffset, 4).getUint32(0, true) : -1;
+  const actual = new DataView(idMarkValue(mark.version).buffer).getUint32(0, true);
+  if (actual !== expected) throw checksumMismatch('catalog entry', ID_BLOCK_KEY, `the id mark (version ${mark.version})`, expected, actual);
+}
 const FORMAT_KEY = 'meta/format';
-/** Version of the catalog and on-disk layout this build writes; bumped on incompatible changes. */
-export const CATALOG_FORMAT_VERSION = 1;
+/**
+ * Version of the catalog and on-disk layout this build writes; bumped on incompatible changes.
+ * 2: checksums on every persistent format (catalog values, chunks, delta logs, PK-index entries,
+ * index files). A format-1 store opens and is stamped 2, since it then holds values format-1
+ * builds cannot read.
+ */
+export const CATALOG_FORMAT_VERSION = 2;
+/** Formats this build reads (older ones are restamped with CATALOG_FORMAT_VERSION on open). */
+const READABLE_FORMATS: readonly number[] = [1, CATALOG_FORMAT_VERSION];
 const ID_BLOCK = 1000;
 
-const collectionKey = (id: number) => `meta/collection/${String(id).padStart(12, '0')}`;
+const COLLECTION_PREFIX = 'meta/collection/';
+const collectionKey = (id: number) => `${COLLECTION_PREFIX}${String(id).padStart(12, '0')}`;
 const segmentPrefix = (collectionId: number) => `meta/segment/${String(collectionId).padStart(12, '0')}/`;
 const segmentKey = (collectionId: number, segmentId: number) => `${segmentPrefix(collectionId)}${String(segmentId).padStart(12, '0')}`;
 const checkpointKey = (channel: string) => `meta/checkpoint/${channel}`;
+const DROPPING_PREFIX = 'meta/dropping/';
+const droppingKey = (id: number) => `${DROPPING_PREFIX}${String(id).padStart(12, '0')}`;
 
 /** Typed access to catalog entries. */
 export class Catalog {
@@ -70,19 +108,21 @@ export class Catalog {
 
   constructor(readonly kv: KvStore) {}
 
-  /** Stamps a new store with this build's format version, or refuses a store written by a newer one. */
+  /** Stamps a new or older-format store with this build's format version, or refuses a store written by a newer one. */
   async checkFormat(): Promise<void> {
     const stored = await this.kv.get(FORMAT_KEY);
     if (!stored) {
       await this.kv.put(FORMAT_KEY, encodeJson(CATALOG_FORMAT_VERSION));
       return;
     }
-    const version = decodeJson<number>(stored);
-    if (version !== CATALOG_FORMAT_VERSION) {
+    const version = decodeJson<number>(stored, FORMAT_KEY);
+    if (version === CATALOG_FORMAT_VERSION) return;
+    if (!READABLE_FORMATS.includes(version)) {
       throw new CorruptDataError(
-        `the data directory was written in catalog format ${version}; this build reads format ${CATALOG_FORMAT_VERSION}. Run the Migrans version that wrote it, or export and re-import the data`,
+        `the data directory was written in catalog format ${version}; this build reads formats ${READABLE_FORMATS.join(' and ')}. Run the Migrans version that wrote it, or export and re-import the data`,
       );
     }
+    await this.kv.put(FORMAT_KEY, encodeJson(CATALOG_FORMAT_VERSION));
   }
 
   /** Allocates a unique id (collections, segments, compaction jobs), persisting in blocks. */
@@ -96,10 +136,11 @@ export class Catalog {
   private async nextIdUnserialized(): Promise<number> {
     while (this.nextId >= this.idLimit) {
       const [mark] = await this.kv.batchGetVersioned([ID_BLOCK_KEY]);
+      if (mark) checkIdMark(mark);
       // Catalogs written before the versioned mark kept the next free id under a plain key.
       const legacy = mark ? undefined : await this.kv.get(ID_KEY);
-      const start = mark ? Number(mark.version) : legacy ? decodeJson<number>(legacy) : 1;
-      const [claimed] = await this.kv.batchPutIfNewer([{ key: ID_BLOCK_KEY, value: EMPTY, version: BigInt(start + ID_BLOCK) }]);
+      const start = mark ? Number(mark.version) : legacy ? decodeJson<number>(legacy, ID_KEY) : 1;
+      const [claimed] = await this.kv.batchPutIfNewer([{ key: ID_BLOCK_KEY, value: idMarkValue(BigInt(start + ID_BLOCK)), version: BigInt(start + ID_BLOCK) }]);
       if (!claimed) continue; // another process claimed this block first
       this.idLimit = start + ID_BLOCK;
       this.nextId = start;
@@ -109,14 +150,28 @@ export class Catalog {
 
   /** Makes ids allocated from this catalog start at `first` or above (private catalogs of querynodes). */
   async reserveIdsFrom(first: number): Promise<void> {
-    await this.kv.batchPutIfNewer([{ key: ID_BLOCK_KEY, value: EMPTY, version: BigInt(first) }]);
+    await this.kv.batchPutIfNewer([{ key: ID_BLOCK_KEY, value: idMarkValue(BigInt(first)), version: BigInt(first) }]);
   }
 
-  /** Every collection, any database. */
+  /** Every collection, any database; throws CorruptDataError naming the first entry that cannot be read. */
   async listCollections(): Promise<CollectionInfo[]> {
-    const out: CollectionInfo[] = [];
-    for await (const e of this.kv.scan({ prefix: 'meta/collection/' })) out.push(decodeJson<CollectionInfo>(e.value));
-    return out;
+    const { infos, damaged } = await this.scanCollections();
+    if (damaged.length > 0) throw new CorruptDataError(`catalog entry ${damaged[0].key} cannot be read: ${damaged[0].error.message}`);
+    return infos;
+  }
+
+  /** Every collection, with the entries that cannot be decoded apart (one damaged entry must not hide the others). */
+  async scanCollections(): Promise<{ infos: CollectionInfo[]; damaged: DamagedCatalogEntry[] }> {
+    const infos: CollectionInfo[] = [];
+    const damaged: DamagedCatalogEntry[] = [];
+    for await (const e of this.kv.scan({ prefix: COLLECTION_PREFIX })) {
+      try {
+        infos.push(decodeJson<CollectionInfo>(e.value, e.key));
+      } catch (err) {
+        damaged.push({ key: e.key, collectionId: Number(e.key.slice(COLLECTION_PREFIX.length)), error: err as Error });
+      }
+    }
+    return { infos, damaged };
   }
 
   /** Write op that stores a collection. */
@@ -128,15 +183,31 @@ export class Catalog {
     await this.kv.write([this.putCollectionOp(info)]);
   }
 
-  /** Removes a collection and its segment metadata (its data objects are removed by the caller). */
-  async deleteCollection(collectionId: number): Promise<void> {
+  /**
+   * First step of a drop: in one batch, the collection leaves the list and a drop intent holding
+   * its description is recorded (the caller then deletes its data and calls finishDrop).
+   */
+  async markDropping(info: CollectionInfo): Promise<void> {
+    await this.kv.write([{ type: 'delete', key: collectionKey(info.collectionId) }, { type: 'put', key: droppingKey(info.collectionId), value: encodeJson(info) }]);
+  }
+
+  /** Collections whose drop was recorded but not finished (a crash interrupted it). */
+  async listDropping(): Promise<CollectionInfo[]> {
+    const out: CollectionInfo[] = [];
+    for await (const e of this.kv.scan({ prefix: DROPPING_PREFIX })) out.push(decodeJson<CollectionInfo>(e.value, e.key));
+    return out;
+  }
+
+  /** Last step of a drop, once its data is deleted: removes its segment metadata, checkpoints and drop intent. */
+  async finishDrop(collectionId: number, channels: string[]): Promise<void> {
     await this.kv.deletePrefix(segmentPrefix(collectionId));
-    await this.kv.delete(collectionKey(collectionId));
+    await this.write(channels.map((c) => this.deleteCheckpointOp(c)));
+    await this.kv.delete(droppingKey(collectionId));
   }
 
   async listSegments(collectionId: number): Promise<SegmentMeta[]> {
     const out: SegmentMeta[] = [];
-    for await (const e of this.kv.scan({ prefix: segmentPrefix(collectionId) })) out.push(decodeJson<SegmentMeta>(e.value));
+    for await (const e of this.kv.scan({ prefix: segmentPrefix(collectionId) })) out.push(decodeJson<SegmentMeta>(e.value, e.key));
     return out;
   }
 
@@ -152,19 +223,22 @@ export class Catalog {
 
   /** A collection by id, if it exists. */
   async getCollection(collectionId: number): Promise<CollectionInfo | undefined> {
-    const v = await this.kv.get(collectionKey(collectionId));
-    return v ? decodeJson<CollectionInfo>(v) : undefined;
+    const key = collectionKey(collectionId);
+    const v = await this.kv.get(key);
+    return v ? decodeJson<CollectionInfo>(v, key) : undefined;
   }
 
   /** A segment's metadata, if it exists. */
   async getSegment(collectionId: number, segmentId: number): Promise<SegmentMeta | undefined> {
-    const v = await this.kv.get(segmentKey(collectionId, segmentId));
-    return v ? decodeJson<SegmentMeta>(v) : undefined;
+    const key = segmentKey(collectionId, segmentId);
+    const v = await this.kv.get(key);
+    return v ? decodeJson<SegmentMeta>(v, key) : undefined;
   }
 
   async getCheckpoint(channel: string): Promise<ChannelCheckpoint> {
-    const v = await this.kv.get(checkpointKey(channel));
-    return v ? decodeJson<ChannelCheckpoint>(v) : { position: 0n, lastTs: 0n };
+    const key = checkpointKey(channel);
+    const v = await this.kv.get(key);
+    return v ? decodeJson<ChannelCheckpoint>(v, key) : { position: 0n, lastTs: 0n };
   }
 
   /** Write op that stores a channel checkpoint. */

@@ -1,39 +1,63 @@
 /**
- * Columnar encoding of one field's values: the body of a segment chunk and of a WAL insert column.
+ * Columnar encoding of one field's values: the body of a segment chunk (insert_log) and of a WAL
+ * insert column.
  *
- * Layout (all integers little-endian; every section starts at an offset that is a multiple of 8,
- * so numeric and vector payloads decode as typed-array views over the input, without copying):
+ * Layout of format version 2 (all integers little-endian; every section starts at an offset that is
+ * a multiple of 8, so numeric and vector payloads decode as typed-array views over the input,
+ * without copying):
  *
  * ```
  *  0  magic 'MGCH'
- *  4  format version   u16
+ *  4  format version   u16  (2)
  *  6  DataType code    u8   (Milvus's DataType numbers: Bool 1 … JSON 23, FloatVector 101)
  *  7  flags            u8   (bit 0: a validity bitmap follows)
  *  8  row count        u32
  * 12  aux              u32  (FloatVector: dim; Array: element DataType code; else 0)
- * 16  [validity bitmap: ceil(rows/8) bytes, bit i set = row i is not null]
- *     payload:
- *       Bool                      u8[rows]
- *       Int8/16/32, Int64         i8/i16/i32/i64[rows]
- *       Float, Double             f32/f64[rows]
- *       FloatVector               f32[rows*dim]
- *       VarChar, JSON             u32 offsets[rows+1], UTF-8 bytes (JSON as JSON text)
- *       Array                     u32 element offsets[rows+1], then the elements' payload as above
+ * 16  block bytes      u32  (CHUNK_BLOCK_BYTES when written by this build)
+ * 20  block count      u32
+ * 24  reserved         u32  (0)
+ * 28  head CRC-32      u32  of bytes [0, 28) followed by the block table and its padding
+ * 32  block table      u32[block count]: CRC-32 of each block of the body, pad to 8
+ *     body (split into blocks of `block bytes`, the last one shorter):
+ *       [validity bitmap: ceil(rows/8) bytes, bit i set = row i is not null], pad to 8
+ *       payload:
+ *         Bool                      u8[rows]
+ *         Int8/16/32, Int64         i8/i16/i32/i64[rows]
+ *         Float, Double             f32/f64[rows]
+ *         FloatVector               f32[rows*dim]
+ *         VarChar, JSON             u32 offsets[rows+1], UTF-8 bytes (JSON as JSON text)
+ *         Array                     u32 element offsets[rows+1], then the elements' payload as above
  * ```
  * Null rows hold a zero / empty placeholder in the payload. The chunk ends exactly where its last
- * section ends; trailing bytes count as corruption. There is no checksum here: the WAL framing and
- * the object store carry their own.
+ * section ends; trailing bytes count as corruption.
+ *
+ * Checksums: the head CRC covers the header and the block table, and each block CRC covers its
+ * slice of the body, so every byte is covered. Blocks let a reader that reads a range of a chunk
+ * (lazy and cold vector columns, vector-column.ts) verify just the blocks it touches;
+ * `decodeColumn` verifies all of them. Version 1 (a 16-byte header, then the body, no checksum) is
+ * still read, so data written before checksums opens; it is never written.
  */
 import { parse as losslessParse, stringify as losslessStringify } from 'lossless-json';
-import { CorruptDataError } from '../errors.ts';
+import { checksumMismatch, CorruptDataError } from '../errors.ts';
 import type { DataType, ElementType, Value } from '../schema/types.ts';
+import { crc32 } from './crc32.ts';
 
 /** The 4-byte magic at the start of every column chunk. */
 export const COLUMN_MAGIC = 'MGCH';
-/** The format version this build writes and reads. */
-export const COLUMN_FORMAT_VERSION = 1;
-/** Bytes of the fixed header. */
-export const COLUMN_HEADER_BYTES = 16;
+/** The format version this build writes (it also reads COLUMN_FORMAT_VERSION_V1). */
+export const COLUMN_FORMAT_VERSION = 2;
+/** The first format, without checksums: still read, never written. */
+export const COLUMN_FORMAT_VERSION_V1 = 1;
+/** Bytes of the fixed header (before the block table). */
+export const COLUMN_HEADER_BYTES = 32;
+/** Bytes of the version-1 header. */
+const V1_HEADER_BYTES = 16;
+/**
+ * Body bytes per checksummed block. A range read of a chunk reads and verifies whole blocks: 16 KiB
+ * keeps a single-row read cheap (32 rows of 128 floats; a few µs of read and CRC) while the table
+ * stays small (4 bytes per block: 150 KB for 600 MB, read once per open).
+ */
+export const CHUNK_BLOCK_BYTES = 16 * 1024;
 
 const MAGIC = [0x4d, 0x47, 0x43, 0x48]; // 'MGCH'
 const FLAG_VALIDITY = 1;
@@ -119,15 +143,37 @@ function align8(n: number): number {
   return (n + 7) & ~7;
 }
 
-/** Writes the 16-byte header. */
-function writeHeader(out: Uint8Array, type: DataType, flags: number, rowCount: number, aux: number): void {
+/**
+ * Writes the header of a chunk laid out by `chunkLayout`, then checksums: each block of the body,
+ * then the head (header and block table). Called once the body is filled.
+ */
+function sealChunk(out: Uint8Array, type: DataType, flags: number, rowCount: number, aux: number, blocks: number, bodyStart: number): void {
   out.set(MAGIC, 0);
-  const dv = new DataView(out.buffer, out.byteOffset, COLUMN_HEADER_BYTES);
+  const dv = new DataView(out.buffer, out.byteOffset, COLUMN_HEADER_BYTES + 4 * blocks);
   dv.setUint16(4, COLUMN_FORMAT_VERSION, true);
   dv.setUint8(6, DATA_TYPE_CODE[type]);
   dv.setUint8(7, flags);
   dv.setUint32(8, rowCount, true);
   dv.setUint32(12, aux, true);
+  dv.setUint32(16, CHUNK_BLOCK_BYTES, true);
+  dv.setUint32(20, blocks, true);
+  for (let b = 0; b < blocks; b++) {
+    const start = bodyStart + b * CHUNK_BLOCK_BYTES;
+    dv.setUint32(COLUMN_HEADER_BYTES + 4 * b, crc32(out.subarray(start, Math.min(start + CHUNK_BLOCK_BYTES, out.length))), true);
+  }
+  dv.setUint32(28, headCrc(out, blocks), true);
+}
+
+/** CRC of a version-2 head: bytes [0, 28) followed by the block table and its padding. */
+function headCrc(bytes: Uint8Array, blocks: number): number {
+  const table = bytes.subarray(COLUMN_HEADER_BYTES, align8(COLUMN_HEADER_BYTES + 4 * blocks));
+  return crc32(table, crc32(bytes.subarray(0, 28)));
+}
+
+/** Where the body of a version-2 chunk starts, and its block count, for a body of `bodyBytes`. */
+function chunkLayout(bodyBytes: number): { blocks: number; bodyStart: number } {
+  const blocks = Math.ceil(bodyBytes / CHUNK_BLOCK_BYTES);
+  return { blocks, bodyStart: align8(COLUMN_HEADER_BYTES + 4 * blocks) };
 }
 
 /** A Buffer over `out` for fast UTF-8 writes (no copy). */
@@ -287,21 +333,22 @@ function arrayPayload(values: readonly Value[], elementType: ElementType): Paylo
   };
 }
 
-/** Assembles header, validity bitmap and payload into one buffer. */
+/** Assembles header, block table, validity bitmap and payload into one checksummed buffer. */
 function assemble(type: DataType, rowCount: number, aux: number, values: readonly Value[] | null, payload: Payload): Uint8Array {
   let nulls = 0;
   if (values) for (let i = 0; i < rowCount; i++) if (values[i] === null || values[i] === undefined) nulls++;
   const validityBytes = nulls > 0 ? (rowCount + 7) >>> 3 : 0;
-  const payloadPos = align8(COLUMN_HEADER_BYTES + validityBytes);
+  const { blocks, bodyStart } = chunkLayout(align8(validityBytes) + payload.bytes);
+  const payloadPos = bodyStart + align8(validityBytes);
   const out = new Uint8Array(payloadPos + payload.bytes);
-  writeHeader(out, type, nulls > 0 ? FLAG_VALIDITY : 0, rowCount, aux);
   if (nulls > 0) {
     for (let i = 0; i < rowCount; i++) {
       const v = values![i];
-      if (v !== null && v !== undefined) out[COLUMN_HEADER_BYTES + (i >>> 3)] |= 1 << (i & 7);
+      if (v !== null && v !== undefined) out[bodyStart + (i >>> 3)] |= 1 << (i & 7);
     }
   }
   payload.fill(out, payloadPos);
+  sealChunk(out, type, nulls > 0 ? FLAG_VALIDITY : 0, rowCount, aux, blocks, bodyStart);
   return out;
 }
 
@@ -411,9 +458,112 @@ function parseJsonText(text: string): unknown {
   return losslessParse(text, null, parseJsonNumber);
 }
 
-/** Throws a CorruptDataError with the common advice. */
+/** Throws a CorruptDataError with the common advice (decodeColumn adds the chunk's key). */
 function corrupt(what: string): never {
-  throw new CorruptDataError(`corrupt column chunk: ${what}; the file is damaged, truncated or not a column chunk — restore it from its source (WAL replay or re-flush)`);
+  throw new CorruptDataError(`corrupt column chunk: ${what}; the file is damaged, truncated or not a column chunk — restore it from its source (WAL replay or re-flush)`, { what: 'column chunk' });
+}
+
+/** The checksums of a version-2 chunk's body, for readers that verify it block by block. */
+export interface ChunkBlocks {
+  /** Body bytes per block (the last block may be shorter). */
+  readonly blockBytes: number;
+  /** Byte offset of the body (block 0) in the chunk. */
+  readonly bodyStart: number;
+  /** Total bytes of the chunk: the last block ends there. */
+  readonly totalBytes: number;
+  /** CRC-32 of each block. */
+  readonly crcs: Uint32Array;
+}
+
+/** A parsed, verified chunk header. */
+interface ChunkHead {
+  code: number;
+  flags: number;
+  rowCount: number;
+  aux: number;
+  bodyStart: number;
+  /** Absent for version 1 (no checksums). */
+  blocks: ChunkBlocks | undefined;
+}
+
+/**
+ * How many leading bytes of a chunk its head spans (header, block table and padding: where the
+ * body starts), from at least its first COLUMN_HEADER_BYTES bytes (or all of a shorter chunk):
+ * what a range reader reads before `vectorChunkLayout`. Throws CorruptDataError naming `key` on a
+ * bad magic or version.
+ */
+export function chunkHeadBytes(first: Uint8Array, totalBytes: number, key = 'vector chunk'): number {
+  return withKey(key, () => headBytes(first, totalBytes));
+}
+
+function headBytes(first: Uint8Array, totalBytes: number): number {
+  const version = checkMagicAndVersion(first);
+  if (version === COLUMN_FORMAT_VERSION_V1) return V1_HEADER_BYTES;
+  if (first.length < COLUMN_HEADER_BYTES) corrupt(`${first.length} bytes is shorter than the ${COLUMN_HEADER_BYTES}-byte header`);
+  const blocks = new DataView(first.buffer, first.byteOffset, COLUMN_HEADER_BYTES).getUint32(20, true);
+  const bytes = align8(COLUMN_HEADER_BYTES + 4 * blocks);
+  if (bytes > totalBytes) corrupt(`a block table of ${blocks} blocks runs past the end of the ${totalBytes}-byte chunk`);
+  return bytes;
+}
+
+/** Checks the magic and the version; returns the version. */
+function checkMagicAndVersion(bytes: Uint8Array): number {
+  if (bytes.length < 8) corrupt(`${bytes.length} bytes is shorter than the ${COLUMN_HEADER_BYTES}-byte header`);
+  if (bytes[0] !== MAGIC[0] || bytes[1] !== MAGIC[1] || bytes[2] !== MAGIC[2] || bytes[3] !== MAGIC[3]) {
+    corrupt(`magic is ${JSON.stringify(String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]))}, expected "${COLUMN_MAGIC}"`);
+  }
+  const version = bytes[4] | (bytes[5] << 8);
+  if (version !== COLUMN_FORMAT_VERSION && version !== COLUMN_FORMAT_VERSION_V1) {
+    throw new CorruptDataError(`column chunk format version ${version} is not readable by this build (reads versions ${COLUMN_FORMAT_VERSION_V1} and ${COLUMN_FORMAT_VERSION}); upgrade Migrans or rewrite the segment`, { what: 'column chunk' });
+  }
+  return version;
+}
+
+/**
+ * Parses the head of a chunk of `totalBytes` bytes from its first bytes (`head`, at least
+ * `chunkHeadBytes` of them) and verifies the head checksum (version 2).
+ */
+function readHead(head: Uint8Array, totalBytes: number, key: string): ChunkHead {
+  const version = checkMagicAndVersion(head);
+  const fixed = version === COLUMN_FORMAT_VERSION_V1 ? V1_HEADER_BYTES : COLUMN_HEADER_BYTES;
+  if (head.length < fixed) corrupt(`${head.length} bytes is shorter than the ${fixed}-byte header`);
+  const dv = new DataView(head.buffer, head.byteOffset, fixed);
+  const out: ChunkHead = { code: dv.getUint8(6), flags: dv.getUint8(7), rowCount: dv.getUint32(8, true), aux: dv.getUint32(12, true), bodyStart: V1_HEADER_BYTES, blocks: undefined };
+  if (version === COLUMN_FORMAT_VERSION_V1) return out;
+  const tableEnd = headBytes(head, totalBytes);
+  if (head.length < tableEnd) corrupt(`the head needs ${tableEnd} bytes, ${head.length} given`);
+  const blocks = dv.getUint32(20, true);
+  const expected = dv.getUint32(28, true);
+  const actual = headCrc(head, blocks);
+  if (actual !== expected) throw checksumMismatch('column chunk', key, 'the header', expected, actual);
+  const blockBytes = dv.getUint32(16, true);
+  if (blockBytes === 0 || blockBytes % 8 !== 0) corrupt(`block size ${blockBytes} is not a positive multiple of 8`);
+  out.bodyStart = tableEnd;
+  if (out.bodyStart > totalBytes || Math.ceil((totalBytes - out.bodyStart) / blockBytes) !== blocks) {
+    corrupt(`a ${totalBytes}-byte chunk does not hold ${blocks} blocks of ${blockBytes} bytes after its ${out.bodyStart}-byte head`);
+  }
+  const table = new DataView(head.buffer, head.byteOffset + COLUMN_HEADER_BYTES, 4 * blocks);
+  const crcs = new Uint32Array(blocks);
+  for (let b = 0; b < blocks; b++) crcs[b] = table.getUint32(4 * b, true);
+  out.blocks = { blockBytes, bodyStart: out.bodyStart, totalBytes, crcs };
+  return out;
+}
+
+/**
+ * Verifies body blocks `first`, `first + 1`, … of a chunk from their bytes: `data` starts where
+ * block `first` starts and holds whole blocks (the chunk's last block ends at its end). Throws a
+ * CorruptDataError naming `key` and the block on a mismatch.
+ */
+export function verifyChunkBlocks(blocks: ChunkBlocks, first: number, data: Uint8Array, key: string): void {
+  const { blockBytes, crcs } = blocks;
+  for (let b = first, at = 0; at < data.length; b++, at += blockBytes) {
+    if (b >= crcs.length) corrupt(`block ${b} is past the last of ${crcs.length} blocks`);
+    const actual = crc32(data.subarray(at, Math.min(at + blockBytes, data.length)));
+    if (actual !== crcs[b]) {
+      const from = blocks.bodyStart + b * blockBytes;
+      throw checksumMismatch('column chunk', key, `block ${b} of ${crcs.length} (bytes ${from}–${Math.min(from + blockBytes, blocks.totalBytes)})`, crcs[b], actual);
+    }
+  }
 }
 
 /** Implementation of DecodedColumn; one hidden class for all types, `get` specialized per type. */
@@ -518,60 +668,73 @@ function readOffsets(bytes: Uint8Array, pos: number, n: number, what: string): U
   return offsets;
 }
 
-/**
- * Where the vectors of a FloatVector chunk lie, from its first COLUMN_HEADER_BYTES bytes and its total
- * size, so they can be read straight from the file into place without decoding the chunk. Returns
- * undefined for chunks it cannot place that way (a validity bitmap); throws CorruptDataError like
- * decodeColumn on a bad header or a size that does not match.
- */
-export function vectorChunkLayout(head: Uint8Array, totalBytes: number): { rowCount: number; dim: number; payloadOffset: number } | undefined {
-  if (head.length < COLUMN_HEADER_BYTES) corrupt(`${head.length} bytes is shorter than the ${COLUMN_HEADER_BYTES}-byte header`);
-  if (head[0] !== MAGIC[0] || head[1] !== MAGIC[1] || head[2] !== MAGIC[2] || head[3] !== MAGIC[3]) {
-    corrupt(`magic is ${JSON.stringify(String.fromCharCode(head[0], head[1], head[2], head[3]))}, expected "${COLUMN_MAGIC}"`);
-  }
-  const dv = new DataView(head.buffer, head.byteOffset, COLUMN_HEADER_BYTES);
-  const version = dv.getUint16(4, true);
-  if (version !== COLUMN_FORMAT_VERSION) {
-    throw new CorruptDataError(`column chunk format version ${version} is not readable by this build (reads version ${COLUMN_FORMAT_VERSION}); upgrade Migrans or rewrite the segment`);
-  }
-  if (CODE_TO_TYPE.get(dv.getUint8(6)) !== 'FloatVector') corrupt(`type code ${dv.getUint8(6)} is not FloatVector`);
-  const flags = dv.getUint8(7);
-  if (flags & ~FLAG_VALIDITY) corrupt(`unknown flags 0x${flags.toString(16)}`);
-  if (flags & FLAG_VALIDITY) return undefined;
-  const rowCount = dv.getUint32(8, true);
-  const dim = dv.getUint32(12, true);
-  if (dim < 1) corrupt(`FloatVector dim is ${dim}`);
-  const payloadOffset = align8(COLUMN_HEADER_BYTES);
-  const end = payloadOffset + rowCount * dim * 4;
-  if (end !== totalBytes) corrupt(`chunk is ${totalBytes} bytes but its ${rowCount} FloatVector rows end at ${end}`);
-  return { rowCount, dim, payloadOffset };
+/** Where the vectors of a FloatVector chunk lie in it, and the checksums of its blocks. */
+export interface VectorChunkLayout {
+  rowCount: number;
+  dim: number;
+  /** Byte offset of row 0's vector. */
+  payloadOffset: number;
+  /**
+   * Version 2: the block checksums; the payload is the whole body, so byte p of the vectors lies
+   * in block floor(p / blockBytes). Absent for version-1 chunks (no checksums).
+   */
+  blocks: ChunkBlocks | undefined;
 }
 
 /**
- * Decodes a chunk written by `encodeColumn` / `encodeVectors`. Numeric, Bool and vector payloads are
- * zero-copy views when `bytes` is 8-byte aligned (otherwise the chunk is copied once). Throws
- * CorruptDataError on a bad magic, an unknown version or type, or a truncated / oversized chunk.
+ * Where the vectors of a FloatVector chunk lie, from its head (its first `chunkHeadBytes` bytes) and
+ * its total size, so they can be read straight from the file into place without decoding the chunk
+ * (verifying each block read with `verifyChunkBlocks`). Returns undefined for chunks it cannot
+ * place that way (a validity bitmap); throws CorruptDataError like decodeColumn on a bad or
+ * damaged head or a size that does not match. `key` names the chunk in errors.
  */
-export function decodeColumn(bytes: Uint8Array): DecodedColumn {
-  if (bytes.length < COLUMN_HEADER_BYTES) corrupt(`${bytes.length} bytes is shorter than the ${COLUMN_HEADER_BYTES}-byte header`);
-  if (bytes[0] !== MAGIC[0] || bytes[1] !== MAGIC[1] || bytes[2] !== MAGIC[2] || bytes[3] !== MAGIC[3]) {
-    corrupt(`magic is ${JSON.stringify(String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]))}, expected "${COLUMN_MAGIC}"`);
-  }
-  if (bytes.byteOffset % 8 !== 0) bytes = bytes.slice(); // typed views need aligned offsets
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, COLUMN_HEADER_BYTES);
-  const version = dv.getUint16(4, true);
-  if (version !== COLUMN_FORMAT_VERSION) {
-    throw new CorruptDataError(`column chunk format version ${version} is not readable by this build (reads version ${COLUMN_FORMAT_VERSION}); upgrade Migrans or rewrite the segment`);
-  }
-  const code = dv.getUint8(6);
-  const type = CODE_TO_TYPE.get(code);
-  if (!type) corrupt(`unknown DataType code ${code}`);
-  const flags = dv.getUint8(7);
-  if (flags & ~FLAG_VALIDITY) corrupt(`unknown flags 0x${flags.toString(16)}`);
-  const n = dv.getUint32(8, true);
-  const aux = dv.getUint32(12, true);
+export function vectorChunkLayout(head: Uint8Array, totalBytes: number, key = 'vector chunk'): VectorChunkLayout | undefined {
+  return withKey(key, () => {
+    const h = readHead(head, totalBytes, key);
+    if (CODE_TO_TYPE.get(h.code) !== 'FloatVector') corrupt(`type code ${h.code} is not FloatVector`);
+    if (h.flags & ~FLAG_VALIDITY) corrupt(`unknown flags 0x${h.flags.toString(16)}`);
+    if (h.flags & FLAG_VALIDITY) return undefined;
+    if (h.aux < 1) corrupt(`FloatVector dim is ${h.aux}`);
+    const payloadOffset = align8(h.bodyStart);
+    const end = payloadOffset + h.rowCount * h.aux * 4;
+    if (end !== totalBytes) corrupt(`chunk is ${totalBytes} bytes but its ${h.rowCount} FloatVector rows end at ${end}`);
+    return { rowCount: h.rowCount, dim: h.aux, payloadOffset, blocks: h.blocks };
+  });
+}
 
-  let pos = COLUMN_HEADER_BYTES;
+/** Runs `fn`, giving CorruptDataErrors that name no object the chunk's key. */
+function withKey<T>(key: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof CorruptDataError && err.key === undefined) {
+      throw new CorruptDataError(err.message.replace(/^(corrupt )?column chunk/, (m) => `${m} ${key}:`).replace(/: ?:/, ':'), { key, what: 'column chunk' });
+    }
+    throw err;
+  }
+}
+
+/**
+ * Decodes a chunk written by `encodeColumn` / `encodeVectors` (or a version-1 chunk), verifying its
+ * checksums. Numeric, Bool and vector payloads are zero-copy views when `bytes` is 8-byte aligned
+ * (otherwise the chunk is copied once). Throws CorruptDataError naming `key` on a checksum
+ * mismatch, a bad magic, an unknown version or type, or a truncated / oversized chunk.
+ */
+export function decodeColumn(bytes: Uint8Array, key = 'column'): DecodedColumn {
+  return withKey(key, () => decodeVerified(bytes, key));
+}
+
+function decodeVerified(bytes: Uint8Array, key: string): DecodedColumn {
+  if (bytes.length < V1_HEADER_BYTES) corrupt(`${bytes.length} bytes is shorter than the ${V1_HEADER_BYTES}-byte header`);
+  const h = readHead(bytes, bytes.length, key);
+  if (h.blocks) verifyChunkBlocks(h.blocks, 0, bytes.subarray(h.bodyStart), key);
+  if (bytes.byteOffset % 8 !== 0) bytes = bytes.slice(); // typed views need aligned offsets
+  const type = CODE_TO_TYPE.get(h.code);
+  if (!type) corrupt(`unknown DataType code ${h.code}`);
+  const { flags, rowCount: n, aux } = h;
+  if (flags & ~FLAG_VALIDITY) corrupt(`unknown flags 0x${flags.toString(16)}`);
+
+  let pos = h.bodyStart;
   let validity: Uint8Array | null = null;
   if (flags & FLAG_VALIDITY) {
     const vb = (n + 7) >>> 3;

@@ -16,7 +16,8 @@
  *     delete: u32 blob byte length, u32 0, column-codec blob of the primary keys (Int64 or VarChar)
  *     compact: u32 JSON byte length, u32 0, UTF-8 JSON {outputSegmentId, inputs: [{segmentId, skipped}]}
  * ```
- * The dynamic field travels as a JSON column named `$meta`. No checksum: the WAL framing has one.
+ * The dynamic field travels as a JSON column named `$meta`. The record has no checksum of its own: the
+ * WAL framing carries one (FileWal: a CRC-32 per frame), and column blobs carry theirs (column-codec.ts).
  */
 import { CorruptDataError } from '../errors.ts';
 import type { InsertBatch } from '../schema/batch.ts';
@@ -197,7 +198,7 @@ function corrupt(what: string): never {
 function readBlob(bytes: Uint8Array, pos: number, len: number, what: string): DecodedColumn {
   if (pos + len > bytes.length) corrupt(`${what} of ${len} bytes at offset ${pos} runs past the end (${bytes.length} bytes)`);
   try {
-    return decodeColumn(bytes.subarray(pos, pos + len));
+    return decodeColumn(bytes.subarray(pos, pos + len), what);
   } catch (err) {
     if (err instanceof CorruptDataError) corrupt(`${what}: ${err.message}`);
     throw err;

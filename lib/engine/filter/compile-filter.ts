@@ -9,9 +9,14 @@
  * `not (a > 1)` and `a != 1` both exclude rows where `a` is null, while `is null` / `is not null` are exact.
  */
 import type { RowSource } from '../schema/row-source.ts';
+import { comparePrimaryKeys } from '../segment-scope.ts';
 import type { CollectionSchema, DataType, ElementType, FieldSchema, PrimaryKey } from '../schema/types.ts';
 import type { Expr, FieldRef, Span } from './filter-ast.ts';
 import { filterError, parseFilter } from './filter-grammar.ts';
+import { compileWildcard } from './like-matcher.ts';
+import {
+  MAX_FILTER_LENGTH, MAX_JSON_DEPTH, MAX_LIKE_PATTERN_LENGTH, MAX_TEMPLATE_VALUES, MAX_TERM_COUNT, jsonDepth, jsonSize,
+} from '../request-limits.ts';
 
 /** A filter compiled against one collection schema, reusable across segments. */
 export interface CompiledFilter {
@@ -91,7 +96,7 @@ type Operand =
 type LikeMatcher =
   | { kind: 'eq' | 'prefix' | 'suffix' | 'contains'; lit: string }
   | { kind: 'any' }
-  | { kind: 'regex'; re: RegExp };
+  | { kind: 'wild'; test: (s: string) => boolean };
 
 /**
  * The boolean plan. Constants in leaves are already cast to the column's runtime representation
@@ -222,9 +227,8 @@ function compileLike(pattern: string): LikeMatcher {
     if (parts.length === 2 && parts[0] === '%' && litAt(1) !== undefined) return { kind: 'suffix', lit: litAt(1)! };
     if (parts.length === 3 && parts[0] === '%' && parts[2] === '%' && litAt(1) !== undefined) return { kind: 'contains', lit: litAt(1)! };
   }
-  const source = parts.map((p) => (p === '%' ? '[\\s\\S]*' : p === '_' ? '.' : p.lit.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&'))).join('');
-  // `s` so `_` matches a newline too, `u` so `_` is one code point (Milvus matches characters, not bytes).
-  return { kind: 'regex', re: new RegExp(`^${source}$`, 'su') };
+  // `_` matches any one code point, a newline too (Milvus matches characters, not bytes).
+  return { kind: 'wild', test: compileWildcard(parts) };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -290,6 +294,9 @@ class Checker {
       case 'string':
         return { k: 'const', c: { t: 'string', v: e.value }, bare: true, template: false, node: e };
       case 'list': {
+        if (e.items.length > MAX_TERM_COUNT) {
+          this.fail(e, `the list has ${e.items.length} values; the limit is ${MAX_TERM_COUNT}: split the request`);
+        }
         const items: Const[] = [];
         let template = false;
         for (const item of e.items) {
@@ -324,6 +331,9 @@ class Checker {
         if (o.k !== 'column') this.fail(e.operand, `like operation on complicated expr is unsupported: ${this.text(e.operand)}; the left side must be a field`);
         if (o.ref.kind !== 'string' && o.ref.kind !== 'json') {
           this.fail(e, `like operation on non-string or no-json field is unsupported: field ${o.ref.text} is ${o.ref.typeName}`);
+        }
+        if (e.pattern.length > MAX_LIKE_PATTERN_LENGTH) {
+          this.fail(e, `like pattern is ${e.pattern.length} characters long; the limit is ${MAX_LIKE_PATTERN_LENGTH}: shorten the pattern`);
         }
         return { k: 'pred', p: { k: 'like', ref: o.ref, m: compileLike(e.pattern), neg: false }, node: e };
       }
@@ -466,7 +476,10 @@ class Checker {
         // Whole numbers are Int64 (json.Number.Int64() succeeds), everything else Double.
         return Number.isInteger(v) && Math.abs(v) < 2 ** 63 ? { t: 'int', v: BigInt(v) } : { t: 'float', v };
       case 'object': {
-        if (Array.isArray(v)) return { t: 'list', v: v.map((x) => this.templateValue(x, name, node)) };
+        if (Array.isArray(v)) {
+          if (v.length > MAX_TERM_COUNT) this.fail(node, `template variable {${name}} is a list of ${v.length} values; the limit is ${MAX_TERM_COUNT}: split the request`);
+          return { t: 'list', v: v.map((x) => this.templateValue(x, name, node)) };
+        }
         // lossless-json's LosslessNumber keeps the digits of big integers as a string.
         const lossless = v as { isLosslessNumber?: unknown; value?: unknown } | null;
         if (lossless && lossless.isLosslessNumber === true && typeof lossless.value === 'string') {
@@ -821,7 +834,7 @@ function cost(p: Pred): number {
     case 'cmpCols': case 'range': return 2;
     case 'in': return p.ref.kind === 'json' ? 4 : 2;
     case 'length': case 'arith': return 3;
-    case 'like': return p.m.kind === 'regex' ? 8 : 3;
+    case 'like': return p.m.kind === 'wild' ? 8 : 3;
     case 'contains': return 6;
     case 'and': case 'or': return Math.min(20, p.items.reduce((s, i) => s + cost(i), 0));
   }
@@ -989,16 +1002,19 @@ function bindFloat32Cmp(g: Getter, op: CmpOp, value: unknown): Predicate {
   }
 }
 
-/** VarChar/Bool column vs constant of the same type (strict equality: never string/number coercion). */
+/**
+ * VarChar/Bool column vs constant of the same type (strict equality: never string/number coercion).
+ * Strings order by UTF-8 bytes, as Milvus compares them and query pages are ordered.
+ */
 function bindStrictCmp(g: Getter, op: CmpOp, value: unknown): Predicate {
   const c = value as string;
   switch (op) {
     case '==': return (o) => g(o) === c;
     case '!=': return (o) => { const v = g(o); return v != null && v !== c; };
-    case '<': return (o) => { const v = g(o) as string; return v != null && v < c; };
-    case '<=': return (o) => { const v = g(o) as string; return v != null && v <= c; };
-    case '>': return (o) => { const v = g(o) as string; return v != null && v > c; };
-    case '>=': return (o) => { const v = g(o) as string; return v != null && v >= c; };
+    case '<': return (o) => { const v = g(o) as string; return v != null && comparePrimaryKeys(v, c) < 0; };
+    case '<=': return (o) => { const v = g(o) as string; return v != null && comparePrimaryKeys(v, c) <= 0; };
+    case '>': return (o) => { const v = g(o) as string; return v != null && comparePrimaryKeys(v, c) > 0; };
+    case '>=': return (o) => { const v = g(o) as string; return v != null && comparePrimaryKeys(v, c) >= 0; };
   }
 }
 
@@ -1135,7 +1151,7 @@ function bindLike(g: Getter, m: LikeMatcher, neg: boolean): Predicate {
       case 'prefix': { const lit = m.lit; return (o) => { const v = g(o); return typeof v === 'string' && v.startsWith(lit); }; }
       case 'suffix': { const lit = m.lit; return (o) => { const v = g(o); return typeof v === 'string' && v.endsWith(lit); }; }
       case 'contains': { const lit = m.lit; return (o) => { const v = g(o); return typeof v === 'string' && v.includes(lit); }; }
-      case 'regex': { const re = m.re; return (o) => { const v = g(o); return typeof v === 'string' && re.test(v); }; }
+      case 'wild': { const t = m.test; return (o) => { const v = g(o); return typeof v === 'string' && t(v); }; }
     }
   }
   let test: (s: string) => boolean;
@@ -1144,7 +1160,7 @@ function bindLike(g: Getter, m: LikeMatcher, neg: boolean): Predicate {
     case 'prefix': { const lit = m.lit; test = (s) => s.startsWith(lit); break; }
     case 'suffix': { const lit = m.lit; test = (s) => s.endsWith(lit); break; }
     case 'contains': { const lit = m.lit; test = (s) => s.includes(lit); break; }
-    case 'regex': { const re = m.re; test = (s) => re.test(s); break; }
+    case 'wild': test = m.test; break;
   }
   return (o) => { const v = g(o); return typeof v === 'string' && !test(v); };
 }
@@ -1363,6 +1379,7 @@ function bindPred(p: Pred, b: Binder): Predicate {
  * (`failed to create query plan: ...: invalid parameter`) on any syntax or type error.
  */
 export function compileFilter(expression: string, schema: CollectionSchema, exprParams?: Record<string, unknown>): CompiledFilter {
+  checkLimits(expression, exprParams);
   const key = filterKey(expression, exprParams);
   let cache = compiledFilters.get(schema);
   if (!cache) compiledFilters.set(schema, (cache = new Map()));
@@ -1377,6 +1394,27 @@ export function compileFilter(expression: string, schema: CollectionSchema, expr
   cache.set(key, compiled);
   if (cache.size > COMPILED_FILTER_CACHE) cache.delete(cache.keys().next().value!);
   return compiled;
+}
+
+/** Refuses, before any parsing, a filter or template values too large to handle without stalling the server. */
+function checkLimits(expression: string, exprParams: Record<string, unknown> | undefined): void {
+  if (expression.length > MAX_FILTER_LENGTH) {
+    throw filterError(
+      expression,
+      `the expression is ${expression.length} characters long; the limit is ${MAX_FILTER_LENGTH}: ` +
+        'send long value lists as template values, e.g. "id in {ids}" with "exprParams": {"ids": [...]}',
+    );
+  }
+  if (!exprParams) return;
+  const size = jsonSize(exprParams, MAX_TEMPLATE_VALUES);
+  if (size > MAX_TEMPLATE_VALUES) {
+    throw filterError(expression, `exprParams hold more than ${MAX_TEMPLATE_VALUES} values; the limit is ${MAX_TEMPLATE_VALUES}: split the request`);
+  }
+  for (const [name, value] of Object.entries(exprParams)) {
+    if (jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+      throw filterError(expression, `template value {${name}} nests more than ${MAX_JSON_DEPTH} levels deep; the limit is ${MAX_JSON_DEPTH}`);
+    }
+  }
 }
 
 /**

@@ -9,19 +9,22 @@
  * | Int64 | number (integer), bigint or a decimal string, in the int64 range → bigint |
  * | Float / Double | numbers or numeric strings; NaN/Infinity (and float32 overflow for Float) rejected; Float is rounded to float32 |
  * | VarChar | strings; numbers and booleans are taken as their text (Milvus uses gjson's string form); objects/arrays rejected. `max_length` counts UTF-8 bytes, as Milvus does |
- * | JSON | any JSON value; a string is parsed as JSON text (Milvus stores its content), so a JSON string scalar is sent as "\"text\"" |
+ * | JSON | any JSON value nested at most MAX_JSON_DEPTH (256) levels; a string is parsed as JSON text (Milvus stores its content), so a JSON string scalar is sent as "\"text\"" |
  * | Array | a JSON array (or a string holding one) of the element type (strict: no numeric strings, as Go's decoder), ≤ max_capacity elements |
  * | FloatVector | an array (or a string holding one) of exactly `dim` finite numbers → Float32Array |
  *
  * Missing or null values of nullable / defaulted fields become the default, else null. The primary
  * key is never nullable; with autoID it must be absent on insert and present on upsert. Keys outside
  * the schema go to the dynamic field (`$meta`) when enabled (nulls skipped, `$meta` itself rejected),
- * else the row is rejected. Every error is code 1804 with Milvus's prefix and names the row, the field,
+ * else the row is rejected; dynamic values obey the JSON depth limit too. An autoID insert holds at
+ * most MAX_AUTOID_BATCH (2^18) rows. The whole batch is checked before the engine appends any of
+ * it, so a bad row changes nothing. Every error is code 1804 with Milvus's prefix and names the row, the field,
  * the expected type and the value received. Rows are returned as given: duplicate keys are the
  * engine's business (it keeps the last).
  */
 import { parse as parseLossless } from 'lossless-json';
 import { ErrorCode, MilvusError } from '../errors.ts';
+import { MAX_AUTOID_BATCH, MAX_JSON_DEPTH, jsonDepth } from '../request-limits.ts';
 import type { InsertBatch } from './batch.ts';
 import type { CollectionSchema, ElementType, FieldSchema, Value } from './types.ts';
 
@@ -165,17 +168,44 @@ function varcharConverter(name: string, maxLength: number): Converter {
   };
 }
 
+/** Refuses a JSON value nested deeper than MAX_JSON_DEPTH (it would overflow the stack of every codec after it). */
+function checkDepth(v: unknown, row: number, name: string): void {
+  if (typeof v !== 'object' || v === null) return;
+  const depth = jsonDepth(v, MAX_JSON_DEPTH);
+  if (depth > MAX_JSON_DEPTH) {
+    throw badRow(
+      `row ${row}, field ${name}: the JSON value nests more than ${MAX_JSON_DEPTH} levels deep; the limit is ${MAX_JSON_DEPTH}: flatten it, or store it as a VarChar string`,
+    );
+  }
+}
+
 function jsonConverter(name: string): Converter {
   return (v, row) => {
-    if (typeof v !== 'string') return v as Value;
+    if (typeof v !== 'string') {
+      checkDepth(v, row, name);
+      return v as Value;
+    }
+    let parsed: unknown;
     try {
-      return parseJsonText(v) as Value;
-    } catch {
+      parsed = parseJsonText(v);
+    } catch (err) {
+      // lossless-json recurses: text nested deep enough overflows its stack before any depth check.
+      if (err instanceof RangeError) {
+        let deep: unknown;
+        try {
+          deep = JSON.parse(v);
+        } catch {
+          deep = undefined;
+        }
+        checkDepth(deep, row, name);
+      }
       throw badValue(
         row, name, 'a string for a JSON field must hold JSON text (send objects as they are; a JSON string as "\\"text\\"")',
         'JSON', v,
       );
     }
+    checkDepth(parsed, row, name);
+    return parsed as Value;
   };
 }
 
@@ -292,6 +322,10 @@ export function rowsToBatch(schema: CollectionSchema, rows: unknown[], mode: 'in
   if (!Array.isArray(rows)) throw badRow(`\`data\` must be an array of row objects, got ${showValue(rows)}`);
   const n = rows.length;
   if (n === 0) throw badRow('missing required parameters: `data` is empty; send at least one row');
+  const autoId = schema.fields.some((f) => f.isPrimary && f.autoId);
+  if (autoId && mode === 'insert' && n > MAX_AUTOID_BATCH) {
+    throw badRow(`an insert into an autoID collection takes at most ${MAX_AUTOID_BATCH} rows, but \`data\` has ${n}: split it into smaller requests`);
+  }
 
   const known: Record<string, true> = Object.create(null);
   const plans: FieldPlan[] = [];
@@ -352,6 +386,7 @@ export function rowsToBatch(schema: CollectionSchema, rows: unknown[], mode: 'in
       if (key === '$meta') throw badRow(`use the invalid field name($meta) when enable dynamicField (row ${i})`);
       const v = obj[key];
       if (v === null || v === undefined) continue;
+      checkDepth(v, i, key);
       meta ??= {};
       if (key === '__proto__') Object.defineProperty(meta, key, { value: v, enumerable: true, writable: true, configurable: true });
       else meta[key] = v;

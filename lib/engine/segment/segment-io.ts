@@ -5,11 +5,18 @@
  *   index_files/{collection}/{partition}/{segment}/{field}/{build}.hnsw   usearch HNSW file
  * Field ids: the schema's ids, 1 for the row timestamps (Milvus's Timestamp system field) and
  * DYNAMIC_FIELD_ID for `$meta`.
+ *
+ * Checksums: chunks carry per-block CRCs (column-codec.ts), verified when decoded or, for vectors
+ * read lazily from a local copy, as each block is read (vector-column.ts); delta logs carry a
+ * CRC-32 of their whole content (format version 2; version 1 without it is still read); index
+ * files carry the index adapter's checksum footer, verified when the file is opened. A mismatch
+ * is a CorruptDataError naming the object key.
  */
-import { CorruptDataError, StorageError } from '../errors.ts';
+import { checksumMismatch, CorruptDataError, StorageError } from '../errors.ts';
 import type { SegmentMeta } from '../catalog/catalog.ts';
 import * as fs from 'node:fs';
-import { COLUMN_HEADER_BYTES, decodeColumn, encodeColumn, encodeVectors, vectorChunkLayout } from '../codec/column-codec.ts';
+import { chunkHeadBytes, COLUMN_HEADER_BYTES, decodeColumn, encodeColumn, encodeVectors, vectorChunkLayout } from '../codec/column-codec.ts';
+import { crc32 } from '../codec/crc32.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { CollectionSchema, PrimaryKey, Value } from '../schema/types.ts';
 import { Segment, type ScalarColumn } from './segment.ts';
@@ -20,8 +27,15 @@ export const TIMESTAMP_FIELD_ID = 1;
 /** Field id of the `$meta` dynamic column. */
 export const DYNAMIC_FIELD_ID = 99;
 
+/**
+ * Delta log layout (little-endian): magic 'MGDL' u32 | version u16 | reserved u16 | count u32 |
+ * version 2: CRC-32 u32 of bytes [0, 12) and the offsets | u32 offsets[count]. Version 1 has no
+ * CRC (the offsets start at byte 12); it is still read.
+ */
 const DELTA_MAGIC = 0x4c44474d; // 'MGDL'
-const DELTA_VERSION = 1;
+const DELTA_VERSION = 2;
+const DELTA_VERSION_V1 = 1;
+const DELTA_HEADER_BYTES = 16;
 
 /** Object-key prefixes of one collection. */
 export function collectionPrefixes(collectionId: number): string[] {
@@ -102,10 +116,10 @@ export async function readSegment(
         return void vectors.set(f.name, coldVectorColumn(await options.coldVectors(key), key, meta));
       }
       if (f.dataType === 'FloatVector' && meta.indexFiles[f.name]) {
-        const lazy = await lazyVectors(store, key, meta);
+        const lazy = lazyVectors(store, key, meta);
         if (lazy) return void vectors.set(f.name, lazy);
       }
-      const col = decodeColumn(await store.get(key));
+      const col = decodeColumn(await store.get(key), key);
       if (col.rowCount !== meta.rowCount) {
         throw new CorruptDataError(`segment ${meta.segmentId} field ${f.name}: chunk has ${col.rowCount} rows, catalog says ${meta.rowCount}`);
       }
@@ -120,7 +134,8 @@ export async function readSegment(
       else scalars.set(f.name, col);
     }),
   );
-  const tsCol = decodeColumn(await store.get(chunkKey(meta, TIMESTAMP_FIELD_ID)));
+  const tsKey = chunkKey(meta, TIMESTAMP_FIELD_ID);
+  const tsCol = decodeColumn(await store.get(tsKey), tsKey);
   let rowTs: ArrayLike<bigint>;
   if (tsCol.numeric instanceof BigInt64Array && tsCol.validity === null) {
     // The same bits read unsigned: what BigInt.asUintN(64, …) of each value gives.
@@ -132,7 +147,8 @@ export async function readSegment(
   }
   let dynamic: (Record<string, unknown> | null)[] | null = null;
   if (schema.enableDynamicField) {
-    const d = decodeColumn(await store.get(chunkKey(meta, DYNAMIC_FIELD_ID)));
+    const dynKey = chunkKey(meta, DYNAMIC_FIELD_ID);
+    const d = decodeColumn(await store.get(dynKey), dynKey);
     dynamic = new Array(d.rowCount);
     for (let i = 0; i < d.rowCount; i++) dynamic[i] = d.get(i) as Record<string, unknown> | null;
   }
@@ -147,43 +163,47 @@ export async function readSegment(
  * for (a segment outside this process's share: its vectors stay on disk).
  */
 export function coldVectorColumn(file: string, key: string, meta: SegmentMeta): VectorColumn {
+  const column = vectorFileColumn(file, key, meta, false);
+  if (!column) throw new CorruptDataError(`segment ${meta.segmentId} vector chunk ${key} has a validity bitmap; FloatVector chunks never do`, { key, what: 'column chunk' });
+  return column;
+}
+
+/** A vector column read in the background from the chunk's local file, when the store has one. */
+function lazyVectors(store: ObjectStore, key: string, meta: SegmentMeta): VectorColumn | undefined {
+  const file = store.localPath?.(key);
+  if (!file || !fs.existsSync(file)) return undefined; // the eager path reports a missing chunk as the store does
+  return vectorFileColumn(file, key, meta, true);
+}
+
+/**
+ * A vector column over a local chunk file (its head read and verified now, its blocks as they are
+ * read), or undefined for a chunk that cannot be read in place (a validity bitmap).
+ */
+function vectorFileColumn(file: string, key: string, meta: SegmentMeta, background: boolean): VectorColumn | undefined {
   let size: number;
-  const head = new Uint8Array(COLUMN_HEADER_BYTES);
+  let head: Uint8Array;
   try {
     size = fs.statSync(file).size;
     const fd = fs.openSync(file, 'r');
     try {
-      fs.readSync(fd, head, 0, COLUMN_HEADER_BYTES, 0);
+      const first = new Uint8Array(Math.min(size, COLUMN_HEADER_BYTES));
+      fs.readSync(fd, first, 0, first.length, 0);
+      head = new Uint8Array(chunkHeadBytes(first, size, key));
+      fs.readSync(fd, head, 0, head.length, 0);
     } finally {
       fs.closeSync(fd);
     }
   } catch (err) {
+    if (err instanceof CorruptDataError) throw err;
     throw new StorageError(`cannot read the vector chunk ${key} from its local copy ${file}: ${(err as Error).message}`, { cause: err });
   }
-  const layout = vectorChunkLayout(head, size);
-  if (!layout) throw new CorruptDataError(`segment ${meta.segmentId} vector chunk ${key} has a validity bitmap; FloatVector chunks never do`);
-  if (layout.rowCount !== meta.rowCount) {
-    throw new CorruptDataError(`segment ${meta.segmentId} vector chunk ${key}: chunk has ${layout.rowCount} rows, catalog says ${meta.rowCount}`);
-  }
-  return VectorColumn.fromFile(layout.dim, layout.rowCount, file, layout.payloadOffset, false);
-}
-
-/** A vector column read in the background from the chunk's local file, when the store has one. */
-async function lazyVectors(store: ObjectStore, key: string, meta: SegmentMeta): Promise<VectorColumn | undefined> {
-  const file = store.localPath?.(key);
-  if (!file) return undefined;
-  let size: number;
-  try {
-    size = fs.statSync(file).size;
-  } catch {
-    return undefined; // let the eager path report a missing chunk as the store does
-  }
-  const layout = vectorChunkLayout(await store.getRange(key, 0, COLUMN_HEADER_BYTES), size);
+  const layout = vectorChunkLayout(head, size, key);
   if (!layout) return undefined;
   if (layout.rowCount !== meta.rowCount) {
-    throw new CorruptDataError(`segment ${meta.segmentId} vector chunk ${key}: chunk has ${layout.rowCount} rows, catalog says ${meta.rowCount}`);
+    throw new CorruptDataError(`segment ${meta.segmentId} vector chunk ${key}: chunk has ${layout.rowCount} rows, catalog says ${meta.rowCount}`, { key, what: 'column chunk' });
   }
-  return VectorColumn.fromFile(layout.dim, layout.rowCount, file, layout.payloadOffset);
+  const verify = layout.blocks ? { blocks: layout.blocks, key } : null;
+  return VectorColumn.fromFile(layout.dim, layout.rowCount, file, layout.payloadOffset, background, verify);
 }
 
 /**
@@ -195,12 +215,13 @@ export async function writeDeltaLog(store: ObjectStore, seg: Segment, seq: bigin
   const offsets = seg.pendingDeletes;
   if (offsets.length === 0) return undefined;
   seg.pendingDeletes = [];
-  const buf = new Uint8Array(12 + 4 * offsets.length);
+  const buf = new Uint8Array(DELTA_HEADER_BYTES + 4 * offsets.length);
   const view = new DataView(buf.buffer);
   view.setUint32(0, DELTA_MAGIC, true);
   view.setUint16(4, DELTA_VERSION, true);
   view.setUint32(8, offsets.length, true);
-  for (let i = 0; i < offsets.length; i++) view.setUint32(12 + 4 * i, offsets[i], true);
+  for (let i = 0; i < offsets.length; i++) view.setUint32(DELTA_HEADER_BYTES + 4 * i, offsets[i], true);
+  view.setUint32(12, deltaCrc(buf), true);
   const key = `${segmentBase('delta_log', seg.meta)}/${seq.toString().padStart(20, '0')}`;
   try {
     await store.put(key, buf);
@@ -211,14 +232,28 @@ export async function writeDeltaLog(store: ObjectStore, seg: Segment, seq: bigin
   return key;
 }
 
-function decodeDeltaLog(bytes: Uint8Array, key: string): Uint32Array {
+/** CRC of a version-2 delta log: bytes [0, 12) followed by the offsets. */
+function deltaCrc(bytes: Uint8Array): number {
+  return crc32(bytes.subarray(DELTA_HEADER_BYTES), crc32(bytes.subarray(0, 12)));
+}
+
+/** Decodes a delta log (either version), verifying a version-2 log's checksum. */
+export function decodeDeltaLog(bytes: Uint8Array, key: string): Uint32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.byteLength < 12 || view.getUint32(0, true) !== DELTA_MAGIC) throw new CorruptDataError(`delta log ${key}: bad magic number`);
+  const bad = (what: string) => new CorruptDataError(`delta log ${key}: ${what}; the object is damaged — restore it from a backup`, { key, what: 'delta log' });
+  if (bytes.byteLength < 12 || view.getUint32(0, true) !== DELTA_MAGIC) throw bad('bad magic number');
   const version = view.getUint16(4, true);
-  if (version !== DELTA_VERSION) throw new CorruptDataError(`delta log ${key}: format version ${version}, this build reads ${DELTA_VERSION}`);
+  if (version !== DELTA_VERSION && version !== DELTA_VERSION_V1) throw bad(`format version ${version}, this build reads ${DELTA_VERSION_V1} and ${DELTA_VERSION}`);
   const n = view.getUint32(8, true);
-  if (bytes.byteLength < 12 + 4 * n) throw new CorruptDataError(`delta log ${key}: truncated (${bytes.byteLength} bytes for ${n} offsets)`);
+  const start = version === DELTA_VERSION_V1 ? 12 : DELTA_HEADER_BYTES;
+  if (version === DELTA_VERSION) {
+    if (bytes.byteLength < DELTA_HEADER_BYTES) throw bad(`truncated (${bytes.byteLength} bytes)`);
+    const expected = view.getUint32(12, true);
+    const actual = deltaCrc(bytes);
+    if (actual !== expected) throw checksumMismatch('delta log', key, 'its content', expected, actual);
+  }
+  if (bytes.byteLength !== start + 4 * n) throw bad(`${bytes.byteLength} bytes for ${n} offsets`);
   const out = new Uint32Array(n);
-  for (let i = 0; i < n; i++) out[i] = view.getUint32(12 + 4 * i, true);
+  for (let i = 0; i < n; i++) out[i] = view.getUint32(start + 4 * i, true);
   return out;
 }

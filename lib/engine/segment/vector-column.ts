@@ -8,8 +8,15 @@
  * memory costs ~3.5 ms per MiB, so 512 MiB of vectors alone took ~1.8 s. Reads of the contents go
  * through `get` (reads the one row if it is not there yet), `loadedData` and `squaredNorms`
  * (finish the load synchronously), or `ensureVectors` on the raw array (see ports/lazy-vectors.ts).
+ *
+ * Checksums: a chunk in format version 2 carries a CRC per 16 KiB block (column-codec.ts). Every
+ * byte read from the file is verified before it is served: the background reader and
+ * `ensureLoaded` verify the blocks they fill in place, and a single row read by `get` reads and
+ * verifies its whole block(s) into a scratch buffer, then copies just the row (a cold column's
+ * memory stays what its reads return). A mismatch throws a CorruptDataError naming the chunk's key.
  */
 import * as fs from 'node:fs';
+import { verifyChunkBlocks, type ChunkBlocks } from '../codec/column-codec.ts';
 import { StorageError } from '../errors.ts';
 import { registerLazyVectors, unregisterLazyVectors } from '../ports/lazy-vectors.ts';
 
@@ -28,7 +35,24 @@ interface LazySource {
   loaded: number;
   /** A background read is in flight (the fd must stay open until it returns). */
   reading: boolean;
+  /** The chunk's block checksums (byte p of `bytes` lies in block floor(p / blockBytes)), or null for a chunk without them. */
+  verify: ChunkChecksums | null;
 }
+
+/** The block checksums of a lazily read vector chunk, and the key that names it in errors. */
+export interface ChunkChecksums {
+  blocks: ChunkBlocks;
+  key: string;
+}
+
+/**
+ * Scratch for the blocks around a row read by `get` (reads are synchronous, so one buffer serves
+ * all columns), and which verified bytes it holds: rows read in order mostly share blocks.
+ */
+let scratch = new Uint8Array(0);
+let scratchOf: LazySource | null = null;
+let scratchFrom = 0;
+let scratchTo = 0;
 
 /** Lazy columns waiting for the background reader, served one at a time so open's own reads are not starved. */
 const loadQueue: VectorColumn[] = [];
@@ -62,9 +86,10 @@ export class VectorColumn {
    * A column of `rows` vectors stored from byte `offset` of a local file, read in the background
    * (see the module comment), or only as rows are asked for when `background` is false (a
    * segment this process does not keep in memory). The file must not change; it may be deleted
-   * (the open fd keeps it).
+   * (the open fd keeps it). With `verify` (a version-2 chunk whose body is the vectors, starting
+   * at `offset`), every block read is checked against its CRC.
    */
-  static fromFile(dim: number, rows: number, path: string, offset: number, background = true): VectorColumn {
+  static fromFile(dim: number, rows: number, path: string, offset: number, background = true, verify: ChunkChecksums | null = null): VectorColumn {
     const column = new VectorColumn(dim, new Float32Array(rows * dim));
     if (rows === 0) return column;
     let fd: number;
@@ -74,7 +99,7 @@ export class VectorColumn {
       throw new StorageError(`cannot open vector chunk ${path}: ${(err as Error).message}`, { cause: err });
     }
     const bytes = new Uint8Array(column.buf.buffer, column.buf.byteOffset, column.buf.byteLength);
-    column.source = { path, fd, offset, bytes, loaded: 0, reading: false };
+    column.source = { path, fd, offset, bytes, loaded: 0, reading: false, verify };
     registerLazyVectors(column.buf, () => column.ensureLoaded());
     if (background) column.loadInBackground();
     return column;
@@ -162,7 +187,7 @@ export class VectorColumn {
       const rowBytes = this.dim * 4;
       const at = i * rowBytes;
       // Rows past the loaded prefix are read on their own; the background reader rewrites the same bytes later.
-      if (at + rowBytes > src.loaded && i < this.rows) readFully(src, at, rowBytes);
+      if (at + rowBytes > src.loaded && i < this.rows) readRange(src, at, rowBytes);
     }
     return this.buf.subarray(i * this.dim, (i + 1) * this.dim);
   }
@@ -186,7 +211,10 @@ export class VectorColumn {
   ensureLoaded(): void {
     const src = this.source;
     if (src === null) return;
-    if (src.loaded < src.bytes.length) readFully(src, src.loaded, src.bytes.length - src.loaded);
+    if (src.loaded < src.bytes.length) {
+      readFully(src, src.loaded, src.bytes.length - src.loaded);
+      verifyInPlace(src, src.loaded, src.bytes.length); // throws on damage: the column stays unloaded
+    }
     src.loaded = src.bytes.length;
     this.detachSource();
   }
@@ -203,6 +231,7 @@ export class VectorColumn {
   private detachSource(): void {
     const src = this.source!;
     if (!src.reading) closeFd(src);
+    if (scratchOf === src) scratchOf = null;
     this.source = null;
     unregisterLazyVectors(this.buf);
   }
@@ -225,7 +254,17 @@ export class VectorColumn {
         // Leave the rest to a synchronous read when somebody needs it (it reports the error then).
         return done(false);
       }
-      if (at === src.loaded) src.loaded = at + n;
+      if (at === src.loaded) {
+        // With checksums only whole verified blocks count as loaded (or the column's end).
+        let end = at + n;
+        if (src.verify !== null && end < src.bytes.length) end = at + n - (n % src.verify.blocks.blockBytes);
+        try {
+          verifyInPlace(src, at, end);
+        } catch {
+          return done(false); // damaged: left to a synchronous read, which reports it
+        }
+        src.loaded = end;
+      }
       if (src.loaded >= src.bytes.length) {
         this.detachSource();
         return done(false);
@@ -235,12 +274,44 @@ export class VectorColumn {
   }
 }
 
-/** Reads `length` bytes at column byte `at` synchronously into place. */
+/** Reads `length` bytes at column byte `at` synchronously into place (not verified). */
 function readFully(src: LazySource, at: number, length: number): void {
+  readInto(src, src.bytes.subarray(at, at + length), at);
+}
+
+/** Reads `length` bytes at column byte `at` into place, verifying the blocks they lie in first. */
+function readRange(src: LazySource, at: number, length: number): void {
+  const v = src.verify;
+  if (v === null) return readFully(src, at, length);
+  const blockBytes = v.blocks.blockBytes;
+  if (scratchOf !== src || at < scratchFrom || at + length > scratchTo) {
+    const from = at - (at % blockBytes);
+    const to = Math.min(src.bytes.length, Math.ceil((at + length) / blockBytes) * blockBytes);
+    if (scratch.length < to - from) scratch = new Uint8Array(to - from);
+    scratchOf = null;
+    const into = scratch.subarray(0, to - from);
+    readInto(src, into, from);
+    verifyChunkBlocks(v.blocks, from / blockBytes, into, v.key);
+    scratchOf = src;
+    scratchFrom = from;
+    scratchTo = to;
+  }
+  src.bytes.set(scratch.subarray(at - scratchFrom, at - scratchFrom + length), at);
+}
+
+/** Verifies column bytes [from, to) already in place (`from` at a block start, `to` at one or at the end). */
+function verifyInPlace(src: LazySource, from: number, to: number): void {
+  const v = src.verify;
+  if (v === null || to <= from) return;
+  verifyChunkBlocks(v.blocks, from / v.blocks.blockBytes, src.bytes.subarray(from, to), v.key);
+}
+
+/** Reads `into.length` bytes from column byte `at` into `into`. */
+function readInto(src: LazySource, into: Uint8Array, at: number): void {
   let done = 0;
   try {
-    while (done < length) {
-      const n = fs.readSync(src.fd, src.bytes, at + done, length - done, src.offset + at + done);
+    while (done < into.length) {
+      const n = fs.readSync(src.fd, into, done, into.length - done, src.offset + at + done);
       if (n === 0) throw new Error(`unexpected end of file at byte ${src.offset + at + done}`);
       done += n;
     }
