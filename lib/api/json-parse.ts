@@ -100,7 +100,7 @@ class Scan {
   readonly arrays: TopArray[] = [];
   private open: TopArray | null = null;
 
-  constructor(private readonly bytes: Uint8Array, start: number) {
+  constructor(private readonly bytes: Uint8Array, start: number, private readonly tooDeepCode: number) {
     let i = start;
     while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
     this.topObject = bytes[i] === OPEN_OBJECT;
@@ -125,8 +125,8 @@ class Scan {
       else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
         if (++depth > MAX_REQUEST_DEPTH) {
           throw new MilvusError(
-            ErrorCode.BadJson,
-            `${BAD_JSON_PREFIX}, error: the request body nests more than ${MAX_REQUEST_DEPTH} levels deep (at byte ${i}); ` +
+            this.tooDeepCode,
+            `${this.tooDeepCode === ErrorCode.BadJson ? BAD_JSON_PREFIX : 'invalid insert data'}, error: the request body nests more than ${MAX_REQUEST_DEPTH} levels deep (at byte ${i}); ` +
               `the limit is ${MAX_REQUEST_DEPTH}: flatten the value, or send deep JSON as a string`,
           );
         }
@@ -157,12 +157,13 @@ function yieldToEventLoop(): Promise<void> {
  * Parses a request body (text, or UTF-8 bytes with an optional BOM) as parseJson does, after
  * checking its nesting depth; bodies over CHUNK_BYTES are scanned, decoded and parsed in slices,
  * yielding to the event loop between them. Throws SyntaxError on malformed JSON and MilvusError
- * 1801 past the depth limit.
+ * `tooDeepCode` (1801 unless the body carries rows, where the deep part is a row's value) past the
+ * depth limit.
  */
-export async function parseJsonBody(body: string | Uint8Array): Promise<unknown> {
+export async function parseJsonBody(body: string | Uint8Array, tooDeepCode: number = ErrorCode.BadJson): Promise<unknown> {
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  const scan = new Scan(bytes, start);
+  const scan = new Scan(bytes, start, tooDeepCode);
   if (bytes.length <= CHUNK_BYTES) {
     scan.run(start, bytes.length);
     return parseJson(typeof body === 'string' && start === 0 ? body : bytes.toString('utf8', start));

@@ -26,6 +26,8 @@ import type { ApiOptions, ApiRequest, ApiResponse, Route } from './types.ts';
 export const API_PREFIX = '/v2/vectordb/';
 
 const ROUTES = new Map<string, Route>();
+/** Routes whose body carries rows: nesting past the body limit is a row's value, so bad insert data (1804). */
+const ROW_ROUTES = new Set([`${API_PREFIX}entities/insert`, `${API_PREFIX}entities/upsert`]);
 for (const table of [collectionRoutes, entityRoutes, indexRoutes, partitionRoutes, aliasRoutes, databaseRoutes]) {
   for (const [path, route] of Object.entries(table)) ROUTES.set(API_PREFIX + path, route);
 }
@@ -63,7 +65,7 @@ function parseGoBool(value: string | undefined): boolean | undefined {
  * Parses the body: empty → 1801 (Milvus's text), bad JSON → 1801 with the parser's message, nested
  * past MAX_REQUEST_DEPTH → 1801 naming the limit. Large bodies are parsed in slices (json-parse.ts).
  */
-async function parseBody(raw: string | Buffer): Promise<unknown> {
+async function parseBody(raw: string | Buffer, tooDeepCode: number): Promise<unknown> {
   // A large body is decoded slice by slice (json-parse.ts): decoding 60 MB at once blocks for ~100 ms.
   let body: string | Buffer = raw;
   if (typeof raw === 'string' || raw.length <= CHUNK_BYTES) {
@@ -75,7 +77,7 @@ async function parseBody(raw: string | Buffer): Promise<unknown> {
     body = text;
   }
   try {
-    return await parseJsonBody(body);
+    return await parseJsonBody(body, tooDeepCode);
   } catch (err) {
     if (isMilvusError(err)) throw err;
     throw new MilvusError(ErrorCode.BadJson, `${BAD_JSON_PREFIX}, error: ${(err as Error).message}`);
@@ -120,7 +122,7 @@ export async function handleRequest(db: Database, req: ApiRequest, options: ApiO
 
   try {
     // `null` binds as {}; a non-object is a 1801 naming the route's struct.
-    const reader = StructReader.of(await parseBody(req.body), route.structName);
+    const reader = StructReader.of(await parseBody(req.body, ROW_ROUTES.has(path) ? ErrorCode.BadInsertData : ErrorCode.BadJson), route.structName);
     const dbName = reader.string('dbName') || headers['db-name'] || 'default';
     const int64AsString = parseGoBool(headers['accept-type-allow-int64']) === false;
     const text = await route.handle({ db: options.scope ? scopedDatabase(db, options.scope) : db, dbName, req: reader, body: reader.obj, int64AsString });

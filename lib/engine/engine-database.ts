@@ -14,7 +14,7 @@ import type {
   CollectionSpec, CompactionState, Database, IndexStatus, LoadState, QueryRequest, ReadOptions, Row, SearchRequest, WriteResult,
 } from './database.ts';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.ts';
-import { CorruptDataError, ErrorCode, MilvusError, NotFoundError, collectionNotFound, invalidParameter } from './errors.ts';
+import { CollectionDamagedError, CorruptDataError, ErrorCode, MilvusError, NotFoundError, collectionNotFound, invalidParameter } from './errors.ts';
 import { compileFilter } from './filter/compile-filter.ts';
 import { GrowingMemory, type GrowingUsage } from './growing-memory.ts';
 import type { KvStore } from './ports/kv-store.ts';
@@ -64,6 +64,8 @@ const MAX_SHARDS = 16;
 interface DamagedCollection {
   info: CollectionInfo;
   reason: string;
+  /** The error that made it damaged. */
+  cause: Error;
   /** The failure was not damage found in the data (an I/O or network error): a catalog refresh tries again. */
   transient: boolean;
 }
@@ -124,7 +126,7 @@ export class EngineDatabase implements Database {
       db.timer = setInterval(() => db.follow(), options.followMs);
     } else {
       const { infos, damaged } = await db.deps.catalog.scanCollections();
-      for (const d of damaged) db.markDamaged(unreadableInfo(d.collectionId), `its catalog entry ${d.key} cannot be read (${d.error.message})`);
+      for (const d of damaged) db.markDamaged(unreadableInfo(d.collectionId), `its catalog entry ${d.key} cannot be read (${d.error.message})`, d.error);
       for (const info of infos) {
         const rt = await db.openOrMarkDamaged(info);
         rt?.purgeDroppedPartitions().catch((err) => console.error(`migrans: finishing a partition drop of ${info.name} failed (retried on the next create or restart):`, err));
@@ -142,16 +144,16 @@ export class EngineDatabase implements Database {
       this.damaged.delete(info.collectionId);
       return rt;
     } catch (err) {
-      this.markDamaged(info, `${(err as Error).name}: ${(err as Error).message}`, !(err instanceof CorruptDataError || err instanceof NotFoundError));
+      this.markDamaged(info, `${(err as Error).name}: ${(err as Error).message}`, err as Error, !(err instanceof CorruptDataError || err instanceof NotFoundError));
       return undefined;
     }
   }
 
-  private markDamaged(info: CollectionInfo, reason: string, transient = false): void {
+  private markDamaged(info: CollectionInfo, reason: string, cause: Error, transient = false): void {
     const known = this.damaged.get(info.collectionId);
-    this.damaged.set(info.collectionId, { info, reason, transient });
+    this.damaged.set(info.collectionId, { info, reason, cause, transient });
     if (known?.reason === reason) return; // logged already
-    console.error(`migrans: collection ${info.name} (id ${info.collectionId}) is damaged and not served; the other collections are: ${reason}`);
+    console.error(`migrans: collection ${info.name} (id ${info.collectionId}) is damaged and not served (the other collections are): ${reason}`);
   }
 
   private async openRuntime(info: CollectionInfo): Promise<CollectionRuntime> {
@@ -180,7 +182,7 @@ export class EngineDatabase implements Database {
         await rt.close();
       }
       for (const id of this.damaged.keys()) if (!seen.has(id)) this.damaged.delete(id);
-      for (const d of damaged) if (!this.runtimes.has(d.collectionId)) this.markDamaged(unreadableInfo(d.collectionId), `its catalog entry ${d.key} cannot be read (${d.error.message})`);
+      for (const d of damaged) if (!this.runtimes.has(d.collectionId)) this.markDamaged(unreadableInfo(d.collectionId), `its catalog entry ${d.key} cannot be read (${d.error.message})`, d.error);
       for (const info of infos) {
         const rt = this.runtimes.get(info.collectionId);
         if (!rt) {
@@ -190,7 +192,7 @@ export class EngineDatabase implements Database {
           try {
             await this.options.beforeOpen?.(info);
           } catch (err) {
-            this.markDamaged(info, `${(err as Error).name}: ${(err as Error).message}`, true);
+            this.markDamaged(info, `${(err as Error).name}: ${(err as Error).message}`, err as Error, true);
             continue;
           }
           await this.openOrMarkDamaged(info);
@@ -845,11 +847,8 @@ export class EngineDatabase implements Database {
 }
 
 /** The refusal of a read, write or load of a damaged collection. */
-function damagedError(d: DamagedCollection): MilvusError {
-  return new MilvusError(
-    ErrorCode.CollectionNotLoaded,
-    `collection ${d.info.name} is damaged and cannot be served: ${d.reason}; restore the data directory from a backup, or drop the collection`,
-  );
+function damagedError(d: DamagedCollection): CollectionDamagedError {
+  return new CollectionDamagedError(d.info.name, d.reason, d.cause);
 }
 
 /** A stand-in description for a collection whose catalog entry cannot be decoded (listed under a made-up name so it can be seen and dropped). */

@@ -128,6 +128,14 @@ export class DiskFullError extends StorageError {
   }
 }
 
+/** A read, write or load of a collection that failed to open; `cause` is what was found (often a CorruptDataError). */
+export class CollectionDamagedError extends MilvusError {
+  constructor(readonly collection: string, reason: string, override readonly cause: Error) {
+    super(ErrorCode.CollectionNotLoaded, `collection ${collection} is damaged and cannot be served: ${reason}; restore the data directory from a backup, or drop the collection`);
+    this.name = 'CollectionDamagedError';
+  }
+}
+
 /** Milvus's code for "disk quota exceeded" (merr ErrServiceDiskLimitExceeded). */
 export const DISK_LIMIT_CODE = 7;
 

@@ -33,10 +33,13 @@ describe('request limits', () => {
   });
   after(async () => s.close());
 
-  it('answers 100,000-level nesting anywhere in a body with 1801 naming the depth limit', async () => {
+  it('answers 100,000-level nesting anywhere in a body with 1801 naming the depth limit (1804 in the rows of an insert or upsert)', async () => {
     const deep = nested(100_000);
+    for (const path of ['entities/insert', 'entities/upsert']) {
+      const body = `{"collectionName":"${name}","data":[{"id":2,"vector":[1,2],"j":${nested(4_200)}}]}`;
+      fails(await s.post(path, body), 1804, new RegExp(`invalid insert data, error: the request body nests more than ${MAX_REQUEST_DEPTH} levels deep`));
+    }
     const bodies: [string, string][] = [
-      ['entities/insert', `{"collectionName":"${name}","data":[{"id":2,"vector":[1,2],"j":${deep}}]}`],
       ['entities/query', `{"collectionName":"${name}","filter":"id in {a}","exprParams":{"a":${deep}}}`],
       ['entities/search', `{"collectionName":"${name}","data":[[1,2]],"searchParams":{"params":{"ef":${deep}}}}`],
       ['entities/get', `{"collectionName":"${name}","id":${deep}}`],
@@ -52,7 +55,7 @@ describe('request limits', () => {
   it('answers a 64 MiB nested-array body at once instead of parsing it for seconds', async () => {
     const half = 32 * 1024 * 1024 - 64;
     const t0 = Date.now();
-    fails(await s.post('entities/insert', `{"collectionName":"${name}","data":${'['.repeat(half)}${']'.repeat(half)}}`), 1801, /nests more than/);
+    fails(await s.post('entities/insert', `{"collectionName":"${name}","data":${'['.repeat(half)}${']'.repeat(half)}}`), 1804, /nests more than/);
     assert.ok(Date.now() - t0 < 5_000, `took ${Date.now() - t0} ms`);
   });
 

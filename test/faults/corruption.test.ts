@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LmdbKvStore } from '../../lib/adapters/local/lmdb-kv-store.ts';
 import { INDEX_FOOTER_BYTES } from '../../lib/adapters/vector/index-file-checksum.ts';
 import { decodeJson } from '../../lib/engine/catalog/json-codec.ts';
-import { CorruptDataError } from '../../lib/engine/errors.ts';
+import { CollectionDamagedError, CorruptDataError } from '../../lib/engine/errors.ts';
 import type { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import { encodePk } from '../../lib/engine/pk-index.ts';
 import { clusteredVectors, fileDatabase, simpleSpec, tempDir } from '../support/engine.ts';
@@ -41,7 +41,7 @@ interface Case {
   notInUse?(db: EngineDatabase): void;
 }
 
-type Outcome = 'refused at open' | 'refused on read' | 'served correctly' | 'dropped and rebuilt' | 'WRONG';
+type Outcome = 'refused at open' | 'refused on read' | 'collection marked damaged' | 'served correctly' | 'dropped and rebuilt' | 'WRONG';
 
 async function waitIndexed(db: EngineDatabase): Promise<void> {
   // A safety timeout, not a timing assertion: builds queue behind other tests' on a loaded machine.
@@ -165,8 +165,17 @@ async function readAll(db: EngineDatabase): Promise<void> {
 }
 
 /** True when `err` is a CorruptDataError naming `name`. */
+/** A CorruptDataError naming the object, or the refusal of a collection it made damaged at open. */
 function namesObject(err: unknown, name: string): boolean {
-  return err instanceof CorruptDataError && err.message.includes(name);
+  const found = err instanceof CollectionDamagedError ? err.cause : err;
+  return found instanceof CorruptDataError && found.message.includes(name);
+}
+
+/** Whether the database lists the collection whose catalog entry `key` is damaged, with a reason naming the key. */
+async function unreadableEntryListed(db: EngineDatabase, key: string): Promise<boolean> {
+  const name = `damaged_collection_${Number(key.slice('meta/collection/'.length))}`;
+  if (!(await db.listCollections('default')).includes(name)) return false;
+  return (await db.describeCollection('default', name)).loadFailure?.includes(key) ?? false;
 }
 
 describe('a flipped byte in any persistent object is refused with its name, never served', () => {
@@ -260,7 +269,9 @@ describe('a flipped byte in any persistent object is refused with its name, neve
           outcome = c.notInUse ? 'dropped and rebuilt' : 'served correctly';
         } catch (err) {
           if (err instanceof assert.AssertionError) problems.push(`${c.kind} ${c.name}: a wrong answer: ${err.message}`);
+          else if (err instanceof CollectionDamagedError && namesObject(err, c.name)) outcome = 'collection marked damaged';
           else if (namesObject(err, c.name)) outcome = 'refused on read';
+          else if (c.name.startsWith('meta/collection/') && (await unreadableEntryListed(db, c.name))) outcome = 'collection marked damaged';
           else problems.push(`${c.kind} ${c.name}: a read failed with an error that does not name it: ${(err as Error).message}`);
         }
         await db.close();

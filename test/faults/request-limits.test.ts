@@ -62,7 +62,7 @@ describe('request limits under load', () => {
     const half = 32 * 1024 * 1024 - 64;
     const body = `{"collectionName":"${name}","data":${'['.repeat(half)}${']'.repeat(half)}}`;
     const { slow, smallMs } = await alongside(() => s.post('entities/insert', body));
-    fails(slow, 1801, /nests more than 1024 levels deep/);
+    fails(slow, 1804, /nests more than 1024 levels deep/);
     assert.ok(smallMs < PROMPT_MS, `the small request waited ${smallMs} ms`);
     assert.equal(await count(), ROWS);
   });
