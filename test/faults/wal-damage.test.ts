@@ -11,7 +11,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '../support/engine.ts';
+import { FileObjectStore } from '../../lib/adapters/local/file-object-store.ts';
+import { FileWal } from '../../lib/adapters/local/file-wal.ts';
+import { LmdbKvStore } from '../../lib/adapters/local/lmdb-kv-store.ts';
+import { UsearchIndexFactory } from '../../lib/adapters/vector/usearch-index-factory.ts';
+import { CollectionDamagedError } from '../../lib/engine/errors.ts';
+import { EngineDatabase } from '../../lib/engine/engine-database.ts';
+import { simpleSpec, tempDir } from '../support/engine.ts';
 import { call, startServerProcess, type ServerProcess } from '../support/server-process.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -66,6 +72,17 @@ function flipRecord(channelDir: string, k: number): string {
 }
 
 const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
+
+/** An engine on local files whose WAL rolls segments every `segmentBytes` (the embedded server uses 64 MiB). */
+async function smallSegmentEngine(dir: string, segmentBytes: number): Promise<EngineDatabase> {
+  return EngineDatabase.open({
+    kv: await LmdbKvStore.open(path.join(dir, 'kv')),
+    wal: await FileWal.open(path.join(dir, 'wal'), { segmentBytes }),
+    objects: new FileObjectStore(path.join(dir, 'objects')),
+    vectorIndexes: new UsearchIndexFactory(),
+    cacheDir: path.join(dir, 'cache'),
+  });
+}
 
 describe('WAL damage', () => {
   it('a byte flipped mid-WAL stops that collection with a clear error; repair --yes cuts it explicitly and the server serves again', async () => {
@@ -138,6 +155,33 @@ describe('WAL damage', () => {
       assert.deepEqual(await ids(server, 'c'), [...range(500), ...range(20, 2000)]);
     } finally {
       await server.stop();
+      tmp.cleanup();
+    }
+  });
+
+  it('a byte flipped in an earlier WAL segment is found by the replay and refuses the collection, naming file and offset', async () => {
+    const tmp = tempDir();
+    try {
+      let db = await smallSegmentEngine(tmp.dir, 2048);
+      await db.createCollection('default', simpleSpec('c', 4));
+      for (let b = 0; b < 20; b++) {
+        await db.insert('default', 'c', range(10, b * 10).map((id) => ({ id, vector: vector(id) })), { upsert: false });
+      }
+      const channel = path.join(tmp.dir, 'wal', fs.readdirSync(path.join(tmp.dir, 'wal'))[0]);
+      await db.close();
+      const names = fs.readdirSync(channel).filter((n) => n.endsWith('.wal')).sort();
+      assert.ok(names.length >= 3, `several segments: ${names}`);
+      const first = path.join(channel, names[0]);
+      const bytes = fs.readFileSync(first);
+      bytes[14 + 8 + 20] ^= 0x01; // a payload byte of the first record, in a sealed segment (the open scans only the last)
+      fs.writeFileSync(first, bytes);
+
+      db = await smallSegmentEngine(tmp.dir, 2048);
+      const err = await db.insert('default', 'c', [{ id: 9999, vector: vector(9999) }], { upsert: false }).then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof CollectionDamagedError, `refused as damaged, got ${String(err)}`);
+      assert.match(err.message, new RegExp(`damaged at byte 14 of ${first.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      await db.close();
+    } finally {
       tmp.cleanup();
     }
   });
