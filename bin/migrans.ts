@@ -104,6 +104,7 @@ async function repair(flags: RepairFlags): Promise<void> {
   try {
     const catalog = new Catalog(kv);
     const channels = flags.channel ? [flags.channel] : await listWalChannels(walRoot);
+    if (channels.length === 0) console.log(`migrans repair: no WAL channels in ${walRoot}`);
     for (const channel of channels) {
       const id = collectionOfChannel(channel);
       const info = id === undefined ? undefined : await catalog.getCollection(id);
@@ -155,7 +156,14 @@ program
   .option('--data-dir <dir>', `data directory (default ${DEFAULTS.dataDir})`)
   .option('--channel <channel>', 'only this WAL channel, e.g. c12-0')
   .option('--yes', 'carry out the repairs listed (an explicit, logged truncation)')
-  .action((flags: RepairFlags) => repair(flags));
+  .action((flags: RepairFlags) =>
+    repair(flags).catch((err: unknown) => {
+      // A bad --channel or an unreadable file: the message says which; a stack adds nothing.
+      if (!(err instanceof RangeError || err instanceof StorageError || err instanceof CorruptDataError)) throw err;
+      console.error(`migrans repair: ${err.message}`);
+      process.exit(1);
+    }),
+  );
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error('migrans:', err);

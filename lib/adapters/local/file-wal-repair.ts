@@ -21,9 +21,9 @@
 import type { FileHandle } from 'node:fs/promises';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { CorruptDataError } from '../../engine/errors.ts';
-import { MAX_WAL_RECORD_BYTES } from '../wal-rules.ts';
-import { errCode, syncDir } from './fs-helpers.ts';
+import { CorruptDataError, StorageError } from '../../engine/errors.ts';
+import { checkChannel, MAX_WAL_RECORD_BYTES } from '../wal-rules.ts';
+import { errCode, errMessage, syncDir } from './fs-helpers.ts';
 import {
   allocBytes,
   checkSegmentHeader,
@@ -82,8 +82,15 @@ export async function listWalChannels(root: string): Promise<string[]> {
 
 /** Scans every segment of `channel` and returns its first damage (a torn last frame is not damage), or undefined. */
 export async function inspectWalChannel(root: string, channel: string, checkpoint: bigint): Promise<WalDamage | undefined> {
+  checkChannel(channel);
   const dir = path.join(root, channel);
-  const firsts = (await fs.readdir(dir))
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (err) {
+    throw new StorageError(`cannot read WAL channel ${channel} in ${root} (${errMessage(err)}); list the channels without --channel`, { cause: err });
+  }
+  const firsts = names
     .map(parseSegmentFileName)
     .filter((f): f is bigint => f !== undefined)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
