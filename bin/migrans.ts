@@ -15,6 +15,7 @@ import { ConfigError, DEFAULTS, ENGINE_ENV, resolveEngineConfig, resolveServeCon
 import { openEmbeddedDatabase } from '../lib/embedded.ts';
 import { Catalog } from '../lib/engine/catalog/catalog.ts';
 import { collectionOfChannel } from '../lib/engine/channel-state.ts';
+import { walReach } from '../lib/engine/collection-runtime.ts';
 import { CorruptDataError, DataDirInUseError, StorageError } from '../lib/engine/errors.ts';
 
 async function serve(flags: ServeFlags): Promise<void> {
@@ -110,9 +111,15 @@ async function repair(flags: RepairFlags): Promise<void> {
       const info = id === undefined ? undefined : await catalog.getCollection(id);
       const label = `channel ${channel}${info ? ` (collection ${info.name})` : ''}`;
       const checkpoint = (await catalog.getCheckpoint(channel)).position;
+      // The log must keep reaching every position the collection's segments were built from.
+      let reach = checkpoint;
+      const index = Number(channel.slice(channel.lastIndexOf('-') + 1));
+      for (const meta of id === undefined ? [] : await catalog.listSegments(id)) {
+        if (meta.channel === index && walReach(meta) > reach) reach = walReach(meta);
+      }
       // A repair may reveal further damage behind the first: inspect again until the channel is clean.
       for (let round = 0; ; round++) {
-        const damage = await inspectWalChannel(walRoot, channel, checkpoint);
+        const damage = await inspectWalChannel(walRoot, channel, checkpoint, reach);
         if (!damage) {
           if (round === 0) console.log(`migrans repair: ${label}: no damage`);
           break;

@@ -181,10 +181,12 @@ export class CollectionRuntime {
       const cp = await deps.catalog.getCheckpoint(ch.name);
       ch.applied = cp.position;
       ch.lastTs = cp.lastTs;
-      // A WAL that is damaged or ends before the checkpoint fails the open: the collection is then
-      // refused as damaged (EngineDatabase), never acknowledging writes it could not apply.
+      // A WAL that is damaged or ends before a position the catalog relies on fails the open: the
+      // collection is then refused as damaged (EngineDatabase), never acknowledging writes it could not apply.
       ch.knownTail = await deps.wal.tail(ch.name);
-      if (ch.applied > ch.knownTail) throw new WalBehindCheckpointError(ch.name, ch.applied, ch.knownTail);
+      if (ch.applied > ch.knownTail) throw new WalBehindCheckpointError(ch.name, ch.applied, ch.knownTail, 'its checkpoint');
+      const beyond = metas.find((m) => m.channel === ch.index && walReach(m) > ch.knownTail);
+      if (beyond) throw new WalBehindCheckpointError(ch.name, walReach(beyond), ch.knownTail, `segment ${beyond.segmentId} (${beyond.state})`);
       rt.kick(ch);
       await rt.caughtUpOrFailed(ch);
       if (ch.unavailable) throw (ch.unavailable as ChannelUnavailableError).cause;
@@ -1143,6 +1145,11 @@ function appendFailure(failed: Error[], channels: number): Error {
       ? `disk quota exceeded: ${full.message}; but part of this request may be stored (on ${channels - failed.length} of ${channels} channels) — retry the whole request once space is free (rows with the same primary keys overwrite)`
       : `disk quota exceeded: ${full.message}`,
   );
+}
+
+/** How far the WAL must reach for a segment's metadata to hold: its end, or past the record that opened it. */
+export function walReach(meta: SegmentMeta): bigint {
+  return meta.endPosition ?? meta.startPosition + 1n;
 }
 
 /** The rows `rows` of a batch, as a new batch. */

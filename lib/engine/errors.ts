@@ -180,14 +180,21 @@ export class WalCorruptError extends CorruptDataError {
 }
 
 /**
- * A channel's checkpoint lies beyond its WAL's tail: records the catalog counts as applied are
- * missing from the log (a lost or truncated WAL file). Writes appended now would get positions the
- * replay skips, so the collection is refused instead.
+ * A channel's WAL ends before a position the catalog relies on (its checkpoint, or the records a
+ * segment was built from): those records are missing from the log (a lost or truncated WAL file).
+ * Writes appended now would get positions the replay skips, so the collection is refused instead.
  */
 export class WalBehindCheckpointError extends CorruptDataError {
-  constructor(readonly channel: string, readonly checkpoint: bigint, readonly tail: bigint) {
+  constructor(
+    readonly channel: string,
+    /** The position the WAL must reach. */
+    readonly needed: bigint,
+    readonly tail: bigint,
+    /** What needs it, e.g. 'its checkpoint' or 'segment 12'. */
+    readonly neededBy: string,
+  ) {
     super(
-      `WAL channel ${channel} ends at position ${tail}, but its checkpoint is at position ${checkpoint}: records the catalog counts as applied are missing from the log (a lost or truncated WAL file), and writes appended now would never be applied; restore the data directory from a backup, or drop the collection`,
+      `WAL channel ${channel} ends at position ${tail}, but ${neededBy} needs it to reach position ${needed}: records the catalog counts as applied are missing from the log (a lost or truncated WAL file), and writes appended now would never be applied; restore the data directory from a backup, or drop the collection`,
     );
     this.name = 'WalBehindCheckpointError';
   }

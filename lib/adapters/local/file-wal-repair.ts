@@ -15,8 +15,10 @@
  *   segment, the intact frames after the damaged one are moved into a new segment file starting at
  *   the next position. That needs the damaged frame's length to be intact (so positions after it
  *   are known); otherwise the channel is left alone and the report says so.
- * Cutting below the checkpoint is never done: the runtime would refuse the channel (checkpoint
- * beyond the tail) rather than accept writes it could not apply.
+ * Cutting below a position the catalog relies on (the checkpoint, or the records a flushed
+ * segment of another partition was built from) is never done: new records would reuse positions
+ * the replay skips, so the runtime refuses such a channel (WalBehindCheckpointError), and the
+ * report says to restore from a backup or drop the collection instead.
  */
 import type { FileHandle } from 'node:fs/promises';
 import * as fs from 'node:fs/promises';
@@ -62,6 +64,8 @@ export interface WalDamage {
   recordsAfter: number;
   /** The channel's checkpoint: records below it are applied. */
   checkpoint: bigint;
+  /** The highest position the catalog relies on (at least the checkpoint): the log must not end before it. */
+  reach: bigint;
   action: WalRepairAction;
   /** Index of the damaged segment among `segments`. */
   segment: number;
@@ -80,8 +84,11 @@ export async function listWalChannels(root: string): Promise<string[]> {
   }
 }
 
-/** Scans every segment of `channel` and returns its first damage (a torn last frame is not damage), or undefined. */
-export async function inspectWalChannel(root: string, channel: string, checkpoint: bigint): Promise<WalDamage | undefined> {
+/**
+ * Scans every segment of `channel` and returns its first damage (a torn last frame is not damage),
+ * or undefined. `checkpoint` and `reach` come from the catalog (see WalDamage).
+ */
+export async function inspectWalChannel(root: string, channel: string, checkpoint: bigint, reach = checkpoint): Promise<WalDamage | undefined> {
   checkChannel(channel);
   const dir = path.join(root, channel);
   let names: string[];
@@ -105,7 +112,7 @@ export async function inspectWalChannel(root: string, channel: string, checkpoin
       let recordsAfter = found.offset < size ? await countIntact(fh, found.offset + 1, size) : 0;
       for (const later of segments.slice(i + 1)) recordsAfter += await countFile(later);
       const nextOffset = found.offset < size ? await nextFrameOffset(fh, found.offset, size, last ? undefined : firsts[i + 1], found.position) : undefined;
-      const damage: WalDamage = { channel, file: segments[i], offset: found.offset, position: found.position, problem: found.problem, recordsAfter, checkpoint, action: { kind: 'none', reason: '' }, segment: i, segments };
+      const damage: WalDamage = { channel, file: segments[i], offset: found.offset, position: found.position, problem: found.problem, recordsAfter, checkpoint, reach: reach > checkpoint ? reach : checkpoint, action: { kind: 'none', reason: '' }, segment: i, segments };
       damage.action = plan(damage, firsts, nextOffset);
       return damage;
     } finally {
@@ -216,7 +223,13 @@ async function nextFrameOffset(fh: FileHandle, offset: number, size: number, nex
 /** The action for a damage given the checkpoint and the segments' first positions. */
 function plan(damage: WalDamage, firsts: bigint[], nextOffset: number | undefined): WalRepairAction {
   const i = damage.segment;
-  if (damage.position >= damage.checkpoint) return { kind: 'truncate' };
+  if (damage.position >= damage.reach) return { kind: 'truncate' };
+  if (damage.position >= damage.checkpoint) {
+    return {
+      kind: 'none',
+      reason: `cutting the log at position ${damage.position} would leave it short of position ${damage.reach}, which segments in the catalog were built from (records of another partition, already flushed); new writes would reuse positions the replay skips. Restore the data directory from a backup, or drop the collection`,
+    };
+  }
   if (i + 1 < firsts.length && firsts[i + 1] <= damage.checkpoint) return { kind: 'drop-segments' };
   if (nextOffset !== undefined) return { kind: 'rebase', nextOffset };
   return {
