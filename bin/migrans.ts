@@ -15,7 +15,8 @@ import { ConfigError, DEFAULTS, ENGINE_ENV, resolveEngineConfig, resolveServeCon
 import { openEmbeddedDatabase } from '../lib/embedded.ts';
 import { Catalog } from '../lib/engine/catalog/catalog.ts';
 import { collectionOfChannel } from '../lib/engine/channel-state.ts';
-import { walReach } from '../lib/engine/collection-runtime.ts';
+import { pkRebuildKey, walReach } from '../lib/engine/collection-runtime.ts';
+import type { KvWrite } from '../lib/engine/ports/kv-store.ts';
 import { CorruptDataError, DataDirInUseError, StorageError } from '../lib/engine/errors.ts';
 
 async function serve(flags: ServeFlags): Promise<void> {
@@ -111,12 +112,11 @@ async function repair(flags: RepairFlags): Promise<void> {
       const info = id === undefined ? undefined : await catalog.getCollection(id);
       const label = `channel ${channel}${info ? ` (collection ${info.name})` : ''}`;
       const checkpoint = (await catalog.getCheckpoint(channel)).position;
-      // The log must keep reaching every position the collection's segments were built from.
-      let reach = checkpoint;
+      // The log must keep reaching every position the collection's durable segments were built from.
       const index = Number(channel.slice(channel.lastIndexOf('-') + 1));
-      for (const meta of id === undefined ? [] : await catalog.listSegments(id)) {
-        if (meta.channel === index && walReach(meta) > reach) reach = walReach(meta);
-      }
+      const metas = (id === undefined ? [] : await catalog.listSegments(id)).filter((m) => m.channel === index);
+      let reach = checkpoint;
+      for (const meta of metas) if ((meta.state === 'Flushed' || meta.state === 'Dropped') && walReach(meta) > reach) reach = walReach(meta);
       // A repair may reveal further damage behind the first: inspect again until the channel is clean.
       for (let round = 0; ; round++) {
         const damage = await inspectWalChannel(walRoot, channel, checkpoint, reach);
@@ -129,6 +129,12 @@ async function repair(flags: RepairFlags): Promise<void> {
         if (damage.action.kind === 'none' || !flags.yes || round >= 100) {
           left++;
           break;
+        }
+        if (damage.action.kind === 'truncate' && id !== undefined) {
+          // Records from the cut on were applied: their unflushed segments go, and the PK index is rebuilt at the next open.
+          const ops: KvWrite[] = metas.filter((m) => (m.state === 'Growing' || m.state === 'Sealed') && m.startPosition >= damage.position).map((m) => catalog.deleteSegmentOp(id, m.segmentId));
+          ops.push({ type: 'put', key: pkRebuildKey(id), value: new Uint8Array([1]) });
+          await catalog.write(ops);
         }
         await repairWalChannel(damage);
         console.log(`migrans repair:   done: ${describeRepair(damage)}`);

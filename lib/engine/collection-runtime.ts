@@ -176,6 +176,12 @@ export class CollectionRuntime {
       }
     }
     if (rt.roles.seedsPkIndex) await rt.seedPkIndex();
+    // After `migrans repair` cut applied records, PK entries may point at rows no replay rebuilds: start over from the segments.
+    const rebuildPk = !rt.roles.seedsPkIndex && (await deps.catalog.kv.get(pkRebuildKey(info.collectionId))) !== undefined;
+    if (rebuildPk) {
+      await rt.pk.drop();
+      await rt.seedPkIndex();
+    }
     for (const ch of rt.channels) {
       if (!rt.applies(ch)) continue;
       const cp = await deps.catalog.getCheckpoint(ch.name);
@@ -191,6 +197,7 @@ export class CollectionRuntime {
       await rt.caughtUpOrFailed(ch);
       if (ch.unavailable) throw (ch.unavailable as ChannelUnavailableError).cause;
     }
+    if (rebuildPk) await deps.catalog.kv.delete(pkRebuildKey(info.collectionId)); // the replay re-derived the rest
     for (const seg of rt.segments.values()) if (seg.meta.state === 'Flushed') rt.indexLater(seg);
   }
 
@@ -1145,6 +1152,11 @@ function appendFailure(failed: Error[], channels: number): Error {
       ? `disk quota exceeded: ${full.message}; but part of this request may be stored (on ${channels - failed.length} of ${channels} channels) — retry the whole request once space is free (rows with the same primary keys overwrite)`
       : `disk quota exceeded: ${full.message}`,
   );
+}
+
+/** The catalog key that makes the next open of a collection rebuild its PK index (set by `migrans repair` when it cuts applied WAL records). */
+export function pkRebuildKey(collectionId: number): string {
+  return `meta/pk-rebuild/${String(collectionId).padStart(12, '0')}`;
 }
 
 /** How far the WAL must reach for a segment's metadata to hold: its end, or past the record that opened it. */

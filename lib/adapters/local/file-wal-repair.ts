@@ -7,8 +7,10 @@
  * What a repair does depends on the channel's checkpoint (every record below it is applied and its
  * effects are durable elsewhere):
  * - damage at or above the checkpoint: cut the segment at the damage and delete later segments. The
- *   records from there on are acknowledged writes that were never applied: they are lost, and the
- *   report says how many intact ones that is.
+ *   records from there on are acknowledged writes not yet flushed: they are lost, and the report
+ *   says how many intact ones that is. They may have been applied already (PK-index entries,
+ *   segment metadata), so `migrans repair` also deletes the unflushed segments they opened and
+ *   marks the collection for a PK-index rebuild at its next open (pkRebuildKey).
  * - damage below the checkpoint: nothing acknowledged needs the damaged bytes, but the records from
  *   the checkpoint on must keep their positions (segment metadata names positions). Whole segments
  *   before the one holding the checkpoint are deleted; when the checkpoint is inside the damaged
