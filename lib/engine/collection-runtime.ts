@@ -1159,9 +1159,13 @@ export function pkRebuildKey(collectionId: number): string {
   return `meta/pk-rebuild/${String(collectionId).padStart(12, '0')}`;
 }
 
-/** How far the WAL must reach for a segment's metadata to hold: its end, or past the record that opened it. */
+/**
+ * How far the WAL must reach for a segment's metadata to hold: a durable segment's end (the replay
+ * skips positions below it), an unflushed one's opening record (the replay rebuilds it from there).
+ */
 export function walReach(meta: SegmentMeta): bigint {
-  return meta.endPosition ?? meta.startPosition + 1n;
+  const durable = meta.state === 'Flushed' || meta.state === 'Dropped';
+  return durable && meta.endPosition !== undefined ? meta.endPosition : meta.startPosition + 1n;
 }
 
 /** The rows `rows` of a batch, as a new batch. */
