@@ -1,9 +1,22 @@
 #!/usr/bin/env -S node --import tsx
-/** The `migrans` CLI: `migrans serve` runs the embedded engine behind the Milvus REST v2 API. */
+/**
+ * The `migrans` CLI: `migrans serve` runs the embedded engine behind the Milvus REST v2 API;
+ * `migrans repair` lists damaged WAL channels of a stopped server's data directory and, with
+ * --yes, cuts them explicitly (file-wal-repair.ts says what each repair does and loses).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command } from 'commander';
+import { acquireDataDirLock } from '../lib/adapters/local/data-dir-lock.ts';
+import { describeRepair, inspectWalChannel, listWalChannels, repairWalChannel } from '../lib/adapters/local/file-wal-repair.ts';
+import { LmdbKvStore } from '../lib/adapters/local/lmdb-kv-store.ts';
 import { startServer } from '../lib/api/node-server.ts';
 import { ConfigError, DEFAULTS, ENGINE_ENV, resolveEngineConfig, resolveServeConfig, type ServeFlags } from '../lib/config.ts';
 import { openEmbeddedDatabase } from '../lib/embedded.ts';
+import { Catalog } from '../lib/engine/catalog/catalog.ts';
+import { collectionOfChannel } from '../lib/engine/channel-state.ts';
+import { pkRebuildKey, walReach } from '../lib/engine/collection-runtime.ts';
+import type { KvWrite } from '../lib/engine/ports/kv-store.ts';
 import { CorruptDataError, DataDirInUseError, StorageError } from '../lib/engine/errors.ts';
 
 async function serve(flags: ServeFlags): Promise<void> {
@@ -65,6 +78,78 @@ async function serve(flags: ServeFlags): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+/** Flags of `migrans repair`. */
+interface RepairFlags {
+  dataDir?: string;
+  channel?: string;
+  yes?: boolean;
+}
+
+/** Lists the damaged WAL channels (file, offset, what a repair loses); with --yes repairs each. Exit code 1 while damage remains. */
+async function repair(flags: RepairFlags): Promise<void> {
+  const dataDir = path.resolve(flags.dataDir ?? process.env.MIGRANS_DATA_DIR ?? DEFAULTS.dataDir);
+  const walRoot = path.join(dataDir, 'wal');
+  if (!fs.existsSync(path.join(dataDir, 'kv'))) {
+    console.error(`migrans repair: ${dataDir} is not a Migrans data directory (no kv/ in it); pass --data-dir <dir>`);
+    process.exit(2);
+  }
+  let lock;
+  try {
+    lock = acquireDataDirLock(dataDir); // never repair under a running server
+  } catch (err) {
+    if (!(err instanceof DataDirInUseError)) throw err;
+    console.error(`migrans repair: ${err.message}`);
+    process.exit(2);
+  }
+  const kv = await LmdbKvStore.open(path.join(dataDir, 'kv'));
+  let left = 0;
+  try {
+    const catalog = new Catalog(kv);
+    const channels = flags.channel ? [flags.channel] : await listWalChannels(walRoot);
+    if (channels.length === 0) console.log(`migrans repair: no WAL channels in ${walRoot}`);
+    for (const channel of channels) {
+      const id = collectionOfChannel(channel);
+      const info = id === undefined ? undefined : await catalog.getCollection(id);
+      const label = `channel ${channel}${info ? ` (collection ${info.name})` : ''}`;
+      const checkpoint = (await catalog.getCheckpoint(channel)).position;
+      // The log must keep reaching every position the collection's durable segments were built from.
+      const index = Number(channel.slice(channel.lastIndexOf('-') + 1));
+      const metas = (id === undefined ? [] : await catalog.listSegments(id)).filter((m) => m.channel === index);
+      let reach = checkpoint;
+      for (const meta of metas) if ((meta.state === 'Flushed' || meta.state === 'Dropped') && walReach(meta) > reach) reach = walReach(meta);
+      // A repair may reveal further damage behind the first: inspect again until the channel is clean.
+      for (let round = 0; ; round++) {
+        const damage = await inspectWalChannel(walRoot, channel, checkpoint, reach);
+        if (!damage) {
+          if (round === 0) console.log(`migrans repair: ${label}: no damage`);
+          break;
+        }
+        console.log(`migrans repair: ${label}: damaged at byte ${damage.offset} of ${damage.file} (record position ${damage.position}, checkpoint ${checkpoint}): ${damage.problem}`);
+        console.log(`migrans repair:   repair: ${describeRepair(damage)}`);
+        if (damage.action.kind === 'none' || !flags.yes || round >= 100) {
+          left++;
+          break;
+        }
+        if (damage.action.kind === 'truncate' && id !== undefined) {
+          // Records from the cut on were applied: their unflushed segments go, and the PK index is rebuilt at the next open.
+          const ops: KvWrite[] = metas.filter((m) => (m.state === 'Growing' || m.state === 'Sealed') && m.startPosition >= damage.position).map((m) => catalog.deleteSegmentOp(id, m.segmentId));
+          ops.push({ type: 'put', key: pkRebuildKey(id), value: new Uint8Array([1]) });
+          await catalog.write(ops);
+        }
+        await repairWalChannel(damage);
+        console.log(`migrans repair:   done: ${describeRepair(damage)}`);
+      }
+    }
+  } finally {
+    await kv.close();
+    lock.release();
+  }
+  if (left > 0) {
+    console.log(flags.yes ? `migrans repair: ${left} channel(s) still damaged (see above)` : `migrans repair: ${left} damaged channel(s); run again with --yes to repair as described (stop the server first)`);
+    process.exitCode = 1;
+  }
+}
+
 const program = new Command();
 program.name('migrans').description("A vector database with Milvus's data model and REST API v2.");
 program
@@ -77,6 +162,21 @@ program
   .option('--cors-origins <list>', 'comma-separated origins of web pages allowed to call the API, e.g. http://localhost:3000 (env MIGRANS_CORS_ORIGINS; default none)')
   .addHelpText('after', `\nEngine knobs (environment): ${Object.keys(ENGINE_ENV).join(', ')} — see README.md.`)
   .action((flags: ServeFlags) => serve(flags));
+
+program
+  .command('repair')
+  .description('List damaged WAL channels of a data directory (file, offset, records a repair loses); with --yes, repair them. Stop the server first.')
+  .option('--data-dir <dir>', `data directory (default ${DEFAULTS.dataDir})`)
+  .option('--channel <channel>', 'only this WAL channel, e.g. c12-0')
+  .option('--yes', 'carry out the repairs listed (an explicit, logged truncation)')
+  .action((flags: RepairFlags) =>
+    repair(flags).catch((err: unknown) => {
+      // A bad --channel or an unreadable file: the message says which; a stack adds nothing.
+      if (!(err instanceof RangeError || err instanceof StorageError || err instanceof CorruptDataError)) throw err;
+      console.error(`migrans repair: ${err.message}`);
+      process.exit(1);
+    }),
+  );
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error('migrans:', err);

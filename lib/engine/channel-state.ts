@@ -30,6 +30,8 @@ export class ChannelState {
   flushPending = false;
   /** Set when applying a record failed: reads fail fast with it instead of waiting. */
   error: Error | undefined;
+  /** Set when the channel cannot be applied at all (its WAL turned out damaged while applying it): writes to it are refused with it. */
+  unavailable: Error | undefined;
   /** The running apply loop, if any. */
   pumping: Promise<void> | null = null;
   /** More records arrived while the loop was reading. */

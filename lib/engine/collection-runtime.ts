@@ -17,7 +17,7 @@ import { ChannelState, channelName } from './channel-state.ts';
 import { buildCompactedSegment, compactionBytes, planCompactions, type CompactionPlan } from './compactor.ts';
 import { decodeWalRecord, encodeWalRecord, type WalRecordBody } from './codec/wal-record-codec.ts';
 import type { EngineConfig } from './engine-config.ts';
-import { DISK_LIMIT_CODE, DiskFullError, ErrorCode, MilvusError } from './errors.ts';
+import { ChannelUnavailableError, DISK_LIMIT_CODE, DiskFullError, ErrorCode, MilvusError, WalBehindCheckpointError, WalCorruptError } from './errors.ts';
 import type { GrowingMemory } from './growing-memory.ts';
 import { buildIndexFile, hnswSpec, indexParams } from './index-builder.ts';
 import { channelOf } from './hash.ts';
@@ -182,16 +182,41 @@ export class CollectionRuntime {
       }
     }
     if (rt.roles.seedsPkIndex) await rt.seedPkIndex();
+    // After `migrans repair` cut applied records, PK entries may point at rows no replay rebuilds: start over from the segments.
+    const rebuildPk = !rt.roles.seedsPkIndex && (await deps.catalog.kv.get(pkRebuildKey(info.collectionId))) !== undefined;
+    if (rebuildPk) {
+      await rt.pk.drop();
+      await rt.seedPkIndex();
+    }
     for (const ch of rt.channels) {
       if (!rt.applies(ch)) continue;
       const cp = await deps.catalog.getCheckpoint(ch.name);
       ch.applied = cp.position;
       ch.lastTs = cp.lastTs;
+      // A WAL that is damaged or ends before a position the catalog relies on fails the open: the
+      // collection is then refused as damaged (EngineDatabase), never acknowledging writes it could not apply.
       ch.knownTail = await deps.wal.tail(ch.name);
+      if (ch.applied > ch.knownTail) throw new WalBehindCheckpointError(ch.name, ch.applied, ch.knownTail, 'its checkpoint');
+      const beyond = metas.find((m) => m.channel === ch.index && walReach(m) > ch.knownTail);
+      if (beyond) throw new WalBehindCheckpointError(ch.name, walReach(beyond), ch.knownTail, `segment ${beyond.segmentId} (${beyond.state})`);
       rt.kick(ch);
       await rt.caughtUpOrFailed(ch);
+      if (ch.unavailable) throw (ch.unavailable as ChannelUnavailableError).cause;
     }
+    if (rebuildPk) await deps.catalog.kv.delete(pkRebuildKey(info.collectionId)); // the replay re-derived the rest
     for (const seg of rt.segments.values()) if (seg.meta.state === 'Flushed') rt.indexLater(seg);
+  }
+
+  /** Stops a channel whose WAL turned out damaged while applying it: writes to it and reads waiting on it fail with `cause` until a restart after repair. */
+  private makeUnavailable(ch: ChannelState, cause: Error): void {
+    ch.unavailable = new ChannelUnavailableError(
+      ch.name,
+      `collection ${this.info.name} is unavailable: channel ${ch.name} cannot be applied, so writes to it are refused (nothing was written) and reads that wait for it fail; ${cause.message}`,
+      { cause },
+    );
+    ch.error = ch.unavailable;
+    console.error(`migrans: ${ch.unavailable.message}`);
+    ch.notify();
   }
 
   /** Whether this process applies the channel. */
@@ -262,6 +287,7 @@ export class CollectionRuntime {
     this.assertOpen();
     const ts = this.deps.tso.allocate();
     const records = [...build(ts)].map(([ch, body]) => [ch, encodeWalRecord(body, this.info.schema)] as const);
+    for (const [ch] of records) if (ch.unavailable) throw ch.unavailable; // before any append: no partial write
     const appends: Promise<void>[] = [];
     for (const [ch, encoded] of records) {
       ch.inFlight++;
@@ -363,6 +389,7 @@ export class CollectionRuntime {
     const deadline = Date.now() + timeoutMs;
     for (const ch of this.channels) {
       if (!this.applies(ch)) continue; // visibility is the business of the process that applies it
+      if (ch.unavailable) throw ch.unavailable;
       while (this.tSafe(ch) < ts) {
         const left = deadline - Date.now();
         if (left <= 0) {
@@ -383,7 +410,7 @@ export class CollectionRuntime {
   // ---------------------------------------------------------------- datanode: applying records
 
   private kick(ch: ChannelState): void {
-    if (this.closed || !this.applies(ch)) return;
+    if (this.closed || !this.applies(ch) || ch.unavailable) return;
     if (ch.pumping) {
       ch.pumpAgain = true;
       return;
@@ -427,6 +454,10 @@ export class CollectionRuntime {
         ch.notify();
       } catch (err) {
         if (this.closed) break;
+        if (err instanceof WalCorruptError) {
+          this.makeUnavailable(ch, err); // damage does not heal by retrying
+          break;
+        }
         ch.error = err as Error;
         failures++;
         if (failures === 1 || failures % 20 === 0) {
@@ -695,7 +726,7 @@ export class CollectionRuntime {
 
   /** Seals growing segments that have been idle longer than the configured time. */
   sealIdle(now = Date.now()): void {
-    const idle = this.channels.filter((ch) => ch.growing.size > 0 && !ch.flushPending && now - ch.lastInsertAt >= this.config.idleSealMs);
+    const idle = this.channels.filter((ch) => ch.growing.size > 0 && !ch.unavailable && !ch.flushPending && now - ch.lastInsertAt >= this.config.idleSealMs);
     if (idle.length > 0) this.appendFlushRecords(idle).catch((err) => console.error('migrans: idle seal failed:', err));
   }
 
@@ -1146,6 +1177,20 @@ function appendFailure(failed: Error[], channels: number): Error {
       ? `disk quota exceeded: ${full.message}; but part of this request may be stored (on ${channels - failed.length} of ${channels} channels) — retry the whole request once space is free (rows with the same primary keys overwrite)`
       : `disk quota exceeded: ${full.message}`,
   );
+}
+
+/** The catalog key that makes the next open of a collection rebuild its PK index (set by `migrans repair` when it cuts applied WAL records). */
+export function pkRebuildKey(collectionId: number): string {
+  return `meta/pk-rebuild/${String(collectionId).padStart(12, '0')}`;
+}
+
+/**
+ * How far the WAL must reach for a segment's metadata to hold: a durable segment's end (the replay
+ * skips positions below it), an unflushed one's opening record (the replay rebuilds it from there).
+ */
+export function walReach(meta: SegmentMeta): bigint {
+  const durable = meta.state === 'Flushed' || meta.state === 'Dropped';
+  return durable && meta.endPosition !== undefined ? meta.endPosition : meta.startPosition + 1n;
 }
 
 /** The rows `rows` of a batch, as a new batch. */

@@ -164,3 +164,51 @@ export function checksumMismatch(what: string, key: string, part: string, expect
     { key, what, expected: crcHex(expected), actual: crcHex(actual) },
   );
 }
+
+// ---------------------------------------------------------------- WAL integrity
+
+/**
+ * A WAL channel damaged somewhere other than a torn last frame (a write that was never
+ * acknowledged): `file` is bad from byte `offset` on. Records from there cannot be read, so the
+ * channel refuses appends rather than accept writes nobody could apply.
+ */
+export class WalCorruptError extends CorruptDataError {
+  constructor(readonly channel: string, readonly file: string, readonly offset: number, message: string) {
+    super(message);
+    this.name = 'WalCorruptError';
+  }
+}
+
+/**
+ * A channel's WAL ends before a position the catalog relies on (its checkpoint, or the records a
+ * segment was built from): those records are missing from the log (a lost or truncated WAL file).
+ * Writes appended now would get positions the replay skips, so the collection is refused instead.
+ */
+export class WalBehindCheckpointError extends CorruptDataError {
+  constructor(
+    readonly channel: string,
+    /** The position the WAL must reach. */
+    readonly needed: bigint,
+    readonly tail: bigint,
+    /** What needs it, e.g. 'its checkpoint' or 'segment 12'. */
+    readonly neededBy: string,
+  ) {
+    super(
+      `WAL channel ${channel} ends at position ${tail}, but ${neededBy} needs it to reach position ${needed}: records the catalog counts as applied are missing from the log (a lost or truncated WAL file), and writes appended now would never be applied; restore the data directory from a backup, or drop the collection`,
+    );
+    this.name = 'WalBehindCheckpointError';
+  }
+}
+
+/**
+ * A channel a collection runtime stopped applying because its WAL turned out damaged while it ran:
+ * writes routed to it are refused with this error instead of being acknowledged and never applied,
+ * and reads that wait on it fail fast with it.
+ */
+export class ChannelUnavailableError extends MilvusError {
+  constructor(readonly channel: string, message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.Unexpected, message);
+    this.name = 'ChannelUnavailableError';
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}

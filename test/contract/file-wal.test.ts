@@ -1,12 +1,13 @@
-/** FileWal guarantees beyond the Wal contract: group commit, segment files, crash recovery. */
+/** FileWal guarantees beyond the Wal contract: group commit, segment files, crash recovery, damage refused and repaired. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { inspectWalChannel, repairWalChannel } from '../../lib/adapters/local/file-wal-repair.ts';
 import { FileWal } from '../../lib/adapters/local/file-wal.ts';
-import { CorruptDataError, NotFoundError } from '../../lib/engine/errors.ts';
+import { CorruptDataError, NotFoundError, WalCorruptError } from '../../lib/engine/errors.ts';
 import { assertBytes, makeTempDir, pseudoRandomBytes, rejectsWith, utf8 } from './contract-helpers.ts';
 
 /** Segment files of a channel, oldest first. */
@@ -234,6 +235,120 @@ await Promise.all(Array.from({ length: 16 }, worker));
       assert.equal(await wal.append('c9-0', [utf8('after crash')]), tail);
       await wal.close();
     }));
+
+  describe('refuses damage to acknowledged records instead of cutting it', () => {
+    // Ten records of 8 bytes: record k's frame starts at byte 14 + 16k of the first segment.
+    const frameAt = (k: number) => 14 + 16 * k;
+    const rec = (k: number) => utf8(`record-${k}`);
+    const write = async (dir: string, channel: string, n: number, segmentBytes?: number) => {
+      const wal = await FileWal.open(dir, { segmentBytes });
+      for (let k = 0; k < n; k++) await wal.append(channel, [rec(k)]);
+      await wal.close();
+    };
+    const flip = (file: string, at: number) => {
+      const bytes = fs.readFileSync(file);
+      bytes[at] ^= 0x40;
+      fs.writeFileSync(file, bytes);
+    };
+    const damageOf = async (p: Promise<unknown>): Promise<WalCorruptError> => {
+      const err = await p.then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof WalCorruptError, `expected WalCorruptError, got ${String(err)}`);
+      return err;
+    };
+
+    it('a byte flipped inside a record in the middle of the last segment: the channel refuses, naming file and offset, and nothing is cut', () =>
+      inTemp(async (dir) => {
+        await write(dir, 'd1-0', 10);
+        const file = path.join(dir, 'd1-0', segments(dir, 'd1-0')[0]);
+        const size = fs.statSync(file).size;
+        flip(file, frameAt(4) + 8 + 3); // a payload byte of record 4
+        const wal = await FileWal.open(dir);
+        const err = await damageOf(wal.tail('d1-0'));
+        assert.equal(err.channel, 'd1-0');
+        assert.equal(err.file, file);
+        assert.equal(err.offset, frameAt(4));
+        assert.match(err.message, new RegExp(`byte ${frameAt(4)} of .*${segments(dir, 'd1-0')[0]}.*checksum.*migrans repair`));
+        await damageOf(wal.append('d1-0', [utf8('never acknowledged')]));
+        await damageOf(wal.read('d1-0', 0n, 10));
+        assert.equal(fs.statSync(file).size, size, 'no acknowledged byte was cut');
+        await wal.close();
+      }));
+
+    it('a damaged length field in the middle is refused too (the scan finds the intact records after it)', () =>
+      inTemp(async (dir) => {
+        await write(dir, 'd2-0', 10);
+        const file = path.join(dir, 'd2-0', segments(dir, 'd2-0')[0]);
+        flip(file, frameAt(6) + 1); // length 8 becomes 8 + 64 * 256
+        const wal = await FileWal.open(dir);
+        assert.equal((await damageOf(wal.tail('d2-0'))).offset, frameAt(6));
+        await wal.close();
+      }));
+
+    it('a byte flipped in an earlier segment: reading it fails naming file and offset, and the channel then refuses appends', () =>
+      inTemp(async (dir) => {
+        await write(dir, 'd3-0', 12, 64); // several segments of a few records each
+        const names = segments(dir, 'd3-0');
+        assert.ok(names.length >= 3);
+        const first = path.join(dir, 'd3-0', names[0]);
+        flip(first, frameAt(1) + 8);
+        const wal = await FileWal.open(dir, { segmentBytes: 64 });
+        assert.equal(await wal.tail('d3-0'), 12n); // the last segment is intact
+        const err = await damageOf(wal.read('d3-0', 0n, 12));
+        assert.equal(err.file, first);
+        assert.equal(err.offset, frameAt(1));
+        await damageOf(wal.append('d3-0', [utf8('would never be read back in order')]));
+        assert.equal(await wal.tail('d3-0'), 12n, 'the refused append added nothing');
+        await wal.close();
+      }));
+
+    it('repair above the checkpoint cuts the log at the damage; the channel then serves and appends from there', () =>
+      inTemp(async (dir) => {
+        await write(dir, 'd4-0', 10);
+        flip(path.join(dir, 'd4-0', segments(dir, 'd4-0')[0]), frameAt(4) + 9);
+        const damage = (await inspectWalChannel(dir, 'd4-0', 2n))!;
+        assert.equal(damage.position, 4n);
+        assert.equal(damage.recordsAfter, 5, 'records 5..9 are lost by the cut');
+        assert.equal(damage.action.kind, 'truncate');
+        await repairWalChannel(damage);
+        assert.equal(await inspectWalChannel(dir, 'd4-0', 2n), undefined);
+        const wal = await FileWal.open(dir);
+        assert.equal(await wal.tail('d4-0'), 4n);
+        assert.deepEqual((await wal.read('d4-0', 0n, 10)).map((r) => Buffer.from(r.data).toString()), [0, 1, 2, 3].map((k) => `record-${k}`));
+        assert.equal(await wal.append('d4-0', [utf8('next')]), 4n);
+        await wal.close();
+      }));
+
+    it('repair below the checkpoint keeps every record from the checkpoint on, at its position', () =>
+      inTemp(async (dir) => {
+        await write(dir, 'd5-0', 10);
+        flip(path.join(dir, 'd5-0', segments(dir, 'd5-0')[0]), frameAt(4) + 9);
+        const damage = (await inspectWalChannel(dir, 'd5-0', 7n))!;
+        assert.equal(damage.action.kind, 'rebase');
+        await repairWalChannel(damage);
+        const wal = await FileWal.open(dir);
+        assert.equal(await wal.tail('d5-0'), 10n);
+        const rest = await wal.read('d5-0', 7n, 10);
+        assert.deepEqual(rest.map((r) => [r.position, Buffer.from(r.data).toString()]), [7n, 8n, 9n].map((p) => [p, `record-${p}`]));
+        await rejectsWith(wal.read('d5-0', 4n, 1), NotFoundError, /starts at position 5/);
+        await wal.close();
+      }));
+
+    it('repair below the checkpoint in an earlier segment deletes the segments before the checkpoint', () =>
+      inTemp(async (dir) => {
+        await write(dir, 'd6-0', 12, 64);
+        const names = segments(dir, 'd6-0');
+        flip(path.join(dir, 'd6-0', names[0]), frameAt(1) + 8);
+        const checkpoint = BigInt(names[2].slice(0, 20));
+        const damage = (await inspectWalChannel(dir, 'd6-0', checkpoint))!;
+        assert.equal(damage.action.kind, 'drop-segments');
+        await repairWalChannel(damage);
+        assert.equal(await inspectWalChannel(dir, 'd6-0', checkpoint), undefined);
+        const wal = await FileWal.open(dir, { segmentBytes: 64 });
+        const rest = await wal.read('d6-0', checkpoint, 20);
+        assert.deepEqual(rest.map((r) => Buffer.from(r.data).toString()), Array.from({ length: 12 - Number(checkpoint) }, (_, i) => `record-${Number(checkpoint) + i}`));
+        await wal.close();
+      }));
+  });
 
   it('refuses a non-positive segment size', () => {
     assert.throws(() => new FileWal('/tmp/x', { segmentBytes: 0 }), /segmentBytes/);

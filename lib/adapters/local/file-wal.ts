@@ -4,10 +4,15 @@
  * fsync is in flight are written together with ONE writev + fdatasync, and each resolves only after
  * its bytes are on disk. A segment rolls over once it passes `segmentBytes`.
  *
- * Crash safety: on first use of a channel the last segment is scanned and a torn tail (partial frame
- * or checksum mismatch, from a crash mid-write) is cut off; only unacknowledged bytes can be there,
- * because an append resolves after its fdatasync. Earlier segments were fsync'd before the next one
- * was created, so they are trusted and verified lazily on first read.
+ * Crash safety: on first use of a channel the last segment is scanned and a torn tail is cut off: a
+ * bad frame (partial, impossible length or checksum mismatch) with nothing valid after it, i.e. the
+ * unacknowledged bytes of a crash mid-write (an append resolves after its fdatasync). A bad frame
+ * followed by any intact frame is damage to acknowledged records, not a torn tail: the channel then
+ * refuses to load (WalCorruptError naming the file and offset) until `migrans repair` cuts it
+ * explicitly. (A power loss that wrote the pages of the last, unacknowledged group commit out of
+ * order looks the same and is refused too: refusing is safe, cutting acknowledged records is not.)
+ * Earlier segments were fsync'd before the next one was created, so they are verified lazily on
+ * first read; damage found there stops appends to the channel (they could never be applied).
  *
  * Reads stay cheap for tailing consumers: an index of segment start positions finds the file, a
  * sparse per-segment offset index (every SPARSE_STRIDE records) finds the spot, and the end of each
@@ -24,7 +29,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { CorruptDataError, DiskFullError, NotFoundError, StorageError } from '../../engine/errors.ts';
+import { CorruptDataError, DiskFullError, NotFoundError, StorageError, WalCorruptError } from '../../engine/errors.ts';
 import type { Wal, WalPosition, WalRecord } from '../../engine/ports/wal.ts';
 import {
   beyondTailError,
@@ -41,7 +46,9 @@ import {
   allocBytes,
   checkSegmentHeader,
   encodeFrames,
+  findFrame,
   FRAME_HEADER_BYTES,
+  frameProblem,
   parseSegmentFileName,
   readAt,
   SEGMENT_HEADER_BYTES,
@@ -130,6 +137,8 @@ interface Channel {
   flushing: Promise<void> | undefined;
   /** Set after a write failure that could not be undone: the next write first cuts the files back to `tail`. */
   dirty: boolean;
+  /** Damage a read found in a segment: the channel refuses appends (they could never be read in order) until the WAL is reopened. */
+  damage: WalCorruptError | undefined;
   /** Dropped or closed: callers holding this object must look the channel up again. */
   retired: boolean;
   dirExists: boolean;
@@ -189,6 +198,7 @@ export class FileWal implements Wal {
       const ch = await this.channel(channel);
       // Checked in the same turn as the push below: a drop or close that starts later waits for this append.
       if (ch.retired) continue;
+      if (ch.damage) throw ch.damage;
       if (!frames) return ch.tail;
       return new Promise<WalPosition>((resolve, reject) => {
         ch.pending.push({ frames, count: records.length, resolve, reject });
@@ -213,6 +223,7 @@ export class FileWal implements Wal {
     try {
       while (pos < end) pos = await this.readSegment(ch, pos, end, tail, out);
     } catch (err) {
+      if (err instanceof WalCorruptError) ch.damage ??= err;
       throw this.readError(ch, pos, err);
     }
     return out;
@@ -337,6 +348,7 @@ export class FileWal implements Wal {
       pending: [],
       flushing: undefined,
       dirty: false,
+      damage: undefined,
       retired: false,
       dirExists: false,
       hints: new Map(),
@@ -396,6 +408,11 @@ export class FileWal implements Wal {
         }, allocBytes(Math.min(SCAN_CHUNK, size)));
         end = walk.end;
         if (end < size) {
+          const intact = await findFrame(fh, end + 1, size, SCAN_CHUNK);
+          if (intact >= 0) {
+            const problem = (await frameProblem(fh, end, size)) ?? 'a bad frame';
+            throw this.damaged(ch, seg.path, end, `${problem} after ${count} intact records, yet an intact record follows at byte ${intact}, so this is not a torn tail`);
+          }
           // Torn tail: bytes of an append that never got acknowledged. Cut them so new frames follow good ones.
           await fh.truncate(end);
           await fh.datasync();
@@ -412,7 +429,8 @@ export class FileWal implements Wal {
       if (count > 0) ch.avgFrameBytes = (end - SEGMENT_HEADER_BYTES) / count;
     } catch (err) {
       await fh.close().catch(() => {});
-      if (err instanceof CorruptDataError) throw err;
+      if (err instanceof WalCorruptError) throw err;
+      if (err instanceof CorruptDataError) throw new WalCorruptError(ch.name, seg.path, 0, err.message); // the header
       throw new StorageError(`cannot recover WAL segment ${seg.path}: ${errMessage(err)}`, { cause: err });
     }
   }
@@ -591,9 +609,8 @@ export class FileWal implements Wal {
         return i < wanted;
       });
       if (i < wanted) {
-        throw new CorruptDataError(
-          `WAL segment ${seg.path} ends (${walk.stop === 'torn' ? 'damaged' : 'short'}) at byte ${walk.end} before position ${start.at + BigInt(i)}, which was acknowledged; restore the channel from a backup or drop it`,
-        );
+        const problem = walk.stop === 'torn' ? ((await frameProblem(fh, walk.end, dataEnd)) ?? 'a bad frame') : 'the end of the segment';
+        throw this.damaged(ch, seg.path, walk.end, `${problem} where acknowledged position ${start.at + BigInt(i)} should be`);
       }
       this.remember(ch, stop, seg, next);
       return stop;
@@ -626,9 +643,8 @@ export class FileWal implements Wal {
       const idx = ch.segments.indexOf(seg);
       const next = idx >= 0 && idx + 1 < ch.segments.length ? ch.segments[idx + 1].first : undefined;
       if (walk.stop !== 'end' || (next !== undefined && seg.first + BigInt(count) !== next)) {
-        throw new CorruptDataError(
-          `WAL segment ${seg.path} holds ${count} intact records from position ${seg.first}${walk.stop === 'torn' ? ` then damaged bytes at ${walk.end}` : ''}, but the next segment starts at ${next}; restore the channel from a backup or drop it`,
-        );
+        const problem = walk.stop === 'torn' ? ((await frameProblem(fh, walk.end, size)) ?? 'a bad frame') : 'the end of the segment';
+        throw this.damaged(ch, seg.path, walk.end, `${problem} after ${count} intact records from position ${seg.first}, but the next segment starts at position ${next}`);
       }
       seg.sparse = sparse;
       seg.count = count;
@@ -669,9 +685,14 @@ export class FileWal implements Wal {
       if (!seg.verified) {
         const header = allocBytes(SEGMENT_HEADER_BYTES);
         const got = await readAt(fh, header, 0);
-        if (got < SEGMENT_HEADER_BYTES || checkSegmentHeader(header, seg.path, seg.first) !== 'ok') {
-          throw new CorruptDataError(`WAL segment ${seg.path} has a missing or blank header although later segments exist; restore the channel from a backup or drop it`);
+        let problem = 'a missing or blank segment header although later segments exist';
+        try {
+          if (got >= SEGMENT_HEADER_BYTES && checkSegmentHeader(header, seg.path, seg.first) === 'ok') problem = '';
+        } catch (err) {
+          if (!(err instanceof CorruptDataError)) throw err;
+          problem = err.message;
         }
+        if (problem) throw this.damaged(ch, seg.path, 0, problem);
         seg.verified = true;
       }
       return fh;
@@ -715,6 +736,16 @@ export class FileWal implements Wal {
     } finally {
       await fh.close();
     }
+  }
+
+  /** The error for damage at byte `offset` of `file`: what was found, and what the operator can do. */
+  private damaged(ch: Channel, file: string, offset: number, found: string): WalCorruptError {
+    return new WalCorruptError(
+      ch.name,
+      file,
+      offset,
+      `WAL channel ${ch.name} is damaged at byte ${offset} of ${file}: ${found}. The acknowledged records from there on cannot be read, so the channel takes no more writes; stop the server and run "migrans repair --data-dir ${path.dirname(this.root)}" to see what cutting the log there would lose, then run it again with --yes to cut it (or restore the data directory from a backup)`,
+    );
   }
 
   /** Translates a failure while reading `ch` at `pos` into the engine's error types. */

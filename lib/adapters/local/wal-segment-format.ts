@@ -145,6 +145,49 @@ export async function walkFrames(
   return { end: pos, stop: 'end' };
 }
 
+/**
+ * Why the frame at `offset` of a file of `size` bytes is not valid, or undefined when it is: for
+ * error messages and repair reports.
+ */
+export async function frameProblem(fh: FileHandle, offset: number, size: number): Promise<string | undefined> {
+  if (offset + FRAME_HEADER_BYTES > size) return `a frame header cut short by the end of the file (${size - offset} of ${FRAME_HEADER_BYTES} bytes)`;
+  const head = allocBytes(FRAME_HEADER_BYTES);
+  await readAt(fh, head, offset);
+  const dv = new DataView(head.buffer, head.byteOffset, FRAME_HEADER_BYTES);
+  const length = dv.getUint32(0, true);
+  if (length > MAX_WAL_RECORD_BYTES) return `an impossible record length ${length}`;
+  if (offset + FRAME_HEADER_BYTES + length > size) return `a record length ${length} running past the end of the file`;
+  const frame = allocBytes(FRAME_HEADER_BYTES + length);
+  await readAt(fh, frame, offset);
+  return dv.getUint32(4, true) === frameChecksum(frame, 0, length) ? undefined : 'a checksum mismatch';
+}
+
+/**
+ * The offset of the first valid frame starting at or after `from` and ending by `size`, or -1:
+ * tells damage (intact records follow the bad bytes) from a torn tail (nothing valid follows).
+ * Every byte offset is tried, since a damaged length field hides where the next frame starts.
+ * All-zero frame headers are skipped cheaply: the checksum covers the length, so they never match.
+ */
+export async function findFrame(fh: FileHandle, from: number, size: number, chunkBytes: number): Promise<number> {
+  for (let pos = from; pos + FRAME_HEADER_BYTES <= size; ) {
+    const buf = allocBytes(Math.min(chunkBytes + FRAME_HEADER_BYTES, size - pos));
+    const got = await readAt(fh, buf, pos);
+    const dv = new DataView(buf.buffer, buf.byteOffset, got);
+    const last = Math.min(got - FRAME_HEADER_BYTES, chunkBytes - 1);
+    if (last < 0) break; // the file is shorter than `size` said
+    for (let o = 0; o <= last; o++) {
+      const length = dv.getUint32(o, true);
+      const crc = dv.getUint32(o + 4, true);
+      if ((length === 0 && crc === 0) || length > MAX_WAL_RECORD_BYTES || pos + o + FRAME_HEADER_BYTES + length > size) continue;
+      if (o + FRAME_HEADER_BYTES + length <= got) {
+        if (crc === frameChecksum(buf, o, length)) return pos + o;
+      } else if ((await frameProblem(fh, pos + o, size)) === undefined) return pos + o;
+    }
+    pos += last + 1;
+  }
+  return -1;
+}
+
 /** Reads up to `buf.length` bytes at `position`; fewer only at end of file. */
 export async function readAt(fh: FileHandle, buf: Uint8Array, position: number): Promise<number> {
   let got = 0;
