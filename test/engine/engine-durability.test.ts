@@ -1,24 +1,13 @@
 /** Durability through restarts on the embedded (file) adapters: WAL replay, flushed segments, indexes, compaction. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { EngineDatabase } from '../../lib/engine/engine-database.ts';
-import { clusteredVectors, fileDatabase, simpleSpec, tempDir } from '../support/engine.ts';
+import { clusteredVectors, fileDatabase, simpleSpec, tempDir, waitIndexed } from '../support/engine.ts';
 
 const D = 'default';
 
 async function count(db: EngineDatabase, name = 'c'): Promise<number> {
   return (await db.query(D, name, { filter: '', outputFields: ['count(*)'] }))[0]['count(*)'] as number;
-}
-
-async function waitIndexed(db: EngineDatabase, name = 'c'): Promise<void> {
-  // A safety timeout, not a timing assertion: builds queue behind other tests' on a loaded 2-core machine.
-  for (let i = 0; i < 2400; i++) {
-    const [status] = await db.describeIndex(D, name, 'vector');
-    if (status.state === 'Finished' && status.pendingRows === 0) return;
-    await sleep(25);
-  }
-  assert.fail('index build did not finish within 60 s');
 }
 
 describe('durability', () => {

@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryKvStore } from '../../lib/adapters/memory/memory-kv-store.ts';
 import { MemoryObjectStore } from '../../lib/adapters/memory/memory-object-store.ts';
 import { MemoryWal } from '../../lib/adapters/memory/memory-wal.ts';
@@ -16,21 +15,11 @@ import type { SegmentMeta } from '../../lib/engine/catalog/catalog.ts';
 import { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import { segmentPlacementKey } from '../../lib/engine/segment-scope.ts';
 import type { Segment } from '../../lib/engine/segment/segment.ts';
-import { clusteredVectors, simpleSpec, tempDir } from '../support/engine.ts';
+import { clusteredVectors, simpleSpec, tempDir, waitIndexed } from '../support/engine.ts';
 import { SharedStores } from './review-harness.ts';
 
 const D = 'default';
 const DIM = 8;
-
-/** Waits until every flushed segment has its index file (safety timeout, not a timing assertion). */
-async function waitIndexed(db: EngineDatabase): Promise<void> {
-  for (let i = 0; i < 2400; i++) {
-    const [status] = await db.describeIndex(D, 'c', 'vector');
-    if (status.state === 'Finished' && status.pendingRows === 0) return;
-    await sleep(25);
-  }
-  assert.fail('index build did not finish within 60 s');
-}
 
 function state(seg: Segment) {
   return { resident: seg.resident, indexes: seg.indexes.size, vectorsOnDisk: seg.vectorColumn('vector').loading };

@@ -13,14 +13,13 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LmdbKvStore } from '../../lib/adapters/local/lmdb-kv-store.ts';
 import { INDEX_FOOTER_BYTES } from '../../lib/adapters/vector/index-file-checksum.ts';
 import { decodeJson } from '../../lib/engine/catalog/json-codec.ts';
 import { CollectionDamagedError, CorruptDataError } from '../../lib/engine/errors.ts';
 import type { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import { encodePk } from '../../lib/engine/pk-index.ts';
-import { clusteredVectors, fileDatabase, simpleSpec, tempDir } from '../support/engine.ts';
+import { clusteredVectors, fileDatabase, simpleSpec, tempDir, waitIndexed } from '../support/engine.ts';
 
 const D = 'default';
 const DIM = 8;
@@ -42,16 +41,6 @@ interface Case {
 }
 
 type Outcome = 'refused at open' | 'refused on read' | 'collection marked damaged' | 'served correctly' | 'dropped and rebuilt' | 'WRONG';
-
-async function waitIndexed(db: EngineDatabase): Promise<void> {
-  // A safety timeout, not a timing assertion: builds queue behind other tests' on a loaded machine.
-  for (let i = 0; i < 2400; i++) {
-    const [status] = await db.describeIndex(D, 'c', 'vector');
-    if (status.state === 'Finished' && status.pendingRows === 0) return;
-    await sleep(25);
-  }
-  assert.fail('index build did not finish within 60 s');
-}
 
 /** Every file under `dir`, as paths relative to it. */
 function filesUnder(dir: string): string[] {

@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryKvStore } from '../../lib/adapters/memory/memory-kv-store.ts';
 import { MemoryObjectStore } from '../../lib/adapters/memory/memory-object-store.ts';
 import { MemoryWal } from '../../lib/adapters/memory/memory-wal.ts';
@@ -48,6 +49,16 @@ export async function fileDatabase(config?: Partial<EngineConfig>, dir?: string)
   const tmp = dir ? { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) } : tempDir();
   const db = await openEmbeddedDatabase({ dataDir: tmp.dir, config });
   return { db, dir: tmp.dir, cleanup: async () => { await db.close(); tmp.cleanup(); } };
+}
+
+/** Waits until every flushed segment of `collection` has its index file (a safety timeout, not a timing assertion: builds queue behind other tests' on a loaded 2-core machine). */
+export async function waitIndexed(db: EngineDatabase, collection = 'c', field = 'vector'): Promise<void> {
+  for (let i = 0; i < 2400; i++) {
+    const [status] = await db.describeIndex('default', collection, field);
+    if (status.state === 'Finished' && status.pendingRows === 0) return;
+    await sleep(25);
+  }
+  throw new Error(`the index build of ${collection}.${field} did not finish within 60 s`);
 }
 
 export { clusteredVectors, exactTopK, rng, simpleSpec } from './data.ts';
