@@ -100,4 +100,22 @@ describe('FileObjectStore specifics', () => {
       await tmp.remove();
     }
   });
+
+  it('a delete by prefix retried after a crash removes the folders the first attempt emptied', async () => {
+    const tmp = makeTempDir('migrans-objects-');
+    try {
+      const s = new FileObjectStore(tmp.dir);
+      await s.put('insert_log/7/_default/2/100/1', pseudoRandomBytes(10));
+      await s.put('insert_log/7/_default/3/100/1', pseudoRandomBytes(10));
+      await s.put('insert_log/70/_default/2/100/1', pseudoRandomBytes(10));
+      // The first attempt unlinked the files and was killed before it removed their folders.
+      fs.rmSync(path.join(tmp.dir, 'insert_log/7/_default/2/100/1'));
+      fs.rmSync(path.join(tmp.dir, 'insert_log/7/_default/3/100/1'));
+      assert.equal(await s.deletePrefix('insert_log/7/'), 0);
+      assert.equal(fs.existsSync(path.join(tmp.dir, 'insert_log', '7')), false);
+      assert.deepEqual(await s.list('insert_log/'), ['insert_log/70/_default/2/100/1']);
+    } finally {
+      await tmp.remove();
+    }
+  });
 });

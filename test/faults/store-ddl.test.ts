@@ -76,10 +76,11 @@ test('a collection drop interrupted after it was recorded is finished on the nex
 
 test('a server killed with SIGKILL right after collections/drop leaves no files of the collection after its restart', { timeout: 120_000 }, async () => {
   const tmp = tempDir();
+  let server: Awaited<ReturnType<typeof startServerProcess>> | undefined;
   try {
     for (const delayMs of [5, 20, 40]) {
       const name = `d${delayMs}`;
-      let server = await startServerProcess(tmp.dir);
+      server = await startServerProcess(tmp.dir);
       assert.equal((await call(server.url, 'collections/create', { collectionName: name, dimension: 2 })).code, 0);
       assert.equal((await call(server.url, 'entities/insert', { collectionName: name, data: [{ id: 1, vector: [1, 0] }] })).code, 0);
       assert.equal((await call(server.url, 'collections/flush', { collectionName: name })).code, 0);
@@ -94,8 +95,10 @@ test('a server killed with SIGKILL right after collections/drop leaves no files 
       if (!listed) assert.deepEqual(files(), [], `files of the dropped ${name} (killed ${delayMs} ms after the drop)`);
       else assert.equal((await call(server.url, 'entities/get', { collectionName: name, id: [1] })).data.length, 1);
       await server.stop();
+      server = undefined;
     }
   } finally {
+    await server?.kill(); // a failed assertion must not leave a server holding the runner open
     tmp.cleanup();
   }
 });

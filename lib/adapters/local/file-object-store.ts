@@ -132,6 +132,10 @@ export class FileObjectStore implements ObjectStore {
     // Deepest first, so a parent is tried only after its children had their chance to go.
     const dirs = [...new Set(keys.map((k) => path.dirname(k)))].sort((a, b) => b.length - a.length);
     for (const d of dirs) await this.pruneDirs(d);
+    // Folders a crash left empty (files unlinked, folders not yet removed) go too, so a retried drop leaves nothing.
+    const slash = prefix.lastIndexOf('/');
+    const parent = slash < 0 ? '' : prefix.slice(0, slash);
+    if (await this.removeEmptyDirs(parent, prefix.slice(slash + 1)) && parent !== '') await this.pruneDirs(parent);
     return removed;
   }
 
@@ -199,6 +203,32 @@ export class FileObjectStore implements ObjectStore {
         return; // not empty (or already gone): ancestors are not empty either
       }
     }
+  }
+
+  /**
+   * Removes the empty folders under `relDir` whose name starts with `namePrefix` (every folder
+   * below them), deepest first; returns whether `relDir` was left with no entries.
+   */
+  private async removeEmptyDirs(relDir: string, namePrefix: string): Promise<boolean> {
+    let entries: Dirent[];
+    try {
+      entries = await fs.readdir(path.join(this.root, relDir), { withFileTypes: true });
+    } catch {
+      return false; // gone already, or unreadable: nothing to prune
+    }
+    let left = entries.length;
+    for (const e of entries) {
+      if (!e.isDirectory() || !e.name.startsWith(namePrefix) || (relDir === '' && e.name === TMP_DIR)) continue;
+      const child = relDir === '' ? e.name : `${relDir}/${e.name}`;
+      if (!(await this.removeEmptyDirs(child, ''))) continue;
+      try {
+        await fs.rmdir(path.join(this.root, child));
+        left--;
+      } catch {
+        // a file appeared meanwhile: keep it
+      }
+    }
+    return left === 0;
   }
 
   /** Collects keys of files under `relDir` whose name starts with `namePrefix` (every name below matches). */
