@@ -50,7 +50,7 @@ import type { SharedStores } from './shared-stores.ts';
 /** Ids of segments a querynode creates itself start here, far above the shared catalog's. */
 const PRIVATE_ID_BASE = 1e12;
 /** Answers that may only mean this node has not seen a recent DDL yet: collection not found / not loaded. */
-const STALE_CATALOG = /^\{"code":10[01],/;
+const STALE_CATALOG = new RegExp(`^\\{"code":(${ErrorCode.CollectionNotFound}|${ErrorCode.CollectionNotLoaded}),`);
 /** How often the querynode polls the WAL tails and the catalog. */
 const FOLLOW_MS = 100;
 /** How often the querynode checks its channels for an error it cannot recover from. */
