@@ -6,7 +6,7 @@
  * recognised. Callers test errors with `instanceof` or `isEngineError`, never by message text.
  */
 
-/** The base of every engine error: `kind` is its class's stable name (the static `kind` of the class). */
+/** The base of every engine error: `kind` is its class's stable name (the static `kind` of the class; `name` is `${kind}Error`). */
 export abstract class EngineError extends Error {
   /** The stable name of the error's class, which the API maps to a wire code. */
   readonly kind: string;
@@ -14,7 +14,7 @@ export abstract class EngineError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.kind = (new.target as unknown as { kind: string }).kind;
-    this.name = new.target.name;
+    this.name = `${this.kind}Error`; // from the literal kind, so that minified class names do not change it
   }
 }
 
