@@ -1,5 +1,5 @@
 /** Argument rules and errors shared by every Wal adapter, so all of them reject the same calls the same way. */
-import { NotFoundError } from '../engine/errors.ts';
+import { WalTruncatedError } from '../engine/errors.ts';
 import type { WalPosition } from '../engine/ports/wal.ts';
 import { describe } from './key-rules.ts';
 
@@ -43,11 +43,8 @@ export function checkLimit(channel: string, limit: unknown): asserts limit is nu
 }
 
 /** The error for reading a position that truncate() discarded. */
-export function truncatedError(channel: string, position: WalPosition, first: WalPosition): NotFoundError {
-  return new NotFoundError(
-    `channel ${channel} position ${position} (truncated: the channel now starts at position ${first}; read from there or from a later checkpoint)`,
-    'WAL record',
-  );
+export function truncatedError(channel: string, position: WalPosition, first: WalPosition): WalTruncatedError {
+  return new WalTruncatedError(channel, position, first);
 }
 
 /** The error for reading beyond the tail (a checkpoint ahead of the log means lost or foreign data). */

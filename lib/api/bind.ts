@@ -5,7 +5,7 @@
  * ("cannot unmarshal …"), and a `binding:"required"` field that is missing, null or zero is a 1802.
  * Map-typed members (`params`, `elementTypeParams`, `searchParams`, …) keep their keys verbatim.
  */
-import { ErrorCode, MilvusError } from '../engine/errors.ts';
+import { ErrorCode, MilvusError } from './error-codes.ts';
 
 /** A plain JSON object as parsed from a request. */
 export type JsonObject = Record<string, unknown>;

@@ -16,7 +16,7 @@
  * (it blocked them ~1 s before).
  */
 import { parse as parseLossless } from 'lossless-json';
-import { ErrorCode, MilvusError } from '../engine/errors.ts';
+import { ErrorCode, MilvusError } from './error-codes.ts';
 import { MAX_REQUEST_DEPTH } from '../engine/request-limits.ts';
 import { BAD_JSON_PREFIX } from './bind.ts';
 

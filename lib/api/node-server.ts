@@ -15,7 +15,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Database } from '../engine/database.ts';
-import { ErrorCode } from '../engine/errors.ts';
+import { ErrorCode } from './error-codes.ts';
 import { originOf } from '../config.ts';
 import { isAuthorized, isLoopbackHostHeader } from './auth.ts';
 import { errorBody, JSON_HEADERS } from './response.ts';

@@ -22,7 +22,8 @@
  */
 import { StructReader, missingRequired, type JsonObject } from './bind.ts';
 import type { CollectionSpec } from '../engine/database.ts';
-import { ErrorCode, MilvusError, invalidParameter } from '../engine/errors.ts';
+import { invalidParameter } from '../engine/errors.ts';
+import { ErrorCode, MilvusError } from './error-codes.ts';
 import type { MetricType, Quantization } from '../engine/ports/vector-index.ts';
 import type {
   CollectionSchema, ConsistencyLevel, DataType, ElementType, FieldSchema, IndexSpec, Value,

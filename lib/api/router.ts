@@ -2,15 +2,15 @@
  * The Milvus REST v2 router: one framework-free function shared by the embedded Node server and the
  * API Lambda. Order of checks, as Milvus's gin stack: OPTIONS → 204 (CORS preflight), auth → 401,
  * exact-path POST route → else 404 text, body → JSON (whatever the Content-Type), handler.
- * Business errors are HTTP 200 + `{code, message}`; a full disk (ENOSPC anywhere in the error's
- * causes) is Milvus's 7 "disk limit exceeded"; unexpected errors are logged once with their stack and
- * answered as code 65535 without it.
+ * Business errors are HTTP 200 + `{code, message}`, the code from the one error table
+ * (error-codes.ts); a full disk (ENOSPC anywhere in the error's causes) is Milvus's 7 "disk limit
+ * exceeded"; unexpected errors are logged once with their stack and answered as code 65535 without it.
  */
 import type { Database } from '../engine/database.ts';
-import { DISK_LIMIT_CODE, ErrorCode, MilvusError } from '../engine/errors.ts';
 import { scopedDatabase } from '../engine/scoped-database.ts';
 import type { SegmentScope } from '../engine/segment-scope.ts';
 import { isAuthorized } from './auth.ts';
+import { ErrorCode, MilvusError, wireError } from './error-codes.ts';
 import { BAD_JSON_PREFIX, StructReader } from './bind.ts';
 import { CHUNK_BYTES, parseJsonBody } from './json-parse.ts';
 import { CORS_HEADERS, JSON_HEADERS, errorBody } from './response.ts';
@@ -79,27 +79,9 @@ async function parseBody(raw: string | Buffer, tooDeepCode: number): Promise<unk
   try {
     return await parseJsonBody(body, tooDeepCode);
   } catch (err) {
-    if (isMilvusError(err)) throw err;
+    if (!wireError(err).internal) throw err;
     throw new MilvusError(ErrorCode.BadJson, `${BAD_JSON_PREFIX}, error: ${(err as Error).message}`);
   }
-}
-
-/**
- * A MilvusError, also when its module was loaded twice (bundlers, mixed CJS/ESM loading), where
- * `instanceof` alone would turn a client error into a 65535.
- */
-function isMilvusError(err: unknown): err is MilvusError {
-  if (err instanceof MilvusError) return true;
-  const e = err as { name?: unknown; code?: unknown; message?: unknown } | null;
-  return typeof e === 'object' && e !== null && e.name === 'MilvusError' && typeof e.code === 'number' && typeof e.message === 'string';
-}
-
-/** Whether `err` or one of its causes is a filesystem "no space left on device" the engine did not already explain. */
-function isDiskFull(err: unknown): boolean {
-  for (let e = err, i = 0; typeof e === 'object' && e !== null && i < 8; e = (e as { cause?: unknown }).cause, i++) {
-    if ((e as { code?: unknown }).code === 'ENOSPC') return true;
-  }
-  return false;
 }
 
 /**
@@ -128,13 +110,8 @@ export async function handleRequest(db: Database, req: ApiRequest, options: ApiO
     const text = await route.handle({ db: options.scope ? scopedDatabase(db, options.scope) : db, dbName, req: reader, body: reader.obj, int64AsString });
     return { status: 200, headers: { ...JSON_HEADERS }, body: text };
   } catch (err) {
-    if (isMilvusError(err)) return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(err.code, err.message) };
-    if (isDiskFull(err)) {
-      const message = `disk limit exceeded: the server's disk is full (${(err as Error).message}); free space on the server's data disk, then retry`;
-      return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(DISK_LIMIT_CODE, message) };
-    }
-    console.error(`migrans: unexpected error in ${path}:`, err);
-    const message = err instanceof Error ? err.message : String(err);
-    return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(ErrorCode.Unexpected, `unexpected error: ${message}`) };
+    const wire = wireError(err);
+    if (wire.internal) console.error(`migrans: unexpected error in ${path}:`, err);
+    return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(wire.code, wire.message) };
   }
 }

@@ -11,13 +11,13 @@
  * know reads the catalog again before it is refused: another container may have just created it.
  */
 import { isAuthorized } from '../api/auth.ts';
+import { ErrorCode } from '../api/error-codes.ts';
 import { errorBody, JSON_HEADERS } from '../api/response.ts';
 import { API_PREFIX, handleRequest } from '../api/router.ts';
 import type { ApiRequest, ApiResponse } from '../api/types.ts';
 import type { SegmentMeta } from '../engine/catalog/catalog.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
 import type { EngineDatabase } from '../engine/engine-database.ts';
-import { ErrorCode } from '../engine/errors.ts';
 import { QuerynodeRegistry, rendezvousOrder, type QuerynodeEntry } from './querynode-registry.ts';
 import { VIEW_HEADER, formatView } from './querynode-view.ts';
 import { FANNED_OUT, parseBodyObject, planScopedRead, type ScopedRead } from './scoped-read.ts';

@@ -27,7 +27,7 @@ import { decodeWalRecord, encodeWalRecord, type WalRecordBody } from '../engine/
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '../engine/engine-config.ts';
 import { TaskQueue } from '../engine/collection-runtime.ts';
 import type { EngineDatabase } from '../engine/engine-database.ts';
-import { ErrorCode, MilvusError } from '../engine/errors.ts';
+import { LeaseConflictError, WalRecordMissingError } from '../engine/errors.ts';
 import type { KvStore } from '../engine/ports/kv-store.ts';
 import type { Wal } from '../engine/ports/wal.ts';
 import type { CollectionSchema } from '../engine/schema/types.ts';
@@ -134,7 +134,7 @@ export class Datanode {
 
   private async recordAt(channel: string, position: bigint, schema: CollectionSchema): Promise<WalRecordBody> {
     const [record] = await this.wal.read(channel, position, 1);
-    if (!record) throw new MilvusError(ErrorCode.Unexpected, `channel ${channel} has no record at position ${position} below its tail; retry`);
+    if (!record) throw new WalRecordMissingError(channel, position);
     return decodeWalRecord(record.data, schema);
   }
 
@@ -196,7 +196,7 @@ export class Datanode {
     const [current] = await this.kv.batchGetVersioned([key]);
     const next = (current?.version ?? 0n) + 1n;
     const [ok] = await this.kv.batchPutIfNewer([{ key, value: EMPTY, version: next }]);
-    if (!ok) throw new MilvusError(ErrorCode.Unexpected, `another datanode is applying channel ${channel} right now; the batch is retried`);
+    if (!ok) throw new LeaseConflictError(channel);
     return next;
   }
 

@@ -30,6 +30,7 @@ import { FileObjectStore } from '../adapters/local/file-object-store.ts';
 import { LmdbKvStore } from '../adapters/local/lmdb-kv-store.ts';
 import { OverlayObjectStore } from '../adapters/local/overlay-object-store.ts';
 import { UsearchIndexFactory } from '../adapters/vector/usearch-index-factory.ts';
+import { ErrorCode } from '../api/error-codes.ts';
 import { startServer } from '../api/node-server.ts';
 import { errorBody, JSON_HEADERS } from '../api/response.ts';
 import { handleRequest } from '../api/router.ts';
@@ -38,7 +39,7 @@ import { Catalog, type SegmentMeta } from '../engine/catalog/catalog.ts';
 import { channelName } from '../engine/channel-state.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
 import { EngineDatabase } from '../engine/engine-database.ts';
-import { ErrorCode } from '../engine/errors.ts';
+import { isEngineError, WalTruncatedError } from '../engine/errors.ts';
 import { segmentPlacementKey, type SegmentScope } from '../engine/segment-scope.ts';
 import type { CollectionInfo } from '../engine/schema/types.ts';
 import { HEARTBEAT_MS, QuerynodeRegistry } from './querynode-registry.ts';
@@ -49,7 +50,7 @@ import type { SharedStores } from './shared-stores.ts';
 /** Ids of segments a querynode creates itself start here, far above the shared catalog's. */
 const PRIVATE_ID_BASE = 1e12;
 /** Answers that may only mean this node has not seen a recent DDL yet: collection not found / not loaded. */
-const STALE_CATALOG = /^\{"code":10[01],/;
+const STALE_CATALOG = new RegExp(`^\\{"code":(${ErrorCode.CollectionNotFound}|${ErrorCode.CollectionNotLoaded}),`);
 /** How often the querynode polls the WAL tails and the catalog. */
 const FOLLOW_MS = 100;
 /** How often the querynode checks its channels for an error it cannot recover from. */
@@ -112,7 +113,7 @@ async function copyCollection(shared: Catalog, own: Catalog, info: CollectionInf
  */
 export function unrecoverableApplyError(db: EngineDatabase): Error | undefined {
   for (const { channel, error } of db.applyErrors()) {
-    if (error.name === 'NotFoundError' && error.message.includes('truncated')) {
+    if (isEngineError(error, WalTruncatedError)) {
       return new Error(`querynode cannot catch up on channel ${channel}: ${error.message}; restart it so that it bootstraps from the shared state`, { cause: error });
     }
   }

@@ -17,7 +17,18 @@ import { ChannelState, channelName } from './channel-state.ts';
 import { buildCompactedSegment, compactionBytes, planCompactions, type CompactionPlan } from './compactor.ts';
 import { decodeWalRecord, encodeWalRecord, type WalRecordBody } from './codec/wal-record-codec.ts';
 import type { EngineConfig } from './engine-config.ts';
-import { ChannelUnavailableError, DISK_LIMIT_CODE, DiskFullError, ErrorCode, MilvusError, WalBehindCheckpointError, WalCorruptError } from './errors.ts';
+import {
+  ChannelStuckError,
+  ChannelUnavailableError,
+  CollectionNotFoundError,
+  ConsistencyTimeoutError,
+  DiskFullError,
+  DiskLimitError,
+  FlushTimeoutError,
+  OperationTimeoutError,
+  WalBehindCheckpointError,
+  WalCorruptError,
+} from './errors.ts';
 import type { GrowingMemory } from './growing-memory.ts';
 import { buildIndexFile, hnswSpec, indexParams } from './index-builder.ts';
 import { channelOf } from './hash.ts';
@@ -361,7 +372,7 @@ export class CollectionRuntime {
     for (const ch of this.channels) {
       if (this.applies(ch)) continue;
       while ((await this.deps.catalog.getCheckpoint(ch.name)).lastTs < ts) {
-        if (Date.now() > deadline) throw new MilvusError(ErrorCode.Timeout, `flush timed out after ${timeoutMs} ms: channel ${ch.name} has not flushed up to ts ${ts}; its datanode may be behind or failing — retry`);
+        if (Date.now() > deadline) throw new FlushTimeoutError(ch.name, timeoutMs, ts);
         await sleep(50);
       }
     }
@@ -394,11 +405,8 @@ export class CollectionRuntime {
         const left = deadline - Date.now();
         if (left <= 0) {
           // A failing apply is retried in the background; the read reports it once it gives up.
-          const stuck = ch.error ? ` because applying the record at position ${ch.applied} keeps failing (${ch.error.message})` : '';
-          throw new MilvusError(
-            ch.error ? ErrorCode.Unexpected : ErrorCode.Timeout,
-            `consistency wait timed out after ${timeoutMs} ms: channel ${ch.name} has applied up to ts ${ch.lastTs} but the read needs ts ${ts}${stuck}; retry, or read with consistencyLevel Bounded or Eventually`,
-          );
+          if (ch.error) throw new ChannelStuckError(this.info.name, ch.name, timeoutMs, ts, ch.lastTs, ch.applied, ch.error);
+          throw new ConsistencyTimeoutError(this.info.name, ch.name, timeoutMs, ts, ch.lastTs);
         }
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([ch.progress(), new Promise<void>((r) => (timer = setTimeout(r, Math.min(left, 50))))]);
@@ -712,7 +720,7 @@ export class CollectionRuntime {
     const wait = async (done: () => boolean, what: string, ch?: ChannelState) => {
       while (!done()) {
         if (ch?.error) throw ch.error;
-        if (Date.now() > deadline) throw new MilvusError(ErrorCode.Timeout, `${what} did not finish in time; the work is retried`);
+        if (Date.now() > deadline) throw new OperationTimeoutError(what);
         await Promise.race([ch ? ch.progress() : sleep(50), sleep(50)]);
       }
     };
@@ -1149,7 +1157,7 @@ export class CollectionRuntime {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new MilvusError(ErrorCode.CollectionNotFound, `collection ${this.info.name} is closed or dropped`);
+    if (this.closed) throw new CollectionNotFoundError(this.info.name, undefined, `collection ${this.info.name} is closed or dropped`);
   }
 
   /** Stops background work and waits for running flushes. */
@@ -1164,19 +1172,14 @@ export class CollectionRuntime {
 }
 
 /**
- * The error for a write whose WAL appends failed on some channels: a full disk becomes Milvus's
- * disk-limit error (code 7), saying whether any channel's share was written.
+ * The error for a write whose WAL appends failed on some channels: a full disk becomes a
+ * DiskLimitError (Milvus code 7), saying whether any channel's share was written.
  */
 function appendFailure(failed: Error[], channels: number): Error {
   const full = failed.find((e) => e instanceof DiskFullError);
   if (!full) return failed[0];
   const written = failed.length < channels || failed.some((e) => !(e instanceof DiskFullError));
-  return new MilvusError(
-    DISK_LIMIT_CODE,
-    written
-      ? `disk quota exceeded: ${full.message}; but part of this request may be stored (on ${channels - failed.length} of ${channels} channels) — retry the whole request once space is free (rows with the same primary keys overwrite)`
-      : `disk quota exceeded: ${full.message}`,
-  );
+  return new DiskLimitError(channels, written ? channels - failed.length : undefined, full);
 }
 
 /** The catalog key that makes the next open of a collection rebuild its PK index (set by `migrans repair` when it cuts applied WAL records). */

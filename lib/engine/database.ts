@@ -1,6 +1,6 @@
 /**
  * The engine's public face: the operations the REST layer (embedded server and API Lambda) calls.
- * Names are resolved through aliases; every method throws MilvusError for client mistakes.
+ * Names are resolved through aliases; every method throws a typed engine error (lib/engine/errors.ts) for client mistakes.
  */
 import type { MetricType } from './ports/vector-index.ts';
 import type { SegmentScope } from './segment-scope.ts';

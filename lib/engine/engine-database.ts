@@ -15,7 +15,25 @@ import type {
   CollectionSpec, CompactionState, Database, IndexStatus, LoadState, QueryRequest, ReadOptions, Row, SearchRequest, WriteResult,
 } from './database.ts';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.ts';
-import { CollectionDamagedError, CorruptDataError, ErrorCode, MilvusError, NotFoundError, collectionNotFound, invalidParameter } from './errors.ts';
+import {
+  AliasConflictError,
+  AliasExistsError,
+  AliasNotFoundError,
+  CollectionDamagedError,
+  CollectionNotFoundError,
+  CollectionNotLoadedError,
+  CorruptDataError,
+  DatabaseNotFoundError,
+  IndexInUseError,
+  IndexNotFoundError,
+  InvalidParameterError,
+  MissingParameterError,
+  NotFoundError,
+  PartitionNotFoundError,
+  RequestFormatError,
+  collectionNotFound,
+  invalidParameter,
+} from './errors.ts';
 import { compileFilter } from './filter/compile-filter.ts';
 import { GrowingMemory, type GrowingUsage } from './growing-memory.ts';
 import type { KvStore } from './ports/kv-store.ts';
@@ -272,7 +290,7 @@ export class EngineDatabase implements Database {
   // ---------------------------------------------------------------- name resolution
 
   private checkDb(db: string): void {
-    if ((db || DEFAULT_DB) !== DEFAULT_DB) throw new MilvusError(ErrorCode.DatabaseNotFound, `database not found[database=${db}]`);
+    if ((db || DEFAULT_DB) !== DEFAULT_DB) throw new DatabaseNotFoundError(db);
   }
 
   private find(db: string, name: string): CollectionRuntime | undefined {
@@ -303,7 +321,7 @@ export class EngineDatabase implements Database {
 
   private loaded(db: string, name: string): CollectionRuntime {
     const rt = this.runtime(db, name);
-    if (!rt.info.loaded) throw new MilvusError(ErrorCode.CollectionNotLoaded, `collection not loaded[collection=${name}]; load it first with collections/load`);
+    if (!rt.info.loaded) throw new CollectionNotLoadedError(name);
     return rt;
   }
 
@@ -329,7 +347,7 @@ export class EngineDatabase implements Database {
       const existing = this.find(db, spec.name) ?? this.findDamaged(spec.name);
       if (existing) {
         if (existing.info.name !== spec.name) throw invalidParameter(`collection name ${spec.name} conflicts with an existing alias`);
-        throw new MilvusError(ErrorCode.InvalidParameter, `collection already exists: ${spec.name}; drop it first or choose another name`);
+        throw new InvalidParameterError(`collection already exists: ${spec.name}; drop it first or choose another name`);
       }
       const info: CollectionInfo = {
         collectionId: await this.deps.catalog.allocateId(),
@@ -431,7 +449,7 @@ export class EngineDatabase implements Database {
     const rt = this.runtime(db, name);
     const missing = rt.info.schema.fields.filter((f) => f.dataType === 'FloatVector' && !rt.indexOf(f.name)).map((f) => f.name);
     if (missing.length > 0) {
-      throw new MilvusError(ErrorCode.IndexNotFound, `there is no vector index on field: [${missing.join(', ')}], please create index firstly: collection=${name}: index not found`);
+      throw new IndexNotFoundError(name, undefined, `there is no vector index on field: [${missing.join(', ')}], please create index firstly: collection=${name}: index not found`);
     }
     if (!rt.info.loaded) {
       rt.info.loaded = true;
@@ -451,7 +469,7 @@ export class EngineDatabase implements Database {
     const rt = this.find(db, name);
     const damaged = rt ? undefined : this.findDamaged(name);
     if (damaged) return { loadState: 'LoadStateNotLoad', loadProgress: 0, message: damagedError(damaged).message };
-    if (!rt) throw new MilvusError(ErrorCode.CollectionNotFound, `collection not found[collection=${name}]`);
+    if (!rt) throw new CollectionNotFoundError(name, undefined, `collection not found[collection=${name}]`);
     return rt.info.loaded ? { loadState: 'LoadStateLoaded', loadProgress: 100 } : { loadState: 'LoadStateNotLoad', loadProgress: 0 };
   }
 
@@ -509,7 +527,7 @@ export class EngineDatabase implements Database {
 
   private partitionOf(rt: CollectionRuntime, partitionName: string | undefined): string {
     const p = partitionName || DEFAULT_PARTITION;
-    if (!rt.info.partitions.includes(p)) throw new MilvusError(ErrorCode.PartitionNotFound, `partition not found[partition=${p}]`);
+    if (!rt.info.partitions.includes(p)) throw new PartitionNotFoundError(rt.info.name, p);
     return p;
   }
 
@@ -638,10 +656,10 @@ export class EngineDatabase implements Database {
     let field = vectorFields[0];
     if (request.annsField) {
       const named = vectorFields.find((f) => f.name === request.annsField);
-      if (!named) throw new MilvusError(ErrorCode.BadJson, `cannot find a vector field named: ${request.annsField}`);
+      if (!named) throw new RequestFormatError(`cannot find a vector field named: ${request.annsField}`);
       field = named;
     } else if (vectorFields.length > 1) {
-      throw new MilvusError(ErrorCode.BadJson, `search without annsField, but already found multiple vector fields: [${vectorFields.map((f) => f.name).join(', ')}]`);
+      throw new RequestFormatError(`search without annsField, but already found multiple vector fields: [${vectorFields.map((f) => f.name).join(', ')}]`);
     }
     const spec = rt.indexOf(field.name);
     const metric = spec?.metricType ?? request.metricType ?? 'COSINE';
@@ -650,7 +668,7 @@ export class EngineDatabase implements Database {
     }
     for (const [i, v] of request.vectors.entries()) {
       if (v.length !== field.dim) {
-        throw new MilvusError(ErrorCode.BadJson, `can only accept json format request, error: dimension: ${field.dim}, but length of []float: ${v.length} (query vector ${i})`);
+        throw new RequestFormatError(`can only accept json format request, error: dimension: ${field.dim}, but length of []float: ${v.length} (query vector ${i})`);
       }
     }
     const plan: SearchPlan = {
@@ -678,7 +696,7 @@ export class EngineDatabase implements Database {
     const changed: string[] = [];
     for (const spec of specs) {
       const field = rt.info.schema.fields.find((f) => f.name === spec.fieldName);
-      if (!field) throw new MilvusError(ErrorCode.MissingParameter, `missing required parameters, error: \`${spec.fieldName}\` hasn't defined in schema`);
+      if (!field) throw new MissingParameterError(spec.fieldName, `missing required parameters, error: \`${spec.fieldName}\` hasn't defined in schema`);
       if (field.dataType !== 'FloatVector') throw invalidParameter(`${spec.indexType} index is for vector fields; ${field.name} is ${field.dataType} (scalar indexes are not supported yet)`);
       if (addIndex(rt.info, spec)) changed.push(field.name);
     }
@@ -689,7 +707,7 @@ export class EngineDatabase implements Database {
   async describeIndex(db: string, name: string, indexName: string): Promise<IndexStatus[]> {
     const rt = this.runtime(db, name);
     const specs = rt.info.indexes.filter((i) => !indexName || i.indexName === indexName);
-    if (specs.length === 0) throw new MilvusError(ErrorCode.IndexNotFound, `index not found[indexName=${indexName}]`);
+    if (specs.length === 0) throw new IndexNotFoundError(rt.info.name, indexName || undefined, `index not found[indexName=${indexName}]`);
     return specs.map((spec) => {
       let total = 0;
       let indexed = 0;
@@ -710,8 +728,8 @@ export class EngineDatabase implements Database {
   async dropIndex(db: string, name: string, indexName: string): Promise<void> {
     const rt = this.runtime(db, name);
     const spec = rt.info.indexes.find((i) => i.indexName === indexName);
-    if (!spec) throw new MilvusError(ErrorCode.IndexNotFound, `index not found[indexName=${indexName}]`);
-    if (rt.info.loaded) throw new MilvusError(ErrorCode.Unexpected, `index cannot be dropped, collection is loaded, please release it first`);
+    if (!spec) throw new IndexNotFoundError(rt.info.name, indexName, `index not found[indexName=${indexName}]`);
+    if (rt.info.loaded) throw new IndexInUseError(rt.info.name, indexName);
     rt.info.indexes = rt.info.indexes.filter((i) => i !== spec);
     await this.save(rt);
     await rt.resetIndexes(spec.fieldName);
@@ -778,8 +796,8 @@ export class EngineDatabase implements Database {
       if (rt.info.name !== collection) throw invalidParameter(`${collection} is an alias; aliases point at collections`);
       const other = this.find(db, alias) ?? this.findDamaged(alias);
       if (other) {
-        if (other.info.name === alias) throw new MilvusError(ErrorCode.AliasNameConflict, `alias and collection name conflict[database=${db}][alias=${alias}]`);
-        throw new MilvusError(ErrorCode.AliasAlreadyExists, `alias already exists[database=${db}][alias=${alias}]`);
+        if (other.info.name === alias) throw new AliasConflictError(db, alias);
+        throw new AliasExistsError(db, alias);
       }
       rt.info.aliases.push(alias);
       await this.save(rt);
@@ -800,7 +818,7 @@ export class EngineDatabase implements Database {
   private aliasOwner(db: string, alias: string): CollectionRuntime {
     this.checkDb(db);
     for (const rt of this.runtimes.values()) if (rt.info.aliases.includes(alias)) return rt;
-    throw new MilvusError(ErrorCode.AliasNotFound, `alias not found[database=${db}][alias=${alias}]`);
+    throw new AliasNotFoundError(db, alias);
   }
 
   dropAlias(db: string, alias: string): Promise<void> {

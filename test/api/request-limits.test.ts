@@ -10,7 +10,8 @@ import {
 } from '../../lib/engine/request-limits.ts';
 import { handleRequest } from '../../lib/api/router.ts';
 import type { Database } from '../../lib/engine/database.ts';
-import { DISK_LIMIT_CODE, StorageError } from '../../lib/engine/errors.ts';
+import { DISK_LIMIT_CODE } from '../../lib/api/error-codes.ts';
+import { StorageError } from '../../lib/engine/errors.ts';
 import { fails, ok, startTestServer, uniqueName, type TestServer } from './support.ts';
 
 /** `[[[…1…]]]` nested `n` levels, as text (JSON.stringify itself overflows on the deepest ones). */

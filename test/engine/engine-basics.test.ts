@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { EngineDatabase } from '../../lib/engine/engine-database.ts';
-import { MilvusError } from '../../lib/engine/errors.ts';
+import { milvusCode, wireError } from '../../lib/api/error-codes.ts';
 import { memoryDatabase, simpleSpec } from '../support/engine.ts';
 
 const D = 'default';
@@ -10,8 +10,8 @@ const vec = (i: number, dim = 4) => Array.from({ length: dim }, (_, j) => Math.s
 
 async function rejectsWith(p: Promise<unknown>, code: number, pattern?: RegExp): Promise<void> {
   await assert.rejects(p, (err: unknown) => {
-    assert.ok(err instanceof MilvusError, `expected MilvusError, got ${err}`);
-    assert.equal(err.code, code, err.message);
+    assert.ok(err instanceof Error && !wireError(err).internal, `expected a client error, got ${err}`);
+    assert.equal(milvusCode(err), code, err.message);
     if (pattern) assert.match(err.message, pattern);
     return true;
   });

@@ -13,7 +13,8 @@ import { MemoryWal } from '../../lib/adapters/memory/memory-wal.ts';
 import { UsearchIndexFactory } from '../../lib/adapters/vector/usearch-index-factory.ts';
 import type { EngineConfig } from '../../lib/engine/engine-config.ts';
 import { EngineDatabase } from '../../lib/engine/engine-database.ts';
-import { MemoryQuotaError, QUOTA_EXCEEDED_CODE } from '../../lib/engine/errors.ts';
+import { milvusCode, QUOTA_EXCEEDED_CODE } from '../../lib/api/error-codes.ts';
+import { MemoryQuotaError } from '../../lib/engine/errors.ts';
 import type { ObjectStore } from '../../lib/engine/ports/object-store.ts';
 import { simpleSpec, tempDir } from '../support/engine.ts';
 
@@ -85,7 +86,7 @@ async function assertExactly(db: EngineDatabase, name: string, acknowledged: Set
 }
 
 function isQuotaError(err: unknown): err is MemoryQuotaError {
-  return err instanceof MemoryQuotaError && err.code === QUOTA_EXCEEDED_CODE && /^quota exceeded\[reason=memory quota exceeded, please allocate more resources\]: /.test(err.message);
+  return err instanceof MemoryQuotaError && milvusCode(err) === QUOTA_EXCEEDED_CODE && /^quota exceeded\[reason=memory quota exceeded, please allocate more resources\]: /.test(err.message);
 }
 
 describe('growing-data memory budget', () => {

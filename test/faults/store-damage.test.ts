@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { LmdbKvStore } from '../../lib/adapters/local/lmdb-kv-store.ts';
 import { handleRequest } from '../../lib/api/router.ts';
 import type { Database } from '../../lib/engine/database.ts';
-import { CorruptDataError, ErrorCode, MilvusError } from '../../lib/engine/errors.ts';
+import { ErrorCode, milvusCode } from '../../lib/api/error-codes.ts';
+import { CollectionDamagedError, CorruptDataError } from '../../lib/engine/errors.ts';
 import { openEmbeddedDatabase } from '../../lib/embedded.ts';
 import { fileDatabase, simpleSpec, tempDir } from '../support/engine.ts';
 
@@ -69,7 +70,7 @@ test('a collection with a damaged segment file is reported and refused while the
       () => db.insert(D, 'bad', [{ id: 3, vector: [1, 1] }], { upsert: false }),
       () => db.loadCollection(D, 'bad'),
     ]) {
-      await assert.rejects(op(), (err: unknown) => err instanceof MilvusError && err.code === ErrorCode.CollectionNotLoaded && /bad is damaged/.test(err.message));
+      await assert.rejects(op(), (err: unknown) => err instanceof CollectionDamagedError && milvusCode(err) === ErrorCode.CollectionNotLoaded && /bad is damaged/.test(err.message));
     }
     await assert.rejects(db.createCollection(D, simpleSpec('bad', 2)), /already exists/);
 

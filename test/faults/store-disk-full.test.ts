@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MilvusError } from '../../lib/engine/errors.ts';
+import { milvusCode } from '../../lib/api/error-codes.ts';
+import { DiskLimitError } from '../../lib/engine/errors.ts';
 import { fileDatabase, simpleSpec } from '../support/engine.ts';
 import { injectDiskFull } from '../support/store-faults.ts';
 
@@ -23,8 +24,8 @@ test('after the disk fills, a collection accepts inserts again as soon as space 
     disk.fill();
     for (const [name, attempt] of [['c', 1], ['c', 2], ['fresh', 1]] as const) {
       const err = await db.insert(D, name, [row(3)], { upsert: false }).then(() => undefined, (e: unknown) => e);
-      assert.ok(err instanceof MilvusError, `${name} attempt ${attempt}: a client error, got ${err}`);
-      assert.equal(err.code, 7, 'Milvus disk-limit code');
+      assert.ok(err instanceof DiskLimitError, `${name} attempt ${attempt}: a client error, got ${err}`);
+      assert.equal(milvusCode(err), 7, 'Milvus disk-limit code');
       assert.match(err.message, /disk .*full/i);
       assert.match(err.message, /nothing .*written/i);
     }

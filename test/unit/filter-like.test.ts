@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { milvusCode } from '../../lib/api/error-codes.ts';
 import { compileFilter } from '../../lib/engine/filter/compile-filter.ts';
 import type { RowSource } from '../../lib/engine/schema/row-source.ts';
 import type { CollectionSchema } from '../../lib/engine/schema/types.ts';
@@ -77,7 +78,7 @@ describe('like matching', () => {
 
   it(`refuses a pattern longer than ${MAX_LIKE_PATTERN_LENGTH} characters with a 1100 naming the limit`, () => {
     assert.throws(() => matches('_'.repeat(10_000), ['x']), (err: any) => {
-      assert.equal(err.code, 1100);
+      assert.equal(milvusCode(err), 1100);
       assert.match(err.message, new RegExp(`like pattern is 10000 characters long; the limit is ${MAX_LIKE_PATTERN_LENGTH}`));
       return true;
     });

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { MilvusError } from '../../lib/engine/errors.ts';
+import { milvusCode } from '../../lib/api/error-codes.ts';
+import { InvalidParameterError } from '../../lib/engine/errors.ts';
 import { compileFilter } from '../../lib/engine/filter/compile-filter.ts';
 import type { Expr } from '../../lib/engine/filter/filter-ast.ts';
 import { parseFilter } from '../../lib/engine/filter/filter-grammar.ts';
@@ -39,8 +40,8 @@ const int = (v: number | string): unknown => ({ kind: 'int', value: `${v}n` });
 /** Asserts that compiling fails with code 1100 and a message containing every fragment. */
 function rejects(expr: string, fragments: string[], schema: CollectionSchema = SCHEMA, params?: Record<string, unknown>): void {
   assert.throws(() => compileFilter(expr, schema, params), (err: unknown) => {
-    assert.ok(err instanceof MilvusError, `expected MilvusError for ${expr}`);
-    assert.equal(err.code, 1100);
+    assert.ok(err instanceof InvalidParameterError, `expected InvalidParameterError for ${expr}`);
+    assert.equal(milvusCode(err), 1100);
     assert.match(err.message, /^failed to create query plan: /);
     assert.match(err.message, /: invalid parameter$/);
     for (const frag of fragments) assert.ok(err.message.includes(frag), `"${err.message}" should contain "${frag}"`);
@@ -208,7 +209,7 @@ describe('filter syntax errors', () => {
   it('echoes long expressions truncated', () => {
     const expr = `id in [${Array.from({ length: 500 }, (_, i) => i).join(', ')}] and`;
     assert.throws(() => compileFilter(expr, SCHEMA), (err: unknown) => {
-      assert.ok(err instanceof MilvusError);
+      assert.ok(err instanceof InvalidParameterError);
       assert.ok(err.message.length < 600, err.message);
       assert.match(err.message, /\(\d+ chars\)/);
       return true;
@@ -396,7 +397,7 @@ describe('compiled filter cache', () => {
     assert.notEqual(b, a);
     assert.notEqual(a.key, b.key);
     assert.notEqual(compileFilter('k == {x}', SCHEMA, { x: '1n' }).key, compileFilter('k == {x}', SCHEMA, { x: 1n }).key);
-    assert.throws(() => compileFilter('id >', SCHEMA), MilvusError);
-    assert.throws(() => compileFilter('id >', SCHEMA), MilvusError, 'errors are not cached away');
+    assert.throws(() => compileFilter('id >', SCHEMA), InvalidParameterError);
+    assert.throws(() => compileFilter('id >', SCHEMA), InvalidParameterError, 'errors are not cached away');
   });
 });

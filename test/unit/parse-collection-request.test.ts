@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MilvusError } from '../../lib/engine/errors.ts';
+import { milvusCode, wireError } from '../../lib/api/error-codes.ts';
 import {
   parseCollectionRequest, parseConsistencyLevel, validateName,
 } from '../../lib/api/parse-collection-request.ts';
 
-/** Asserts that `fn` throws a MilvusError with `code` whose message matches `message`. */
+/** Asserts that `fn` throws a client error with wire `code` whose message matches `message`. */
 function throwsMilvus(fn: () => unknown, code: number, message?: RegExp | string): void {
   assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof MilvusError, `expected MilvusError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
+    assert.ok(err instanceof Error && !wireError(err).internal, `expected a client error, got ${String(err)}`);
+    assert.equal(milvusCode(err), code, err.message);
     if (typeof message === 'string') assert.equal(err.message, message);
     else if (message) assert.match(err.message, message);
     return true;

@@ -17,5 +17,6 @@ describe('a querynode that cannot catch up', () => {
   it('is not confused with errors a retry fixes', () => {
     assert.equal(unrecoverableApplyError(dbWith(new Error('throttled'), new NotFoundError('seg/1', 'object'))), undefined, 'other errors are retried');
     assert.equal(unrecoverableApplyError(dbWith()), undefined, 'no error, nothing fatal');
+    assert.equal(unrecoverableApplyError(dbWith(new NotFoundError('seg/truncated-1', 'object'))), undefined, 'told by type, not by the word in a message');
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MilvusError } from '../../lib/engine/errors.ts';
+import { milvusCode } from '../../lib/api/error-codes.ts';
+import { BadInsertDataError } from '../../lib/engine/errors.ts';
 import { rowsToBatch } from '../../lib/engine/schema/rows-to-batch.ts';
 import type { CollectionSchema, FieldSchema } from '../../lib/engine/schema/types.ts';
 
@@ -21,8 +22,8 @@ const basic = schema([pk, vec]);
 
 function throws1804(fn: () => unknown, message: RegExp | string): void {
   assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof MilvusError, String(err));
-    assert.equal(err.code, 1804, err.message);
+    assert.ok(err instanceof BadInsertDataError, String(err));
+    assert.equal(milvusCode(err), 1804, err.message);
     assert.ok(err.message.startsWith('fail to deal the insert data, error: '), err.message);
     if (typeof message === 'string') assert.equal(err.message, message);
     else assert.match(err.message, message);

@@ -8,7 +8,8 @@
  * as Milvus ignores it (issue #37138); `metric_type`, which Milvus does read, must match the index.
  */
 import type { Row, SearchRequest } from '../../engine/database.ts';
-import { ErrorCode, MilvusError, invalidParameter } from '../../engine/errors.ts';
+import { invalidParameter } from '../../engine/errors.ts';
+import { ErrorCode, MilvusError } from '../error-codes.ts';
 import { parseMetricType } from '../parse-collection-request.ts';
 import { MAX_TERM_COUNT } from '../../engine/request-limits.ts';
 import { showValue } from '../../engine/schema/rows-to-batch.ts';

@@ -14,7 +14,8 @@
  * live under `params` (ef, radius, range_filter), as in Milvus.
  */
 import type { ReadOptions, Row, SearchRequest } from '../../engine/database.ts';
-import { ErrorCode, MilvusError, invalidParameter } from '../../engine/errors.ts';
+import { invalidParameter } from '../../engine/errors.ts';
+import { ErrorCode, MilvusError } from '../error-codes.ts';
 import type { CollectionSchema, FieldSchema, PrimaryKey } from '../../engine/schema/types.ts';
 import { BAD_JSON_PREFIX, StructReader, isJsonObject, missingRequired, unmarshalError } from '../bind.ts';
 import { readOptions } from '../read-options.ts';

@@ -286,9 +286,16 @@ function jsonText(v: unknown): string {
     const s = JSON.stringify(v);
     return s === undefined ? 'null' : s;
   } catch (err) {
-    if (err instanceof TypeError && /BigInt/i.test(err.message)) return losslessStringify(v) ?? 'null';
+    if (err instanceof TypeError && holdsBigInt(v)) return losslessStringify(v) ?? 'null';
     throw err;
   }
+}
+
+/** Whether a JSON value holds a bigint anywhere (JSON.stringify refuses those). */
+function holdsBigInt(v: unknown): boolean {
+  if (typeof v === 'bigint') return true;
+  if (typeof v !== 'object' || v === null) return false;
+  return (Array.isArray(v) ? v : Object.values(v)).some(holdsBigInt);
 }
 
 /** Plans an Array column: u32 element offsets[n+1], then the flattened elements' payload. */

@@ -1375,7 +1375,7 @@ function bindPred(p: Pred, b: Binder): Predicate {
 
 /**
  * Parses and type-checks a Milvus filter against `schema`, substituting `{name}` templates from
- * `exprParams`. An empty or blank expression matches every row. Throws MilvusError 1100
+ * `exprParams`. An empty or blank expression matches every row. Throws InvalidParameterError (1100)
  * (`failed to create query plan: ...: invalid parameter`) on any syntax or type error.
  */
 export function compileFilter(expression: string, schema: CollectionSchema, exprParams?: Record<string, unknown>): CompiledFilter {

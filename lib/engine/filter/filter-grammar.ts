@@ -10,7 +10,7 @@
  * later anyway), `and`, `or`.
  */
 import { parse as parseGenerated } from './filter-parser.generated.ts';
-import { invalidParameter, type MilvusError } from '../errors.ts';
+import { invalidParameter, type InvalidParameterError } from '../errors.ts';
 import type { Expr, Span } from './filter-ast.ts';
 
 interface PeggySyntaxError {
@@ -28,7 +28,7 @@ const MAX_ECHO = 200;
  * `failed to create query plan: cannot parse expression: <expr>, error: <reason>: invalid parameter`.
  * With a span, the reason gets the 1-based line/column and the offending source text appended.
  */
-export function filterError(expression: string, reason: string, span?: Span): MilvusError {
+export function filterError(expression: string, reason: string, span?: Span): InvalidParameterError {
   let where = '';
   if (span) {
     const before = expression.slice(0, span.start);
@@ -51,7 +51,7 @@ function tokenAt(expression: string, offset: number): string {
   return m ? m[0] : '';
 }
 
-/** Parses a filter expression into its syntax tree; throws the 1100 MilvusError on a syntax error. */
+/** Parses a filter expression into its syntax tree; throws an InvalidParameterError (1100) on a syntax error. */
 export function parseFilter(expression: string): Expr {
   try {
     return parseGenerated(expression, {}) as Expr;

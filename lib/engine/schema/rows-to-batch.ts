@@ -23,7 +23,7 @@
  * engine's business (it keeps the last).
  */
 import { parse as parseLossless } from 'lossless-json';
-import { ErrorCode, MilvusError } from '../errors.ts';
+import { BadInsertDataError } from '../errors.ts';
 import { MAX_AUTOID_BATCH, MAX_JSON_DEPTH, jsonDepth } from '../request-limits.ts';
 import type { InsertBatch } from './batch.ts';
 import type { CollectionSchema, ElementType, FieldSchema, Value } from './types.ts';
@@ -69,16 +69,13 @@ export function showValue(value: unknown): string {
 }
 
 /** A 1804 error for one value, in Milvus's merr shape `msg: invalid parameter[expected=…][actual=…]`. */
-function badValue(row: number, field: string, problem: string, expected: string, value: unknown): MilvusError {
-  return new MilvusError(
-    ErrorCode.BadInsertData,
-    `${PREFIX}row ${row}, field ${field}: ${problem}: invalid parameter[expected=${expected}][actual=${showValue(value)}]`,
-  );
+function badValue(row: number, field: string, problem: string, expected: string, value: unknown): BadInsertDataError {
+  return new BadInsertDataError(`${PREFIX}row ${row}, field ${field}: ${problem}: invalid parameter[expected=${expected}][actual=${showValue(value)}]`, row, field);
 }
 
 /** A 1804 error for a whole-row problem. */
-function badRow(message: string): MilvusError {
-  return new MilvusError(ErrorCode.BadInsertData, `${PREFIX}${message}: invalid parameter`);
+function badRow(message: string): BadInsertDataError {
+  return new BadInsertDataError(`${PREFIX}${message}: invalid parameter`);
 }
 
 /** Parses JSON text keeping integers beyond 2^53 exact (as bigint). */
@@ -315,7 +312,7 @@ function converterFor(field: FieldSchema): Converter {
 
 /**
  * Validates raw insert/upsert rows against `schema` and returns them as columns (see the module
- * comment for the rules). Throws MilvusError 1804 naming the first bad row and field; nothing is
+ * comment for the rules). Throws BadInsertDataError (Milvus 1804) naming the first bad row and field; nothing is
  * partially converted from the caller's point of view.
  */
 export function rowsToBatch(schema: CollectionSchema, rows: unknown[], mode: 'insert' | 'upsert'): InsertBatch {
@@ -396,7 +393,7 @@ export function rowsToBatch(schema: CollectionSchema, rows: unknown[], mode: 'in
   return { rowCount: n, columns, dynamic };
 }
 
-function missingValue(row: number, field: FieldSchema, v: unknown, mode: 'insert' | 'upsert'): MilvusError {
+function missingValue(row: number, field: FieldSchema, v: unknown, mode: 'insert' | 'upsert'): BadInsertDataError {
   const expected = field.dataType === 'FloatVector' ? `FloatVector(dim=${field.dim})` : field.dataType;
   if (field.isPrimary) {
     const why = field.autoId && mode === 'upsert'
@@ -405,8 +402,9 @@ function missingValue(row: number, field: FieldSchema, v: unknown, mode: 'insert
     return badValue(row, field.name, why, expected, v);
   }
   const what = v === null ? `row ${row} has null for field ${field.name}, which is not nullable` : `row ${row} does not has field ${field.name}`;
-  return new MilvusError(
-    ErrorCode.BadInsertData,
+  return new BadInsertDataError(
     `${PREFIX}${what}; send a value, or declare the field nullable or with a defaultValue: invalid parameter[expected=${expected}][actual=${showValue(v)}]`,
+    row,
+    field.name,
   );
 }
