@@ -16,6 +16,7 @@ import { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import { MemoryQuotaError, QUOTA_EXCEEDED_CODE } from '../../lib/engine/errors.ts';
 import type { ObjectStore } from '../../lib/engine/ports/object-store.ts';
 import { simpleSpec, tempDir } from '../support/engine.ts';
+import { FolderLocalFiles } from '../../lib/adapters/local/local-files.ts';
 
 const D = 'default';
 const DIM = 16;
@@ -58,7 +59,7 @@ async function openDatabase(config: Partial<EngineConfig>) {
     wal: new MemoryWal(),
     objects,
     vectorIndexes: new UsearchIndexFactory(),
-    cacheDir: tmp.dir,
+    localFiles: new FolderLocalFiles(tmp.dir),
     config: { compactionIntervalMs: 0, idleSealMs: 3_600_000, ...config },
   });
   return {
