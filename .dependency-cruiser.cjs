@@ -46,7 +46,8 @@ module.exports = {
     {
       name: 'engine-no-io-builtins',
       severity: 'error',
-      comment: 'The engine never touches disk, network, processes or real time itself: it goes through a port (ports/local-files.ts, ports/clock.ts, …). node:zlib and node:crypto are allowed as pure computation.',
+      comment:
+        'The engine never touches disk, network, processes or real time itself: it goes through a port (ports/local-files.ts, ports/clock.ts, …). node:zlib and node:crypto are allowed as pure computation.',
       from: { path: '^lib/engine/' },
       to: { dependencyTypes: ['core'], pathNot: ENGINE_BUILTIN_ALLOW },
     },

@@ -60,7 +60,11 @@ export class FolderLocalFiles implements LocalFiles {
 class FileHandle implements LocalFileHandle {
   private fd: number;
 
-  private constructor(readonly path: string, fd: number, readonly size: number) {
+  private constructor(
+    readonly path: string,
+    fd: number,
+    readonly size: number,
+  ) {
     this.fd = fd;
   }
 
