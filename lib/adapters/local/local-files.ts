@@ -46,7 +46,7 @@ export class FolderLocalFiles implements LocalFiles {
   }
 
   scratchName(hint: string): string {
-    const name = `build/${hint}-${process.pid}`;
+    const name = `build/${process.pid}-${hint}`;
     fs.mkdirSync(path.dirname(this.path(name)), { recursive: true });
     return name;
   }
