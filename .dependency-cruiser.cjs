@@ -1,6 +1,6 @@
 /**
  * Import rules of Migrans's layers, checked by `npm run lint:deps` (part of `npm run lint`, which
- * `npm test` runs): the hexagon of /work/shared/ARCHITECTURE.md and design/engine-roles.md, as
+ * `npm test` runs): the hexagon of the architecture notes (ARCHITECTURE.md, design/engine-roles.md), as
  * today's layout spells it.
  *
  *   lib/engine/**    the domain: imports only lib/engine/**, node:zlib / node:crypto (pure
