@@ -20,6 +20,7 @@ import type { Database } from './engine/database.ts';
 import { CorruptDataError } from './engine/errors.ts';
 import type { EngineConfig } from './engine/engine-config.ts';
 import { EngineDatabase } from './engine/engine-database.ts';
+import { FolderLocalFiles } from './adapters/local/local-files.ts';
 
 /** Where and how the embedded engine keeps its data. */
 export interface EmbeddedOptions {
@@ -46,7 +47,7 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<En
     const objects = new FileObjectStore(path.join(root, 'objects'));
     const config = { growingBudgetBytes: defaultGrowingBudgetBytes(os.totalmem()), ...options.config };
     return await EngineDatabase.open({
-      kv, wal, objects, vectorIndexes: new UsearchIndexFactory(), cacheDir: path.join(root, 'cache'), config, onClose: () => lock.release(),
+      kv, wal, objects, vectorIndexes: new UsearchIndexFactory(), localFiles: new FolderLocalFiles(path.join(root, 'cache')), config, onClose: () => lock.release(),
     });
   } catch (err) {
     await wal?.close().catch(() => undefined);

@@ -12,6 +12,7 @@ import { Tso } from '../engine/tso.ts';
 import { ConfigError } from '../config.ts';
 import type { AwsConfig } from './aws-config.ts';
 import type { SharedStores } from './shared-stores.ts';
+import { FolderLocalFiles } from '../adapters/local/local-files.ts';
 
 /** What the indexer is invoked with. */
 export interface IndexerEvent {
@@ -38,7 +39,7 @@ export function lambdaIndexerTrigger(functionName: string, client = new LambdaCl
 /** Runs the indexer's work for one segment against the shared stores. */
 export function runIndexer(stores: SharedStores, event: IndexerEvent): Promise<number> {
   return indexSegment(
-    { objects: stores.objects, vectorIndexes: new UsearchIndexFactory(), tso: new Tso(), cacheDir: path.join(os.tmpdir(), 'migrans-indexer'), catalog: new Catalog(stores.kv) },
+    { objects: stores.objects, vectorIndexes: new UsearchIndexFactory(), tso: new Tso(), localFiles: new FolderLocalFiles(path.join(os.tmpdir(), 'migrans-indexer')), catalog: new Catalog(stores.kv) },
     event.collectionId,
     event.segmentId,
   );

@@ -46,6 +46,7 @@ import { HEARTBEAT_MS, QuerynodeRegistry } from './querynode-registry.ts';
 import { VIEW_HEADER, ownerOf, parseView, viewScope } from './querynode-view.ts';
 import { SharedWalView } from './shared-wal-view.ts';
 import type { SharedStores } from './shared-stores.ts';
+import { FolderLocalFiles } from '../adapters/local/local-files.ts';
 
 /** Ids of segments a querynode creates itself start here, far above the shared catalog's. */
 const PRIVATE_ID_BASE = 1e12;
@@ -170,7 +171,7 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
     wal: new SharedWalView(options.stores.wal),
     objects: new OverlayObjectStore(new FileObjectStore(path.join(options.dataDir, 'objects')), options.stores.objects),
     vectorIndexes: new UsearchIndexFactory(),
-    cacheDir: path.join(options.dataDir, 'cache'),
+    localFiles: new FolderLocalFiles(path.join(options.dataDir, 'cache')),
     config: options.config,
     followMs: FOLLOW_MS,
     roles: { loadsSegments: () => true, applies: () => true, seedsPkIndex: true, resident, sharedIndexFile: (meta, field) => sharedIndexFile(shared, meta, field) },

@@ -13,6 +13,7 @@ import type { ObjectStore } from '../engine/ports/object-store.ts';
 import type { Wal } from '../engine/ports/wal.ts';
 import type { AwsConfig } from './aws-config.ts';
 import { DeferredTruncateWal } from './deferred-truncate-wal.ts';
+import { FolderLocalFiles } from '../adapters/local/local-files.ts';
 
 /** The ports a role runs on (the shared stores, or wrappers and memory adapters in tests). */
 export interface RoleStores {
@@ -49,7 +50,7 @@ export function openRoleDatabase(stores: RoleStores, name: string, config: Parti
     wal: new DeferredTruncateWal(stores.wal),
     objects: stores.objects,
     vectorIndexes: new UsearchIndexFactory(),
-    cacheDir: path.join(os.tmpdir(), `migrans-${name}`),
+    localFiles: new FolderLocalFiles(path.join(os.tmpdir(), `migrans-${name}`)),
     config,
     maintain: false,
     roles,

@@ -9,9 +9,6 @@
  * segment) and idempotent (PK-index entries are versioned by timestamp and remember the rows they
  * superseded), so replaying records after a restart rebuilds exactly the state before the crash.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Catalog, SegmentMeta } from './catalog/catalog.ts';
 import { ChannelState, channelName } from './channel-state.ts';
 import { buildCompactedSegment, compactionBytes, planCompactions, type CompactionPlan } from './compactor.ts';
@@ -33,7 +30,9 @@ import type { GrowingMemory } from './growing-memory.ts';
 import { buildIndexFile, hnswSpec, indexParams } from './index-builder.ts';
 import { channelOf } from './hash.ts';
 import { PkIndex, type PkEntry, type RowLocation } from './pk-index.ts';
+import type { Clock } from './ports/clock.ts';
 import type { KvWrite } from './ports/kv-store.ts';
+import type { LocalFiles } from './ports/local-files.ts';
 import type { ObjectStore } from './ports/object-store.ts';
 import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
@@ -53,10 +52,12 @@ export interface RuntimeDeps {
   catalog: Catalog;
   tso: Tso;
   config: EngineConfig;
-  /** Local directory for index files of object stores that are not local files. */
-  cacheDir: string;
+  /** Local area for index files and chunks of object stores that are not local files, and index builds. */
+  localFiles: LocalFiles;
   /** Builds and opens HNSW index files. */
   vectorIndexes: VectorIndexFactory;
+  /** Waits of poll loops and retry backoff. */
+  clock: Clock;
   /** Serializes CPU-heavy index builds across collections. */
   indexQueue: TaskQueue;
   /** Which roles this process plays; default: all of them (the embedded deployment). */
@@ -373,7 +374,7 @@ export class CollectionRuntime {
       if (this.applies(ch)) continue;
       while ((await this.deps.catalog.getCheckpoint(ch.name)).lastTs < ts) {
         if (Date.now() > deadline) throw new FlushTimeoutError(ch.name, timeoutMs, ts);
-        await sleep(50);
+        await this.deps.clock.sleep(50);
       }
     }
   }
@@ -472,7 +473,7 @@ export class CollectionRuntime {
           console.error(`migrans: channel ${ch.name} failed to apply the record at position ${ch.applied} (attempt ${failures}; retrying):`, err);
         }
         ch.notify();
-        await sleep(Math.min(5000, 25 * 2 ** Math.min(failures, 8)));
+        await this.deps.clock.sleep(Math.min(5000, 25 * 2 ** Math.min(failures, 8)));
       }
     }
     ch.notify();
@@ -638,7 +639,7 @@ export class CollectionRuntime {
 
   /** Flushes a sealed segment in the background, retrying with backoff until it succeeds or the runtime closes. */
   private scheduleFlush(ch: ChannelState, seg: Segment, attempt: number): void {
-    const task = sleep(attempt === 0 ? 0 : Math.min(30_000, 100 * 2 ** attempt))
+    const task = this.deps.clock.sleep(attempt === 0 ? 0 : Math.min(30_000, 100 * 2 ** attempt))
       .then(() => this.flushSegment(ch, seg))
       .catch((err) => {
         if (this.closed) return;
@@ -721,7 +722,7 @@ export class CollectionRuntime {
       while (!done()) {
         if (ch?.error) throw ch.error;
         if (Date.now() > deadline) throw new OperationTimeoutError(what);
-        await Promise.race([ch ? ch.progress() : sleep(50), sleep(50)]);
+        await Promise.race([ch ? ch.progress() : this.deps.clock.sleep(50), this.deps.clock.sleep(50)]);
       }
     };
     for (const ch of this.channels) {
@@ -748,11 +749,11 @@ export class CollectionRuntime {
   private async openFlushed(meta: SegmentMeta, attach = true): Promise<Segment> {
     if (this.roles.readsVectors === false) return readSegment(this.deps.objects, meta, this.info.schema, { withoutVectors: true });
     if (this.keepsResident(meta)) {
-      const seg = await readSegment(this.deps.objects, meta, this.info.schema);
+      const seg = await readSegment(this.deps.objects, meta, this.info.schema, { files: this.deps.localFiles });
       if (attach) await this.attachIndexes(seg);
       return seg;
     }
-    const seg = await readSegment(this.deps.objects, meta, this.info.schema, { coldVectors: (key) => this.localFile(key) });
+    const seg = await readSegment(this.deps.objects, meta, this.info.schema, { files: this.deps.localFiles, coldVectors: (key) => this.localFile(key) });
     seg.resident = false;
     return seg;
   }
@@ -813,7 +814,7 @@ export class CollectionRuntime {
     for (const f of this.info.schema.fields) {
       if (f.dataType !== 'FloatVector') continue;
       const key = chunkKey(seg.meta, f.fieldId);
-      cold.set(f.name, coldVectorColumn(await this.localFile(key), key, seg.meta));
+      cold.set(f.name, coldVectorColumn(this.deps.localFiles, await this.localFile(key), key, seg.meta));
     }
     // A read, a compaction or a drop may have come in meanwhile.
     if (this.closed || !seg.resident || !this.segments.has(seg.id) || this.keepsResident(seg.meta) || this.loading.has(seg.id)) {
@@ -885,7 +886,7 @@ export class CollectionRuntime {
 
   /** A flushed segment read with its vectors, carrying the deletes `seg` knows of. */
   private async readWhole(seg: Segment): Promise<Segment> {
-    const whole = await readSegment(this.deps.objects, seg.meta, this.info.schema);
+    const whole = await readSegment(this.deps.objects, seg.meta, this.info.schema, { files: this.deps.localFiles });
     const deleted: number[] = [];
     for (let o = 0; o < seg.rowCount; o++) if (seg.isDeleted(o)) deleted.push(o);
     whole.applyDeltaLog(deleted);
@@ -958,10 +959,10 @@ export class CollectionRuntime {
   /** Deletes a dropped segment's objects and this process's cached copies of them. */
   private async deleteSegmentObjects(meta: SegmentMeta): Promise<void> {
     // Adopted index files are cached under the key of the segment that owns them, not this one's.
-    for (const key of Object.values(meta.indexFiles)) fs.rmSync(path.join(this.deps.cacheDir, key), { force: true });
+    for (const key of Object.values(meta.indexFiles)) this.deps.localFiles.remove(key);
     for (const prefix of segmentPrefixes(meta)) {
       await this.deps.objects.deletePrefix(prefix);
-      fs.rmSync(path.join(this.deps.cacheDir, prefix), { recursive: true, force: true });
+      this.deps.localFiles.remove(prefix);
     }
   }
 
@@ -1001,13 +1002,8 @@ export class CollectionRuntime {
   private async localFile(key: string): Promise<string> {
     const local = this.deps.objects.localPath?.(key);
     if (local) return local;
-    const file = path.join(this.deps.cacheDir, key);
-    if (!fs.existsSync(file)) {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file + '.tmp', await this.deps.objects.get(key));
-      fs.renameSync(file + '.tmp', file);
-    }
-    return file;
+    if (!this.deps.localFiles.exists(key)) this.deps.localFiles.writeFile(key, await this.deps.objects.get(key));
+    return this.deps.localFiles.path(key);
   }
 
   /** Gets the segment indexed: by the indexnode when one is configured, else here (if it is resident). */
@@ -1067,7 +1063,7 @@ export class CollectionRuntime {
         console.error(`migrans: no shared index for segment ${seg.id} field ${field.name} after ${SHARED_INDEX_WAIT_MS / 1000} s; building one here`);
         return false;
       }
-      await sleep(SHARED_INDEX_POLL_MS);
+      await this.deps.clock.sleep(SHARED_INDEX_POLL_MS);
     }
     return true; // gone, released or indexed meanwhile: nothing left to do
   }

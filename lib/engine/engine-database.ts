@@ -36,7 +36,9 @@ import {
 } from './errors.ts';
 import { compileFilter } from './filter/compile-filter.ts';
 import { GrowingMemory, type GrowingUsage } from './growing-memory.ts';
+import { systemClock, type Clock } from './ports/clock.ts';
 import type { KvStore } from './ports/kv-store.ts';
+import type { LocalFiles } from './ports/local-files.ts';
 import type { ObjectStore } from './ports/object-store.ts';
 import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
@@ -54,8 +56,10 @@ export interface EngineDatabaseOptions {
   wal: Wal;
   objects: ObjectStore;
   vectorIndexes: VectorIndexFactory;
-  /** Local directory for downloaded index files. */
-  cacheDir: string;
+  /** Local area for downloaded index files and chunks, and index builds (e.g. FolderLocalFiles over `<data>/cache`). */
+  localFiles: LocalFiles;
+  /** Time for the engine's waits (default: the real clock). */
+  clock?: Clock;
   config?: Partial<EngineConfig>;
   /** The roles this process plays (default: all, the embedded deployment). */
   roles?: RuntimeRoles;
@@ -123,8 +127,9 @@ export class EngineDatabase implements Database {
       catalog: new Catalog(options.kv),
       tso: new Tso(),
       config,
-      cacheDir: options.cacheDir,
+      localFiles: options.localFiles,
       vectorIndexes: options.vectorIndexes,
+      clock: options.clock ?? systemClock,
       indexQueue: new TaskQueue(),
       roles: options.roles,
       // Where this process keeps its own segments (not a follower, not a role of a fleet whose

@@ -2,9 +2,8 @@
  * The indexnode: builds the HNSW file of a segment's vector field and stores it in the object store.
  * The embedded runtime calls it in-process; on AWS the indexer Lambda runs `indexSegment`.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Catalog, SegmentMeta } from './catalog/catalog.ts';
+import type { LocalFiles } from './ports/local-files.ts';
 import type { ObjectStore } from './ports/object-store.ts';
 import type { VectorIndexFactory, VectorIndexParams } from './ports/vector-index.ts';
 import type { CollectionInfo, FieldSchema, IndexSpec } from './schema/types.ts';
@@ -17,8 +16,8 @@ export interface IndexBuildDeps {
   objects: ObjectStore;
   vectorIndexes: VectorIndexFactory;
   tso: Tso;
-  /** Scratch directory for the file being built. */
-  cacheDir: string;
+  /** The local area holding the file being built. */
+  localFiles: LocalFiles;
 }
 
 /** Index params of a field for building or viewing. */
@@ -41,18 +40,17 @@ export async function buildIndexFile(deps: IndexBuildDeps, seg: Segment, field: 
   const vectors = seg.vectors(field.name).data();
   const keys = new Uint32Array(vectors.length / field.dim!);
   for (let i = 0; i < keys.length; i++) keys[i] = i;
-  const tmp = path.join(deps.cacheDir, 'build', `${seg.id}-${field.fieldId}-${process.pid}.usearch`);
-  fs.mkdirSync(path.dirname(tmp), { recursive: true });
+  const tmp = deps.localFiles.scratchName(`${seg.id}-${field.fieldId}.usearch`);
   try {
-    await deps.vectorIndexes.build(vectors, keys, params, tmp);
+    await deps.vectorIndexes.build(vectors, keys, params, deps.localFiles.path(tmp));
     if (stale()) return undefined;
     const key = indexKey(seg.meta, field.fieldId, deps.tso.allocate());
-    await deps.objects.put(key, fs.readFileSync(tmp));
+    await deps.objects.put(key, deps.localFiles.readFile(tmp));
     if (!stale()) return key;
     await deps.objects.delete(key);
     return undefined;
   } finally {
-    fs.rmSync(tmp, { force: true });
+    deps.localFiles.remove(tmp);
   }
 }
 

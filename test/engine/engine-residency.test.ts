@@ -17,6 +17,7 @@ import { segmentPlacementKey } from '../../lib/engine/segment-scope.ts';
 import type { Segment } from '../../lib/engine/segment/segment.ts';
 import { clusteredVectors, simpleSpec, tempDir, waitIndexed } from '../support/engine.ts';
 import { SharedStores } from './review-harness.ts';
+import { FolderLocalFiles } from '../../lib/adapters/local/local-files.ts';
 
 const D = 'default';
 const DIM = 8;
@@ -34,7 +35,7 @@ describe('segment residency', () => {
       wal: new MemoryWal(),
       objects: new MemoryObjectStore(), // no local files: chunks are copied into the cache dir
       vectorIndexes: new UsearchIndexFactory(),
-      cacheDir: tmp.dir,
+      localFiles: new FolderLocalFiles(tmp.dir),
       config: { compactionIntervalMs: 0 },
       roles: { loadsSegments: () => true, applies: () => true, resident: (meta) => share?.(meta) ?? true },
     });

@@ -13,6 +13,7 @@ import type { RuntimeRoles } from '../../lib/engine/collection-runtime.ts';
 import type { EngineConfig } from '../../lib/engine/engine-config.ts';
 import { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import { tempDir } from '../support/engine.ts';
+import { FolderLocalFiles } from '../../lib/adapters/local/local-files.ts';
 
 export type Port = 'kv' | 'wal' | 'objects';
 
@@ -67,7 +68,7 @@ export class SharedStores {
       wal: wrap('wal', this.wal),
       objects: wrap('objects', this.objects),
       vectorIndexes: new UsearchIndexFactory(),
-      cacheDir: this.cache,
+      localFiles: new FolderLocalFiles(this.cache),
       config: { compactionIntervalMs: 0, idleSealMs: 3_600_000, ...config },
       roles,
     });

@@ -21,6 +21,7 @@ import type { Wal, WalPosition, WalRecord } from '../../lib/engine/ports/wal.ts'
 import { simpleSpec } from '../support/data.ts';
 import { rows } from './review-harness.ts';
 import { tempDir } from '../support/engine.ts';
+import { FolderLocalFiles } from '../../lib/adapters/local/local-files.ts';
 
 const D = 'default';
 
@@ -59,7 +60,7 @@ describe('review: apply-loop wake-up', () => {
     const { dir: cache, cleanup } = tempDir('migrans-review-');
     const wal = new UnluckyWal();
     const db = await EngineDatabase.open({
-      kv: new MemoryKvStore(), wal, objects: new MemoryObjectStore(), vectorIndexes: new UsearchIndexFactory(), cacheDir: cache,
+      kv: new MemoryKvStore(), wal, objects: new MemoryObjectStore(), vectorIndexes: new UsearchIndexFactory(), localFiles: new FolderLocalFiles(cache),
       config: { consistencyTimeoutMs: 1000, compactionIntervalMs: 0 },
     });
     await db.createCollection(D, simpleSpec('c', 4));

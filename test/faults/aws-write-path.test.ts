@@ -21,6 +21,7 @@ import { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import type { ObjectStore } from '../../lib/engine/ports/object-store.ts';
 import { simpleSpec } from '../support/data.ts';
 import { tempDir } from '../support/engine.ts';
+import { FolderLocalFiles } from '../../lib/adapters/local/local-files.ts';
 
 const DIM = 4;
 const rows = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => ({ id: from + i, vector: [from + i, 1, 2, 3] }));
@@ -131,7 +132,7 @@ describe('AWS compactor memory', () => {
     const config = { maxSegmentBytes: 6400, compactionIntervalMs: 0, idleSealMs: 3_600_000 };
     const stores: RoleStores = { kv: new MemoryKvStore(), wal: new MemoryWal(), objects: new MemoryObjectStore() };
     const cache = tempDir();
-    const db = await EngineDatabase.open({ ...stores, vectorIndexes: new UsearchIndexFactory(), cacheDir: cache.dir, config });
+    const db = await EngineDatabase.open({ ...stores, vectorIndexes: new UsearchIndexFactory(), localFiles: new FolderLocalFiles(cache.dir), config });
     closing.push({ close: async () => (await db.close(), cache.cleanup()) });
     await db.createCollection('default', { ...simpleSpec('merge', DIM, { shards: 2 }), indexes: [] });
     await db.insert('default', 'merge', rows(0, 160), { upsert: false });

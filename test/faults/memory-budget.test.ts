@@ -17,6 +17,7 @@ import { milvusCode, QUOTA_EXCEEDED_CODE } from '../../lib/api/error-codes.ts';
 import { MemoryQuotaError } from '../../lib/engine/errors.ts';
 import type { ObjectStore } from '../../lib/engine/ports/object-store.ts';
 import { simpleSpec, tempDir } from '../support/engine.ts';
+import { FolderLocalFiles } from '../../lib/adapters/local/local-files.ts';
 
 const D = 'default';
 const DIM = 16;
@@ -59,7 +60,7 @@ async function openDatabase(config: Partial<EngineConfig>) {
     wal: new MemoryWal(),
     objects,
     vectorIndexes: new UsearchIndexFactory(),
-    cacheDir: tmp.dir,
+    localFiles: new FolderLocalFiles(tmp.dir),
     config: { compactionIntervalMs: 0, idleSealMs: 3_600_000, ...config },
   });
   return {

@@ -15,6 +15,7 @@ import { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import { fileDatabase, simpleSpec, tempDir } from '../support/engine.ts';
 import { call, startServerProcess } from '../support/server-process.ts';
 import { FaultyObjectStore } from '../support/store-faults.ts';
+import { FolderLocalFiles } from '../../lib/adapters/local/local-files.ts';
 
 const D = 'default';
 
@@ -42,7 +43,7 @@ test('collections/create X racing aliases/create X leaves X a collection or an a
 test('a collection drop interrupted after it was recorded is finished on the next open: no files stay behind', async () => {
   const tmp = tempDir();
   const open = async (objects: FileObjectStore | FaultyObjectStore) =>
-    EngineDatabase.open({ kv: await LmdbKvStore.open(path.join(tmp.dir, 'kv')), wal: await FileWal.open(path.join(tmp.dir, 'wal')), objects, vectorIndexes: new UsearchIndexFactory(), cacheDir: path.join(tmp.dir, 'cache') });
+    EngineDatabase.open({ kv: await LmdbKvStore.open(path.join(tmp.dir, 'kv')), wal: await FileWal.open(path.join(tmp.dir, 'wal')), objects, vectorIndexes: new UsearchIndexFactory(), localFiles: new FolderLocalFiles(path.join(tmp.dir, 'cache')) });
   const objects = new FaultyObjectStore(new FileObjectStore(path.join(tmp.dir, 'objects')));
   const db = await open(objects);
   await db.createCollection(D, simpleSpec('gone', 2));

@@ -19,6 +19,7 @@ import { CollectionDamagedError } from '../../lib/engine/errors.ts';
 import { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import { simpleSpec, tempDir } from '../support/engine.ts';
 import { call, startServerProcess, type ServerProcess } from '../support/server-process.ts';
+import { FolderLocalFiles } from '../../lib/adapters/local/local-files.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DIM = 4;
@@ -80,7 +81,7 @@ async function smallSegmentEngine(dir: string, segmentBytes: number): Promise<En
     wal: await FileWal.open(path.join(dir, 'wal'), { segmentBytes }),
     objects: new FileObjectStore(path.join(dir, 'objects')),
     vectorIndexes: new UsearchIndexFactory(),
-    cacheDir: path.join(dir, 'cache'),
+    localFiles: new FolderLocalFiles(path.join(dir, 'cache')),
   });
 }
 

@@ -10,6 +10,7 @@ import { UsearchIndexFactory } from '../../lib/adapters/vector/usearch-index-fac
 import { openEmbeddedDatabase } from '../../lib/embedded.ts';
 import type { EngineConfig } from '../../lib/engine/engine-config.ts';
 import { EngineDatabase } from '../../lib/engine/engine-database.ts';
+import { FolderLocalFiles } from '../../lib/adapters/local/local-files.ts';
 
 /** Temp directories of this test process not yet cleaned up: removed at exit, so a failed test leaves no litter. */
 const liveTempDirs = new Set<string>();
@@ -38,7 +39,7 @@ export async function memoryDatabase(config?: Partial<EngineConfig>): Promise<{ 
     wal: new MemoryWal(),
     objects: new MemoryObjectStore(),
     vectorIndexes: new UsearchIndexFactory(),
-    cacheDir: tmp.dir,
+    localFiles: new FolderLocalFiles(tmp.dir),
     config,
   });
   return { db, cleanup: async () => { await db.close(); tmp.cleanup(); } };

@@ -11,7 +11,7 @@ import { InvalidParameterError } from '../../lib/engine/errors.ts';
 import { compileFilter } from '../../lib/engine/filter/compile-filter.ts';
 import type { Expr } from '../../lib/engine/filter/filter-ast.ts';
 import { parseFilter } from '../../lib/engine/filter/filter-grammar.ts';
-import { GENERATED_PARSER_PATH, generateFilterParserSource } from '../../lib/engine/filter/generate-filter-parser.ts';
+import { GENERATED_PARSER_PATH, generateFilterParserSource } from '../../scripts/generate-filter-parser.ts';
 import type { CollectionSchema } from '../../lib/engine/schema/types.ts';
 import { field } from '../support/data.ts';
 import { FILTER_SCHEMA } from '../support/filter-schema.ts';
@@ -384,7 +384,7 @@ describe('fields', () => {
 });
 
 describe('precompiled parser', () => {
-  it('is what peggy generates from the grammar (regenerate: node --import tsx lib/engine/filter/generate-filter-parser.ts)', () => {
+  it('is what peggy generates from the grammar (regenerate: node --import tsx scripts/generate-filter-parser.ts)', () => {
     assert.ok(readFileSync(GENERATED_PARSER_PATH, 'utf8') === generateFilterParserSource(), 'filter-parser.generated.ts is stale');
   });
 });

@@ -10,6 +10,7 @@ import { CorruptDataError } from '../../lib/engine/errors.ts';
 import { ensureVectors } from '../../lib/engine/ports/lazy-vectors.ts';
 import { VectorColumn } from '../../lib/engine/segment/vector-column.ts';
 import { rng } from '../support/data.ts';
+import { FolderLocalFiles } from '../../lib/adapters/local/local-files.ts';
 
 const DIM = 16;
 
@@ -29,7 +30,7 @@ function layoutOf(bytes: Uint8Array) {
 
 function open(file: string, background = true): VectorColumn {
   const layout = layoutOf(fs.readFileSync(file));
-  return VectorColumn.fromFile(layout.dim, layout.rowCount, file, layout.payloadOffset, background, { blocks: layout.blocks!, key: 'insert_log/1/_default/9/101/1' });
+  return VectorColumn.fromFile(layout.dim, layout.rowCount, new FolderLocalFiles(path.dirname(file)).open(file), layout.payloadOffset, background, { blocks: layout.blocks!, key: 'insert_log/1/_default/9/101/1' });
 }
 
 /** Flips one bit of the vector bytes of `row` in the chunk file. */

@@ -1,7 +1,7 @@
 /**
  * The Milvus 2.5 filter expression grammar (internal/parser/planparserv2/Plan.g4) as a peggy PEG. The
  * parser generated from it is committed as filter-parser.generated.ts (regenerate with
- * `node --import tsx lib/engine/filter/generate-filter-parser.ts` after editing the grammar; a unit
+ * `node --import tsx scripts/generate-filter-parser.ts` after editing the grammar; a unit
  * test fails while they differ).
  */
 

@@ -14,9 +14,9 @@
  */
 import { checksumMismatch, CorruptDataError, StorageError } from '../errors.ts';
 import type { SegmentMeta } from '../catalog/catalog.ts';
-import * as fs from 'node:fs';
 import { chunkHeadBytes, COLUMN_HEADER_BYTES, decodeColumn, encodeColumn, encodeVectors, vectorChunkLayout } from '../codec/column-codec.ts';
 import { crc32 } from '../codec/crc32.ts';
+import type { LocalFileHandle, LocalFiles } from '../ports/local-files.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { CollectionSchema, PrimaryKey, Value } from '../schema/types.ts';
 import { Segment, type ScalarColumn } from './segment.ts';
@@ -89,8 +89,8 @@ export async function writeSegmentChunks(store: ObjectStore, seg: Segment, schem
 
 /**
  * Loads a flushed segment's columns and delta logs (indexes are attached by the caller). Vector
- * columns are read lazily from local disk when `coldVectors` gives a local copy of the chunk, and
- * not at all with `withoutVectors`.
+ * columns are read lazily from local disk (through `files`) when `coldVectors` gives a local copy
+ * of the chunk, and not at all with `withoutVectors`.
  *
  * Int64 primary keys and row timestamps stay typed-array views of their chunks (no object per row
  * for the decoder to allocate and every GC to trace: two million of them at 1M rows). Vector
@@ -101,7 +101,7 @@ export async function readSegment(
   store: ObjectStore,
   meta: SegmentMeta,
   schema: CollectionSchema,
-  options: { coldVectors?: (key: string) => Promise<string>; withoutVectors?: boolean } = {},
+  options: { files?: LocalFiles; coldVectors?: (key: string) => Promise<string>; withoutVectors?: boolean } = {},
 ): Promise<Segment> {
   const scalars = new Map<string, ScalarColumn>();
   const vectors = new Map<string, VectorColumn>();
@@ -112,11 +112,11 @@ export async function readSegment(
       if (f.dataType === 'FloatVector' && options.withoutVectors) {
         return void vectors.set(f.name, VectorColumn.unavailable(f.dim!, meta.rowCount, `segment ${meta.segmentId} was opened without its vectors (field ${f.name}): this process's role never reads them`));
       }
-      if (f.dataType === 'FloatVector' && options.coldVectors) {
-        return void vectors.set(f.name, coldVectorColumn(await options.coldVectors(key), key, meta));
+      if (f.dataType === 'FloatVector' && options.coldVectors && options.files) {
+        return void vectors.set(f.name, coldVectorColumn(options.files, await options.coldVectors(key), key, meta));
       }
-      if (f.dataType === 'FloatVector' && meta.indexFiles[f.name]) {
-        const lazy = lazyVectors(store, key, meta);
+      if (f.dataType === 'FloatVector' && meta.indexFiles[f.name] && options.files) {
+        const lazy = lazyVectors(options.files, store, key, meta);
         if (lazy) return void vectors.set(f.name, lazy);
       }
       const col = decodeColumn(await store.get(key), key);
@@ -162,48 +162,64 @@ export async function readSegment(
  * A vector column over the local copy `file` of the vector chunk `key`, read only as rows are asked
  * for (a segment outside this process's share: its vectors stay on disk).
  */
-export function coldVectorColumn(file: string, key: string, meta: SegmentMeta): VectorColumn {
-  const column = vectorFileColumn(file, key, meta, false);
+export function coldVectorColumn(files: LocalFiles, file: string, key: string, meta: SegmentMeta): VectorColumn {
+  let handle: LocalFileHandle;
+  try {
+    handle = files.open(file);
+  } catch (err) {
+    throw new StorageError(`cannot read the vector chunk ${key} from its local copy ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const column = vectorFileColumn(handle, key, meta, false);
   if (!column) throw new CorruptDataError(`segment ${meta.segmentId} vector chunk ${key} has a validity bitmap; FloatVector chunks never do`, { key, what: 'column chunk' });
   return column;
 }
 
 /** A vector column read in the background from the chunk's local file, when the store has one. */
-function lazyVectors(store: ObjectStore, key: string, meta: SegmentMeta): VectorColumn | undefined {
+function lazyVectors(files: LocalFiles, store: ObjectStore, key: string, meta: SegmentMeta): VectorColumn | undefined {
   const file = store.localPath?.(key);
-  if (!file || !fs.existsSync(file)) return undefined; // the eager path reports a missing chunk as the store does
-  return vectorFileColumn(file, key, meta, true);
+  if (!file) return undefined;
+  let handle: LocalFileHandle;
+  try {
+    handle = files.open(file);
+  } catch {
+    return undefined; // no local copy: the eager path reports a missing chunk as the store does
+  }
+  return vectorFileColumn(handle, key, meta, true);
 }
 
 /**
- * A vector column over a local chunk file (its head read and verified now, its blocks as they are
- * read), or undefined for a chunk that cannot be read in place (a validity bitmap).
+ * A vector column over an open local chunk file, which it takes over (its head read and verified
+ * now, its blocks as they are read), or undefined for a chunk that cannot be read in place (a
+ * validity bitmap; the file is closed then).
  */
-function vectorFileColumn(file: string, key: string, meta: SegmentMeta, background: boolean): VectorColumn | undefined {
-  let size: number;
-  let head: Uint8Array;
+function vectorFileColumn(handle: LocalFileHandle, key: string, meta: SegmentMeta, background: boolean): VectorColumn | undefined {
+  const file = handle.path;
   try {
-    size = fs.statSync(file).size;
-    const fd = fs.openSync(file, 'r');
+    const size = handle.size;
+    let head: Uint8Array;
     try {
       const first = new Uint8Array(Math.min(size, COLUMN_HEADER_BYTES));
-      fs.readSync(fd, first, 0, first.length, 0);
+      handle.readSync(first, 0);
       head = new Uint8Array(chunkHeadBytes(first, size, key));
-      fs.readSync(fd, head, 0, head.length, 0);
-    } finally {
-      fs.closeSync(fd);
+      handle.readSync(head, 0);
+    } catch (err) {
+      if (err instanceof CorruptDataError) throw err;
+      throw new StorageError(`cannot read the vector chunk ${key} from its local copy ${file}: ${(err as Error).message}`, { cause: err });
     }
+    const layout = vectorChunkLayout(head, size, key);
+    if (!layout) {
+      handle.close();
+      return undefined;
+    }
+    if (layout.rowCount !== meta.rowCount) {
+      throw new CorruptDataError(`segment ${meta.segmentId} vector chunk ${key}: chunk has ${layout.rowCount} rows, catalog says ${meta.rowCount}`, { key, what: 'column chunk' });
+    }
+    const verify = layout.blocks ? { blocks: layout.blocks, key } : null;
+    return VectorColumn.fromFile(layout.dim, layout.rowCount, handle, layout.payloadOffset, background, verify);
   } catch (err) {
-    if (err instanceof CorruptDataError) throw err;
-    throw new StorageError(`cannot read the vector chunk ${key} from its local copy ${file}: ${(err as Error).message}`, { cause: err });
+    handle.close();
+    throw err;
   }
-  const layout = vectorChunkLayout(head, size, key);
-  if (!layout) return undefined;
-  if (layout.rowCount !== meta.rowCount) {
-    throw new CorruptDataError(`segment ${meta.segmentId} vector chunk ${key}: chunk has ${layout.rowCount} rows, catalog says ${meta.rowCount}`, { key, what: 'column chunk' });
-  }
-  const verify = layout.blocks ? { blocks: layout.blocks, key } : null;
-  return VectorColumn.fromFile(layout.dim, layout.rowCount, file, layout.payloadOffset, background, verify);
 }
 
 /**

@@ -15,25 +15,25 @@
  * verifies its whole block(s) into a scratch buffer, then copies just the row (a cold column's
  * memory stays what its reads return). A mismatch throws a CorruptDataError naming the chunk's key.
  */
-import * as fs from 'node:fs';
 import { verifyChunkBlocks, type ChunkBlocks } from '../codec/column-codec.ts';
 import { StorageError } from '../errors.ts';
 import { registerLazyVectors, unregisterLazyVectors } from '../ports/lazy-vectors.ts';
+import type { LocalFileHandle } from '../ports/local-files.ts';
 
 /** Bytes the background reader reads per step. */
 const LOAD_CHUNK_BYTES = 4 * 1024 * 1024;
 
 /** Where a lazy column's bytes come from, and how far the background reader got. */
 interface LazySource {
-  path: string;
-  fd: number;
+  /** The open file (closed once the load completes or is abandoned). */
+  file: LocalFileHandle;
   /** Byte offset of row 0 in the file. */
   offset: number;
   /** The column's bytes (a view of the buffer being filled). */
   bytes: Uint8Array;
   /** Bytes [0, loaded) are in place. */
   loaded: number;
-  /** A background read is in flight (the fd must stay open until it returns). */
+  /** A background read is in flight (the file must stay open until it returns). */
   reading: boolean;
   /** The chunk's block checksums (byte p of `bytes` lies in block floor(p / blockBytes)), or null for a chunk without them. */
   verify: ChunkChecksums | null;
@@ -83,23 +83,21 @@ export class VectorColumn {
   }
 
   /**
-   * A column of `rows` vectors stored from byte `offset` of a local file, read in the background
-   * (see the module comment), or only as rows are asked for when `background` is false (a
-   * segment this process does not keep in memory). The file must not change; it may be deleted
-   * (the open fd keeps it). With `verify` (a version-2 chunk whose body is the vectors, starting
+   * A column of `rows` vectors stored from byte `offset` of an open local file, read in the
+   * background (see the module comment), or only as rows are asked for when `background` is false
+   * (a segment this process does not keep in memory). The column owns `file` from here on (it
+   * closes it; a column of no rows at once). The file must not change; it may be deleted (the
+   * open handle keeps it). With `verify` (a version-2 chunk whose body is the vectors, starting
    * at `offset`), every block read is checked against its CRC.
    */
-  static fromFile(dim: number, rows: number, path: string, offset: number, background = true, verify: ChunkChecksums | null = null): VectorColumn {
+  static fromFile(dim: number, rows: number, file: LocalFileHandle, offset: number, background = true, verify: ChunkChecksums | null = null): VectorColumn {
     const column = new VectorColumn(dim, new Float32Array(rows * dim));
-    if (rows === 0) return column;
-    let fd: number;
-    try {
-      fd = fs.openSync(path, 'r');
-    } catch (err) {
-      throw new StorageError(`cannot open vector chunk ${path}: ${(err as Error).message}`, { cause: err });
+    if (rows === 0) {
+      file.close();
+      return column;
     }
     const bytes = new Uint8Array(column.buf.buffer, column.buf.byteOffset, column.buf.byteLength);
-    column.source = { path, fd, offset, bytes, loaded: 0, reading: false, verify };
+    column.source = { file, offset, bytes, loaded: 0, reading: false, verify };
     registerLazyVectors(column.buf, () => column.ensureLoaded());
     if (background) column.loadInBackground();
     return column;
@@ -225,12 +223,12 @@ export class VectorColumn {
   }
 
   /**
-   * Detaches the lazy source (load complete, or abandoned by close); the fd is closed now or when
+   * Detaches the lazy source (load complete, or abandoned by close); the file is closed now or when
    * the in-flight background read returns.
    */
   private detachSource(): void {
     const src = this.source!;
-    if (!src.reading) closeFd(src);
+    if (!src.reading) src.file.close();
     if (scratchOf === src) scratchOf = null;
     this.source = null;
     unregisterLazyVectors(this.buf);
@@ -243,11 +241,11 @@ export class VectorColumn {
     const length = Math.min(LOAD_CHUNK_BYTES, src.bytes.length - src.loaded);
     const at = src.loaded;
     src.reading = true;
-    fs.read(src.fd, src.bytes, at, length, src.offset + at, (err, n) => {
+    src.file.read(src.bytes.subarray(at, at + length), src.offset + at, (err, n) => {
       src.reading = false;
       if (this.source !== src) {
         // Detached meanwhile (closed, or completed by a synchronous read): the reader stops.
-        closeFd(src);
+        src.file.close();
         return done(false);
       }
       if (err || n === 0) {
@@ -311,20 +309,13 @@ function readInto(src: LazySource, into: Uint8Array, at: number): void {
   let done = 0;
   try {
     while (done < into.length) {
-      const n = fs.readSync(src.fd, into, done, into.length - done, src.offset + at + done);
+      const n = src.file.readSync(into.subarray(done), src.offset + at + done);
       if (n === 0) throw new Error(`unexpected end of file at byte ${src.offset + at + done}`);
       done += n;
     }
   } catch (err) {
-    throw new StorageError(`cannot read vectors from ${src.path}: ${(err as Error).message}`, { cause: err });
+    throw new StorageError(`cannot read vectors from ${src.file.path}: ${(err as Error).message}`, { cause: err });
   }
-}
-
-function closeFd(src: LazySource): void {
-  if (src.fd < 0) return;
-  const fd = src.fd;
-  src.fd = -1;
-  fs.close(fd, () => undefined);
 }
 
 /** Feeds queued lazy columns to the background reader, one chunk in flight at a time. */

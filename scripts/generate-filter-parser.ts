@@ -1,18 +1,20 @@
 /**
- * Generates filter-parser.generated.ts from the grammar in filter-grammar-source.ts with peggy:
+ * Generates lib/engine/filter/filter-parser.generated.ts from the grammar in
+ * filter-grammar-source.ts with peggy:
  *
- *   node --import tsx lib/engine/filter/generate-filter-parser.ts
+ *   node --import tsx scripts/generate-filter-parser.ts
  *
  * Run it after editing the grammar; test/unit/filter-parse.test.ts checks that the committed file
- * is what this produces. Only this module loads peggy; the engine imports the generated parser.
+ * is what this produces. Only this build script loads peggy (and writes files), which is why it
+ * lives outside lib/engine: the engine imports only the generated parser.
  */
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import peggy from 'peggy';
-import { FILTER_GRAMMAR } from './filter-grammar-source.ts';
+import { FILTER_GRAMMAR } from '../lib/engine/filter/filter-grammar-source.ts';
 
 /** Where the generated parser lives. */
-export const GENERATED_PARSER_PATH = fileURLToPath(new URL('./filter-parser.generated.ts', import.meta.url));
+export const GENERATED_PARSER_PATH = fileURLToPath(new URL('../lib/engine/filter/filter-parser.generated.ts', import.meta.url));
 
 /** The full text of filter-parser.generated.ts for the current grammar. */
 export function generateFilterParserSource(): string {
