@@ -4,10 +4,13 @@
  * exact-path POST route → else 404 text, body → JSON (whatever the Content-Type), handler.
  * Business errors are HTTP 200 + `{code, message}`; a full disk (ENOSPC anywhere in the error's
  * causes) is Milvus's 7 "disk limit exceeded"; unexpected errors are logged once with their stack and
- * answered as code 65535 without it.
+ * answered as code 65535 without it. A request's id is its `X-Request-Id` header when that is a
+ * sane token (the proxy passes its own to querynodes, so their lines correlate), else a fresh UUID.
  */
+import { randomUUID } from 'node:crypto';
 import type { Database } from '../engine/database.ts';
 import { DISK_LIMIT_CODE, ErrorCode, MilvusError } from '../engine/errors.ts';
+import { NOOP_LOGGER } from '../engine/ports/logger.ts';
 import { scopedDatabase } from '../engine/scoped-database.ts';
 import type { SegmentScope } from '../engine/segment-scope.ts';
 import { isAuthorized } from './auth.ts';
@@ -21,6 +24,15 @@ import { entityRoutes } from './routes/entities.ts';
 import { indexRoutes } from './routes/indexes.ts';
 import { partitionRoutes } from './routes/partitions.ts';
 import type { ApiOptions, ApiRequest, ApiResponse, Route } from './types.ts';
+
+/** The header carrying a request's id (lower case, as lowerHeaders spells it). */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** The id of a request: its X-Request-Id header when that is 1–128 safe characters, else a fresh UUID. */
+export function requestIdOf(headers: Record<string, string | undefined>): string {
+  const given = Object.entries(headers).find(([k]) => k.toLowerCase() === REQUEST_ID_HEADER)?.[1];
+  return given !== undefined && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+}
 
 /** Every route prefix. */
 export const API_PREFIX = '/v2/vectordb/';
@@ -133,7 +145,7 @@ export async function handleRequest(db: Database, req: ApiRequest, options: ApiO
       const message = `disk limit exceeded: the server's disk is full (${(err as Error).message}); free space on the server's data disk, then retry`;
       return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(DISK_LIMIT_CODE, message) };
     }
-    console.error(`migrans: unexpected error in ${path}:`, err);
+    (options.logger ?? NOOP_LOGGER).error(`unexpected error in ${path}`, { path, error: err });
     const message = err instanceof Error ? err.message : String(err);
     return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(ErrorCode.Unexpected, `unexpected error: ${message}`) };
   }
