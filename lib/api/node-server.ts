@@ -20,7 +20,7 @@ import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
 import { originOf } from '../config.ts';
 import { isAuthorized, isLoopbackHostHeader } from './auth.ts';
 import { errorBody, JSON_HEADERS } from './response.ts';
-import { handleRequest, requestIdOf } from './router.ts';
+import { REQUEST_ID_HEADER, handleRequest, requestIdOf } from './router.ts';
 import type { ApiRequest, ApiResponse } from './types.ts';
 
 /** Default body limit: 64 MiB. */
@@ -178,7 +178,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return;
       }
       const request: ApiRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: flattenHeaders(req.headers), body: Buffer.concat(chunks, size) };
-      const logger = (options.logger ?? NOOP_LOGGER).child({ requestId: requestIdOf(request.headers) });
+      // The id goes on in the headers too: a proxy's handler passes it to the querynodes.
+      const requestId = (request.headers[REQUEST_ID_HEADER] = requestIdOf(request.headers));
+      const logger = (options.logger ?? NOOP_LOGGER).child({ requestId });
       (options.handle ? options.handle(request, logger) : handleRequest(options.db, request, { token: options.token, logger })).then(
         (reply) => {
           res.writeHead(reply.status, withCors(reply.headers, cors));

@@ -28,10 +28,10 @@ import type { ApiOptions, ApiRequest, ApiResponse, Route } from './types.ts';
 /** The header carrying a request's id (lower case, as lowerHeaders spells it). */
 export const REQUEST_ID_HEADER = 'x-request-id';
 
-/** The id of a request: its X-Request-Id header when that is 1–128 safe characters, else a fresh UUID. */
-export function requestIdOf(headers: Record<string, string | undefined>): string {
+/** The id of a request: its X-Request-Id header when that is 1–128 safe characters, else `fallback`, else a fresh UUID. */
+export function requestIdOf(headers: Record<string, string | undefined>, fallback?: string): string {
   const given = Object.entries(headers).find(([k]) => k.toLowerCase() === REQUEST_ID_HEADER)?.[1];
-  return given !== undefined && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+  return given !== undefined && /^[\w.:-]{1,128}$/.test(given) ? given : fallback || randomUUID();
 }
 
 /** Every route prefix. */
