@@ -12,6 +12,7 @@
  * serve it prints `migrans dev:aws: ready` (the bench waits for that line).
  * SIGTERM / SIGINT stop everything; if this process dies in any other way (even SIGKILL), the
  * emulators, proxies and querynodes go with it, because each runs under localstack/emulator-guard.mjs.
+ * The banner lines are plain stdout; faults go to the console logger on stderr.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -22,6 +23,7 @@ import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { DynamoDbKvStore } from '../lib/adapters/aws/dynamodb-kv-store.ts';
 import { KinesisWal } from '../lib/adapters/aws/kinesis-wal.ts';
+import { consoleLogger } from '../lib/adapters/local/console-logger.ts';
 import { resolveAwsConfig } from '../lib/aws/aws-config.ts';
 import { AWS_ENV } from '../lib/aws/aws-env.ts';
 import { Compactor } from '../lib/aws/compactor.ts';
@@ -30,6 +32,8 @@ import { inProcessIndexerTrigger } from '../lib/aws/indexer-trigger.ts';
 import { ingestBatch } from '../lib/aws/ingest-role.ts';
 import { startKinesisPoller, type RunningPoller } from '../lib/aws/kinesis-poller.ts';
 import { openSharedStores } from '../lib/aws/shared-stores.ts';
+import { resolveLogConfig } from '../lib/config.ts';
+import type { Logger } from '../lib/engine/ports/logger.ts';
 import { EMULATOR_BUCKET, startEmulators, type Emulators } from '../localstack/emulators.ts';
 
 const GUARD = path.join(import.meta.dirname, '..', 'localstack', 'emulator-guard.mjs');
@@ -61,6 +65,8 @@ const flags = new Command()
 
 const querynodeToken = flags.token ?? crypto.randomBytes(16).toString('hex');
 
+/** Where faults go: the default until the try below reads MIGRANS_LOG_LEVEL and MIGRANS_LOG_FORMAT. */
+let logger: Logger = consoleLogger();
 let emulators: Emulators | undefined;
 let poller: RunningPoller | undefined;
 let front: http.Server | undefined;
@@ -92,13 +98,14 @@ try {
   await DynamoDbKvStore.createTable(config.table);
   await KinesisWal.createResources({ streamName: config.stream, shardCount: flags.shards, indexTableName: config.walIndexTable });
 
-  const indexer = inProcessIndexerTrigger(openSharedStores(config));
+  logger = consoleLogger(resolveLogConfig());
+  const indexer = inProcessIndexerTrigger(openSharedStores(config), logger);
   const datanodes = new Map<string, Promise<Datanode>>();
   const datanodeOf = (shard: string) => {
-    if (!datanodes.has(shard)) datanodes.set(shard, Datanode.open(openSharedStores(config), config.engine, indexer.trigger));
+    if (!datanodes.has(shard)) datanodes.set(shard, Datanode.open(openSharedStores(config), config.engine, indexer.trigger, { logger }));
     return datanodes.get(shard)!;
   };
-  poller = await startKinesisPoller({ streamName: config.stream, handle: async (batch, shard) => ingestBatch(await datanodeOf(shard), batch, Date.now() + 60_000) });
+  poller = await startKinesisPoller({ streamName: config.stream, handle: async (batch, shard) => ingestBatch(await datanodeOf(shard), batch, Date.now() + 60_000, logger), logger });
   // The stack's schedule invokes the ingest function for the sweep in some container; here, a datanode of its own.
   const sweeper = datanodeOf('sweep');
   let sweeping: Promise<unknown> | undefined; // a tick while a sweep runs is skipped, as the stack drops late ticks
@@ -106,13 +113,13 @@ try {
     setInterval(() => {
       sweeping ??= sweeper
         .then((d) => d.sweep())
-        .catch((err) => console.error('migrans dev:aws: idle-channel sweep failed:', err))
+        .catch((error) => logger.error('dev:aws: idle-channel sweep failed', { error }))
         .finally(() => (sweeping = undefined));
     }, flags.idleSweepMs),
   );
-  const compactor = await Compactor.open(openSharedStores(config), config.engine, indexer.trigger);
+  const compactor = await Compactor.open(openSharedStores(config), config.engine, indexer.trigger, { logger });
   const compactionMs = config.engine.compactionIntervalMs ?? 60_000;
-  if (compactionMs > 0) timers.push(setInterval(() => compactor.run().catch((err) => console.error('migrans dev:aws: compactor run failed:', err)), compactionMs));
+  if (compactionMs > 0) timers.push(setInterval(() => compactor.run().catch((error) => logger.error('dev:aws: compactor run failed', { error })), compactionMs));
 
   const serving: Promise<string>[] = [];
   for (let i = 0; i < flags.querynodes; i++) {
@@ -131,8 +138,8 @@ try {
   console.log(`  try: curl -s -X POST ${url}/v2/vectordb/collections/list -H 'Content-Type: application/json'${auth} -d '{}'`);
   await Promise.all(serving);
   console.log(`migrans dev:aws: ready (${flags.querynodes} querynodes serving, pid ${process.pid})`);
-} catch (err) {
-  console.error('migrans dev:aws: start failed:', err);
+} catch (error) {
+  logger.error('dev:aws: start failed', { error });
   await stop(1);
 }
 
@@ -245,7 +252,7 @@ async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   setTimeout(() => {
-    console.error('migrans dev:aws: stop took over 15 s; exiting anyway');
+    logger.warn('dev:aws: stop took over 15 s; exiting anyway');
     process.exit(code || 1);
   }, 15_000).unref();
   for (const t of timers) clearInterval(t);

@@ -3,21 +3,29 @@
  * The `migrans` CLI: `migrans serve` runs the embedded engine behind the Milvus REST v2 API;
  * `migrans repair` lists damaged WAL channels of a stopped server's data directory and, with
  * --yes, cuts them explicitly (file-wal-repair.ts says what each repair does and loses).
+ * What the user asked for (the banner, the repair report, a configuration or startup refusal) is
+ * plain text on stdout/stderr; faults while running go through the logger (MIGRANS_LOG_LEVEL,
+ * MIGRANS_LOG_FORMAT).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { acquireDataDirLock } from '../lib/adapters/local/data-dir-lock.ts';
 import { describeRepair, inspectWalChannel, listWalChannels, repairWalChannel } from '../lib/adapters/local/file-wal-repair.ts';
+import { consoleLogger } from '../lib/adapters/local/console-logger.ts';
 import { LmdbKvStore } from '../lib/adapters/local/lmdb-kv-store.ts';
 import { startServer } from '../lib/api/node-server.ts';
-import { ConfigError, DEFAULTS, ENGINE_ENV, resolveEngineConfig, resolveServeConfig, type ServeFlags } from '../lib/config.ts';
+import { ConfigError, DEFAULTS, ENGINE_ENV, resolveEngineConfig, resolveLogConfig, resolveServeConfig, type ServeFlags } from '../lib/config.ts';
 import { openEmbeddedDatabase } from '../lib/embedded.ts';
 import { Catalog } from '../lib/engine/catalog/catalog.ts';
 import { collectionOfChannel } from '../lib/engine/channel-state.ts';
 import { pkRebuildKey, walReach } from '../lib/engine/collection-runtime.ts';
 import type { KvWrite } from '../lib/engine/ports/kv-store.ts';
+import type { Logger } from '../lib/engine/ports/logger.ts';
 import { CorruptDataError, DataDirInUseError, StorageError } from '../lib/engine/errors.ts';
+
+/** The process's logger: the default until `serve` reads MIGRANS_LOG_LEVEL and MIGRANS_LOG_FORMAT. */
+let logger: Logger = consoleLogger();
 
 async function serve(flags: ServeFlags): Promise<void> {
   let config;
@@ -25,6 +33,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   try {
     config = resolveServeConfig(flags);
     engine = resolveEngineConfig();
+    logger = consoleLogger(resolveLogConfig());
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`migrans: ${err.message}`);
@@ -34,7 +43,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   }
   let db;
   try {
-    db = await openEmbeddedDatabase({ dataDir: config.dataDir, config: engine });
+    db = await openEmbeddedDatabase({ dataDir: config.dataDir, config: engine, logger });
   } catch (err) {
     // Another server owns the directory: one line and exit 2 (a usage error), no stack trace.
     if (err instanceof DataDirInUseError) {
@@ -48,7 +57,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     }
     throw err;
   }
-  const server = await startServer({ db, host: config.host, port: config.port, token: config.token, corsOrigins: config.corsOrigins });
+  const server = await startServer({ db, host: config.host, port: config.port, token: config.token, corsOrigins: config.corsOrigins, logger });
   const auth = config.token ? ' -H "Authorization: Bearer $MIGRANS_TOKEN"' : '';
   console.log(`Migrans listening on ${server.url} (Milvus REST v2, data in ${config.dataDir}${config.token ? ', token required' : ''})`);
   console.log('Try:');
@@ -68,8 +77,8 @@ async function serve(flags: ServeFlags): Promise<void> {
       .then(() => db.close())
       .then(
         () => process.exit(0),
-        (err: unknown) => {
-          console.error('migrans: shutdown failed:', err);
+        (error: unknown) => {
+          logger.error('shutdown failed', { error });
           process.exit(1);
         },
       );
@@ -160,7 +169,7 @@ program
   .option('--data-dir <dir>', `data directory (env MIGRANS_DATA_DIR; default ${DEFAULTS.dataDir})`)
   .option('--token <token>', 'require "Authorization: Bearer <token>" on every request (env MIGRANS_TOKEN)')
   .option('--cors-origins <list>', 'comma-separated origins of web pages allowed to call the API, e.g. http://localhost:3000 (env MIGRANS_CORS_ORIGINS; default none)')
-  .addHelpText('after', `\nEngine knobs (environment): ${Object.keys(ENGINE_ENV).join(', ')} — see README.md.`)
+  .addHelpText('after', `\nEngine knobs (environment): ${Object.keys(ENGINE_ENV).join(', ')}; logging: MIGRANS_LOG_LEVEL, MIGRANS_LOG_FORMAT — see README.md.`)
   .action((flags: ServeFlags) => serve(flags));
 
 program
@@ -178,7 +187,7 @@ program
     }),
   );
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  console.error('migrans:', err);
+program.parseAsync(process.argv).catch((error: unknown) => {
+  logger.error('migrans failed', { error });
   process.exit(1);
 });

@@ -4,10 +4,13 @@
  * defaults.
  * Engine tuning knobs come from MIGRANS_* variables listed in ENGINE_ENV; the growing-data budget
  * defaults from the machine's memory (defaultGrowingBudgetBytes, applied by lib/embedded.ts).
+ * Logging: MIGRANS_LOG_LEVEL (debug|info|warn|error, default info) and MIGRANS_LOG_FORMAT (json|pretty,
+ * default pretty on a terminal, else json), read by resolveLogConfig.
  * Every problem is a ConfigError whose message says what was wrong, the value received and what to do.
  */
 import * as path from 'node:path';
 import type { EngineConfig } from './engine/engine-config.ts';
+import { LOG_LEVELS, type LogLevel } from './engine/ports/logger.ts';
 
 /** Defaults: Milvus's port, loopback only, `./data`. */
 export const DEFAULTS = { port: 19530, host: '127.0.0.1', dataDir: './data' } as const;
@@ -153,4 +156,23 @@ export function resolveEngineConfig(env: NodeJS.ProcessEnv = process.env): Parti
     );
   }
   return out;
+}
+
+/** How the process logs: MIGRANS_LOG_LEVEL and MIGRANS_LOG_FORMAT (format unset: chosen by the logger). */
+export interface LogConfig {
+  level: LogLevel;
+  format?: 'json' | 'pretty';
+}
+
+/** Reads MIGRANS_LOG_LEVEL and MIGRANS_LOG_FORMAT; throws ConfigError on a value outside their lists. */
+export function resolveLogConfig(env: NodeJS.ProcessEnv = process.env): LogConfig {
+  const levelText = (env.MIGRANS_LOG_LEVEL ?? '').trim().toLowerCase();
+  if (levelText !== '' && !(LOG_LEVELS as readonly string[]).includes(levelText)) {
+    throw new ConfigError(`invalid MIGRANS_LOG_LEVEL ${JSON.stringify(env.MIGRANS_LOG_LEVEL)}: use one of ${LOG_LEVELS.join(', ')} (default info)`);
+  }
+  const formatText = (env.MIGRANS_LOG_FORMAT ?? '').trim().toLowerCase();
+  if (formatText !== '' && formatText !== 'json' && formatText !== 'pretty') {
+    throw new ConfigError(`invalid MIGRANS_LOG_FORMAT ${JSON.stringify(env.MIGRANS_LOG_FORMAT)}: use json or pretty (default pretty on a terminal, else json)`);
+  }
+  return { level: (levelText || 'info') as LogLevel, ...(formatText === '' ? {} : { format: formatText as 'json' | 'pretty' }) };
 }

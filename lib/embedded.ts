@@ -4,35 +4,41 @@
  * the growing-data budget from the machine's memory unless the configuration sets it). The data
  * directory's lock is taken before anything in it is opened (one owning process) and released when
  * the database closes or fails to open. The LMDB file is checked before LMDB maps it: a truncated
- * file would kill the process with SIGBUS instead of giving an error.
+ * file would kill the process with SIGBUS instead of giving an error. Faults are logged as JSON or
+ * pretty lines on stderr (lib/adapters/local/console-logger.ts) unless a logger is passed.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { acquireDataDirLock } from './adapters/local/data-dir-lock.ts';
+import { consoleLogger } from './adapters/local/console-logger.ts';
 import { checkLmdbDataFile } from './adapters/local/lmdb-file-check.ts';
 import { FileObjectStore } from './adapters/local/file-object-store.ts';
 import { FileWal } from './adapters/local/file-wal.ts';
 import { LmdbKvStore } from './adapters/local/lmdb-kv-store.ts';
 import { UsearchIndexFactory } from './adapters/vector/usearch-index-factory.ts';
-import { defaultGrowingBudgetBytes } from './config.ts';
+import { defaultGrowingBudgetBytes, resolveLogConfig } from './config.ts';
 import type { Database } from './engine/database.ts';
 import { CorruptDataError } from './engine/errors.ts';
 import type { EngineConfig } from './engine/engine-config.ts';
 import { EngineDatabase } from './engine/engine-database.ts';
 import { FolderLocalFiles } from './adapters/local/local-files.ts';
+import type { Logger } from './engine/ports/logger.ts';
 
 /** Where and how the embedded engine keeps its data. */
 export interface EmbeddedOptions {
   /** Root directory: objects/, kv/, wal/ and cache/ live under it. */
   dataDir: string;
   config?: Partial<EngineConfig>;
+  /** Default: the console logger as MIGRANS_LOG_LEVEL and MIGRANS_LOG_FORMAT set it. */
+  logger?: Logger;
 }
 
 /** Opens (creating if needed) an embedded database under `dataDir`. */
 export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<EngineDatabase & Database> {
   const root = path.resolve(options.dataDir);
   fs.mkdirSync(root, { recursive: true });
+  const logger = options.logger ?? consoleLogger(resolveLogConfig());
   const lock = acquireDataDirLock(root);
   let kv: LmdbKvStore | undefined;
   let wal: FileWal | undefined;
@@ -47,7 +53,7 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<En
     const objects = new FileObjectStore(path.join(root, 'objects'));
     const config = { growingBudgetBytes: defaultGrowingBudgetBytes(os.totalmem()), ...options.config };
     return await EngineDatabase.open({
-      kv, wal, objects, vectorIndexes: new UsearchIndexFactory(), localFiles: new FolderLocalFiles(path.join(root, 'cache')), config, onClose: () => lock.release(),
+      kv, wal, objects, vectorIndexes: new UsearchIndexFactory(), localFiles: new FolderLocalFiles(path.join(root, 'cache')), config, logger, onClose: () => lock.release(),
     });
   } catch (err) {
     await wal?.close().catch(() => undefined);

@@ -10,16 +10,17 @@
  * whose origin is not in `corsOrigins` is refused (403) — also a "simple" cross-origin POST, which a
  * browser sends without a preflight. CORS headers name the allowed origin itself, never `*`; the
  * router's own Milvus-style `*` headers (kept for the API Lambda, which always has a token) are
- * replaced.
+ * replaced. Each request gets a logger bound to its id (router.ts requestIdOf).
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Database } from '../engine/database.ts';
 import { ErrorCode } from './error-codes.ts';
+import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
 import { originOf } from '../config.ts';
 import { isAuthorized, isLoopbackHostHeader } from './auth.ts';
 import { errorBody, JSON_HEADERS } from './response.ts';
-import { handleRequest } from './router.ts';
+import { REQUEST_ID_HEADER, handleRequest, requestIdOf } from './router.ts';
 import type { ApiRequest, ApiResponse } from './types.ts';
 
 /** Default body limit: 64 MiB. */
@@ -33,7 +34,7 @@ const DRAIN_LIMIT_FACTOR = 4;
 export interface ServerOptions {
   db: Database;
   /** Answers requests instead of the router over `db` (the AWS proxy, which forwards reads). */
-  handle?: (req: ApiRequest) => Promise<ApiResponse>;
+  handle?: (req: ApiRequest, logger: Logger) => Promise<ApiResponse>;
   host: string;
   /** 0 picks a free port. */
   port: number;
@@ -41,6 +42,8 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** Origins (`scheme://host[:port]`) of web pages allowed to call the API; none by default. */
   corsOrigins?: readonly string[];
+  /** Where failures are logged (default: nowhere). */
+  logger?: Logger;
 }
 
 /** A running server. */
@@ -175,13 +178,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return;
       }
       const request: ApiRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: flattenHeaders(req.headers), body: Buffer.concat(chunks, size) };
-      (options.handle ? options.handle(request) : handleRequest(options.db, request, { token: options.token })).then(
+      // The id goes on in the headers too: a proxy's handler passes it to the querynodes.
+      const requestId = (request.headers[REQUEST_ID_HEADER] = requestIdOf(request.headers));
+      const logger = (options.logger ?? NOOP_LOGGER).child({ requestId });
+      (options.handle ? options.handle(request, logger) : handleRequest(options.db, request, { token: options.token, logger })).then(
         (reply) => {
           res.writeHead(reply.status, withCors(reply.headers, cors));
           res.end(reply.body);
         },
-        (err: unknown) => {
-          console.error('migrans: request failed:', err);
+        (error: unknown) => {
+          logger.error('request failed', { path: request.path, error });
           if (!res.headersSent) res.writeHead(500, withCors(JSON_HEADERS, cors));
           res.end('{"code":500}');
         },

@@ -5,8 +5,12 @@
  * Business errors are HTTP 200 + `{code, message}`, the code from the one error table
  * (error-codes.ts); a full disk (ENOSPC anywhere in the error's causes) is Milvus's 7 "disk limit
  * exceeded"; unexpected errors are logged once with their stack and answered as code 65535 without it.
+ * A request's id is its `X-Request-Id` header when that is a sane token (the proxy passes its own to
+ * querynodes, so their lines correlate), else a fresh UUID.
  */
+import { randomUUID } from 'node:crypto';
 import type { Database } from '../engine/database.ts';
+import { NOOP_LOGGER } from '../engine/ports/logger.ts';
 import { scopedDatabase } from '../engine/scoped-database.ts';
 import type { SegmentScope } from '../engine/segment-scope.ts';
 import { isAuthorized } from './auth.ts';
@@ -21,6 +25,15 @@ import { entityRoutes } from './routes/entities.ts';
 import { indexRoutes } from './routes/indexes.ts';
 import { partitionRoutes } from './routes/partitions.ts';
 import type { ApiOptions, ApiRequest, ApiResponse, Route } from './types.ts';
+
+/** The header carrying a request's id (lower case, as lowerHeaders spells it). */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** The id of a request: its X-Request-Id header when that is 1–128 safe characters, else `fallback`, else a fresh UUID. */
+export function requestIdOf(headers: Record<string, string | undefined>, fallback?: string): string {
+  const given = Object.entries(headers).find(([k]) => k.toLowerCase() === REQUEST_ID_HEADER)?.[1];
+  return given !== undefined && /^[\w.:-]{1,128}$/.test(given) ? given : fallback || randomUUID();
+}
 
 /** Every route prefix. */
 export const API_PREFIX = '/v2/vectordb/';
@@ -111,7 +124,7 @@ export async function handleRequest(db: Database, req: ApiRequest, options: ApiO
     return { status: 200, headers: { ...JSON_HEADERS }, body: text };
   } catch (err) {
     const wire = wireError(err);
-    if (wire.internal) console.error(`migrans: unexpected error in ${path}:`, err);
+    if (wire.internal) (options.logger ?? NOOP_LOGGER).error(`unexpected error in ${path}`, { path, error: err });
     return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(wire.code, wire.message) };
   }
 }

@@ -1,5 +1,6 @@
 /** The framework-free request/response shapes of the REST router, shared by the Node server and the Lambda. */
 import type { Database } from '../engine/database.ts';
+import type { Logger } from '../engine/ports/logger.ts';
 import type { JsonObject, StructReader } from './bind.ts';
 
 /** An HTTP request as the router sees it (header names in any case). */
@@ -22,6 +23,8 @@ export interface ApiResponse {
 export interface ApiOptions {
   /** When set, every request must carry `Authorization: Bearer <token>`. */
   token?: string;
+  /** Where unexpected errors are logged (with the request's id bound; default: nowhere). */
+  logger?: Logger;
 }
 
 /** What a route handler gets: the engine, the resolved database, and the bound body. */

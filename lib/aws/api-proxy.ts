@@ -9,15 +9,17 @@
  * live one in rendezvous order, then the next when one does not answer — which is exact because
  * every querynode still holds every segment. A request naming a collection this proxy does not
  * know reads the catalog again before it is refused: another container may have just created it.
+ * A request's X-Request-Id goes with it to the querynodes, so their log lines share its requestId.
  */
 import { isAuthorized } from '../api/auth.ts';
 import { ErrorCode } from '../api/error-codes.ts';
 import { errorBody, JSON_HEADERS } from '../api/response.ts';
-import { API_PREFIX, handleRequest } from '../api/router.ts';
+import { API_PREFIX, REQUEST_ID_HEADER, handleRequest } from '../api/router.ts';
 import type { ApiRequest, ApiResponse } from '../api/types.ts';
 import type { SegmentMeta } from '../engine/catalog/catalog.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
 import type { EngineDatabase } from '../engine/engine-database.ts';
+import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
 import { QuerynodeRegistry, rendezvousOrder, type QuerynodeEntry } from './querynode-registry.ts';
 import { VIEW_HEADER, formatView } from './querynode-view.ts';
 import { FANNED_OUT, parseBodyObject, planScopedRead, type ScopedRead } from './scoped-read.ts';
@@ -41,7 +43,7 @@ const SUCCESS = /^\{"code":0[,}]/;
 /** An answer refusing a collection this proxy does not know (response.ts error bodies start so). */
 const COLLECTION_NOT_FOUND = new RegExp(`^\\{"code":${ErrorCode.CollectionNotFound}[,}]`);
 /** Request headers a querynode needs to answer as the proxy would. */
-const PASSED_HEADERS = new Set(['db-name', 'accept-type-allow-int64', 'request-timeout']);
+const PASSED_HEADERS = new Set(['db-name', 'accept-type-allow-int64', 'request-timeout', REQUEST_ID_HEADER]);
 
 /** The proxy: routes REST v2 requests to the engine or to querynodes. */
 export class ApiProxy {
@@ -52,25 +54,27 @@ export class ApiProxy {
     private readonly registry: QuerynodeRegistry,
     private readonly token: string | undefined,
     private readonly querynodeToken: string,
+    private readonly log: Logger,
   ) {}
 
   /**
    * Opens the proxy; `indexSegment` hands segments to the indexer (after createIndex). Clients must
    * send `token` (undefined only for `npm run dev:aws` on loopback); querynodes are called with
-   * `querynodeToken` (default: `token`).
+   * `querynodeToken` (default: `token`). Faults go to `logger` (default: nowhere).
    */
   static async open(
     stores: SharedStores,
-    options: { token: string | undefined; querynodeToken?: string; config?: Partial<EngineConfig>; indexSegment: (meta: SegmentMeta) => void },
+    options: { token: string | undefined; querynodeToken?: string; config?: Partial<EngineConfig>; indexSegment: (meta: SegmentMeta) => void; logger?: Logger },
   ): Promise<ApiProxy> {
     const querynodeToken = options.querynodeToken ?? options.token;
     if (!querynodeToken) throw new TypeError('ApiProxy needs a token for the querynodes (querynodeToken or token)');
-    const db = await openRoleDatabase(stores, 'proxy', options.config, { loadsSegments: () => false, applies: () => false, indexSegment: options.indexSegment });
-    return new ApiProxy(db, new QuerynodeRegistry(stores.kv), options.token, querynodeToken);
+    const db = await openRoleDatabase(stores, 'proxy', options.config, { loadsSegments: () => false, applies: () => false, indexSegment: options.indexSegment }, options.logger);
+    const log = options.logger ?? NOOP_LOGGER;
+    return new ApiProxy(db, new QuerynodeRegistry(stores.kv), options.token, querynodeToken, log);
   }
 
-  /** Answers one request; never throws. */
-  async handle(req: ApiRequest): Promise<ApiResponse> {
+  /** Answers one request; never throws. `logger` (default: the proxy's) has the request's id bound. */
+  async handle(req: ApiRequest, logger: Logger = this.log): Promise<ApiResponse> {
     let route = req.path.split('?')[0];
     if (route.endsWith('/')) route = route.slice(0, -1);
     if (req.method.toUpperCase() === 'POST' && FORWARDED.has(route)) {
@@ -84,7 +88,7 @@ export class ApiProxy {
     } catch (err) {
       return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(ErrorCode.Unexpected, `reading the catalog failed: ${(err as Error).message}; retry`) };
     }
-    const res = await handleRequest(this.db, req, { token: this.token });
+    const res = await handleRequest(this.db, req, { token: this.token, logger });
     if (!COLLECTION_NOT_FOUND.test(res.body)) return res;
     // Another proxy container may have created it since this one's last look at the catalog: look
     // again before answering so (a request refused for it changed nothing, so it runs once more).
@@ -93,7 +97,7 @@ export class ApiProxy {
     } catch {
       return res;
     }
-    return handleRequest(this.db, req, { token: this.token });
+    return handleRequest(this.db, req, { token: this.token, logger });
   }
 
   private async liveNodes(): Promise<QuerynodeEntry[]> {

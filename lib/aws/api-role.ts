@@ -1,5 +1,12 @@
-/** The API Lambda: API Gateway (REST API, proxy integration) → the proxy. */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+/**
+ * The API Lambda: API Gateway (REST API, proxy integration) → the proxy. Each request's log lines
+ * carry its id (the client's X-Request-Id, else the Lambda request id), passed on to the querynodes.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { powertoolsLogger } from '../adapters/aws/powertools-logger.ts';
+import { REQUEST_ID_HEADER, requestIdOf } from '../api/router.ts';
+import { resolveLogConfig } from '../config.ts';
+import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
 import { ApiProxy } from './api-proxy.ts';
 import { resolveAwsConfig } from './aws-config.ts';
 import { resolveApiToken } from './api-token.ts';
@@ -8,19 +15,22 @@ import { configuredIndexerTrigger } from './indexer-trigger.ts';
 import { openSharedStores } from './shared-stores.ts';
 
 /** Converts an API Gateway proxy event for the proxy and its answer back. */
-export async function handleApiEvent(proxy: ApiProxy, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const headers: Record<string, string | undefined> = { ...(event.headers ?? {}) };
+export async function handleApiEvent(proxy: ApiProxy, event: APIGatewayProxyEvent, logger: Logger = NOOP_LOGGER, lambdaRequestId?: string): Promise<APIGatewayProxyResult> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase() === REQUEST_ID_HEADER ? REQUEST_ID_HEADER : k] = v;
+  const requestId = (headers[REQUEST_ID_HEADER] = requestIdOf(headers, lambdaRequestId));
   const body = event.body == null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body;
-  const res = await proxy.handle({ method: event.httpMethod, path: event.path, headers, body });
+  const res = await proxy.handle({ method: event.httpMethod, path: event.path, headers, body }, logger.child({ requestId }));
   return { statusCode: res.status, headers: res.headers, body: res.body };
 }
 
 /** The Lambda handler (the proxy is opened once per container). */
-export function apiHandler(): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+export function apiHandler(): (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult> {
+  const logger = powertoolsLogger(resolveLogConfig());
   const proxy = containerSingleton(async () => {
     const config = resolveAwsConfig();
-    const indexSegment = configuredIndexerTrigger(config);
-    return ApiProxy.open(openSharedStores(config), { token: await resolveApiToken(config), config: config.engine, indexSegment });
+    const indexSegment = configuredIndexerTrigger(config, logger);
+    return ApiProxy.open(openSharedStores(config), { token: await resolveApiToken(config), config: config.engine, indexSegment, logger });
   });
-  return async (event) => handleApiEvent(await proxy(), event);
+  return async (event, context) => handleApiEvent(await proxy(), event, logger, context?.awsRequestId);
 }

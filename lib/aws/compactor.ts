@@ -9,6 +9,7 @@
  * plus its largest input); a plan whose estimated size exceeds the memory budget is deferred with a
  * log line instead of running the Lambda out of memory.
  */
+import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
 import { Catalog, type SegmentMeta } from '../engine/catalog/catalog.ts';
 import type { CompactionBudget } from '../engine/collection-runtime.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
@@ -32,6 +33,8 @@ export interface CompactorRun {
 export interface CompactorOptions {
   /** Memory one plan may use, in bytes (default: defaultCompactorBudget). */
   memoryBudgetBytes?: number;
+  /** Where faults and deferrals are logged (default: nowhere). */
+  logger?: Logger;
 }
 
 /** The default budget: half of the Lambda's memory size (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, set by Lambda), else 1 GiB. */
@@ -46,14 +49,15 @@ export class Compactor {
     private readonly db: EngineDatabase,
     private readonly stores: RoleStores,
     private readonly budgetBytes: number,
+    private readonly log: Logger,
   ) {}
 
   /** Opens the compactor; `indexSegment` hands segments to the indexer. */
   static async open(stores: RoleStores, config: Partial<EngineConfig>, indexSegment: (meta: SegmentMeta) => void, options: CompactorOptions = {}): Promise<Compactor> {
     const budget = options.memoryBudgetBytes ?? defaultCompactorBudget();
     if (!Number.isSafeInteger(budget) || budget <= 0) throw new RangeError(`the compactor's memory budget must be a positive integer of bytes, got ${budget}`);
-    const db = await openRoleDatabase(stores, 'compactor', config, { loadsSegments: () => true, applies: () => false, indexSegment, readsVectors: false });
-    return new Compactor(db, stores, budget);
+    const db = await openRoleDatabase(stores, 'compactor', config, { loadsSegments: () => true, applies: () => false, indexSegment, readsVectors: false }, options.logger);
+    return new Compactor(db, stores, budget, options.logger ?? NOOP_LOGGER);
   }
 
   /** One scheduled run over every collection, one plan at a time. */
@@ -63,8 +67,9 @@ export class Compactor {
       bytes: this.budgetBytes,
       onDefer: (plan, bytes) => {
         out.deferred++;
-        console.error(
-          `migrans compactor: deferred merging segments ${plan.inputs.map((s) => s.id).join(', ')}: it needs about ${bytes} bytes of memory, over the budget of ${this.budgetBytes}; give the compactor more memory (MIGRANS_COMPACTOR_MEMORY_BYTES, or the function's memory size) or lower MIGRANS_MAX_SEGMENT_BYTES`,
+        this.log.warn(
+          `compactor: deferred merging segments ${plan.inputs.map((s) => s.id).join(', ')}: it needs about ${bytes} bytes of memory, over the budget of ${this.budgetBytes}; give the compactor more memory (MIGRANS_COMPACTOR_MEMORY_BYTES, or the function's memory size) or lower MIGRANS_MAX_SEGMENT_BYTES`,
+          { segments: plan.inputs.map((s) => s.id), neededBytes: bytes, budgetBytes: this.budgetBytes },
         );
       },
     };

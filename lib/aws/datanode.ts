@@ -21,6 +21,7 @@
  * checkpoint age (the age of its oldest unflushed record), which the role publishes as a metric
  * the stack alarms on: an age that keeps growing means the channel's datanode is not flushing.
  */
+import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
 import { Catalog, type SegmentMeta } from '../engine/catalog/catalog.ts';
 import { collectionOfChannel } from '../engine/channel-state.ts';
 import { decodeWalRecord, encodeWalRecord, type WalRecordBody } from '../engine/codec/wal-record-codec.ts';
@@ -53,6 +54,8 @@ export interface ChannelSweep {
 export interface DatanodeOptions {
   /** A sweep seals a channel whose oldest unflushed record is this old, idle or not (default 1 h). */
   maxUnflushedAgeMs?: number;
+  /** Where faults are logged (default: nowhere). */
+  logger?: Logger;
 }
 
 /** A datanode over the deployment's shared stores. */
@@ -73,6 +76,7 @@ export class Datanode {
     applying: Set<string>,
     private readonly idleSealMs: number,
     private readonly maxUnflushedAgeMs: number,
+    private readonly log: Logger,
   ) {
     this.applying = applying;
   }
@@ -85,9 +89,9 @@ export class Datanode {
       applies: (ch) => applying.has(ch),
       indexSegment,
       readsVectors: false,
-    });
+    }, options.logger);
     const idleSealMs = config.idleSealMs ?? DEFAULT_ENGINE_CONFIG.idleSealMs;
-    return new Datanode(db, stores.kv, stores.wal, applying, idleSealMs, options.maxUnflushedAgeMs ?? DEFAULT_MAX_UNFLUSHED_AGE_MS);
+    return new Datanode(db, stores.kv, stores.wal, applying, idleSealMs, options.maxUnflushedAgeMs ?? DEFAULT_MAX_UNFLUSHED_AGE_MS, options.logger ?? NOOP_LOGGER);
   }
 
   /**
@@ -161,8 +165,8 @@ export class Datanode {
     for (const [collectionId, list] of byCollection) {
       try {
         await this.applyCollection(collectionId, list.sort(), deadline);
-      } catch (err) {
-        console.error(`migrans datanode: applying ${list.join(', ')} failed (the batch is retried):`, err);
+      } catch (error) {
+        this.log.error(`datanode: applying ${list.join(', ')} failed (the batch is retried)`, { channels: list, error });
         for (const ch of list) failed.add(ch);
       } finally {
         this.applying.clear();

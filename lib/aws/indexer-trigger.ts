@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { UsearchIndexFactory } from '../adapters/vector/usearch-index-factory.ts';
+import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
 import { Catalog, type SegmentMeta } from '../engine/catalog/catalog.ts';
 import { indexSegment } from '../engine/index-builder.ts';
 import { Tso } from '../engine/tso.ts';
@@ -21,18 +22,20 @@ export interface IndexerEvent {
 }
 
 /** The trigger of a deployed role: the indexer function the stack names in MIGRANS_INDEXER_FUNCTION. */
-export function configuredIndexerTrigger(config: AwsConfig): (meta: SegmentMeta) => void {
+export function configuredIndexerTrigger(config: AwsConfig, logger: Logger = NOOP_LOGGER): (meta: SegmentMeta) => void {
   if (!config.indexerFunction) throw new ConfigError('MIGRANS_INDEXER_FUNCTION is not set: the CDK stack sets it on the api, ingest and compactor functions');
-  return lambdaIndexerTrigger(config.indexerFunction);
+  return lambdaIndexerTrigger(config.indexerFunction, new LambdaClient({}), logger);
 }
 
 /** Hands segments to the indexer function (InvocationType Event: queued, retried by Lambda). */
-export function lambdaIndexerTrigger(functionName: string, client = new LambdaClient({})): (meta: SegmentMeta) => void {
+export function lambdaIndexerTrigger(functionName: string, client = new LambdaClient({}), logger: Logger = NOOP_LOGGER): (meta: SegmentMeta) => void {
   return (meta) => {
     const event: IndexerEvent = { collectionId: meta.collectionId, segmentId: meta.segmentId };
     client
       .send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }))
-      .catch((err) => console.error(`migrans: invoking the indexer for segment ${meta.segmentId} failed (the next datanode start retries it):`, err));
+      .catch((error) =>
+        logger.error(`invoking the indexer for segment ${meta.segmentId} failed (the next datanode start retries it)`, { segment: meta.segmentId, error }),
+      );
   };
 }
 
@@ -46,13 +49,13 @@ export function runIndexer(stores: SharedStores, event: IndexerEvent): Promise<n
 }
 
 /** Builds in this process, one segment at a time (dev:aws and tests); `done` resolves when idle. */
-export function inProcessIndexerTrigger(stores: SharedStores): { trigger: (meta: SegmentMeta) => void; idle: () => Promise<void> } {
+export function inProcessIndexerTrigger(stores: SharedStores, logger: Logger = NOOP_LOGGER): { trigger: (meta: SegmentMeta) => void; idle: () => Promise<void> } {
   let chain: Promise<unknown> = Promise.resolve();
   return {
     trigger: (meta) => {
       chain = chain
         .then(() => runIndexer(stores, { collectionId: meta.collectionId, segmentId: meta.segmentId }))
-        .catch((err) => console.error(`migrans: indexing segment ${meta.segmentId} failed:`, err));
+        .catch((error) => logger.error(`indexing segment ${meta.segmentId} failed`, { segment: meta.segmentId, error }));
     },
     idle: async () => {
       await chain;

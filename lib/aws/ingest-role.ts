@@ -2,7 +2,8 @@
  * The ingest Lambda: Kinesis batch → the datanode, with partial-batch responses on failure; and,
  * invoked by its own schedule (an EventBridge rule: any event without Kinesis records), the
  * datanode's idle-channel sweep, which publishes each channel's checkpoint age as a CloudWatch
- * metric in the embedded metric format (one log line per channel; the stack alarms on it).
+ * metric in the embedded metric format (one log line per channel; the stack alarms on it). Those
+ * metric lines are raw EMF JSON on stdout; faults go through the powertools logger.
  */
 import type { Context, KinesisStreamEvent, KinesisStreamBatchResponse } from 'aws-lambda';
 import { decodeKinesisRecord } from '../adapters/aws/kinesis-record-format.ts';
@@ -12,6 +13,9 @@ import { Datanode, type ChannelSweep } from './datanode.ts';
 import { containerSingleton } from './container-singleton.ts';
 import { configuredIndexerTrigger } from './indexer-trigger.ts';
 import { openSharedStores } from './shared-stores.ts';
+import { powertoolsLogger } from '../adapters/aws/powertools-logger.ts';
+import { resolveLogConfig } from '../config.ts';
+import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
 
 /** Time kept back from the Lambda deadline to report the batch result. */
 const DEADLINE_MARGIN_MS = 10_000;
@@ -28,13 +32,13 @@ export interface IngestRecord {
  * reported, so the event source retries from there (it bisects and, after its retries, sends the
  * batch to the on-failure destination); channels that succeeded replay as no-ops.
  */
-export async function ingestBatch(node: Datanode, records: IngestRecord[], deadline: number): Promise<KinesisStreamBatchResponse> {
+export async function ingestBatch(node: Datanode, records: IngestRecord[], deadline: number, logger: Logger = NOOP_LOGGER): Promise<KinesisStreamBatchResponse> {
   const channelOf = new Map<string, string>();
   for (const r of records) {
     try {
       channelOf.set(r.sequenceNumber, decodeKinesisRecord(Buffer.from(r.data, 'base64'), `record ${r.sequenceNumber}`).header.channel);
-    } catch (err) {
-      console.error(`migrans ingest: skipping record ${r.sequenceNumber}, which is not a Migrans WAL record:`, err);
+    } catch (error) {
+      logger.warn(`ingest: skipping record ${r.sequenceNumber}, which is not a Migrans WAL record`, { sequenceNumber: r.sequenceNumber, error });
     }
   }
   const failed = await node.apply([...channelOf.values()], deadline);
@@ -78,21 +82,23 @@ export interface SweepResult {
 
 /** The Lambda handler (the datanode is opened once per container): Kinesis batches, and the scheduled sweep. */
 export function ingestHandler(): (event: KinesisStreamEvent | Record<string, unknown>, context?: Context) => Promise<KinesisStreamBatchResponse | SweepResult> {
+  const logger = powertoolsLogger(resolveLogConfig());
   const config = containerSingleton(async () => resolveAwsConfig());
   const node = containerSingleton(async () => {
     const c = await config();
-    return Datanode.open(openSharedStores(c), c.engine, configuredIndexerTrigger(c));
+    return Datanode.open(openSharedStores(c), c.engine, configuredIndexerTrigger(c, logger), { logger });
   });
   return async (event, context) => {
     if (!Array.isArray((event as KinesisStreamEvent).Records)) {
       const sweeps = await (await node()).sweep();
       const { stream } = await config();
+      // EMF metric lines, not log entries: CloudWatch reads them from stdout exactly as written.
       for (const line of checkpointAgeLines(stream, sweeps)) console.log(line);
       console.log(sweepHeartbeatLine(stream));
       return { sealed: sweeps.filter((s) => s.sealed).map((s) => s.channel) };
     }
     const deadline = Date.now() + (context ? context.getRemainingTimeInMillis() : 60_000) - DEADLINE_MARGIN_MS;
     const records = (event as KinesisStreamEvent).Records.map((r) => ({ data: r.kinesis.data, sequenceNumber: r.kinesis.sequenceNumber }));
-    return ingestBatch(await node(), records, deadline);
+    return ingestBatch(await node(), records, deadline, context ? logger.child({ requestId: context.awsRequestId }) : logger);
   };
 }

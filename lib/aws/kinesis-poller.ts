@@ -8,6 +8,7 @@ import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCo
 import type { KinesisStreamBatchResponse } from 'aws-lambda';
 import { defaultKinesisClient } from '../adapters/aws/kinesis-wal.ts';
 import type { IngestRecord } from './ingest-role.ts';
+import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
 
 /** Handles one batch of one shard. */
 export type BatchHandler = (records: IngestRecord[], shard: string) => Promise<KinesisStreamBatchResponse>;
@@ -20,6 +21,8 @@ export interface PollerOptions {
   /** Pause between polls of an idle shard (ms). */
   idleMs?: number;
   client?: KinesisClient;
+  /** Where failed polls are logged (default: nowhere). */
+  logger?: Logger;
 }
 
 /** A running poller. */
@@ -70,7 +73,7 @@ export async function startKinesisPoller(options: PollerOptions): Promise<Runnin
         }
       } catch (err) {
         if (stopped) break;
-        console.error(`migrans poller: shard ${shard} failed (retrying):`, err);
+        (options.logger ?? NOOP_LOGGER).warn(`poller: shard ${shard} failed (retrying)`, { shard, error: err });
         it = undefined;
         await sleep(500);
       }

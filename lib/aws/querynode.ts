@@ -40,6 +40,7 @@ import { channelName } from '../engine/channel-state.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
 import { EngineDatabase } from '../engine/engine-database.ts';
 import { isEngineError, WalTruncatedError } from '../engine/errors.ts';
+import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
 import { segmentPlacementKey, type SegmentScope } from '../engine/segment-scope.ts';
 import type { CollectionInfo } from '../engine/schema/types.ts';
 import { HEARTBEAT_MS, QuerynodeRegistry } from './querynode-registry.ts';
@@ -78,6 +79,8 @@ export interface QuerynodeOptions {
   id?: string;
   /** How long a segment outside this node's share stays in memory after a read last needed it (ms). */
   releaseIdleMs?: number;
+  /** Where faults are logged, with `querynode` (its id) bound (default: nowhere). */
+  logger?: Logger;
   /**
    * Called (once) when the node cannot catch up any more: a channel's next record was truncated
    * from the WAL. Only a fresh bootstrap from the shared state recovers; the container main exits
@@ -156,6 +159,7 @@ function defaultAddress(host: string): string {
 /** Starts a querynode: bootstraps, serves, and heartbeats into the registry. */
 export async function startQuerynode(options: QuerynodeOptions): Promise<RunningQuerynode> {
   const id = options.id ?? crypto.randomUUID();
+  const log = (options.logger ?? NOOP_LOGGER).child({ querynode: id });
   fs.rmSync(options.dataDir, { recursive: true, force: true });
   fs.mkdirSync(options.dataDir, { recursive: true });
   const kv = await LmdbKvStore.open(path.join(options.dataDir, 'kv'));
@@ -177,9 +181,10 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
     roles: { loadsSegments: () => true, applies: () => true, seedsPkIndex: true, resident, sharedIndexFile: (meta, field) => sharedIndexFile(shared, meta, field) },
     catalogSource: shared,
     beforeOpen: (info) => copyCollection(shared, own, info),
+    logger: log,
   });
   const token = options.token;
-  const handle = async (req: ApiRequest): Promise<ApiResponse> => {
+  const handle = async (req: ApiRequest, logger: Logger): Promise<ApiResponse> => {
     const viewHeader = headerOf(req, VIEW_HEADER);
     let scope: SegmentScope | undefined;
     if (viewHeader !== undefined) {
@@ -190,17 +195,17 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
       }
       scope = viewScope(view, id);
     }
-    const res = await handleRequest(db, req, { token, scope });
+    const res = await handleRequest(db, req, { token, scope, logger });
     // A collection created or loaded moments ago may be newer than this node's catalog poll.
     if (!STALE_CATALOG.test(res.body)) return res;
     await db.refreshCatalog();
-    return handleRequest(db, req, { token, scope });
+    return handleRequest(db, req, { token, scope, logger });
   };
-  const server = await startServer({ db, handle, host: options.host, port: options.port, token });
+  const server = await startServer({ db, handle, host: options.host, port: options.port, token, logger: log });
   const url = `http://${options.address ?? defaultAddress(options.host)}:${server.port}`;
   await registry.heartbeat(id, url);
   const releaseIdleMs = options.releaseIdleMs ?? RELEASE_IDLE_MS;
-  const timer = setInterval(() => registry.heartbeat(id, url).catch((err) => console.error('migrans querynode: heartbeat failed:', err)), HEARTBEAT_MS);
+  const timer = setInterval(() => registry.heartbeat(id, url).catch((error) => log.warn('querynode: heartbeat failed', { error })), HEARTBEAT_MS);
   timer.unref();
   // Residency runs on its own clock: loading or releasing segments must never delay a heartbeat.
   let updating: Promise<void> | undefined;
@@ -211,7 +216,7 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
         fleet = liveFleet(entries, id);
         return db.applyResidency(releaseIdleMs);
       })
-      .catch((err) => console.error('migrans querynode: updating which segments stay in memory failed (retrying):', err))
+      .catch((error) => log.warn('querynode: updating which segments stay in memory failed (retrying)', { error }))
       .finally(() => (updating = undefined));
   }, HEARTBEAT_MS);
   residencyTimer.unref();

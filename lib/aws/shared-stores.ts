@@ -9,6 +9,7 @@ import type { RuntimeRoles } from '../engine/collection-runtime.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
 import { EngineDatabase } from '../engine/engine-database.ts';
 import type { KvStore } from '../engine/ports/kv-store.ts';
+import type { Logger } from '../engine/ports/logger.ts';
 import type { ObjectStore } from '../engine/ports/object-store.ts';
 import type { Wal } from '../engine/ports/wal.ts';
 import type { AwsConfig } from './aws-config.ts';
@@ -42,9 +43,15 @@ export function openSharedStores(config: AwsConfig): SharedStores {
  * An EngineDatabase over the shared stores playing `roles` (proxy, datanode, compactor), with no
  * maintenance timers: the datanodes' scheduled sweep seals idle channels, the compactor compacts. WAL truncations
  * wait an hour, so querynodes behind the checkpoint can still read what they need. `name` names its
- * scratch directory under the temp dir (Lambda's only writable place).
+ * scratch directory under the temp dir (Lambda's only writable place); `logger` gets its faults.
  */
-export function openRoleDatabase(stores: RoleStores, name: string, config: Partial<EngineConfig> | undefined, roles: RuntimeRoles): Promise<EngineDatabase> {
+export function openRoleDatabase(
+  stores: RoleStores,
+  name: string,
+  config: Partial<EngineConfig> | undefined,
+  roles: RuntimeRoles,
+  logger?: Logger,
+): Promise<EngineDatabase> {
   return EngineDatabase.open({
     kv: stores.kv,
     wal: new DeferredTruncateWal(stores.wal),
@@ -54,5 +61,6 @@ export function openRoleDatabase(stores: RoleStores, name: string, config: Parti
     config,
     maintain: false,
     roles,
+    logger,
   });
 }

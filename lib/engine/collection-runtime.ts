@@ -42,6 +42,7 @@ import { chunkKey, coldVectorColumn, readSegment, segmentPrefixes, writeDeltaLog
 import { Segment } from './segment/segment.ts';
 import type { VectorColumn } from './segment/vector-column.ts';
 import type { Tso } from './tso.ts';
+import type { Logger } from './ports/logger.ts';
 import { RwLock } from './rw-lock.ts';
 import { segmentPlacementKey, type SegmentScope } from './segment-scope.ts';
 
@@ -64,6 +65,8 @@ export interface RuntimeDeps {
   roles?: RuntimeRoles;
   /** The process-wide account of growing data, where this process keeps it under a budget. */
   memory?: GrowingMemory;
+  /** Where faults are logged; the runtime binds its collection's name. */
+  logger: Logger;
 }
 
 /**
@@ -167,6 +170,11 @@ export class CollectionRuntime {
     this.bytesPerRow = rowBytes(info);
   }
 
+  /** The deployment's logger with this collection's name bound (read per line: a rename changes it). */
+  private get log(): Logger {
+    return this.deps.logger.child({ collection: this.info.name });
+  }
+
   /** Opens a collection: loads flushed segments, then replays each channel from its checkpoint. */
   static async open(info: CollectionInfo, deps: RuntimeDeps): Promise<CollectionRuntime> {
     const rt = new CollectionRuntime(info, deps);
@@ -227,7 +235,7 @@ export class CollectionRuntime {
       { cause },
     );
     ch.error = ch.unavailable;
-    console.error(`migrans: ${ch.unavailable.message}`);
+    this.log.error(ch.unavailable.message, { channel: ch.name, error: ch.unavailable.cause });
     ch.notify();
   }
 
@@ -470,7 +478,7 @@ export class CollectionRuntime {
         ch.error = err as Error;
         failures++;
         if (failures === 1 || failures % 20 === 0) {
-          console.error(`migrans: channel ${ch.name} failed to apply the record at position ${ch.applied} (attempt ${failures}; retrying):`, err);
+          this.log.warn(`channel ${ch.name} failed to apply the record at position ${ch.applied} (attempt ${failures}; retrying)`, { channel: ch.name, error: err });
         }
         ch.notify();
         await this.deps.clock.sleep(Math.min(5000, 25 * 2 ** Math.min(failures, 8)));
@@ -643,7 +651,7 @@ export class CollectionRuntime {
       .then(() => this.flushSegment(ch, seg))
       .catch((err) => {
         if (this.closed) return;
-        console.error(`migrans: flushing segment ${seg.id} failed (attempt ${attempt + 1}; its rows stay in the WAL, retrying):`, err);
+        this.log.warn(`flushing segment ${seg.id} failed (attempt ${attempt + 1}; its rows stay in the WAL, retrying)`, { channel: ch.name, segment: seg.id, error: err });
         this.scheduleFlush(ch, seg, attempt + 1);
       })
       .finally(() => {
@@ -681,7 +689,7 @@ export class CollectionRuntime {
    */
   checkpoint(ch: ChannelState): Promise<void> {
     const prev = this.checkpointChain.get(ch.index) ?? Promise.resolve();
-    const next = prev.then(() => this.doCheckpoint(ch)).catch((err) => console.error(`migrans: checkpoint of ${ch.name} failed:`, err));
+    const next = prev.then(() => this.doCheckpoint(ch)).catch((error) => this.log.error(`checkpoint of ${ch.name} failed`, { channel: ch.name, error }));
     this.checkpointChain.set(ch.index, next);
     return next;
   }
@@ -736,7 +744,7 @@ export class CollectionRuntime {
   /** Seals growing segments that have been idle longer than the configured time. */
   sealIdle(now = Date.now()): void {
     const idle = this.channels.filter((ch) => ch.growing.size > 0 && !ch.unavailable && !ch.flushPending && now - ch.lastInsertAt >= this.config.idleSealMs);
-    if (idle.length > 0) this.appendFlushRecords(idle).catch((err) => console.error('migrans: idle seal failed:', err));
+    if (idle.length > 0) this.appendFlushRecords(idle).catch((error) => this.log.error('idle seal failed', { error }));
   }
 
   // ---------------------------------------------------------------- residency
@@ -898,7 +906,7 @@ export class CollectionRuntime {
     const inputs = body.inputs.map((i) => this.segments.get(i.segmentId) ?? this.sealedSegmentAt((i as { placementKey?: string }).placementKey));
     if (inputs.every((s) => !s)) return; // committed before a restart (its output had no rows)
     if (inputs.some((s) => !s)) {
-      console.error(`migrans: compaction into segment ${body.outputSegmentId} skipped: an input segment is gone`);
+      this.log.warn(`compaction into segment ${body.outputSegmentId} skipped: an input segment is gone`, { channel: ch.name, segment: body.outputSegmentId });
       return;
     }
     const outMeta: SegmentMeta = {
@@ -993,7 +1001,7 @@ export class CollectionRuntime {
         seg.indexes.set(fieldName, this.deps.vectorIndexes.view(file, indexParams(field, spec), seg.vectors(fieldName).data()));
       } catch (err) {
         // An unreadable or mismatched index file is rebuilt; searches scan the segment meanwhile.
-        console.error(`migrans: index ${key} of segment ${seg.id} is unusable, rebuilding it:`, err);
+        this.log.warn(`index ${key} of segment ${seg.id} is unusable, rebuilding it`, { segment: seg.id, error: err });
         delete seg.meta.indexFiles[fieldName];
       }
     }
@@ -1029,8 +1037,8 @@ export class CollectionRuntime {
       const spec = hnswSpec(this.info, field);
       if (!spec || seg.indexes.has(field.name)) continue;
       const build = () => this.deps.indexQueue.run(() => this.buildIndex(seg, field, spec));
-      (this.roles.sharedIndexFile ? this.adoptIndex(seg, field, spec).then((adopted) => (adopted ? undefined : build())) : build()).catch((err) =>
-        console.error(`migrans: building the index of segment ${seg.id} field ${field.name} failed (searches scan it exactly):`, err),
+      (this.roles.sharedIndexFile ? this.adoptIndex(seg, field, spec).then((adopted) => (adopted ? undefined : build())) : build()).catch((error) =>
+        this.log.error(`building the index of segment ${seg.id} field ${field.name} failed (searches scan it exactly)`, { segment: seg.id, error }),
       );
     }
   }
@@ -1053,14 +1061,14 @@ export class CollectionRuntime {
           seg.indexes.set(field.name, this.deps.vectorIndexes.view(file, indexParams(field, spec), seg.vectors(field.name).data()));
         } catch (err) {
           delete seg.meta.indexFiles[field.name];
-          console.error(`migrans: the shared index ${key} does not fit segment ${seg.id}; building one here:`, err);
+          this.log.warn(`the shared index ${key} does not fit segment ${seg.id}; building one here`, { segment: seg.id, error: err });
           return false;
         }
         await this.deps.catalog.write([this.deps.catalog.putSegmentOp(seg.meta)]);
         return true;
       }
       if (Date.now() >= deadline) {
-        console.error(`migrans: no shared index for segment ${seg.id} field ${field.name} after ${SHARED_INDEX_WAIT_MS / 1000} s; building one here`);
+        this.log.warn(`no shared index for segment ${seg.id} field ${field.name} after ${SHARED_INDEX_WAIT_MS / 1000} s; building one here`, { segment: seg.id });
         return false;
       }
       await this.deps.clock.sleep(SHARED_INDEX_POLL_MS);

@@ -39,6 +39,7 @@ import { GrowingMemory, type GrowingUsage } from './growing-memory.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import type { KvStore } from './ports/kv-store.ts';
 import type { LocalFiles } from './ports/local-files.ts';
+import { NOOP_LOGGER, type Logger } from './ports/logger.ts';
 import type { ObjectStore } from './ports/object-store.ts';
 import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
@@ -77,6 +78,8 @@ export interface EngineDatabaseOptions {
   beforeOpen?: (info: CollectionInfo) => Promise<void>;
   /** Runs last in close, after every port is closed (the embedded deployment releases its data-directory lock). */
   onClose?: () => void;
+  /** Where faults and events are logged (default: nowhere; every deployment passes its logger). */
+  logger?: Logger;
 }
 
 const DEFAULT_DB = 'default';
@@ -132,10 +135,16 @@ export class EngineDatabase implements Database {
       clock: options.clock ?? systemClock,
       indexQueue: new TaskQueue(),
       roles: options.roles,
+      logger: options.logger ?? NOOP_LOGGER,
       // Where this process keeps its own segments (not a follower, not a role of a fleet whose
       // scheduled sweep seals): growing data stays under one budget.
       memory: this.follows || options.maintain === false ? undefined : new GrowingMemory(config.growingBudgetBytes),
     };
+  }
+
+  /** The logger this database writes to (its runtimes bind their collection's name). */
+  private get log(): Logger {
+    return this.deps.logger;
   }
 
   /** Growing data held against the memory budget (undefined where no budget is kept). */
@@ -156,7 +165,7 @@ export class EngineDatabase implements Database {
       for (const d of damaged) db.markDamaged(unreadableInfo(d.collectionId), `its catalog entry ${d.key} cannot be read (${d.error.message})`, d.error);
       for (const info of infos) {
         const rt = await db.openOrMarkDamaged(info);
-        rt?.purgeDroppedPartitions().catch((err) => console.error(`migrans: finishing a partition drop of ${info.name} failed (retried on the next create or restart):`, err));
+        rt?.purgeDroppedPartitions().catch((error) => db.log.error(`finishing a partition drop of ${info.name} failed (retried on the next create or restart)`, { collection: info.name, error }));
       }
       if (options.maintain !== false) db.timer = setInterval(() => db.maintain(), MAINTENANCE_INTERVAL_MS);
     }
@@ -180,7 +189,9 @@ export class EngineDatabase implements Database {
     const known = this.damaged.get(info.collectionId);
     this.damaged.set(info.collectionId, { info, reason, cause, transient });
     if (known?.reason === reason) return; // logged already
-    console.error(`migrans: collection ${info.name} (id ${info.collectionId}) is damaged and not served (the other collections are): ${reason}`);
+    this.log.error(`collection ${info.name} (id ${info.collectionId}) is damaged and not served (the other collections are): ${reason}`, {
+      collection: info.name, collectionId: info.collectionId, error: cause,
+    });
   }
 
   private async openRuntime(info: CollectionInfo): Promise<CollectionRuntime> {
@@ -278,7 +289,7 @@ export class EngineDatabase implements Database {
       await Promise.all([...this.runtimes.values()].map((rt) => rt.followTails()));
     };
     work()
-      .catch((err) => console.error('migrans: following the WAL and the catalog failed (retrying):', err))
+      .catch((error) => this.log.warn('following the WAL and the catalog failed (retrying)', { error }))
       .finally(() => (this.following = false));
   }
 
@@ -411,8 +422,8 @@ export class EngineDatabase implements Database {
     for (const info of await this.deps.catalog.listDropping()) {
       try {
         await this.removeDropped(info);
-      } catch (err) {
-        console.error(`migrans: finishing the drop of collection ${info.name} (id ${info.collectionId}) failed; it is retried on the next start:`, err);
+      } catch (error) {
+        this.log.error(`finishing the drop of collection ${info.name} (id ${info.collectionId}) failed; it is retried on the next start`, { collection: info.name, error });
       }
     }
   }
@@ -504,7 +515,7 @@ export class EngineDatabase implements Database {
     const run = rt
       .compact()
       .catch((err) => {
-        console.error(`migrans: compaction of ${rt.info.name} failed (it is retried later):`, err);
+        this.log.error(`compaction of ${rt.info.name} failed (it is retried later)`, { collection: rt.info.name, error: err });
         throw err;
       })
       .finally(() => this.compactionRuns.delete(rt));

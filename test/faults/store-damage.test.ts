@@ -2,7 +2,7 @@
  * Fault tests for damaged files at startup (issue 10 item 4): a damaged collection is reported
  * (describe, get_load_state, a refusal naming the damage on reads and writes) while every other
  * collection is served; a truncated LMDB file stops the server with a clear message naming the file
- * instead of a SIGBUS.
+ * instead of a SIGBUS. The damage is also logged as an error line naming the collection.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { LmdbKvStore } from '../../lib/adapters/local/lmdb-kv-store.ts';
+import { MemoryLogger } from '../../lib/adapters/memory/memory-logger.ts';
 import { handleRequest } from '../../lib/api/router.ts';
 import type { Database } from '../../lib/engine/database.ts';
 import { ErrorCode, milvusCode } from '../../lib/api/error-codes.ts';
@@ -80,6 +81,28 @@ test('a collection with a damaged segment file is reported and refused while the
     assert.deepEqual(left, [], 'dropping it removes its files');
   } finally {
     await db.close();
+  }
+});
+
+test('a collection damaged at open is logged once as an error naming the collection and the damage', async () => {
+  const { dir, badId } = await twoCollections();
+  fs.rmSync(filesUnder(path.join(dir, 'objects', 'insert_log', String(badId)))[0]);
+
+  const logger = new MemoryLogger();
+  const db = await openEmbeddedDatabase({ dataDir: dir, logger });
+  try {
+    const errors = logger.at('error');
+    assert.equal(errors.length, 1, `one error line: ${JSON.stringify(logger.entries)}`);
+    const [entry] = errors;
+    assert.equal(entry.fields.collection, 'bad');
+    assert.equal(entry.fields.collectionId, badId);
+    assert.match(entry.message, /collection bad .* is damaged and not served/);
+    const error = entry.fields.error as { name: string; message: string; stack?: string };
+    assert.equal(typeof error.stack, 'string', 'the cause is logged with its stack');
+    assert.ok(logger.entries.every((e) => e.fields.collection !== 'good'), 'nothing is logged about the healthy collection');
+  } finally {
+    await db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import type { Database, Row } from '../../lib/engine/database.ts';
 import { collectionNotFound } from '../../lib/engine/errors.ts';
 import type { CollectionInfo } from '../../lib/engine/schema/types.ts';
+import { MemoryLogger } from '../../lib/adapters/memory/memory-logger.ts';
 import { handleRequest } from '../../lib/api/router.ts';
 import type { ApiResponse } from '../../lib/api/types.ts';
 import { field } from '../support/data.ts';
@@ -105,19 +106,17 @@ describe('router transport', () => {
     const nf = await call(failing, '/v2/vectordb/collections/has', { collectionName: 'x' });
     assert.equal(nf.status, 200);
     assert.deepEqual(json(nf), { code: 100, message: "can't find collection[database=default][collection=x]" });
-    const origError = console.error;
-    let logged = 0;
-    console.error = () => {
-      logged++;
-    };
-    try {
-      const boom = await call(failing, '/v2/vectordb/collections/drop', { collectionName: 'x' });
-      assert.equal(boom.status, 200);
-      assert.deepEqual(json(boom), { code: 65535, message: 'unexpected error: disk on fire' });
-      assert.equal(logged, 1);
-    } finally {
-      console.error = origError;
-    }
+    const logger = new MemoryLogger();
+    const boom = await handleRequest(failing, { method: 'POST', path: '/v2/vectordb/collections/drop', headers: {}, body: '{"collectionName":"x"}' }, { logger });
+    assert.equal(boom.status, 200);
+    assert.deepEqual(json(boom), { code: 65535, message: 'unexpected error: disk on fire' });
+    assert.equal(logger.entries.length, 1, 'the unexpected error is logged once');
+    const [entry] = logger.entries;
+    assert.equal(entry.level, 'error');
+    assert.equal(entry.fields.path, '/v2/vectordb/collections/drop');
+    const logged = entry.fields.error as { message: string; stack?: string };
+    assert.equal(logged.message, 'disk on fire');
+    assert.match(logged.stack ?? '', /disk on fire/, 'the log keeps the stack the answer leaves out');
   });
 });
 
