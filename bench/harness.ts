@@ -171,15 +171,24 @@ export function sizeLabel(n: number): string {
 
 function makeSystem(id: string): BenchSystem {
   switch (id) {
-    case 'usearch-f32': return usearchRaw('f32');
-    case 'usearch-bf16': return usearchRaw('bf16');
-    case 'migrans-engine': return migransEngine('f32');
-    case 'migrans-engine-bf16': return migransEngine('bf16');
-    case 'migrans-http': return migransHttp('f32');
-    case 'migrans-aws': return migransAws();
-    case 'lancedb': return lancedbSystem();
-    case 'exact': return exactScan();
-    default: throw new Error(`unknown system ${id}`);
+    case 'usearch-f32':
+      return usearchRaw('f32');
+    case 'usearch-bf16':
+      return usearchRaw('bf16');
+    case 'migrans-engine':
+      return migransEngine('f32');
+    case 'migrans-engine-bf16':
+      return migransEngine('bf16');
+    case 'migrans-http':
+      return migransHttp('f32');
+    case 'migrans-aws':
+      return migransAws();
+    case 'lancedb':
+      return lancedbSystem();
+    case 'exact':
+      return exactScan();
+    default:
+      throw new Error(`unknown system ${id}`);
   }
 }
 
@@ -214,7 +223,9 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
   const progress = new Progress({ bars: o.bars, quiet: o.quiet });
   const notes: string[] = [];
   const machine = machineInfo();
-  progress.log(`migrans bench: ${sizeLabel(o.n)} × ${o.dim}, ${o.queries} queries, k ${K}, M ${M}, efConstruction ${EF_CONSTRUCTION}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(2)}`);
+  progress.log(
+    `migrans bench: ${sizeLabel(o.n)} × ${o.dim}, ${o.queries} queries, k ${K}, M ${M}, efConstruction ${EF_CONSTRUCTION}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(2)}`,
+  );
 
   // ---------------------------------------------------------------- data and ground truth
   const gp = defaultGeneratorParams(o.n, o.dim, o.queries, o.seed);
@@ -265,7 +276,9 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
         const c = await sys.compact();
         phase.done(`${c.seconds.toFixed(1)} s${c.segments === undefined ? '' : `, ${c.segments} segment(s)`}`);
         r.load.indexedSeconds += c.seconds;
-        (r.load.notes ??= []).push(`compacted after loading (--compact): ${c.seconds.toFixed(1)} s, counted in insert → fully indexed${c.segments === undefined ? '' : `; ${c.segments} segment(s) after`}`);
+        (r.load.notes ??= []).push(
+          `compacted after loading (--compact): ${c.seconds.toFixed(1)} s, counted in insert → fully indexed${c.segments === undefined ? '' : `; ${c.segments} segment(s) after`}`,
+        );
       }
       live.push(sys);
     } catch (err) {
@@ -277,7 +290,7 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
   if (ids.includes('migrans-aws')) {
     notes.push(
       'migrans-aws is the AWS code path on local emulators, not AWS: bin/dev-aws.ts (API proxy, Kinesis poller → ingest datanodes, indexer, 2 querynode processes) over DynamoDB Local, kinesis-mock and s3rver on this machine; ' +
-        'its latencies are the emulators\', and its CPU per query counts every one of those processes. It runs fewer queries and samples (see its load notes).',
+        "its latencies are the emulators', and its CPU per query counts every one of those processes. It runs fewer queries and samples (see its load notes).",
     );
   } else {
     notes.push('Migrans via the AWS code path (on local emulators) not run: add `--aws` (see bench/README.md).');
@@ -317,7 +330,12 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
     for (const e of entries) {
       const point = points.get(e.key);
       if (point) results.get(e.key)!.sweep.push({ ...point, refine: e.p.refine });
-      else fail(live.find((s) => s.id === e.key)!, `sweep ef ${e.p.ef}${e.p.refine ? ` refine ${e.p.refine}` : ''}`, errors.get(e.key));
+      else
+        fail(
+          live.find((s) => s.id === e.key)!,
+          `sweep ef ${e.p.ef}${e.p.refine ? ` refine ${e.p.refine}` : ''}`,
+          errors.get(e.key),
+        );
     }
   }
   sweepPhase.done();
@@ -355,7 +373,10 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
   // ---------------------------------------------------------------- filtered search
   const filteredSystems = live.filter((s) => s.filtered);
   const filterQueries = Math.min(o.queries, o.quick ? 100 : 500);
-  const filt = progress.phase(`search: filtered (ef ${FILTER_EF})`, filteredSystems.reduce((a, sys) => a + SELECTIVITIES.length * queriesFor(sys, filterQueries).length, 0));
+  const filt = progress.phase(
+    `search: filtered (ef ${FILTER_EF})`,
+    filteredSystems.reduce((a, sys) => a + SELECTIVITIES.length * queriesFor(sys, filterQueries).length, 0),
+  );
   for (let i = 0; i < SELECTIVITIES.length; i++) {
     const s = SELECTIVITIES[i];
     const maxBucket = Math.round(s * gp.buckets);
@@ -368,7 +389,12 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
     for (const e of entries) {
       const point = points.get(e.key);
       if (point) results.get(e.key)!.filtered.push({ selectivity: s, expr: filter.expr, ef: point.ef, recall: point.recall, qps: point.qps, latency: point.latency });
-      else fail(live.find((x) => x.id === e.key)!, `filtered ${s}`, errors.get(e.key));
+      else
+        fail(
+          live.find((x) => x.id === e.key)!,
+          `filtered ${s}`,
+          errors.get(e.key),
+        );
     }
   }
   filt.done();
@@ -378,7 +404,10 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
   const getCount = o.quick ? 200 : 1000;
   const pks = sampleIds(o.n, Math.min(getCount, o.n), rng(o.seed + 7));
   const capped = (sys: BenchSystem, count: number) => Math.min(count, sys.maxSamples ?? Infinity);
-  const getPhase = progress.phase('get by primary key', getSystems.reduce((a, s) => a + capped(s, pks.length), 0));
+  const getPhase = progress.phase(
+    'get by primary key',
+    getSystems.reduce((a, s) => a + capped(s, pks.length), 0),
+  );
   for (const sys of getSystems) {
     try {
       for (let i = 0; i < 20; i++) await sys.get!(pks[i % pks.length]);
@@ -401,8 +430,14 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
   // writing small batches sees it; they stay in the collection, which only later phases see.
   let nextPk = o.n;
   const ackSystems = live.filter((s) => s.writeAck);
-  const ackPlan: [rows: number, samples: number][] = [[1, o.quick ? 20 : 100], [100, o.quick ? 10 : 50]];
-  const ackPhase = progress.phase('write ack: one insert request', ackSystems.reduce((a, s) => a + ackPlan.reduce((b, [, c]) => b + capped(s, c), 0), 0));
+  const ackPlan: [rows: number, samples: number][] = [
+    [1, o.quick ? 20 : 100],
+    [100, o.quick ? 10 : 50],
+  ];
+  const ackPhase = progress.phase(
+    'write ack: one insert request',
+    ackSystems.reduce((a, s) => a + ackPlan.reduce((b, [, c]) => b + capped(s, c), 0), 0),
+  );
   for (const sys of ackSystems) {
     const r = results.get(sys.id)!;
     r.writeAck = {};
@@ -432,7 +467,10 @@ export async function runBench(o: BenchOptions): Promise<{ results: BenchResults
   const freshSystems = live.filter((s) => s.freshness);
   const levels: FreshnessLevel[] = ['Session', 'Strong', 'Eventually'];
   const freshSamples = o.quick ? 20 : 100;
-  const freshPhase = progress.phase('freshness: insert → visible', freshSystems.reduce((a, s) => a + levels.length * capped(s, freshSamples), 0));
+  const freshPhase = progress.phase(
+    'freshness: insert → visible',
+    freshSystems.reduce((a, s) => a + levels.length * capped(s, freshSamples), 0),
+  );
   for (const sys of freshSystems) {
     const r = results.get(sys.id)!;
     r.freshness = {};

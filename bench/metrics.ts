@@ -120,7 +120,11 @@ export function procTreeMemory(pid: number): { peakRssMiB: number; rssMiB: numbe
     rss += m.rssMiB;
     let name = '?';
     try {
-      const args = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean).map((a) => path.basename(a));
+      const args = fs
+        .readFileSync(`/proc/${p}/cmdline`, 'utf8')
+        .split('\0')
+        .filter(Boolean)
+        .map((a) => path.basename(a));
       // A guard's command line names what it guards; call it a guard so the list reads right.
       name = args[1] === 'emulator-guard.mjs' ? 'guard' : (args.find((a) => /\.(ts|js|mjs|jar)$/.test(a)) ?? args[0] ?? '?');
     } catch {
@@ -153,7 +157,14 @@ export async function runSerial(search: Searcher, queryIds: number[], ef: number
 }
 
 /** Runs the queries from `clients` concurrent loops (async searchers: HTTP, LanceDB). */
-export async function runConcurrent(search: Searcher, queryIds: number[], ef: number, gt: GroundTruth, clients: number, onQuery?: () => void): Promise<RunPoint & { clients: number }> {
+export async function runConcurrent(
+  search: Searcher,
+  queryIds: number[],
+  ef: number,
+  gt: GroundTruth,
+  clients: number,
+  onQuery?: () => void,
+): Promise<RunPoint & { clients: number }> {
   const lat = new Float64Array(queryIds.length);
   let recallSum = 0;
   let next = 0;

@@ -61,7 +61,9 @@ const report = (what: string, lat: Float64Array, t0: number) => {
   const secs = (performance.now() - t0) / 1000;
   process.stderr.write(`${what}: window ${phaseStartUs}:${monoUs()}\n`);
   phaseStartUs = monoUs();
-  process.stderr.write(`${what}: ${lat.length} ops in ${secs.toFixed(2)} s; mean ${s.meanMs.toFixed(3)}, p50 ${s.p50Ms.toFixed(3)} / p90 ${s.p90Ms.toFixed(3)} / p99 ${s.p99Ms.toFixed(3)} / max ${s.maxMs.toFixed(3)} ms\n`);
+  process.stderr.write(
+    `${what}: ${lat.length} ops in ${secs.toFixed(2)} s; mean ${s.meanMs.toFixed(3)}, p50 ${s.p50Ms.toFixed(3)} / p90 ${s.p90Ms.toFixed(3)} / p99 ${s.p99Ms.toFixed(3)} / max ${s.maxMs.toFixed(3)} ms\n`,
+  );
 };
 
 if (o.reuse) {

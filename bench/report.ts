@@ -38,7 +38,9 @@ function opCells(s: SystemResults, target: number): [string, string, string] {
 
 function summaryTable(r: BenchResults): string[] {
   const rows: string[] = [];
-  rows.push('| system | QPS @ recall ≥ 0.95 | p50 / p99 ms | CPU µs / query | QPS @ recall ≥ 0.99 | p50 / p99 ms | best recall | concurrent QPS @ 0.95 | concurrent p50 / p99 ms |');
+  rows.push(
+    '| system | QPS @ recall ≥ 0.95 | p50 / p99 ms | CPU µs / query | QPS @ recall ≥ 0.99 | p50 / p99 ms | best recall | concurrent QPS @ 0.95 | concurrent p50 / p99 ms |',
+  );
   rows.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const s of r.systems) {
     if (s.skipped || !s.load) {
@@ -85,8 +87,15 @@ function opsTable(r: BenchResults): string[] {
   ];
   for (const s of r.systems) {
     if (!s.get && !s.freshness && !s.reopen && !s.writeAck) continue;
-    const reopen = s.reopen ? `${f0(s.reopen.totalMs)} (${Object.entries(s.reopen).filter(([k]) => k !== 'totalMs').map(([k, v]) => `${k.replace(/Ms$/, '')} ${f0(v)}`).join(', ')})` : '–';
-    rows.push(`| ${s.label} | ${lat(s.get)} | ${lat(s.writeAck?.['1'])} | ${lat(s.writeAck?.['100'])} | ${lat(s.freshness?.Session)} | ${lat(s.freshness?.Strong)} | ${lat(s.freshness?.Eventually)} | ${reopen} |`);
+    const reopen = s.reopen
+      ? `${f0(s.reopen.totalMs)} (${Object.entries(s.reopen)
+          .filter(([k]) => k !== 'totalMs')
+          .map(([k, v]) => `${k.replace(/Ms$/, '')} ${f0(v)}`)
+          .join(', ')})`
+      : '–';
+    rows.push(
+      `| ${s.label} | ${lat(s.get)} | ${lat(s.writeAck?.['1'])} | ${lat(s.writeAck?.['100'])} | ${lat(s.freshness?.Session)} | ${lat(s.freshness?.Strong)} | ${lat(s.freshness?.Eventually)} | ${reopen} |`,
+    );
   }
   return rows;
 }
@@ -102,7 +111,9 @@ function targetsTable(r: BenchResults): string[] {
 
 function sweepTable(r: BenchResults): string[] {
   const rows = ['| system | param | recall@10 | QPS | mean ms | p50 ms | p99 ms | CPU µs / query |', '|---|---|--:|--:|--:|--:|--:|--:|'];
-  for (const s of r.systems) for (const p of s.sweep) rows.push(`| ${s.id} | ${param(p)} | ${f3(p.recall)} | ${f0(p.qps)} | ${f3(p.latency.meanMs)} | ${f3(p.latency.p50Ms)} | ${f3(p.latency.p99Ms)} | ${f0(p.cpuUsPerQuery)} |`);
+  for (const s of r.systems)
+    for (const p of s.sweep)
+      rows.push(`| ${s.id} | ${param(p)} | ${f3(p.recall)} | ${f0(p.qps)} | ${f3(p.latency.meanMs)} | ${f3(p.latency.p50Ms)} | ${f3(p.latency.p99Ms)} | ${f0(p.cpuUsPerQuery)} |`);
   return rows;
 }
 
@@ -132,13 +143,49 @@ function growthTable(runs: BenchResults[]): string[] {
     ['Migrans REST: insert → indexed s', (r) => f1(get(r, 'migrans-http')?.load?.indexedSeconds)],
     ['Migrans REST: rows/s acknowledged', (r) => f0(get(r, 'migrans-http')?.load?.rowsPerSecond)],
     ['Migrans REST: server peak RSS MiB', (r) => f0(get(r, 'migrans-http')?.load?.peakRssMiB)],
-    ['usearch f32: QPS @ 0.95', (r) => { const s = get(r, 'usearch-f32'); return s ? opCells(s, 0.95)[0] : '–'; }],
-    ['Migrans engine: QPS @ 0.95', (r) => { const s = get(r, 'migrans-engine'); return s ? opCells(s, 0.95)[0] : '–'; }],
-    ['Migrans REST: QPS @ 0.95', (r) => { const s = get(r, 'migrans-http'); return s ? opCells(s, 0.95)[0] : '–'; }],
-    ['Migrans REST: p50 / p99 ms @ 0.95', (r) => { const s = get(r, 'migrans-http'); return s ? opCells(s, 0.95)[1] : '–'; }],
-    ['LanceDB: QPS @ 0.95', (r) => { const s = get(r, 'lancedb'); return s ? opCells(s, 0.95)[0] : '–'; }],
+    [
+      'usearch f32: QPS @ 0.95',
+      (r) => {
+        const s = get(r, 'usearch-f32');
+        return s ? opCells(s, 0.95)[0] : '–';
+      },
+    ],
+    [
+      'Migrans engine: QPS @ 0.95',
+      (r) => {
+        const s = get(r, 'migrans-engine');
+        return s ? opCells(s, 0.95)[0] : '–';
+      },
+    ],
+    [
+      'Migrans REST: QPS @ 0.95',
+      (r) => {
+        const s = get(r, 'migrans-http');
+        return s ? opCells(s, 0.95)[0] : '–';
+      },
+    ],
+    [
+      'Migrans REST: p50 / p99 ms @ 0.95',
+      (r) => {
+        const s = get(r, 'migrans-http');
+        return s ? opCells(s, 0.95)[1] : '–';
+      },
+    ],
+    [
+      'LanceDB: QPS @ 0.95',
+      (r) => {
+        const s = get(r, 'lancedb');
+        return s ? opCells(s, 0.95)[0] : '–';
+      },
+    ],
     ['exact scan: QPS', (r) => f0(get(r, 'exact')?.sweep[0]?.qps)],
-    ['Migrans REST: filtered 1 % recall / QPS', (r) => { const f = get(r, 'migrans-http')?.filtered.find((x) => x.selectivity === 0.01); return f ? `${f3(f.recall)} / ${f0(f.qps)}` : '–'; }],
+    [
+      'Migrans REST: filtered 1 % recall / QPS',
+      (r) => {
+        const f = get(r, 'migrans-http')?.filtered.find((x) => x.selectivity === 0.01);
+        return f ? `${f3(f.recall)} / ${f0(f.qps)}` : '–';
+      },
+    ],
     ['Migrans REST: get p99 ms', (r) => f2(get(r, 'migrans-http')?.get?.p99Ms)],
     ['Migrans REST: ack → visible Session p99 ms', (r) => f2(get(r, 'migrans-http')?.freshness?.Session?.p99Ms)],
     ['Migrans engine: reopen + first query ms', (r) => f0(get(r, 'migrans-engine')?.reopen?.totalMs)],
@@ -200,7 +247,11 @@ export function writeReport(r: BenchResults, outDir: string, options: { updateRe
   fs.writeFileSync(json, JSON.stringify(r, null, 1) + '\n');
   const series = r.systems
     .filter((s) => s.sweep.length > 0)
-    .map((s) => ({ label: s.label, points: s.sweep.map((p) => ({ recall: p.recall, qps: p.qps, group: p.refine ? `refine ${p.refine}` : undefined })), dashed: s.kind === 'ceiling' }));
+    .map((s) => ({
+      label: s.label,
+      points: s.sweep.map((p) => ({ recall: p.recall, qps: p.qps, group: p.refine ? `refine ${p.refine}` : undefined })),
+      dashed: s.kind === 'ceiling',
+    }));
   fs.writeFileSync(svg, recallQpsSvg(`Recall@${r.meta.k} vs QPS — ${r.meta.sizeLabel} × ${r.meta.dim}, 1 client, ${r.meta.date.slice(0, 10)}`, series, { markers: [0.95, 0.99] }));
   const growth = growthRuns(outDir, r);
   const markdown = renderMarkdown(r, `${base}.svg`, growth);
@@ -212,7 +263,9 @@ export function writeReport(r: BenchResults, outDir: string, options: { updateRe
     const b = text.indexOf(END);
     if (a >= 0 && b > a) {
       const rel = path.relative(path.dirname(README), outDir).split(path.sep).join('/');
-      const block = renderMarkdown(r, `${rel}/${base}.svg`, growth).replace(/^## /, '### Latest: ').replace(/\n### /g, '\n#### ');
+      const block = renderMarkdown(r, `${rel}/${base}.svg`, growth)
+        .replace(/^## /, '### Latest: ')
+        .replace(/\n### /g, '\n#### ');
       fs.writeFileSync(README, `${text.slice(0, a + START.length)}\n\n${block}\n${text.slice(b)}`);
       files.push(README);
     }

@@ -55,9 +55,18 @@ if (opts.reportOnly) {
 }
 try {
   const n = parseSize(opts.size);
-  const systems = String(opts.systems).split(',').map((s) => s.trim()).filter(Boolean);
+  const systems = String(opts.systems)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   selectSystems(systems, opts.aws); // fail fast on a typo
-  const efs = opts.efs ? String(opts.efs).split(',').map((x) => int('--efs', 1)(x.trim())) : opts.quick ? QUICK_EFS : DEFAULT_EFS;
+  const efs = opts.efs
+    ? String(opts.efs)
+        .split(',')
+        .map((x) => int('--efs', 1)(x.trim()))
+    : opts.quick
+      ? QUICK_EFS
+      : DEFAULT_EFS;
   const out = path.resolve(opts.out);
   const t0 = performance.now();
   const { results } = await runBench({

@@ -26,7 +26,8 @@ export function evaluateTargets(r: BenchResults): TargetResult[] {
     return s && !s.skipped && s.load ? s : undefined;
   };
   const size = `${r.meta.sizeLabel} × ${r.meta.dim}`;
-  const scope = (n: number, dim: number) => (r.meta.n === n && r.meta.dim === dim ? undefined : `defined at ${n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`} × ${dim}; this run is ${size}`);
+  const scope = (n: number, dim: number) =>
+    r.meta.n === n && r.meta.dim === dim ? undefined : `defined at ${n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`} × ${dim}; this run is ${size}`;
   const out: TargetResult[] = [];
   /** A target defined for one size is judged only there; elsewhere it is reported with pass null. */
   const judged = (pass: boolean, note: string | undefined) => (note ? null : pass);
@@ -48,7 +49,10 @@ export function evaluateTargets(r: BenchResults): TargetResult[] {
     const ratio = e.qps / u.qps;
     // Cross-check that background load cannot move: CPU time per query at the same ef.
     const eAt = engine!.sweep.find((p) => p.ef === u.ef);
-    const cpu = eAt?.cpuUsPerQuery && u.cpuUsPerQuery ? ` CPU time per query at ef ${u.ef}: ${u.cpuUsPerQuery.toFixed(0)} vs ${eAt.cpuUsPerQuery.toFixed(0)} µs = ${f2(u.cpuUsPerQuery / eAt.cpuUsPerQuery)} ×` : '';
+    const cpu =
+      eAt?.cpuUsPerQuery && u.cpuUsPerQuery
+        ? ` CPU time per query at ef ${u.ef}: ${u.cpuUsPerQuery.toFixed(0)} vs ${eAt.cpuUsPerQuery.toFixed(0)} µs = ${f2(u.cpuUsPerQuery / eAt.cpuUsPerQuery)} ×`
+        : '';
     out.push({ id, description, goal, value: `${f2(ratio)} × (${e.qps.toFixed(0)} vs ${u.qps.toFixed(0)} QPS, ef ${e.ef} / ${u.ef});${cpu}`, pass: ratio >= 0.8 });
   }
 
@@ -80,9 +84,17 @@ export function evaluateTargets(r: BenchResults): TargetResult[] {
   const l95 = lance && bestAtRecall(lance.sweep, 0.95);
   if (h95 && l95) {
     const ratio = h95.qps / l95.qps;
-    out.push({ id: 'http-vs-lancedb', description: 'HTTP serial QPS at recall ≥ 0.95 vs LanceDB embedded', goal: '≥ 10 ×', value: `${f1(ratio)} × (${h95.qps.toFixed(0)} vs ${l95.qps.toFixed(0)} QPS)`, pass: ratio >= 10 });
+    out.push({
+      id: 'http-vs-lancedb',
+      description: 'HTTP serial QPS at recall ≥ 0.95 vs LanceDB embedded',
+      goal: '≥ 10 ×',
+      value: `${f1(ratio)} × (${h95.qps.toFixed(0)} vs ${l95.qps.toFixed(0)} QPS)`,
+      pass: ratio >= 10,
+    });
   } else {
-    out.push(na('http-vs-lancedb', 'HTTP serial QPS at recall ≥ 0.95 vs LanceDB embedded', '≥ 10 ×', !lance ? 'LanceDB not run' : !http ? 'HTTP not run' : 'recall 0.95 not reached'));
+    out.push(
+      na('http-vs-lancedb', 'HTTP serial QPS at recall ≥ 0.95 vs LanceDB embedded', '≥ 10 ×', !lance ? 'LanceDB not run' : !http ? 'HTTP not run' : 'recall 0.95 not reached'),
+    );
   }
 
   // 3. Filtered recall.
@@ -132,7 +144,8 @@ export function evaluateTargets(r: BenchResults): TargetResult[] {
   }
 
   // 6. get by primary key.
-  if (http?.get) out.push({ id: 'get-p99', description: 'get by pk p99 (HTTP)', goal: '≤ 2 ms', value: `${f3(http.get.p99Ms)} ms (p50 ${f3(http.get.p50Ms)} ms)`, pass: http.get.p99Ms <= 2 });
+  if (http?.get)
+    out.push({ id: 'get-p99', description: 'get by pk p99 (HTTP)', goal: '≤ 2 ms', value: `${f3(http.get.p99Ms)} ms (p50 ${f3(http.get.p50Ms)} ms)`, pass: http.get.p99Ms <= 2 });
   else out.push(na('get-p99', 'get by pk p99 (HTTP)', '≤ 2 ms', 'not run'));
 
   // 7. Reopen a saved collection and answer the first query.

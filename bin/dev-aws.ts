@@ -59,7 +59,12 @@ const flags = new Command()
   .option('--querynodes <n>', 'querynode processes (env MIGRANS_DEV_QUERYNODES)', intIn('--querynodes', 1, 16), intEnv('MIGRANS_DEV_QUERYNODES', 1, 16, 2))
   .option('--shards <n>', 'Kinesis shards of the WAL stream (env MIGRANS_DEV_SHARDS)', intIn('--shards', 1, 64), intEnv('MIGRANS_DEV_SHARDS', 1, 64, 2))
   .option('--compaction-interval-ms <ms>', 'compactor period (env MIGRANS_COMPACTION_INTERVAL_MS; default 60000; 0 = off)', intIn('--compaction-interval-ms', 0, 86_400_000))
-  .option('--idle-sweep-ms <ms>', "period of the datanodes' idle-channel sweep, the stack's ingest schedule (env MIGRANS_DEV_IDLE_SWEEP_MS)", intIn('--idle-sweep-ms', 100, 3_600_000), intEnv('MIGRANS_DEV_IDLE_SWEEP_MS', 100, 3_600_000, 5000))
+  .option(
+    '--idle-sweep-ms <ms>',
+    "period of the datanodes' idle-channel sweep, the stack's ingest schedule (env MIGRANS_DEV_IDLE_SWEEP_MS)",
+    intIn('--idle-sweep-ms', 100, 3_600_000),
+    intEnv('MIGRANS_DEV_IDLE_SWEEP_MS', 100, 3_600_000, 5000),
+  )
   .parse(process.argv)
   .opts<Flags>();
 
@@ -105,7 +110,11 @@ try {
     if (!datanodes.has(shard)) datanodes.set(shard, Datanode.open(openSharedStores(config), config.engine, indexer.trigger, { logger }));
     return datanodes.get(shard)!;
   };
-  poller = await startKinesisPoller({ streamName: config.stream, handle: async (batch, shard) => ingestBatch(await datanodeOf(shard), batch, Date.now() + 60_000, logger), logger });
+  poller = await startKinesisPoller({
+    streamName: config.stream,
+    handle: async (batch, shard) => ingestBatch(await datanodeOf(shard), batch, Date.now() + 60_000, logger),
+    logger,
+  });
   // The stack's schedule invokes the ingest function for the sweep in some container; here, a datanode of its own.
   const sweeper = datanodeOf('sweep');
   let sweeping: Promise<unknown> | undefined; // a tick while a sweep runs is skipped, as the stack drops late ticks

@@ -133,7 +133,9 @@ async function repair(flags: RepairFlags): Promise<void> {
           if (round === 0) console.log(`migrans repair: ${label}: no damage`);
           break;
         }
-        console.log(`migrans repair: ${label}: damaged at byte ${damage.offset} of ${damage.file} (record position ${damage.position}, checkpoint ${checkpoint}): ${damage.problem}`);
+        console.log(
+          `migrans repair: ${label}: damaged at byte ${damage.offset} of ${damage.file} (record position ${damage.position}, checkpoint ${checkpoint}): ${damage.problem}`,
+        );
         console.log(`migrans repair:   repair: ${describeRepair(damage)}`);
         if (damage.action.kind === 'none' || !flags.yes || round >= 100) {
           left++;
@@ -141,7 +143,9 @@ async function repair(flags: RepairFlags): Promise<void> {
         }
         if (damage.action.kind === 'truncate' && id !== undefined) {
           // Records from the cut on were applied: their unflushed segments go, and the PK index is rebuilt at the next open.
-          const ops: KvWrite[] = metas.filter((m) => (m.state === 'Growing' || m.state === 'Sealed') && m.startPosition >= damage.position).map((m) => catalog.deleteSegmentOp(id, m.segmentId));
+          const ops: KvWrite[] = metas
+            .filter((m) => (m.state === 'Growing' || m.state === 'Sealed') && m.startPosition >= damage.position)
+            .map((m) => catalog.deleteSegmentOp(id, m.segmentId));
           ops.push({ type: 'put', key: pkRebuildKey(id), value: new Uint8Array([1]) });
           await catalog.write(ops);
         }
@@ -154,7 +158,11 @@ async function repair(flags: RepairFlags): Promise<void> {
     lock.release();
   }
   if (left > 0) {
-    console.log(flags.yes ? `migrans repair: ${left} channel(s) still damaged (see above)` : `migrans repair: ${left} damaged channel(s); run again with --yes to repair as described (stop the server first)`);
+    console.log(
+      flags.yes
+        ? `migrans repair: ${left} channel(s) still damaged (see above)`
+        : `migrans repair: ${left} damaged channel(s); run again with --yes to repair as described (stop the server first)`,
+    );
     process.exitCode = 1;
   }
 }

@@ -77,8 +77,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
   }
   if (token === undefined && !isLoopbackHost(host)) {
     throw new ConfigError(
-      `refusing to listen on ${host} without a token: anyone who can reach it could read and change data. ` +
-        'Set --token <secret> (or MIGRANS_TOKEN), or bind to 127.0.0.1',
+      `refusing to listen on ${host} without a token: anyone who can reach it could read and change data. ` + 'Set --token <secret> (or MIGRANS_TOKEN), or bind to 127.0.0.1',
     );
   }
   const corsOrigins = parseCorsOrigins(pick(flags.corsOrigins, env.MIGRANS_CORS_ORIGINS));

@@ -53,7 +53,14 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<En
     const objects = new FileObjectStore(path.join(root, 'objects'));
     const config = { growingBudgetBytes: defaultGrowingBudgetBytes(os.totalmem()), ...options.config };
     return await EngineDatabase.open({
-      kv, wal, objects, vectorIndexes: new UsearchIndexFactory(), localFiles: new FolderLocalFiles(path.join(root, 'cache')), config, logger, onClose: () => lock.release(),
+      kv,
+      wal,
+      objects,
+      vectorIndexes: new UsearchIndexFactory(),
+      localFiles: new FolderLocalFiles(path.join(root, 'cache')),
+      config,
+      logger,
+      onClose: () => lock.release(),
     });
   } catch (err) {
     await wal?.close().catch(() => undefined);

@@ -142,9 +142,21 @@ function commandFor(service: EmulatedService, port: number, extraPort: number, d
       return {
         // C1-only JIT and the serial collector start the JVM ~40 % faster; DynamoDB Local has no bind-address option.
         // sqlite4java unpacks its native library into java.io.tmpdir on every start: keep it in dataDir, removed on stop.
-        args: [java, '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xmx512m', `-Djava.io.tmpdir=${dataDir}`,
+        args: [
+          java,
+          '-XX:TieredStopAtLevel=1',
+          '-XX:+UseSerialGC',
+          '-Xmx512m',
+          `-Djava.io.tmpdir=${dataDir}`,
           `-Djava.library.path=${path.join(pkg, 'lib', lib, 'DynamoDBLocal_lib')}`,
-          '-jar', path.join(pkg, 'lib', lib, 'DynamoDBLocal.jar'), '-port', String(port), '-inMemory', '-sharedDb', '-disableTelemetry'],
+          '-jar',
+          path.join(pkg, 'lib', lib, 'DynamoDBLocal.jar'),
+          '-port',
+          String(port),
+          '-inMemory',
+          '-sharedDb',
+          '-disableTelemetry',
+        ],
         env: {},
       };
     }
@@ -171,8 +183,22 @@ function commandFor(service: EmulatedService, port: number, extraPort: number, d
       fs.mkdirSync(dir, { recursive: true });
       return {
         // s3rver's continuation tokens use DES, which OpenSSL 3 only has in its legacy provider.
-        args: [process.execPath, '--openssl-legacy-provider', '--require', S3RVER_FIXES, path.join(pkg, 'bin', 's3rver.js'), '--directory', dir, '--address', '127.0.0.1', '--port', String(port),
-          '--silent', '--configure-bucket', EMULATOR_BUCKET],
+        args: [
+          process.execPath,
+          '--openssl-legacy-provider',
+          '--require',
+          S3RVER_FIXES,
+          path.join(pkg, 'bin', 's3rver.js'),
+          '--directory',
+          dir,
+          '--address',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--silent',
+          '--configure-bucket',
+          EMULATOR_BUCKET,
+        ],
         env: {},
       };
     }

@@ -33,5 +33,8 @@ for (const [path, entry] of Object.entries(pkgs)) {
     added++;
   }
 }
-fs.writeFileSync(LOCK, JSON.stringify({ ...lock, packages: Object.fromEntries(Object.entries(pkgs).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1))) }, null, 2) + '\n');
+fs.writeFileSync(
+  LOCK,
+  JSON.stringify({ ...lock, packages: Object.fromEntries(Object.entries(pkgs).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1))) }, null, 2) + '\n',
+);
 console.log(`lock-missing-platforms: added ${added} platform entr${added === 1 ? 'y' : 'ies'}`);

@@ -39,7 +39,7 @@ export function lancedbSystem(): BenchSystem {
     sweep(efs: number[]): SweepParam[] {
       const plain = efs.filter((e) => e <= 64);
       const refined = efs.filter((e) => e >= 32 && e <= 256); // LanceDB needs ef ≥ k × refineFactor
-      const pick = (xs: number[], want: number[]) => want.filter((w) => xs.includes(w)).length > 0 ? want.filter((w) => xs.includes(w)) : xs.slice(0, want.length);
+      const pick = (xs: number[], want: number[]) => (want.filter((w) => xs.includes(w)).length > 0 ? want.filter((w) => xs.includes(w)) : xs.slice(0, want.length));
       return [...pick(plain, [16, 32, 64]).map((ef) => ({ ef })), ...pick(refined, [32, 64, 128, 256]).map((ef) => ({ ef, refine: 2 }))];
     },
     async load(c: BenchContext): Promise<LoadResult> {

@@ -23,11 +23,7 @@ export function benchSpec(ctx: BenchContext, quantization: 'f32' | 'bf16'): Coll
     name: COLLECTION,
     description: 'migrans bench',
     schema: {
-      fields: [
-        field(100, 'id', 'Int64', { isPrimary: true }),
-        field(101, 'vector', 'FloatVector', { dim, typeParams: { dim: String(dim) } }),
-        field(102, 'bucket', 'Int32'),
-      ],
+      fields: [field(100, 'id', 'Int64', { isPrimary: true }), field(101, 'vector', 'FloatVector', { dim, typeParams: { dim: String(dim) } }), field(102, 'bucket', 'Int32')],
       enableDynamicField: false,
     },
     shardsNum: 1,

@@ -14,7 +14,11 @@ import type { BenchContext, BenchSystem, FilterSpec, FreshnessLevel, LoadResult,
 type Db = EngineDatabase & Database;
 
 /** Waits until every row is in an indexed segment (describe index: no pending rows). */
-export async function waitIndexed(describe: () => Promise<{ pendingRows: number; state: string; indexedRows: number }>, onProgress?: (indexed: number) => void, pollMs = 20): Promise<void> {
+export async function waitIndexed(
+  describe: () => Promise<{ pendingRows: number; state: string; indexedRows: number }>,
+  onProgress?: (indexed: number) => void,
+  pollMs = 20,
+): Promise<void> {
   for (;;) {
     const s = await describe();
     onProgress?.(s.indexedRows);
@@ -57,7 +61,10 @@ export function migransEngine(quantization: 'f32' | 'bf16'): BenchSystem {
       phase.done(`${n} rows acknowledged in ${((acked - t0) / 1000).toFixed(1)} s`);
       const wait = c.progress.phase(`${this.id}: flush + index`, n);
       await db.flush('default', COLLECTION);
-      await waitIndexed(async () => (await db!.describeIndex('default', COLLECTION, 'vector'))[0], (x) => wait.set(x));
+      await waitIndexed(
+        async () => (await db!.describeIndex('default', COLLECTION, 'vector'))[0],
+        (x) => wait.set(x),
+      );
       const indexed = performance.now();
       wait.done(`indexed ${((indexed - t0) / 1000).toFixed(1)} s after the first insert`);
       return {

@@ -35,10 +35,7 @@ export function jsonTypeName(value: unknown): string {
 
 /** A 1801 error shaped like Go's `json: cannot unmarshal X into Go struct field S.k of type T`. */
 export function unmarshalError(structName: string, key: string, value: unknown, goType: string): MilvusError {
-  return new MilvusError(
-    ErrorCode.BadJson,
-    `${BAD_JSON_PREFIX}, error: json: cannot unmarshal ${jsonTypeName(value)} into Go struct field ${structName}.${key} of type ${goType}`,
-  );
+  return new MilvusError(ErrorCode.BadJson, `${BAD_JSON_PREFIX}, error: json: cannot unmarshal ${jsonTypeName(value)} into Go struct field ${structName}.${key} of type ${goType}`);
 }
 
 /** A 1802 error shaped like go-playground/validator's message for a `required` tag. */
@@ -63,16 +60,16 @@ export function getKeyInsensitive(obj: JsonObject, key: string): unknown {
 
 /** A JSON object bound as the Go struct `structName`: typed, case-insensitive accessors. */
 export class StructReader {
-  private constructor(readonly obj: JsonObject, readonly structName: string) {}
+  private constructor(
+    readonly obj: JsonObject,
+    readonly structName: string,
+  ) {}
 
   /** Wraps a value that must be a JSON object (null/undefined bind as `{}`), else a 1801. */
   static of(value: unknown, structName: string): StructReader {
     if (value === null || value === undefined) return new StructReader({}, structName);
     if (!isJsonObject(value)) {
-      throw new MilvusError(
-        ErrorCode.BadJson,
-        `${BAD_JSON_PREFIX}, error: json: cannot unmarshal ${jsonTypeName(value)} into Go value of type ${structName}`,
-      );
+      throw new MilvusError(ErrorCode.BadJson, `${BAD_JSON_PREFIX}, error: json: cannot unmarshal ${jsonTypeName(value)} into Go value of type ${structName}`);
     }
     return new StructReader(value, structName);
   }

@@ -40,7 +40,10 @@ export const QUOTA_EXCEEDED_CODE = ErrorCode.QuotaExceeded;
 
 /** A REST-layer request error, born in lib/api with its wire code (a body that does not parse or bind). */
 export class MilvusError extends Error {
-  constructor(readonly code: number, message: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'MilvusError';
   }

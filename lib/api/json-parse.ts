@@ -100,7 +100,11 @@ class Scan {
   readonly arrays: TopArray[] = [];
   private open: TopArray | null = null;
 
-  constructor(private readonly bytes: Uint8Array, start: number, private readonly tooDeepCode: number) {
+  constructor(
+    private readonly bytes: Uint8Array,
+    start: number,
+    private readonly tooDeepCode: number,
+  ) {
     let i = start;
     while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
     this.topObject = bytes[i] === OPEN_OBJECT;

@@ -166,11 +166,18 @@ export function writeString(value: string): string {
 /** Serializes any JSON-like value (bigint exact, Float32Array as float32 numbers). */
 export function writeJson(value: unknown): string {
   switch (typeof value) {
-    case 'string': return JSON.stringify(value);
-    case 'number': return formatNumber(value);
-    case 'bigint': return value.toString();
-    case 'boolean': return value ? 'true' : 'false';
-    case 'undefined': case 'function': case 'symbol': return 'null';
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return formatNumber(value);
+    case 'bigint':
+      return value.toString();
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return 'null';
   }
   if (value === null) return 'null';
   if (value instanceof Float32Array) return writeFloat32Array(value);

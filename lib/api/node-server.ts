@@ -86,8 +86,7 @@ function withCors(headers: Readonly<Record<string, string>>, cors: Readonly<Reco
 function tooLargeBody(limit: number): string {
   return errorBody(
     PARAMETER_TOO_LARGE,
-    `request body is larger than the ${Math.round(limit / 1048576)} MiB limit (${limit} bytes): parameter too large; ` +
-      'send fewer rows per request',
+    `request body is larger than the ${Math.round(limit / 1048576)} MiB limit (${limit} bytes): parameter too large; ` + 'send fewer rows per request',
   );
 }
 

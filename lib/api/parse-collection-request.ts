@@ -25,9 +25,7 @@ import type { CollectionSpec } from '../engine/database.ts';
 import { invalidParameter } from '../engine/errors.ts';
 import { ErrorCode, MilvusError } from './error-codes.ts';
 import type { MetricType, Quantization } from '../engine/ports/vector-index.ts';
-import type {
-  CollectionSchema, ConsistencyLevel, DataType, ElementType, FieldSchema, IndexSpec, Value,
-} from '../engine/schema/types.ts';
+import type { CollectionSchema, ConsistencyLevel, DataType, ElementType, FieldSchema, IndexSpec, Value } from '../engine/schema/types.ts';
 
 /** Largest vector dimension (Milvus `proxy.maxDimension`). */
 export const MAX_DIM = 32768;
@@ -57,19 +55,24 @@ export const DEFAULT_QUICK_VARCHAR_LENGTH = 65535;
 const CONSISTENCY_LEVELS: readonly ConsistencyLevel[] = ['Strong', 'Session', 'Bounded', 'Eventually', 'Customized'];
 const METRICS: readonly MetricType[] = ['L2', 'IP', 'COSINE'];
 const INDEX_TYPES: readonly IndexSpec['indexType'][] = ['HNSW', 'FLAT', 'AUTOINDEX'];
-const DATA_TYPES: readonly DataType[] = [
-  'Bool', 'Int8', 'Int16', 'Int32', 'Int64', 'Float', 'Double', 'VarChar', 'JSON', 'Array', 'FloatVector',
-];
+const DATA_TYPES: readonly DataType[] = ['Bool', 'Int8', 'Int16', 'Int32', 'Int64', 'Float', 'Double', 'VarChar', 'JSON', 'Array', 'FloatVector'];
 const ELEMENT_TYPES: readonly ElementType[] = ['Bool', 'Int8', 'Int16', 'Int32', 'Int64', 'Float', 'Double', 'VarChar'];
 /** Milvus types Migrans does not store yet (a clear 1100 instead of "invalid"). */
-const UNSUPPORTED_TYPES = new Set([
-  'BinaryVector', 'Float16Vector', 'BFloat16Vector', 'SparseFloatVector', 'Int8Vector', 'Geometry', 'Timestamptz',
-]);
+const UNSUPPORTED_TYPES = new Set(['BinaryVector', 'Float16Vector', 'BFloat16Vector', 'SparseFloatVector', 'Int8Vector', 'Geometry', 'Timestamptz']);
 const QUANTIZATIONS: Record<string, Quantization> = {
-  f32: 'f32', float32: 'f32', fp32: 'f32', none: 'f32',
-  f16: 'f16', float16: 'f16', fp16: 'f16', half: 'f16',
-  bf16: 'bf16', bfloat16: 'bf16',
-  i8: 'i8', int8: 'i8', sq8: 'i8',
+  f32: 'f32',
+  float32: 'f32',
+  fp32: 'f32',
+  none: 'f32',
+  f16: 'f16',
+  float16: 'f16',
+  fp16: 'f16',
+  half: 'f16',
+  bf16: 'bf16',
+  bfloat16: 'bf16',
+  i8: 'i8',
+  int8: 'i8',
+  sq8: 'i8',
 };
 /** `params` keys that become collection properties (Milvus names). */
 const PROPERTY_PARAMS: Record<string, string> = {
@@ -116,10 +119,7 @@ export function parseConsistencyLevel(value: string, context: 'create' | 'read' 
   if ((CONSISTENCY_LEVELS as readonly string[]).includes(value)) return value as ConsistencyLevel;
   const names = CONSISTENCY_LEVELS.join(', ');
   if (context === 'create') {
-    throw new MilvusError(
-      ErrorCode.InvalidParameter,
-      `consistencyLevel can only be [${names}], default: Bounded: invalid parameter[expected=${names}][actual=${value}]`,
-    );
+    throw new MilvusError(ErrorCode.InvalidParameter, `consistencyLevel can only be [${names}], default: Bounded: invalid parameter[expected=${names}][actual=${value}]`);
   }
   throw invalidParameter(`consistencyLevel can only be [${names}], default: Bounded, err:parameter:'${value}' is incorrect, please check it`);
 }
@@ -128,9 +128,7 @@ export function parseConsistencyLevel(value: string, context: 'create' | 'read' 
 export function parseMetricType(value: string): MetricType {
   const upper = value.toUpperCase();
   if ((METRICS as readonly string[]).includes(upper)) return upper as MetricType;
-  throw invalidParameter(
-    `metric type '${value}' is not supported by Migrans; use one of ${METRICS.join(', ')} (FloatVector metrics)`,
-  );
+  throw invalidParameter(`metric type '${value}' is not supported by Migrans; use one of ${METRICS.join(', ')} (FloatVector metrics)`);
 }
 
 /** Formats a param value as Milvus does with `%v` for scalars and JSON for the rest. */
@@ -195,9 +193,7 @@ export function parseCollectionRequest(body: unknown): CollectionSpec {
     indexes = parseIndexParams(req.structArray('indexParams', 'IndexParam') ?? [], schema);
     load = indexes.length > 0;
     if (load) {
-      const missing = schema.fields
-        .filter((f) => f.dataType === 'FloatVector' && !indexes.some((ix) => ix.fieldName === f.name))
-        .map((f) => f.name);
+      const missing = schema.fields.filter((f) => f.dataType === 'FloatVector' && !indexes.some((ix) => ix.fieldName === f.name)).map((f) => f.name);
       if (missing.length > 0) {
         throw invalidParameter(
           `indexParams must index every vector field so the collection can be loaded; missing: [${missing.join(', ')}]; ` +
@@ -238,8 +234,16 @@ function collectionProperties(params: JsonObject): Record<string, string> {
 
 function baseField(fieldId: number, name: string, dataType: DataType): FieldSchema {
   return {
-    fieldId, name, dataType, description: '', isPrimary: false, autoId: false, isPartitionKey: false,
-    isClusteringKey: false, nullable: false, typeParams: {},
+    fieldId,
+    name,
+    dataType,
+    description: '',
+    isPrimary: false,
+    autoId: false,
+    isPartitionKey: false,
+    isClusteringKey: false,
+    nullable: false,
+    typeParams: {},
   };
 }
 
@@ -248,8 +252,7 @@ function quickSetup(req: StructReader, params: JsonObject): { schema: Collection
   if (!dim) {
     throw new MilvusError(
       ErrorCode.InvalidParameter,
-      'dimension is required for quickly create collection(default metric type: COSINE): invalid parameter' +
-        '[expected=collectionName & dimension][actual=collectionName]',
+      'dimension is required for quickly create collection(default metric type: COSINE): invalid parameter' + '[expected=collectionName & dimension][actual=collectionName]',
     );
   }
   checkDim(dim, 'vector');
@@ -259,10 +262,7 @@ function quickSetup(req: StructReader, params: JsonObject): { schema: Collection
   if (idType === '' || idType === 'Int64' || idType === 'int64') pkType = 'Int64';
   else if (idType === 'VarChar' || idType === 'Varchar') pkType = 'VarChar';
   else {
-    throw new MilvusError(
-      ErrorCode.InvalidParameter,
-      `idType can only be [Int64, VarChar], default: Int64: invalid parameter[expected=Int64, Varchar][actual=${idType}]`,
-    );
+    throw new MilvusError(ErrorCode.InvalidParameter, `idType can only be [Int64, VarChar], default: Int64: invalid parameter[expected=Int64, Varchar][actual=${idType}]`);
   }
   const pkName = req.string('primaryFieldName') || 'id';
   const vectorName = req.string('vectorFieldName') || 'vector';
@@ -275,9 +275,7 @@ function quickSetup(req: StructReader, params: JsonObject): { schema: Collection
   pk.autoId = req.bool('autoID') ?? false;
   if (pkType === 'VarChar') {
     const raw = params.max_length;
-    pk.maxLength = raw === undefined || raw === null
-      ? DEFAULT_QUICK_VARCHAR_LENGTH
-      : intParam(raw, 'max_length', 1, MAX_VARCHAR_LENGTH);
+    pk.maxLength = raw === undefined || raw === null ? DEFAULT_QUICK_VARCHAR_LENGTH : intParam(raw, 'max_length', 1, MAX_VARCHAR_LENGTH);
     pk.typeParams = { max_length: String(pk.maxLength) };
   }
   const vector = baseField(101, vectorName, 'FloatVector');
@@ -288,18 +286,24 @@ function quickSetup(req: StructReader, params: JsonObject): { schema: Collection
   if (params.enableDynamicField !== undefined && params.enableDynamicField !== null) {
     const b = parseGoBool(params.enableDynamicField);
     if (b === undefined) {
-      throw invalidParameter(
-        `parse enableDynamicField fail, err:strconv.ParseBool: parsing ${JSON.stringify(paramString(params.enableDynamicField))}: invalid syntax`,
-      );
+      throw invalidParameter(`parse enableDynamicField fail, err:strconv.ParseBool: parsing ${JSON.stringify(paramString(params.enableDynamicField))}: invalid syntax`);
     }
     enableDynamicField = b;
   }
   return {
     schema: { fields: [pk, vector], enableDynamicField },
-    indexes: [{
-      indexName: vectorName, fieldName: vectorName, indexType: 'AUTOINDEX', metricType,
-      M: AUTOINDEX_M, efConstruction: AUTOINDEX_EF_CONSTRUCTION, quantization: 'f32', params: {},
-    }],
+    indexes: [
+      {
+        indexName: vectorName,
+        fieldName: vectorName,
+        indexType: 'AUTOINDEX',
+        metricType,
+        M: AUTOINDEX_M,
+        efConstruction: AUTOINDEX_EF_CONSTRUCTION,
+        quantization: 'f32',
+        params: {},
+      },
+    ],
   };
 }
 
@@ -316,9 +320,7 @@ function parseDataType(raw: string | undefined, what: 'data type' | 'element dat
     throw invalidParameter(`string data type not supported yet, please use VarChar type instead (field ${field})`);
   }
   if (UNSUPPORTED_TYPES.has(value)) {
-    throw invalidParameter(
-      `${what} ${value} of field ${field} is not supported by Migrans yet; supported: ${DATA_TYPES.join(', ')}`,
-    );
+    throw invalidParameter(`${what} ${value} of field ${field} is not supported by Migrans yet; supported: ${DATA_TYPES.join(', ')}`);
   }
   // Milvus's exact wording (it has no ": invalid parameter" suffix).
   throw new MilvusError(ErrorCode.InvalidParameter, `invalid parameter, ${what} ${value} is invalid(case sensitive).`);
@@ -409,9 +411,7 @@ function parseField(r: StructReader, fieldId: number, collection: string): Field
   if (dataType === 'Array') {
     const elementType = parseDataType(r.string('elementDataType'), 'element data type', name);
     if (!(ELEMENT_TYPES as readonly string[]).includes(elementType)) {
-      throw invalidParameter(
-        `element type ${elementType} of array field ${name} is not supported; use one of ${ELEMENT_TYPES.join(', ')}`,
-      );
+      throw invalidParameter(`element type ${elementType} of array field ${name} is not supported; use one of ${ELEMENT_TYPES.join(', ')}`);
     }
     field.elementType = elementType as ElementType;
     const raw = typeParams.max_capacity;
@@ -420,9 +420,7 @@ function parseField(r: StructReader, fieldId: number, collection: string): Field
     }
     const cap = parseIntLike(raw);
     if (cap === undefined || cap < 1 || cap > MAX_ARRAY_CAPACITY) {
-      throw invalidParameter(
-        `the maximum capacity specified for a array should be in (0, ${MAX_ARRAY_CAPACITY}], but got ${paramString(raw)} instead, field: ${name}`,
-      );
+      throw invalidParameter(`the maximum capacity specified for a array should be in (0, ${MAX_ARRAY_CAPACITY}], but got ${paramString(raw)} instead, field: ${name}`);
     }
     field.maxCapacity = cap;
     field.typeParams.max_capacity = String(cap);
@@ -443,19 +441,26 @@ function maxLengthParam(raw: unknown, field: string, collection: string): number
   }
   const n = parseIntLike(raw);
   if (n === undefined || n < 1 || n > MAX_VARCHAR_LENGTH) {
-    throw invalidParameter(
-      `the maximum length specified for the field(${field}) should be in (0, ${MAX_VARCHAR_LENGTH}], but got ${paramString(raw)} instead`,
-    );
+    throw invalidParameter(`the maximum length specified for the field(${field}) should be in (0, ${MAX_VARCHAR_LENGTH}], but got ${paramString(raw)} instead`);
   }
   return n;
 }
 
 const INT_RANGES: Record<string, [number, number]> = {
-  Int8: [-128, 127], Int16: [-32768, 32767], Int32: [-2147483648, 2147483647],
+  Int8: [-128, 127],
+  Int16: [-32768, 32767],
+  Int32: [-2147483648, 2147483647],
 };
 
 const DEFAULT_TARGET: Record<string, string> = {
-  Bool: 'bool', Int8: 'int', Int16: 'int', Int32: 'int', Int64: 'long', Float: 'float', Double: 'double', VarChar: 'string',
+  Bool: 'bool',
+  Int8: 'int',
+  Int16: 'int',
+  Int32: 'int',
+  Int64: 'long',
+  Float: 'float',
+  Double: 'double',
+  VarChar: 'string',
 };
 
 /** The Go type name Milvus reports for a decoded JSON value. */
@@ -478,7 +483,9 @@ function parseDefaultValue(field: FieldSchema, value: unknown): Value {
   switch (field.dataType) {
     case 'Bool':
       return typeof value === 'boolean' ? value : fail();
-    case 'Int8': case 'Int16': case 'Int32': {
+    case 'Int8':
+    case 'Int16':
+    case 'Int32': {
       const [min, max] = INT_RANGES[field.dataType]!;
       const n = typeof value === 'bigint' ? Number(value) : value;
       if (typeof n !== 'number') return fail();
@@ -527,31 +534,26 @@ export function parseIndexParams(items: StructReader[], schema: CollectionSchema
     const rawType = item.string('indexType') || (params.index_type !== undefined && params.index_type !== null ? paramString(params.index_type) : '') || 'AUTOINDEX';
     const indexType = rawType.toUpperCase() as IndexSpec['indexType'];
     if (!INDEX_TYPES.includes(indexType)) {
-      throw invalidParameter(
-        `index type ${rawType} is not supported by Migrans; supported: ${INDEX_TYPES.join(', ')} (on FloatVector fields)`,
-      );
+      throw invalidParameter(`index type ${rawType} is not supported by Migrans; supported: ${INDEX_TYPES.join(', ')} (on FloatVector fields)`);
     }
     if (field.dataType !== 'FloatVector') {
-      throw invalidParameter(
-        `field ${fieldName} is ${field.dataType}: Migrans builds indexes on FloatVector fields only (scalar indexes are not needed; filters scan columns)`,
-      );
+      throw invalidParameter(`field ${fieldName} is ${field.dataType}: Migrans builds indexes on FloatVector fields only (scalar indexes are not needed; filters scan columns)`);
     }
     const rawMetric = item.string('metricType') || (params.metric_type !== undefined && params.metric_type !== null ? paramString(params.metric_type) : '') || 'COSINE';
     const metricType = parseMetricType(rawMetric);
     const isAuto = indexType === 'AUTOINDEX';
-    const M = params.M === undefined || params.M === null
-      ? (isAuto ? AUTOINDEX_M : DEFAULT_HNSW_M)
-      : intParam(params.M, `index param M of field ${fieldName}`, 2, 2048);
-    const efConstruction = params.efConstruction === undefined || params.efConstruction === null
-      ? (isAuto ? AUTOINDEX_EF_CONSTRUCTION : DEFAULT_HNSW_EF_CONSTRUCTION)
-      : intParam(params.efConstruction, `index param efConstruction of field ${fieldName}`, 1, 2147483647);
+    const M = params.M === undefined || params.M === null ? (isAuto ? AUTOINDEX_M : DEFAULT_HNSW_M) : intParam(params.M, `index param M of field ${fieldName}`, 2, 2048);
+    const efConstruction =
+      params.efConstruction === undefined || params.efConstruction === null
+        ? isAuto
+          ? AUTOINDEX_EF_CONSTRUCTION
+          : DEFAULT_HNSW_EF_CONSTRUCTION
+        : intParam(params.efConstruction, `index param efConstruction of field ${fieldName}`, 1, 2147483647);
     let quantization: Quantization = 'f32';
     if (params.quantization !== undefined && params.quantization !== null) {
       const q = QUANTIZATIONS[paramString(params.quantization).toLowerCase()];
       if (!q) {
-        throw invalidParameter(
-          `quantization ${JSON.stringify(paramString(params.quantization))} is not supported; use f32, f16, bf16 or i8`,
-        );
+        throw invalidParameter(`quantization ${JSON.stringify(paramString(params.quantization))} is not supported; use f32, f16, bf16 or i8`);
       }
       if (indexType === 'FLAT' && q !== 'f32') {
         throw invalidParameter('quantization applies to HNSW and AUTOINDEX indexes; FLAT always scans full-precision vectors');

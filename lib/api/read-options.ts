@@ -22,9 +22,7 @@ export function parseSessionToken(value: unknown): bigint {
   else if (typeof value === 'number' && Number.isSafeInteger(value)) b = BigInt(value);
   else if (typeof value === 'string' && /^\d+$/.test(value)) b = BigInt(value);
   if (b === undefined || b < 0n || b > UINT64_MAX) {
-    throw invalidParameter(
-      `sessionToken must be the decimal timestamp a write response returned, but got ${JSON.stringify(String(value))}`,
-    );
+    throw invalidParameter(`sessionToken must be the decimal timestamp a write response returned, but got ${JSON.stringify(String(value))}`);
   }
   return b;
 }

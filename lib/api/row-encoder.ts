@@ -26,17 +26,20 @@ function int64Encoder(asString: boolean): Encode {
 }
 
 const float32Encoder: Encode = (v) => (typeof v === 'number' ? formatFloat32(v) : writeJson(v));
-const vectorEncoder: Encode = (v) =>
-  v instanceof Float32Array || Array.isArray(v) ? writeFloat32Array(v as ArrayLike<number>) : writeJson(v);
+const vectorEncoder: Encode = (v) => (v instanceof Float32Array || Array.isArray(v) ? writeFloat32Array(v as ArrayLike<number>) : writeJson(v));
 const jsonTextEncoder: Encode = (v) => (v === null || v === undefined ? 'null' : JSON.stringify(writeJson(v)));
 const plainEncoder: Encode = (v) => (typeof v === 'number' ? formatNumber(v) : writeJson(v));
 
 function fieldEncoder(field: FieldSchema, int64AsString: boolean): Encode {
   switch (field.dataType) {
-    case 'Int64': return int64Encoder(int64AsString);
-    case 'Float': return float32Encoder;
-    case 'FloatVector': return vectorEncoder;
-    case 'JSON': return jsonTextEncoder;
+    case 'Int64':
+      return int64Encoder(int64AsString);
+    case 'Float':
+      return float32Encoder;
+    case 'FloatVector':
+      return vectorEncoder;
+    case 'JSON':
+      return jsonTextEncoder;
     case 'Array': {
       if (field.elementType === 'Int64') {
         const el = int64Encoder(int64AsString);
@@ -45,7 +48,8 @@ function fieldEncoder(field: FieldSchema, int64AsString: boolean): Encode {
       if (field.elementType === 'Float') return (v) => (Array.isArray(v) ? writeFloat32Array(v as number[]) : writeJson(v));
       return plainEncoder;
     }
-    default: return plainEncoder;
+    default:
+      return plainEncoder;
   }
 }
 

@@ -30,9 +30,17 @@ import { openRoleDatabase, type SharedStores } from './shared-stores.ts';
  * others (hybrid and advanced search, deletes by filter, stats, index progress) to one.
  */
 const FORWARDED = new Set(
-  ['entities/get', 'entities/query', 'entities/search', 'entities/hybrid_search', 'entities/advanced_search', 'entities/delete', 'collections/get_stats', 'partitions/get_stats', 'indexes/describe'].map(
-    (r) => API_PREFIX + r,
-  ),
+  [
+    'entities/get',
+    'entities/query',
+    'entities/search',
+    'entities/hybrid_search',
+    'entities/advanced_search',
+    'entities/delete',
+    'collections/get_stats',
+    'partitions/get_stats',
+    'indexes/describe',
+  ].map((r) => API_PREFIX + r),
 );
 /** How stale the proxy's view of the catalog and of the registry may be. */
 const CACHE_MS = 500;
@@ -176,9 +184,7 @@ export class ApiProxy {
     const failures: string[] = [];
     while (nodes.length > 0) {
       const headers = { ...this.nodeHeaders(req), [VIEW_HEADER]: formatView(nodes.map((n) => n.id)) };
-      const answers = await Promise.all(
-        nodes.map((node) => this.post(node, route, headers, plan.nodeBody).catch((err: Error) => ({ status: 0, body: err.message }))),
-      );
+      const answers = await Promise.all(nodes.map((node) => this.post(node, route, headers, plan.nodeBody).catch((err: Error) => ({ status: 0, body: err.message }))));
       const lost = nodes.filter((_, i) => answers[i].status !== 200);
       if (lost.length > 0) {
         lost.forEach((node) => failures.push(`${node.id} (${answerTrouble(answers[nodes.indexOf(node)])})`));

@@ -84,12 +84,18 @@ export class Datanode {
   /** Opens the datanode; `indexSegment` hands a flushed segment to the indexer. */
   static async open(stores: RoleStores, config: Partial<EngineConfig>, indexSegment: (meta: SegmentMeta) => void, options: DatanodeOptions = {}): Promise<Datanode> {
     const applying = new Set<string>();
-    const db = await openRoleDatabase(stores, 'datanode', config, {
-      loadsSegments: (ch) => applying.has(ch),
-      applies: (ch) => applying.has(ch),
-      indexSegment,
-      readsVectors: false,
-    }, options.logger);
+    const db = await openRoleDatabase(
+      stores,
+      'datanode',
+      config,
+      {
+        loadsSegments: (ch) => applying.has(ch),
+        applies: (ch) => applying.has(ch),
+        indexSegment,
+        readsVectors: false,
+      },
+      options.logger,
+    );
     const idleSealMs = config.idleSealMs ?? DEFAULT_ENGINE_CONFIG.idleSealMs;
     return new Datanode(db, stores.kv, stores.wal, applying, idleSealMs, options.maxUnflushedAgeMs ?? DEFAULT_MAX_UNFLUSHED_AGE_MS, options.logger ?? NOOP_LOGGER);
   }

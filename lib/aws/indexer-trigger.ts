@@ -33,16 +33,20 @@ export function lambdaIndexerTrigger(functionName: string, client = new LambdaCl
     const event: IndexerEvent = { collectionId: meta.collectionId, segmentId: meta.segmentId };
     client
       .send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) }))
-      .catch((error) =>
-        logger.error(`invoking the indexer for segment ${meta.segmentId} failed (the next datanode start retries it)`, { segment: meta.segmentId, error }),
-      );
+      .catch((error) => logger.error(`invoking the indexer for segment ${meta.segmentId} failed (the next datanode start retries it)`, { segment: meta.segmentId, error }));
   };
 }
 
 /** Runs the indexer's work for one segment against the shared stores. */
 export function runIndexer(stores: SharedStores, event: IndexerEvent): Promise<number> {
   return indexSegment(
-    { objects: stores.objects, vectorIndexes: new UsearchIndexFactory(), tso: new Tso(), localFiles: new FolderLocalFiles(path.join(os.tmpdir(), 'migrans-indexer')), catalog: new Catalog(stores.kv) },
+    {
+      objects: stores.objects,
+      vectorIndexes: new UsearchIndexFactory(),
+      tso: new Tso(),
+      localFiles: new FolderLocalFiles(path.join(os.tmpdir(), 'migrans-indexer')),
+      catalog: new Catalog(stores.kv),
+    },
     event.collectionId,
     event.segmentId,
   );

@@ -55,7 +55,9 @@ export function checkpointAgeLines(stream: string, sweeps: ChannelSweep[], now =
     JSON.stringify({
       _aws: {
         Timestamp: now,
-        CloudWatchMetrics: [{ Namespace: CHECKPOINT_AGE_METRIC.namespace, Dimensions: [[...CHECKPOINT_AGE_METRIC.dimensions]], Metrics: [{ Name: CHECKPOINT_AGE_METRIC.name, Unit: 'Seconds' }] }],
+        CloudWatchMetrics: [
+          { Namespace: CHECKPOINT_AGE_METRIC.namespace, Dimensions: [[...CHECKPOINT_AGE_METRIC.dimensions]], Metrics: [{ Name: CHECKPOINT_AGE_METRIC.name, Unit: 'Seconds' }] },
+        ],
       },
       Stream: stream,
       Channel: s.channel,
@@ -69,7 +71,12 @@ export function checkpointAgeLines(stream: string, sweeps: ChannelSweep[], now =
 /** The EMF line of the sweep's heartbeat: one completed sweep on `stream`. */
 export function sweepHeartbeatLine(stream: string, now = Date.now()): string {
   return JSON.stringify({
-    _aws: { Timestamp: now, CloudWatchMetrics: [{ Namespace: SWEEP_HEARTBEAT_METRIC.namespace, Dimensions: [[...SWEEP_HEARTBEAT_METRIC.dimensions]], Metrics: [{ Name: SWEEP_HEARTBEAT_METRIC.name, Unit: 'Count' }] }] },
+    _aws: {
+      Timestamp: now,
+      CloudWatchMetrics: [
+        { Namespace: SWEEP_HEARTBEAT_METRIC.namespace, Dimensions: [[...SWEEP_HEARTBEAT_METRIC.dimensions]], Metrics: [{ Name: SWEEP_HEARTBEAT_METRIC.name, Unit: 'Count' }] },
+      ],
+    },
     Stream: stream,
     [SWEEP_HEARTBEAT_METRIC.name]: 1,
   });

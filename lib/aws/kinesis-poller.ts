@@ -43,7 +43,11 @@ export async function startKinesisPoller(options: PollerOptions): Promise<Runnin
         new GetShardIteratorCommand({
           StreamName: options.streamName,
           ShardId: shard,
-          ...(at ? { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: at } : after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' }),
+          ...(at
+            ? { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: at }
+            : after
+              ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }
+              : { ShardIteratorType: 'TRIM_HORIZON' }),
         }),
       )
     ).ShardIterator!;

@@ -18,7 +18,10 @@ export function formatView(ids: readonly string[]): string {
 
 /** The ids of a view header value. */
 export function parseView(header: string): string[] {
-  return header.split(',').map((id) => id.trim()).filter((id) => id !== '');
+  return header
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
 }
 
 /** The view member that serves `key`: the highest rendezvous weight, ties to the smaller id. */

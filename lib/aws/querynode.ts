@@ -132,7 +132,8 @@ export function unrecoverableApplyError(db: EngineDatabase): Error | undefined {
 async function sharedIndexFile(shared: Catalog, meta: SegmentMeta, field: string): Promise<string | undefined> {
   const key = segmentPlacementKey(meta);
   for (const m of await shared.listSegments(meta.collectionId)) {
-    if (m.state === 'Flushed' && m.rowCount === meta.rowCount && m.endPosition === meta.endPosition && segmentPlacementKey(m) === key && m.indexFiles[field]) return m.indexFiles[field];
+    if (m.state === 'Flushed' && m.rowCount === meta.rowCount && m.endPosition === meta.endPosition && segmentPlacementKey(m) === key && m.indexFiles[field])
+      return m.indexFiles[field];
   }
   return undefined;
 }

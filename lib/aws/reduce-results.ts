@@ -120,5 +120,10 @@ export function reduceGet(bodies: readonly string[], options: { pk: PrimaryKeyIn
     }
   }
   rows.sort((a, b) => a.at - b.at);
-  return success({ cost: true, data: `[${firstPerKey(rows).map((r) => r.row).join(',')}]` });
+  return success({
+    cost: true,
+    data: `[${firstPerKey(rows)
+      .map((r) => r.row)
+      .join(',')}]`,
+  });
 }

@@ -45,13 +45,7 @@ export function openSharedStores(config: AwsConfig): SharedStores {
  * wait an hour, so querynodes behind the checkpoint can still read what they need. `name` names its
  * scratch directory under the temp dir (Lambda's only writable place); `logger` gets its faults.
  */
-export function openRoleDatabase(
-  stores: RoleStores,
-  name: string,
-  config: Partial<EngineConfig> | undefined,
-  roles: RuntimeRoles,
-  logger?: Logger,
-): Promise<EngineDatabase> {
+export function openRoleDatabase(stores: RoleStores, name: string, config: Partial<EngineConfig> | undefined, roles: RuntimeRoles, logger?: Logger): Promise<EngineDatabase> {
   return EngineDatabase.open({
     kv: stores.kv,
     wal: new DeferredTruncateWal(stores.wal),

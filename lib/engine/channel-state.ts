@@ -39,7 +39,10 @@ export class ChannelState {
   private wake: (() => void) | null = null;
   private progressPromise: Promise<void> | null = null;
 
-  constructor(readonly name: string, readonly index: number) {}
+  constructor(
+    readonly name: string,
+    readonly index: number,
+  ) {}
 
   /** Resolves at the next progress notification (apply or append). */
   progress(): Promise<void> {

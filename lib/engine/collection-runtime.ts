@@ -163,7 +163,10 @@ export class CollectionRuntime {
   private closed = false;
   private readonly roles: RuntimeRoles;
 
-  private constructor(public info: CollectionInfo, readonly deps: RuntimeDeps) {
+  private constructor(
+    public info: CollectionInfo,
+    readonly deps: RuntimeDeps,
+  ) {
     this.roles = deps.roles ?? ALL_ROLES;
     this.channels = Array.from({ length: info.shardsNum }, (_, i) => new ChannelState(channelName(info.collectionId, i), i));
     this.pk = new PkIndex(deps.catalog.kv, info.collectionId);
@@ -280,13 +283,15 @@ export class CollectionRuntime {
    */
   async followTails(): Promise<void> {
     await Promise.all(
-      this.channels.filter((ch) => this.applies(ch)).map(async (ch) => {
-        const tail = await this.deps.wal.tail(ch.name);
-        if (tail > ch.knownTail) {
-          ch.knownTail = tail;
-          this.kick(ch);
-        }
-      }),
+      this.channels
+        .filter((ch) => this.applies(ch))
+        .map(async (ch) => {
+          const tail = await this.deps.wal.tail(ch.name);
+          if (tail > ch.knownTail) {
+            ch.knownTail = tail;
+            this.kick(ch);
+          }
+        }),
     );
   }
 
@@ -647,7 +652,8 @@ export class CollectionRuntime {
 
   /** Flushes a sealed segment in the background, retrying with backoff until it succeeds or the runtime closes. */
   private scheduleFlush(ch: ChannelState, seg: Segment, attempt: number): void {
-    const task = this.deps.clock.sleep(attempt === 0 ? 0 : Math.min(30_000, 100 * 2 ** attempt))
+    const task = this.deps.clock
+      .sleep(attempt === 0 ? 0 : Math.min(30_000, 100 * 2 ** attempt))
       .then(() => this.flushSegment(ch, seg))
       .catch((err) => {
         if (this.closed) return;
@@ -716,7 +722,11 @@ export class CollectionRuntime {
     }
     await this.deps.catalog.write(ops);
     const ranges = this.durableRanges.get(ch.index);
-    if (ranges) this.durableRanges.set(ch.index, ranges.filter((r) => r.end > position));
+    if (ranges)
+      this.durableRanges.set(
+        ch.index,
+        ranges.filter((r) => r.end > position),
+      );
     await this.deps.wal.truncate(ch.name, position);
   }
 
@@ -739,7 +749,6 @@ export class CollectionRuntime {
     await wait(() => this.flushTasks.size === 0, `flushing the sealed segments of ${this.info.name}`);
     for (const ch of this.channels) if (this.applies(ch)) await this.checkpoint(ch);
   }
-
 
   /** Seals growing segments that have been idle longer than the configured time. */
   sealIdle(now = Date.now()): void {
@@ -884,7 +893,10 @@ export class CollectionRuntime {
     await writeSegmentChunks(this.deps.objects, segment, this.info.schema);
     this.pendingOutputs.set(meta.segmentId, segment);
     try {
-      const ts = await this.appendRecords((t) => new Map([[ch, { kind: 'compact', ts: t, collectionId: this.info.collectionId, partition: plan.partition, outputSegmentId: meta.segmentId, inputs } as WalRecordBody]]));
+      const ts = await this.appendRecords(
+        (t) =>
+          new Map([[ch, { kind: 'compact', ts: t, collectionId: this.info.collectionId, partition: plan.partition, outputSegmentId: meta.segmentId, inputs } as WalRecordBody]]),
+      );
       // The channel's datanode commits it; when that is another process, this one is done.
       if (this.applies(ch)) await this.waitForTs(ts, this.config.consistencyTimeoutMs * 6);
     } finally {
@@ -1087,7 +1099,8 @@ export class CollectionRuntime {
     await this.deps.catalog.write([this.deps.catalog.putSegmentOp(seg.meta)]);
     const file = await this.localFile(key);
     // Released during the build: the file is attached when a read takes the segment in again.
-    if (!this.closed && seg.meta.state !== 'Dropped' && seg.resident && !seg.indexes.has(field.name)) seg.indexes.set(field.name, this.deps.vectorIndexes.view(file, params, seg.vectors(field.name).data()));
+    if (!this.closed && seg.meta.state !== 'Dropped' && seg.resident && !seg.indexes.has(field.name))
+      seg.indexes.set(field.name, this.deps.vectorIndexes.view(file, params, seg.vectors(field.name).data()));
   }
 
   /** Drops built indexes of a field (index dropped or replaced) and rebuilds per the current spec. */
@@ -1170,7 +1183,10 @@ export class CollectionRuntime {
     await Promise.all(this.channels.map((c) => c.pumping));
     await Promise.all([...this.flushTasks.values()]);
     await Promise.all([...this.checkpointChain.values()]);
-    this.deps.memory?.closed(this.segments.values(), this.channels.map((c) => c.name));
+    this.deps.memory?.closed(
+      this.segments.values(),
+      this.channels.map((c) => c.name),
+    );
     for (const seg of this.segments.values()) seg.close();
   }
 }
@@ -1203,6 +1219,10 @@ export function walReach(meta: SegmentMeta): bigint {
 /** The rows `rows` of a batch, as a new batch. */
 function sliceBatch(batch: InsertBatch, rows: number[]): InsertBatch {
   const columns = new Map<string, InsertBatch['columns'] extends Map<string, infer V> ? V : never>();
-  for (const [name, values] of batch.columns) columns.set(name, rows.map((r) => values[r]));
+  for (const [name, values] of batch.columns)
+    columns.set(
+      name,
+      rows.map((r) => values[r]),
+    );
   return { rowCount: rows.length, columns, dynamic: batch.dynamic ? rows.map((r) => batch.dynamic![r]) : null };
 }

@@ -4,9 +4,7 @@
  */
 import type { MetricType } from './ports/vector-index.ts';
 import type { SegmentScope } from './segment-scope.ts';
-import type {
-  CollectionInfo, CollectionSchema, ConsistencyLevel, IndexSpec, PrimaryKey, Value,
-} from './schema/types.ts';
+import type { CollectionInfo, CollectionSchema, ConsistencyLevel, IndexSpec, PrimaryKey, Value } from './schema/types.ts';
 
 /** What `createCollection` needs; the REST layer builds it from quick-setup or full-schema requests. */
 export interface CollectionSpec {
@@ -118,7 +116,12 @@ export interface Database {
 
   /** Insert (an existing key is overwritten) or upsert raw JSON rows; validation errors are code 1804. */
   insert(db: string, name: string, rows: unknown[], options: { partitionName?: string; upsert: boolean }): Promise<WriteResult>;
-  delete(db: string, name: string, filter: string, options: { partitionName?: string; exprParams?: Record<string, unknown> }): Promise<{ deleteCount: number; sessionToken: bigint }>;
+  delete(
+    db: string,
+    name: string,
+    filter: string,
+    options: { partitionName?: string; exprParams?: Record<string, unknown> },
+  ): Promise<{ deleteCount: number; sessionToken: bigint }>;
   get(db: string, name: string, ids: PrimaryKey[], options: ReadOptions): Promise<Row[]>;
   query(db: string, name: string, request: QueryRequest): Promise<Row[]>;
   /** One result list per query vector, best first. */

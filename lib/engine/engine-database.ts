@@ -11,9 +11,7 @@ import { Catalog } from './catalog/catalog.ts';
 import { AutoIdAllocator } from './catalog/id-blocks.ts';
 import { channelName, type ChannelState } from './channel-state.ts';
 import { CollectionRuntime, TaskQueue, type RuntimeDeps, type RuntimeRoles } from './collection-runtime.ts';
-import type {
-  CollectionSpec, CompactionState, Database, IndexStatus, LoadState, QueryRequest, ReadOptions, Row, SearchRequest, WriteResult,
-} from './database.ts';
+import type { CollectionSpec, CompactionState, Database, IndexStatus, LoadState, QueryRequest, ReadOptions, Row, SearchRequest, WriteResult } from './database.ts';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.ts';
 import {
   AliasConflictError,
@@ -165,7 +163,9 @@ export class EngineDatabase implements Database {
       for (const d of damaged) db.markDamaged(unreadableInfo(d.collectionId), `its catalog entry ${d.key} cannot be read (${d.error.message})`, d.error);
       for (const info of infos) {
         const rt = await db.openOrMarkDamaged(info);
-        rt?.purgeDroppedPartitions().catch((error) => db.log.error(`finishing a partition drop of ${info.name} failed (retried on the next create or restart)`, { collection: info.name, error }));
+        rt?.purgeDroppedPartitions().catch((error) =>
+          db.log.error(`finishing a partition drop of ${info.name} failed (retried on the next create or restart)`, { collection: info.name, error }),
+        );
       }
       if (options.maintain !== false) db.timer = setInterval(() => db.maintain(), MAINTENANCE_INTERVAL_MS);
     }
@@ -190,7 +190,9 @@ export class EngineDatabase implements Database {
     this.damaged.set(info.collectionId, { info, reason, cause, transient });
     if (known?.reason === reason) return; // logged already
     this.log.error(`collection ${info.name} (id ${info.collectionId}) is damaged and not served (the other collections are): ${reason}`, {
-      collection: info.name, collectionId: info.collectionId, error: cause,
+      collection: info.name,
+      collectionId: info.collectionId,
+      error: cause,
     });
   }
 
@@ -220,7 +222,8 @@ export class EngineDatabase implements Database {
         await rt.close();
       }
       for (const id of this.damaged.keys()) if (!seen.has(id)) this.damaged.delete(id);
-      for (const d of damaged) if (!this.runtimes.has(d.collectionId)) this.markDamaged(unreadableInfo(d.collectionId), `its catalog entry ${d.key} cannot be read (${d.error.message})`, d.error);
+      for (const d of damaged)
+        if (!this.runtimes.has(d.collectionId)) this.markDamaged(unreadableInfo(d.collectionId), `its catalog entry ${d.key} cannot be read (${d.error.message})`, d.error);
       for (const info of infos) {
         const rt = this.runtimes.get(info.collectionId);
         if (!rt) {
@@ -560,8 +563,10 @@ export class EngineDatabase implements Database {
     // Refused before anything is appended when growing data is at its limit (MemoryQuotaError).
     const rowBytes = estimatedRowBytes(rt.info.schema);
     const admission = this.deps.memory?.admit(batch.rowCount * rowBytes);
-    const place = admission && ((ts: bigint, rowsByChannel: Map<ChannelState, number[]>) =>
-      admission.place([...rowsByChannel].filter(([ch]) => rt.applies(ch)).map(([ch, rows]) => ({ channel: ch.name, ts, bytes: rows.length * rowBytes }))));
+    const place =
+      admission &&
+      ((ts: bigint, rowsByChannel: Map<ChannelState, number[]>) =>
+        admission.place([...rowsByChannel].filter(([ch]) => rt.applies(ch)).map(([ch, rows]) => ({ channel: ch.name, ts, bytes: rows.length * rowBytes }))));
     let sessionToken: bigint;
     try {
       sessionToken = await rt.appendInsert(batch, pks, partition, options.upsert, place);
@@ -700,9 +705,7 @@ export class EngineDatabase implements Database {
       scope: request.scope,
     };
     const output = planOutput(rt, request.outputFields ?? []);
-    return request.vectors.map((q) =>
-      searchVector(rt, q, plan, this.deps.config).map((h) => materialize(rt, h.segment, h.offset, output, { distance: h.score })),
-    );
+    return request.vectors.map((q) => searchVector(rt, q, plan, this.deps.config).map((h) => materialize(rt, h.segment, h.offset, output, { distance: h.score })));
   }
 
   // ---------------------------------------------------------------- indexes
@@ -713,7 +716,8 @@ export class EngineDatabase implements Database {
     for (const spec of specs) {
       const field = rt.info.schema.fields.find((f) => f.name === spec.fieldName);
       if (!field) throw new MissingParameterError(spec.fieldName, `missing required parameters, error: \`${spec.fieldName}\` hasn't defined in schema`);
-      if (field.dataType !== 'FloatVector') throw invalidParameter(`${spec.indexType} index is for vector fields; ${field.name} is ${field.dataType} (scalar indexes are not supported yet)`);
+      if (field.dataType !== 'FloatVector')
+        throw invalidParameter(`${spec.indexType} index is for vector fields; ${field.name} is ${field.dataType} (scalar indexes are not supported yet)`);
       if (addIndex(rt.info, spec)) changed.push(field.name);
     }
     await this.save(rt);
@@ -890,8 +894,19 @@ function damagedError(d: DamagedCollection): CollectionDamagedError {
 /** A stand-in description for a collection whose catalog entry cannot be decoded (listed under a made-up name so it can be seen and dropped). */
 function unreadableInfo(collectionId: number): CollectionInfo {
   return {
-    collectionId, name: `damaged_collection_${collectionId}`, dbName: DEFAULT_DB, description: '', schema: { fields: [], enableDynamicField: false },
-    shardsNum: MAX_SHARDS, consistencyLevel: 'Bounded', partitions: [], indexes: [], aliases: [], properties: {}, loaded: false, createdTs: 0n,
+    collectionId,
+    name: `damaged_collection_${collectionId}`,
+    dbName: DEFAULT_DB,
+    description: '',
+    schema: { fields: [], enableDynamicField: false },
+    shardsNum: MAX_SHARDS,
+    consistencyLevel: 'Bounded',
+    partitions: [],
+    indexes: [],
+    aliases: [],
+    properties: {},
+    loaded: false,
+    createdTs: 0n,
   };
 }
 
@@ -905,8 +920,13 @@ function addIndex(info: CollectionInfo, spec: IndexSpec): boolean {
   const sameName = info.indexes.find((i) => i.indexName === spec.indexName);
   const sameField = info.indexes.find((i) => i.fieldName === spec.fieldName);
   if (sameField) {
-    const identical = sameField.indexName === spec.indexName && sameField.indexType === spec.indexType && sameField.metricType === spec.metricType &&
-      sameField.M === spec.M && sameField.efConstruction === spec.efConstruction && sameField.quantization === spec.quantization;
+    const identical =
+      sameField.indexName === spec.indexName &&
+      sameField.indexType === spec.indexType &&
+      sameField.metricType === spec.metricType &&
+      sameField.M === spec.M &&
+      sameField.efConstruction === spec.efConstruction &&
+      sameField.quantization === spec.quantization;
     if (identical) return false;
     throw invalidParameter(`CreateIndex failed: at most one distinct index is allowed per field (field ${spec.fieldName} already has index ${sameField.indexName}); drop it first`);
   }

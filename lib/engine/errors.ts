@@ -55,7 +55,10 @@ export class CollectionNotLoadedError extends EngineError {
 /** A partition the collection does not have. */
 export class PartitionNotFoundError extends EngineError {
   static readonly kind: string = 'PartitionNotFound';
-  constructor(readonly collection: string, readonly partition: string) {
+  constructor(
+    readonly collection: string,
+    readonly partition: string,
+  ) {
     super(`partition not found[partition=${partition}]`);
   }
 }
@@ -76,7 +79,10 @@ export class IndexNotFoundError extends EngineError {
 /** A drop of an index its loaded collection still serves from. */
 export class IndexInUseError extends EngineError {
   static readonly kind: string = 'IndexInUse';
-  constructor(readonly collection: string, readonly indexName: string) {
+  constructor(
+    readonly collection: string,
+    readonly indexName: string,
+  ) {
     super(`index cannot be dropped, collection is loaded, please release it first`);
   }
 }
@@ -92,7 +98,10 @@ export class DatabaseNotFoundError extends EngineError {
 /** An alias the database does not hold. */
 export class AliasNotFoundError extends EngineError {
   static readonly kind: string = 'AliasNotFound';
-  constructor(readonly db: string, readonly alias: string) {
+  constructor(
+    readonly db: string,
+    readonly alias: string,
+  ) {
     super(`alias not found[database=${db}][alias=${alias}]`);
   }
 }
@@ -100,7 +109,10 @@ export class AliasNotFoundError extends EngineError {
 /** An alias whose name is already a collection's. */
 export class AliasConflictError extends EngineError {
   static readonly kind: string = 'AliasConflict';
-  constructor(readonly db: string, readonly alias: string) {
+  constructor(
+    readonly db: string,
+    readonly alias: string,
+  ) {
     super(`alias and collection name conflict[database=${db}][alias=${alias}]`);
   }
 }
@@ -108,7 +120,10 @@ export class AliasConflictError extends EngineError {
 /** An alias that already exists (pointing at another collection). */
 export class AliasExistsError extends EngineError {
   static readonly kind: string = 'AliasExists';
-  constructor(readonly db: string, readonly alias: string) {
+  constructor(
+    readonly db: string,
+    readonly alias: string,
+  ) {
     super(`alias already exists[database=${db}][alias=${alias}]`);
   }
 }
@@ -133,7 +148,10 @@ export class RequestFormatError extends EngineError {
 /** A request without a parameter it needs (or naming a field the schema does not define). */
 export class MissingParameterError extends EngineError {
   static readonly kind: string = 'MissingParameter';
-  constructor(readonly parameter: string, message: string) {
+  constructor(
+    readonly parameter: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -164,7 +182,9 @@ export class ConsistencyTimeoutError extends EngineError {
     readonly neededTs: bigint,
     readonly appliedTs: bigint,
   ) {
-    super(`consistency wait timed out after ${waitedMs} ms: channel ${channel} has applied up to ts ${appliedTs} but the read needs ts ${neededTs}; retry, or read with consistencyLevel Bounded or Eventually`);
+    super(
+      `consistency wait timed out after ${waitedMs} ms: channel ${channel} has applied up to ts ${appliedTs} but the read needs ts ${neededTs}; retry, or read with consistencyLevel Bounded or Eventually`,
+    );
   }
 }
 
@@ -191,7 +211,11 @@ export class ChannelStuckError extends EngineError {
 /** A flush whose records a channel's datanode has not made durable in time. */
 export class FlushTimeoutError extends EngineError {
   static readonly kind: string = 'FlushTimeout';
-  constructor(readonly channel: string, readonly waitedMs: number, readonly ts: bigint) {
+  constructor(
+    readonly channel: string,
+    readonly waitedMs: number,
+    readonly ts: bigint,
+  ) {
     super(`flush timed out after ${waitedMs} ms: channel ${channel} has not flushed up to ts ${ts}; its datanode may be behind or failing — retry`);
   }
 }
@@ -209,7 +233,10 @@ export class OperationTimeoutError extends EngineError {
 /** A key or object the storage layer does not hold. */
 export class NotFoundError extends EngineError {
   static readonly kind: string = 'NotFound';
-  constructor(readonly key: string, what = 'object') {
+  constructor(
+    readonly key: string,
+    what = 'object',
+  ) {
     super(`${what} not found: ${key}`);
   }
 }
@@ -272,7 +299,12 @@ export class MemoryQuotaError extends EngineError {
 /** Another process owns the data directory (its lock file names a live process). */
 export class DataDirInUseError extends EngineError {
   static readonly kind: string = 'DataDirInUse';
-  constructor(readonly dataDir: string, readonly pid: number, readonly hostname: string, readonly lockFile: string) {
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number,
+    readonly hostname: string,
+    readonly lockFile: string,
+  ) {
     super(`data directory ${dataDir} is in use by pid ${pid} on ${hostname}; stop that process or use another --data-dir (if it is gone and this persists, remove ${lockFile})`);
   }
 }
@@ -280,7 +312,10 @@ export class DataDirInUseError extends EngineError {
 /** A write the disk had no room for (ENOSPC, EDQUOT) and that was undone; `path` is where it failed. */
 export class DiskFullError extends StorageError {
   static override readonly kind: string = 'DiskFull';
-  constructor(readonly path: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly path: string,
+    options?: { cause?: unknown },
+  ) {
     super(`the disk holding ${path} is full and nothing was written; free some space and retry`, options);
   }
 }
@@ -291,7 +326,11 @@ export class DiskFullError extends StorageError {
  */
 export class DiskLimitError extends EngineError {
   static readonly kind: string = 'DiskLimit';
-  constructor(readonly channels: number, readonly writtenChannels: number | undefined, cause: DiskFullError) {
+  constructor(
+    readonly channels: number,
+    readonly writtenChannels: number | undefined,
+    cause: DiskFullError,
+  ) {
     super(
       writtenChannels !== undefined
         ? `disk quota exceeded: ${cause.message}; but part of this request may be stored (on ${writtenChannels} of ${channels} channels) — retry the whole request once space is free (rows with the same primary keys overwrite)`
@@ -304,7 +343,11 @@ export class DiskLimitError extends EngineError {
 /** A read, write or load of a collection that failed to open; `cause` is what was found (often a CorruptDataError). */
 export class CollectionDamagedError extends EngineError {
   static readonly kind: string = 'CollectionDamaged';
-  constructor(readonly collection: string, reason: string, override readonly cause: Error) {
+  constructor(
+    readonly collection: string,
+    reason: string,
+    override readonly cause: Error,
+  ) {
     super(`collection ${collection} is damaged and cannot be served: ${reason}; restore the data directory from a backup, or drop the collection`);
   }
 }
@@ -344,7 +387,12 @@ export function checksumMismatch(what: string, key: string, part: string, expect
  */
 export class WalCorruptError extends CorruptDataError {
   static override readonly kind: string = 'WalCorrupt';
-  constructor(readonly channel: string, readonly file: string, readonly offset: number, message: string) {
+  constructor(
+    readonly channel: string,
+    readonly file: string,
+    readonly offset: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -377,7 +425,11 @@ export class WalBehindCheckpointError extends CorruptDataError {
  */
 export class ChannelUnavailableError extends EngineError {
   static readonly kind: string = 'ChannelUnavailable';
-  constructor(readonly channel: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly channel: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -404,7 +456,10 @@ export class WalTruncatedError extends NotFoundError {
 /** A WAL position below a channel's tail whose record the log does not return (read again later). */
 export class WalRecordMissingError extends EngineError {
   static readonly kind: string = 'WalRecordMissing';
-  constructor(readonly channel: string, readonly position: bigint) {
+  constructor(
+    readonly channel: string,
+    readonly position: bigint,
+  ) {
     super(`channel ${channel} has no record at position ${position} below its tail; retry`);
   }
 }

@@ -93,7 +93,10 @@ export function hashVarChar(s: string): number {
   let ascii = true;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0x80) { ascii = false; break; }
+    if (c >= 0x80) {
+      ascii = false;
+      break;
+    }
     prefixBuf[i] = c;
   }
   if (ascii) return crc32(prefixBuf.subarray(0, n));

@@ -79,7 +79,10 @@ function decodeEntry(bytes: Uint8Array, version: bigint, key: string): PkEntry {
     const actual = entryCrc(bytes, version);
     if (actual !== expected) throw checksumMismatch('PK-index entry', key, `the entry (version ${version})`, expected, actual);
   } else if (bytes.length !== ENTRY_BYTES) {
-    throw new CorruptDataError(`PK-index entry ${key} is damaged: ${bytes.length} bytes, expected ${CHECKED_ENTRY_BYTES} (or ${ENTRY_BYTES} for format 1); restore the KV store from a backup`, { key, what: 'PK-index entry' });
+    throw new CorruptDataError(
+      `PK-index entry ${key} is damaged: ${bytes.length} bytes, expected ${CHECKED_ENTRY_BYTES} (or ${ENTRY_BYTES} for format 1); restore the KV store from a backup`,
+      { key, what: 'PK-index entry' },
+    );
   }
   const flags = bytes[0];
   return {
@@ -109,7 +112,10 @@ export function encodePk(pk: PrimaryKey): string {
 export class PkIndex {
   private readonly prefix: string;
 
-  constructor(private readonly kv: KvStore, collectionId: number) {
+  constructor(
+    private readonly kv: KvStore,
+    collectionId: number,
+  ) {
     this.prefix = `pk/${String(collectionId).padStart(12, '0')}/`;
   }
 
@@ -128,9 +134,7 @@ export class PkIndex {
   /** Writes entries with putIfNewer semantics; returns per entry whether it stored. */
   async write(entries: { pk: PrimaryKey; entry: PkEntry }[]): Promise<boolean[]> {
     if (entries.length === 0) return [];
-    return this.kv.batchPutIfNewer(
-      entries.map(({ pk, entry }) => ({ key: this.key(pk), value: encodeEntry(entry), version: entry.version })),
-    );
+    return this.kv.batchPutIfNewer(entries.map(({ pk, entry }) => ({ key: this.key(pk), value: encodeEntry(entry), version: entry.version })));
   }
 
   /** Removes the whole index of the collection. */

@@ -139,7 +139,7 @@ function smallestKeys(segments: Segment[], filter: CompiledFilter, k: number): R
       }
       // Replace the largest and sift down.
       heap[0] = item;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let top = i;

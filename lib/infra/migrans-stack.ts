@@ -222,13 +222,14 @@ export class MigransStack extends Stack {
     // The idle-channel sweep runs in the ingest function on its own schedule, not in the compactor:
     // a failing compactor must not leave acknowledged rows unflushed until they leave the stream.
     new events.Rule(this, 'IngestSweepSchedule', {
-      description: 'Migrans ingest: seal idle channels and publish each channel\'s checkpoint age',
+      description: "Migrans ingest: seal idle channels and publish each channel's checkpoint age",
       schedule: events.Schedule.rate(Duration.minutes(1)),
       targets: [new targets.LambdaFunction(ingest.fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
     });
     // Without sweeps no channel publishes an age, so their absence alarms on its own.
     new cloudwatch.Alarm(this, 'IdleSweepMissingAlarm', {
-      alarmDescription: 'Migrans: the ingest function\'s idle-channel sweep has not completed for 10 minutes; idle channels are not being sealed and no checkpoint age is published — check the ingest function\'s logs',
+      alarmDescription:
+        "Migrans: the ingest function's idle-channel sweep has not completed for 10 minutes; idle channels are not being sealed and no checkpoint age is published — check the ingest function's logs",
       metric: new cloudwatch.Metric({
         namespace: SWEEP_HEARTBEAT_METRIC.namespace,
         metricName: SWEEP_HEARTBEAT_METRIC.name,

@@ -77,9 +77,7 @@ export class MigransStorage extends Construct {
     pinLogicalId(this.walIndexTable, STATEFUL_LOGICAL_IDS.walIndexTable);
 
     this.stream = new kinesis.Stream(this, 'Wal', {
-      ...(props.capacity.onDemand
-        ? { streamMode: kinesis.StreamMode.ON_DEMAND }
-        : { streamMode: kinesis.StreamMode.PROVISIONED, shardCount: props.capacity.shardCount }),
+      ...(props.capacity.onDemand ? { streamMode: kinesis.StreamMode.ON_DEMAND } : { streamMode: kinesis.StreamMode.PROVISIONED, shardCount: props.capacity.shardCount }),
       encryption: kinesis.StreamEncryption.MANAGED,
       // The WAL must outlive any checkpoint lag: records not yet covered by a flushed segment are
       // only in the stream, so a consumer stuck for days must still find them.

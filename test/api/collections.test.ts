@@ -48,7 +48,18 @@ describe('collections', () => {
     assert.deepEqual(d.data.indexes, [{ fieldName: 'vector', indexName: 'vector', metricType: 'COSINE' }]);
     assert.deepEqual(d.data.fields, [
       { autoId: false, clusteringKey: false, description: '', id: 100, name: 'id', nullable: false, partitionKey: false, primaryKey: true, type: 'Int64' },
-      { autoId: false, clusteringKey: false, description: '', id: 101, name: 'vector', nullable: false, params: [{ key: 'dim', value: '4' }], partitionKey: false, primaryKey: false, type: 'FloatVector' },
+      {
+        autoId: false,
+        clusteringKey: false,
+        description: '',
+        id: 101,
+        name: 'vector',
+        nullable: false,
+        params: [{ key: 'dim', value: '4' }],
+        partitionKey: false,
+        primaryKey: false,
+        type: 'FloatVector',
+      },
     ]);
     assert.match(d.data.load, /^LoadState(Loaded|Loading)$/);
     const st = ok(await s.post('collections/get_load_state', { collectionName: name }));
@@ -63,7 +74,15 @@ describe('collections', () => {
     assert.equal(d.consistencyLevel, 'Strong');
     assert.equal(d.shardsNum, 2);
     assert.deepEqual(d.properties, [{ key: 'collection.ttl.seconds', value: '3600' }]);
-    assert.deepEqual(d.fields.map((f: any) => [f.name, f.type, f.id]), [['book_id', 'Int64', 100], ['book_describe', 'VarChar', 101], ['int_array', 'Array', 102], ['book_intro', 'FloatVector', 103]]);
+    assert.deepEqual(
+      d.fields.map((f: any) => [f.name, f.type, f.id]),
+      [
+        ['book_id', 'Int64', 100],
+        ['book_describe', 'VarChar', 101],
+        ['int_array', 'Array', 102],
+        ['book_intro', 'FloatVector', 103],
+      ],
+    );
     assert.equal(d.fields[2].elementType, 'Int64');
     assert.deepEqual(d.fields[1].params, [{ key: 'max_length', value: '256' }]);
     assert.deepEqual(d.indexes, [{ fieldName: 'book_intro', indexName: 'book_intro_vector', metricType: 'L2' }]);
@@ -85,7 +104,11 @@ describe('collections', () => {
     fails(await s.post('collections/create', { collectionName: 'bad-name', dimension: 4 }), 1100, /Invalid collection name: bad-name/);
     fails(await s.post('collections/create', { collectionName: uniqueName(), dimension: 4, metricType: 'JACCARD' }), 1100);
     fails(await s.post('collections/create', { collectionName: uniqueName() }), 1100, /dimension is required for quickly create collection/);
-    fails(await s.post('collections/create', { collectionName: uniqueName(), schema: { fields: [{ fieldName: 'id', dataType: 'int64', isPrimary: true }] } }), 1100, 'invalid parameter, data type int64 is invalid(case sensitive).');
+    fails(
+      await s.post('collections/create', { collectionName: uniqueName(), schema: { fields: [{ fieldName: 'id', dataType: 'int64', isPrimary: true }] } }),
+      1100,
+      'invalid parameter, data type int64 is invalid(case sensitive).',
+    );
     fails(await s.post('collections/create', { collectionName: uniqueName(), dimension: 4, params: { consistencyLevel: 'Fast' } }), 1100, /consistencyLevel can only be/);
     fails(await s.post('collections/create', { collectionName: uniqueName(), dimension: '4' }), 1801);
   });
@@ -178,8 +201,17 @@ describe('databases, partitions, aliases, indexes', () => {
     ok(await s.post('collections/create', { ...body, indexParams: undefined }));
     assert.deepEqual(ok(await s.post('indexes/list', { collectionName: name })).data, []);
     fails(await s.post('indexes/create', { collectionName: name, indexParams: [{ fieldName: 'book_intro', indexType: 'IVF_FLAT', metricType: 'L2' }] }), 1100, /IVF_FLAT/);
-    fails(await s.post('indexes/create', { collectionName: name, indexParams: [{ fieldName: 'nope', metricType: 'L2' }] }), 1802, "missing required parameters, error: `nope` hasn't defined in schema");
-    ok(await s.post('indexes/create', { collectionName: name, indexParams: [{ fieldName: 'book_intro', indexName: 'vi', metricType: 'IP', params: { index_type: 'HNSW', M: '8', quantization: 'f16' } }] }));
+    fails(
+      await s.post('indexes/create', { collectionName: name, indexParams: [{ fieldName: 'nope', metricType: 'L2' }] }),
+      1802,
+      "missing required parameters, error: `nope` hasn't defined in schema",
+    );
+    ok(
+      await s.post('indexes/create', {
+        collectionName: name,
+        indexParams: [{ fieldName: 'book_intro', indexName: 'vi', metricType: 'IP', params: { index_type: 'HNSW', M: '8', quantization: 'f16' } }],
+      }),
+    );
     assert.deepEqual(ok(await s.post('indexes/list', { collectionName: name })).data, ['vi']);
     const d = ok(await s.post('indexes/describe', { collectionName: name, indexName: 'vi' })).data;
     assert.equal(d.length, 1);
@@ -188,7 +220,10 @@ describe('databases, partitions, aliases, indexes', () => {
     assert.equal(d[0].indexType, 'HNSW');
     assert.equal(d[0].metricType, 'IP');
     assert.match(d[0].indexState, /^(Finished|InProgress)$/);
-    assert.deepEqual(d[0].indexParams.slice(0, 2), [{ key: 'metric_type', value: 'IP' }, { key: 'index_type', value: 'HNSW' }]);
+    assert.deepEqual(d[0].indexParams.slice(0, 2), [
+      { key: 'metric_type', value: 'IP' },
+      { key: 'index_type', value: 'HNSW' },
+    ]);
     ok(await s.post('collections/load', { collectionName: name }));
     ok(await s.post('collections/release', { collectionName: name }));
     ok(await s.post('indexes/drop', { collectionName: name, indexName: 'vi' }));

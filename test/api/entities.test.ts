@@ -16,7 +16,10 @@ describe('entities', () => {
     const r = ok(await s.post('entities/insert', { collectionName: quick, data }));
     assert.equal(r.cost, 0);
     assert.equal(r.data.insertCount, 20);
-    assert.deepEqual(r.data.insertIds, Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(
+      r.data.insertIds,
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     assert.match(r.sessionToken, /^\d+$/);
   });
   after(async () => s.close());
@@ -25,7 +28,10 @@ describe('entities', () => {
     const r = ok(await s.post('entities/query', { collectionName: quick, filter: 'id in [1, 2, 3]', outputFields: ['id', 'color'] }));
     assert.equal(r.cost, 0);
     assert.deepEqual(r.data.map((x: any) => x.id).sort(), [1, 2, 3]);
-    assert.deepEqual(r.data.find((x: any) => x.id === 1), { id: 1, color: 'red' });
+    assert.deepEqual(
+      r.data.find((x: any) => x.id === 1),
+      { id: 1, color: 'red' },
+    );
     const limited = ok(await s.post('entities/query', { collectionName: quick, filter: 'id >= 0', limit: 5, offset: 2 }));
     assert.equal(limited.data.length, 5);
     const all = ok(await s.post('entities/query', { collectionName: quick, filter: 'color == "red"' }));
@@ -68,7 +74,10 @@ describe('entities', () => {
     assert.ok(r.data[0].distance <= r.data[1].distance, 'L2 ascending');
     const multi = ok(await s.post('entities/search', { collectionName: quick, data: [vector(DIM, 1), vector(DIM, 2)], limit: 2 }));
     assert.deepEqual(multi.topks, [2, 2]);
-    assert.deepEqual(multi.data.map((x: any) => x.id).filter((_: unknown, i: number) => i % 2 === 0), [1, 2]);
+    assert.deepEqual(
+      multi.data.map((x: any) => x.id).filter((_: unknown, i: number) => i % 2 === 0),
+      [1, 2],
+    );
     assert.deepEqual(Object.keys(multi.data[0]), ['id', 'distance'], 'no outputFields: pk + distance only');
     const none = ok(await s.post('entities/search', { collectionName: quick, data: [vector(DIM, 3), vector(DIM, 4)], filter: 'color == "green"', limit: 3 }));
     assert.deepEqual(none.data, []);
@@ -89,7 +98,17 @@ describe('entities', () => {
 
   it('rejects bad rows with 1804 and writes nothing', async () => {
     const before = ok(await s.post('entities/query', { collectionName: quick, filter: '', outputFields: ['count(*)'] })).data[0]['count(*)'];
-    fails(await s.post('entities/insert', { collectionName: quick, data: [{ id: 100, vector: vector(DIM, 0) }, { id: 101, vector: [1, 2] }] }), 1804, /row 1, field vector: dimension mismatch/);
+    fails(
+      await s.post('entities/insert', {
+        collectionName: quick,
+        data: [
+          { id: 100, vector: vector(DIM, 0) },
+          { id: 101, vector: [1, 2] },
+        ],
+      }),
+      1804,
+      /row 1, field vector: dimension mismatch/,
+    );
     fails(await s.post('entities/insert', { collectionName: quick, data: [{ id: 'x', vector: vector(DIM, 0) }] }), 1804, /field id/);
     fails(await s.post('entities/insert', { collectionName: quick, data: [{ vector: vector(DIM, 0) }] }), 1804, /field id/);
     fails(await s.post('entities/insert', { collectionName: quick, data: [] }), 1804);
@@ -115,29 +134,61 @@ describe('entities', () => {
     const name = uniqueName('ups');
     ok(await s.post('collections/create', { collectionName: name, dimension: 2, params: { consistencyLevel: 'Strong' } }));
     ok(await s.post('entities/insert', { collectionName: name, data: [{ id: 1, vector: [1, 0], tag: 'a' }] }));
-    const u = ok(await s.post('entities/upsert', { collectionName: name, data: [{ id: 1, vector: [0, 1], tag: 'b' }, { id: 2, vector: [1, 1], tag: 'c' }] }));
+    const u = ok(
+      await s.post('entities/upsert', {
+        collectionName: name,
+        data: [
+          { id: 1, vector: [0, 1], tag: 'b' },
+          { id: 2, vector: [1, 1], tag: 'c' },
+        ],
+      }),
+    );
     assert.deepEqual(u.data, { upsertCount: 2, upsertIds: [1, 2] });
-    ok(await s.post('entities/insert', { collectionName: name, data: [{ id: 2, vector: [1, 1], tag: 'd' }, { id: 2, vector: [1, 1], tag: 'e' }] }));
+    ok(
+      await s.post('entities/insert', {
+        collectionName: name,
+        data: [
+          { id: 2, vector: [1, 1], tag: 'd' },
+          { id: 2, vector: [1, 1], tag: 'e' },
+        ],
+      }),
+    );
     const rows = ok(await s.post('entities/query', { collectionName: name, filter: 'id >= 0', outputFields: ['id', 'tag'] })).data;
-    assert.deepEqual(rows.sort((x: any, y: any) => x.id - y.id), [{ id: 1, tag: 'b' }, { id: 2, tag: 'e' }]);
+    assert.deepEqual(
+      rows.sort((x: any, y: any) => x.id - y.id),
+      [
+        { id: 1, tag: 'b' },
+        { id: 2, tag: 'e' },
+      ],
+    );
     assert.deepEqual(ok(await s.post('entities/query', { collectionName: name, filter: '', outputFields: ['count(*)'] })).data, [{ 'count(*)': 2 }]);
   });
 
   it('returns Int64 as strings with Accept-Type-Allow-Int64: false', async () => {
     const name = uniqueName('i64');
-    ok(await s.post('collections/create', {
-      collectionName: name,
-      schema: { fields: [
-        { fieldName: 'pk', dataType: 'Int64', isPrimary: true },
-        { fieldName: 'big', dataType: 'Int64' },
-        { fieldName: 'arr', dataType: 'Array', elementDataType: 'Int64', elementTypeParams: { max_capacity: 4 } },
-        { fieldName: 'v', dataType: 'FloatVector', elementTypeParams: { dim: 2 } },
-      ] },
-      indexParams: [{ fieldName: 'v', metricType: 'IP' }],
-      params: { consistencyLevel: 'Strong' },
-    }));
+    ok(
+      await s.post('collections/create', {
+        collectionName: name,
+        schema: {
+          fields: [
+            { fieldName: 'pk', dataType: 'Int64', isPrimary: true },
+            { fieldName: 'big', dataType: 'Int64' },
+            { fieldName: 'arr', dataType: 'Array', elementDataType: 'Int64', elementTypeParams: { max_capacity: 4 } },
+            { fieldName: 'v', dataType: 'FloatVector', elementTypeParams: { dim: 2 } },
+          ],
+        },
+        indexParams: [{ fieldName: 'v', metricType: 'IP' }],
+        params: { consistencyLevel: 'Strong' },
+      }),
+    );
     const headers = { 'Accept-Type-Allow-Int64': 'false' };
-    const ins = ok(await s.post('entities/insert', '{"collectionName":"' + name + '","data":[{"pk":9223372036854775807,"big":"-9223372036854775808","arr":[1,9007199254740993],"v":[1,0]}]}', headers));
+    const ins = ok(
+      await s.post(
+        'entities/insert',
+        '{"collectionName":"' + name + '","data":[{"pk":9223372036854775807,"big":"-9223372036854775808","arr":[1,9007199254740993],"v":[1,0]}]}',
+        headers,
+      ),
+    );
     assert.deepEqual(ins.data.insertIds, ['9223372036854775807']);
     const q = await s.post('entities/query', { collectionName: name, filter: 'pk > 0' }, headers);
     assert.equal(q.body.code, 0, q.text);
@@ -154,21 +205,31 @@ describe('entities', () => {
 
   it('serves VarChar primary keys, JSON and nullable fields', async () => {
     const name = uniqueName('vc');
-    ok(await s.post('collections/create', {
-      collectionName: name,
-      schema: { enableDynamicField: false, fields: [
-        { fieldName: 'key', dataType: 'VarChar', isPrimary: true, elementTypeParams: { max_length: 16 } },
-        { fieldName: 'meta', dataType: 'JSON', nullable: true },
-        { fieldName: 'score', dataType: 'Float', defaultValue: 0.5 },
-        { fieldName: 'v', dataType: 'FloatVector', elementTypeParams: { dim: 2 } },
-      ] },
-      indexParams: [{ fieldName: 'v', indexType: 'FLAT', metricType: 'COSINE' }],
-      params: { consistencyLevel: 'Strong' },
-    }));
-    const ins = ok(await s.post('entities/insert', { collectionName: name, data: [
-      { key: 'a', meta: { tags: ['x'] }, score: 0.1, v: [1, 0] },
-      { key: 'b', v: [0, 1] },
-    ] }));
+    ok(
+      await s.post('collections/create', {
+        collectionName: name,
+        schema: {
+          enableDynamicField: false,
+          fields: [
+            { fieldName: 'key', dataType: 'VarChar', isPrimary: true, elementTypeParams: { max_length: 16 } },
+            { fieldName: 'meta', dataType: 'JSON', nullable: true },
+            { fieldName: 'score', dataType: 'Float', defaultValue: 0.5 },
+            { fieldName: 'v', dataType: 'FloatVector', elementTypeParams: { dim: 2 } },
+          ],
+        },
+        indexParams: [{ fieldName: 'v', indexType: 'FLAT', metricType: 'COSINE' }],
+        params: { consistencyLevel: 'Strong' },
+      }),
+    );
+    const ins = ok(
+      await s.post('entities/insert', {
+        collectionName: name,
+        data: [
+          { key: 'a', meta: { tags: ['x'] }, score: 0.1, v: [1, 0] },
+          { key: 'b', v: [0, 1] },
+        ],
+      }),
+    );
     assert.deepEqual(ins.data.insertIds, ['a', 'b']);
     const got = ok(await s.post('entities/get', { collectionName: name, id: ['a', 'b'], outputFields: ['key', 'meta', 'score'] })).data;
     const byKey = Object.fromEntries(got.map((r: any) => [r.key, r]));
@@ -184,7 +245,8 @@ describe('entities', () => {
     const name = uniqueName('auto');
     ok(await s.post('collections/create', { collectionName: name, dimension: 2, autoID: true, params: { consistencyLevel: 'Strong' } }));
     fails(
-      await s.post('entities/insert', { collectionName: name, data: [{ id: 1, vector: [1, 0] }] }), 1804,
+      await s.post('entities/insert', { collectionName: name, data: [{ id: 1, vector: [1, 0] }] }),
+      1804,
       'fail to deal the insert data, error: no need to pass pk field(id) when autoid==true in insert: invalid parameter',
     );
     // Assigned ids exceed 2^53 (timestamp-based, as Milvus's): read them as strings to compare exactly.
@@ -202,42 +264,73 @@ describe('entities', () => {
 
   it('searches collections with two vector fields, including hybrid_search (rrf and weighted)', async () => {
     const name = uniqueName('hyb');
-    ok(await s.post('collections/create', {
-      collectionName: name,
-      schema: { fields: [
-        { fieldName: 'id', dataType: 'Int64', isPrimary: true },
-        { fieldName: 'title', dataType: 'VarChar', elementTypeParams: { max_length: 32 } },
-        { fieldName: 'a', dataType: 'FloatVector', elementTypeParams: { dim: 2 } },
-        { fieldName: 'b', dataType: 'FloatVector', elementTypeParams: { dim: 2 } },
-      ] },
-      indexParams: [{ fieldName: 'a', metricType: 'COSINE' }, { fieldName: 'b', metricType: 'L2', indexType: 'FLAT' }],
-      params: { consistencyLevel: 'Strong' },
-    }));
-    ok(await s.post('entities/insert', { collectionName: name, data: [
-      { id: 1, title: 'one', a: [1, 0], b: [0, 0] },
-      { id: 2, title: 'two', a: [0, 1], b: [5, 5] },
-      { id: 3, title: 'three', a: [1, 1], b: [1, 1] },
-    ] }));
+    ok(
+      await s.post('collections/create', {
+        collectionName: name,
+        schema: {
+          fields: [
+            { fieldName: 'id', dataType: 'Int64', isPrimary: true },
+            { fieldName: 'title', dataType: 'VarChar', elementTypeParams: { max_length: 32 } },
+            { fieldName: 'a', dataType: 'FloatVector', elementTypeParams: { dim: 2 } },
+            { fieldName: 'b', dataType: 'FloatVector', elementTypeParams: { dim: 2 } },
+          ],
+        },
+        indexParams: [
+          { fieldName: 'a', metricType: 'COSINE' },
+          { fieldName: 'b', metricType: 'L2', indexType: 'FLAT' },
+        ],
+        params: { consistencyLevel: 'Strong' },
+      }),
+    );
+    ok(
+      await s.post('entities/insert', {
+        collectionName: name,
+        data: [
+          { id: 1, title: 'one', a: [1, 0], b: [0, 0] },
+          { id: 2, title: 'two', a: [0, 1], b: [5, 5] },
+          { id: 3, title: 'three', a: [1, 1], b: [1, 1] },
+        ],
+      }),
+    );
     fails(await s.post('entities/search', { collectionName: name, data: [[1, 0]] }), 1801, /search without annsField, but already found multiple vector fields: \[a, b/);
     assert.equal(ok(await s.post('entities/search', { collectionName: name, data: [[0, 0]], annsField: 'b', limit: 1 })).data[0].id, 1);
 
-    const rrf = ok(await s.post('entities/hybrid_search', {
-      collectionName: name, limit: 2, outputFields: ['title'],
-      search: [{ data: [[1, 0]], annsField: 'a', limit: 3 }, { data: [[0, 0]], annsField: 'b', limit: 3 }],
-      rerank: { strategy: 'rrf', params: { k: 10 } },
-    }));
+    const rrf = ok(
+      await s.post('entities/hybrid_search', {
+        collectionName: name,
+        limit: 2,
+        outputFields: ['title'],
+        search: [
+          { data: [[1, 0]], annsField: 'a', limit: 3 },
+          { data: [[0, 0]], annsField: 'b', limit: 3 },
+        ],
+        rerank: { strategy: 'rrf', params: { k: 10 } },
+      }),
+    );
     assert.deepEqual(rrf.topks, [2]);
     assert.deepEqual(rrf.data[0], { id: 1, distance: rrf.data[0].distance, title: 'one' });
     assert.ok(Math.abs(rrf.data[0].distance - 2 / 11) < 1e-6, `rrf score ${rrf.data[0].distance}`);
-    const weighted = ok(await s.post('entities/advanced_search', {
-      collectionName: name, limit: 3,
-      search: [{ data: [[0, 1]], annsField: 'a', limit: 3 }, { data: [[0, 0]], annsField: 'b', limit: 3 }],
-      rerank: { strategy: 'weighted', params: { weights: [1, 0] } },
-    }));
+    const weighted = ok(
+      await s.post('entities/advanced_search', {
+        collectionName: name,
+        limit: 3,
+        search: [
+          { data: [[0, 1]], annsField: 'a', limit: 3 },
+          { data: [[0, 0]], annsField: 'b', limit: 3 },
+        ],
+        rerank: { strategy: 'weighted', params: { weights: [1, 0] } },
+      }),
+    );
     assert.equal(weighted.data[0].id, 2, 'weight 1 on field a, whose best match for [0,1] is id 2');
-    fails(await s.post('entities/hybrid_search', {
-      collectionName: name, search: [{ data: [[1, 0]], annsField: 'a' }], rerank: { strategy: 'weighted', params: { weights: [0.5, 0.5] } },
-    }), 1100, /weights/);
+    fails(
+      await s.post('entities/hybrid_search', {
+        collectionName: name,
+        search: [{ data: [[1, 0]], annsField: 'a' }],
+        rerank: { strategy: 'weighted', params: { weights: [0.5, 0.5] } },
+      }),
+      1100,
+      /weights/,
+    );
   });
 
   it('reports unknown fields in filters', async () => {

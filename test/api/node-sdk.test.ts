@@ -38,10 +38,18 @@ for (const acceptInt64 of [false, true]) {
       const inserted = await client.insert({ collectionName, data });
       assert.equal(inserted.code, 0, JSON.stringify(inserted));
       assert.equal(inserted.data.insertCount, 10);
-      assert.deepEqual(inserted.data.insertIds, data.map((r) => id(r.id)));
+      assert.deepEqual(
+        inserted.data.insertIds,
+        data.map((r) => id(r.id)),
+      );
 
       const found = await client.search({
-        collectionName, data: [vec(3)], annsField: 'vector', limit: 3, outputFields: ['id', 'color'], consistencyLevel: 'Strong',
+        collectionName,
+        data: [vec(3)],
+        annsField: 'vector',
+        limit: 3,
+        outputFields: ['id', 'color'],
+        consistencyLevel: 'Strong',
       });
       assert.equal(found.code, 0, JSON.stringify(found));
       assert.deepEqual(found.topks, [3]);
@@ -61,7 +69,11 @@ for (const acceptInt64 of [false, true]) {
       assert.equal(queried.code, 0, JSON.stringify(queried));
       assert.deepEqual(
         queried.data.map((r) => [r.id, r.color]).sort((a, b) => Number(a[0]) - Number(b[0])),
-        [[id(1), 'red'], [id(2), 'blue'], [id(3), 'red']],
+        [
+          [id(1), 'red'],
+          [id(2), 'blue'],
+          [id(3), 'red'],
+        ],
       );
 
       const got = await client.get({ collectionName, id: [4], outputFields: ['id'] });

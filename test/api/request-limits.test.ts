@@ -5,9 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  MAX_AUTOID_BATCH, MAX_FILTER_LENGTH, MAX_JSON_DEPTH, MAX_REQUEST_DEPTH, MAX_TERM_COUNT,
-} from '../../lib/engine/request-limits.ts';
+import { MAX_AUTOID_BATCH, MAX_FILTER_LENGTH, MAX_JSON_DEPTH, MAX_REQUEST_DEPTH, MAX_TERM_COUNT } from '../../lib/engine/request-limits.ts';
 import { handleRequest } from '../../lib/api/router.ts';
 import type { Database } from '../../lib/engine/database.ts';
 import { DISK_LIMIT_CODE } from '../../lib/api/error-codes.ts';
@@ -22,8 +20,7 @@ function nested(n: number): string {
 describe('request limits', () => {
   let s: TestServer;
   let name: string;
-  const count = async (): Promise<number> =>
-    ok(await s.post('entities/query', { collectionName: name, filter: '', outputFields: ['count(*)'] })).data[0]['count(*)'];
+  const count = async (): Promise<number> => ok(await s.post('entities/query', { collectionName: name, filter: '', outputFields: ['count(*)'] })).data[0]['count(*)'];
 
   before(async () => {
     s = await startTestServer();
@@ -68,10 +65,18 @@ describe('request limits', () => {
     assert.match(dynamic, /row 0, field dyn: the JSON value nests more than/);
     // A JSON field given as JSON text is held to the same depth, however deep (its parser recursed).
     const typed = uniqueName('json');
-    ok(await s.post('collections/create', {
-      collectionName: typed,
-      schema: { fields: [{ fieldName: 'id', dataType: 'Int64', isPrimary: true }, { fieldName: 'v', dataType: 'FloatVector', elementTypeParams: { dim: 2 } }, { fieldName: 'j', dataType: 'JSON' }] },
-    }));
+    ok(
+      await s.post('collections/create', {
+        collectionName: typed,
+        schema: {
+          fields: [
+            { fieldName: 'id', dataType: 'Int64', isPrimary: true },
+            { fieldName: 'v', dataType: 'FloatVector', elementTypeParams: { dim: 2 } },
+            { fieldName: 'j', dataType: 'JSON' },
+          ],
+        },
+      }),
+    );
     const text = fails(await s.post('entities/insert', { collectionName: typed, data: [{ id: 5, v: [1, 2], j: nested(50_000) }] }), 1804);
     assert.match(text, /row 0, field j: the JSON value nests more than 256 levels deep/);
     const t0 = Date.now();
@@ -85,15 +90,31 @@ describe('request limits', () => {
 
   it('refuses an overlong filter, a huge in list and a huge exprParams list with 1100 naming the limit', async () => {
     const long = `id > 0 ${'and id > 0 '.repeat(Math.ceil(MAX_FILTER_LENGTH / 10))}`;
-    fails(await s.post('entities/query', { collectionName: name, filter: long }), 1100, new RegExp(`the expression is ${long.length} characters long; the limit is ${MAX_FILTER_LENGTH}: send long value lists as template values`));
+    fails(
+      await s.post('entities/query', { collectionName: name, filter: long }),
+      1100,
+      new RegExp(`the expression is ${long.length} characters long; the limit is ${MAX_FILTER_LENGTH}: send long value lists as template values`),
+    );
     const ids = Array.from({ length: MAX_TERM_COUNT + 1 }, (_, i) => i);
-    fails(await s.post('entities/query', { collectionName: name, filter: 'id in {ids}', exprParams: { ids } }), 1100, new RegExp(`template variable \\{ids\\} is a list of ${ids.length} values; the limit is ${MAX_TERM_COUNT}`));
-    fails(await s.post('entities/query', { collectionName: name, filter: 'id in {ids}', exprParams: { ids: Array.from({ length: 1_000_000 }, () => 1) } }), 1100, /exprParams hold more than/);
+    fails(
+      await s.post('entities/query', { collectionName: name, filter: 'id in {ids}', exprParams: { ids } }),
+      1100,
+      new RegExp(`template variable \\{ids\\} is a list of ${ids.length} values; the limit is ${MAX_TERM_COUNT}`),
+    );
+    fails(
+      await s.post('entities/query', { collectionName: name, filter: 'id in {ids}', exprParams: { ids: Array.from({ length: 1_000_000 }, () => 1) } }),
+      1100,
+      /exprParams hold more than/,
+    );
     const text = `id in [${Array.from({ length: MAX_TERM_COUNT + 1 }, () => '1').join(',')}]`;
     fails(await s.post('entities/query', { collectionName: name, filter: text }), 1100, new RegExp(`the list has ${MAX_TERM_COUNT + 1} values; the limit is ${MAX_TERM_COUNT}`));
     fails(await s.post('entities/delete', { collectionName: name, filter: text }), 1100, /the limit is 65536/);
     fails(await s.post('entities/get', { collectionName: name, id: ids }), 1100, new RegExp(`get asks for ${ids.length} ids; the limit is ${MAX_TERM_COUNT}`));
-    fails(await s.post('entities/query', { collectionName: name, filter: 'id in {a}', exprParams: { a: JSON.parse(nested(MAX_JSON_DEPTH + 1)) } }), 1100, /template value \{a\} nests more than 256 levels/);
+    fails(
+      await s.post('entities/query', { collectionName: name, filter: 'id in {a}', exprParams: { a: JSON.parse(nested(MAX_JSON_DEPTH + 1)) } }),
+      1100,
+      /template value \{a\} nests more than 256 levels/,
+    );
     assert.equal(await count(), 1);
   });
 
@@ -106,10 +127,18 @@ describe('request limits', () => {
 
   it(`refuses an autoID insert of more than ${MAX_AUTOID_BATCH} rows with 1804 naming the maximum`, async () => {
     const auto = uniqueName('auto');
-    ok(await s.post('collections/create', {
-      collectionName: auto,
-      schema: { autoID: true, fields: [{ fieldName: 'id', dataType: 'Int64', isPrimary: true }, { fieldName: 'v', dataType: 'FloatVector', elementTypeParams: { dim: 2 } }] },
-    }));
+    ok(
+      await s.post('collections/create', {
+        collectionName: auto,
+        schema: {
+          autoID: true,
+          fields: [
+            { fieldName: 'id', dataType: 'Int64', isPrimary: true },
+            { fieldName: 'v', dataType: 'FloatVector', elementTypeParams: { dim: 2 } },
+          ],
+        },
+      }),
+    );
     const row = '{"v":[1,2]}';
     const body = `{"collectionName":"${auto}","data":[${Array.from({ length: MAX_AUTOID_BATCH + 1 }, () => row).join(',')}]}`;
     fails(await s.post('entities/insert', body), 1804, new RegExp(`autoID collection takes at most ${MAX_AUTOID_BATCH} rows, but \`data\` has ${MAX_AUTOID_BATCH + 1}: split it`));
@@ -123,11 +152,17 @@ describe('request limits', () => {
       },
     } as unknown as Database;
     const reply = await handleRequest(failing, {
-      method: 'POST', path: '/v2/vectordb/entities/insert', headers: {}, body: JSON.stringify({ collectionName: 'c', data: [{ id: 1 }] }),
+      method: 'POST',
+      path: '/v2/vectordb/entities/insert',
+      headers: {},
+      body: JSON.stringify({ collectionName: 'c', data: [{ id: 1 }] }),
     });
     assert.equal(reply.status, 200);
     const body = JSON.parse(reply.body);
     assert.equal(body.code, DISK_LIMIT_CODE);
-    assert.match(body.message, /^disk limit exceeded: the server's disk is full \(WAL channel c1-0 stopped accepting appends.*\); free space on the server's data disk, then retry$/);
+    assert.match(
+      body.message,
+      /^disk limit exceeded: the server's disk is full \(WAL channel c1-0 stopped accepting appends.*\); free space on the server's data disk, then retry$/,
+    );
   });
 });

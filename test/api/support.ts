@@ -48,8 +48,7 @@ export async function startTestServer(options: { token?: string; maxBodyBytes?: 
     dataDir,
     db,
     request,
-    post: (p, body = {}, headers = {}) =>
-      request('POST', `/v2/vectordb/${p}`, typeof body === 'string' ? body : JSON.stringify(body), headers),
+    post: (p, body = {}, headers = {}) => request('POST', `/v2/vectordb/${p}`, typeof body === 'string' ? body : JSON.stringify(body), headers),
     async close() {
       await server.close();
       await db.close();

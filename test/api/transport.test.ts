@@ -45,7 +45,11 @@ describe('REST transport (no auth)', () => {
   });
 
   it('answers unknown routes and GET with a plain 404', async () => {
-    for (const [method, p] of [['POST', '/v2/vectordb/collections/nope'], ['GET', '/v2/vectordb/collections/list'], ['POST', '/']] as const) {
+    for (const [method, p] of [
+      ['POST', '/v2/vectordb/collections/nope'],
+      ['GET', '/v2/vectordb/collections/list'],
+      ['POST', '/'],
+    ] as const) {
       const r = await s.request(method, p, method === 'GET' ? undefined : '{}');
       assert.equal(r.status, 404);
       assert.equal(r.text, '404 page not found');

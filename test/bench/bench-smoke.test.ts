@@ -33,8 +33,22 @@ test('bench harness runs end to end at a tiny size and writes JSON, markdown and
   try {
     const out = path.join(dir, 'results');
     const { code, output } = await run([
-      '--size', '2000', '--dim', '32', '--queries', '40', '--quick', '--efs', '16,64',
-      '--out', out, '--cache', path.join(dir, 'cache'), '--work', path.join(dir, 'work'), '--no-bars',
+      '--size',
+      '2000',
+      '--dim',
+      '32',
+      '--queries',
+      '40',
+      '--quick',
+      '--efs',
+      '16,64',
+      '--out',
+      out,
+      '--cache',
+      path.join(dir, 'cache'),
+      '--work',
+      path.join(dir, 'work'),
+      '--no-bars',
     ]);
     assert.equal(code, 0, output);
 

@@ -75,13 +75,33 @@ describe('DynamoDbKvStore specifics', () => {
       const fx = await freshStore({ partitionDepth: depth });
       try {
         await fx.store.batchPut(keys.map((key) => ({ key, value: utf8(key) })));
-        assert.deepEqual((await collect(fx.store.scan({}))).map((e) => e.key), byteSorted(keys), `depth ${depth}`);
-        assert.deepEqual((await collect(fx.store.scan({ prefix: 'a/1' }))).map((e) => e.key), ['a/1', 'a/1/x', 'a/1/x/y'], `depth ${depth}`);
-        assert.deepEqual((await collect(fx.store.scan({ start: 'a/1/x', end: 'b/1/2/4' }))).map((e) => e.key), ['a/1/x', 'a/1/x/y', 'a/2/z', 'a0', 'b/1/2/3'], `depth ${depth}`);
-        assert.deepEqual((await collect(fx.store.scan({ start: 'a/1/x', limit: 3 }))).map((e) => e.key), ['a/1/x', 'a/1/x/y', 'a/2/z'], `depth ${depth}`);
+        assert.deepEqual(
+          (await collect(fx.store.scan({}))).map((e) => e.key),
+          byteSorted(keys),
+          `depth ${depth}`,
+        );
+        assert.deepEqual(
+          (await collect(fx.store.scan({ prefix: 'a/1' }))).map((e) => e.key),
+          ['a/1', 'a/1/x', 'a/1/x/y'],
+          `depth ${depth}`,
+        );
+        assert.deepEqual(
+          (await collect(fx.store.scan({ start: 'a/1/x', end: 'b/1/2/4' }))).map((e) => e.key),
+          ['a/1/x', 'a/1/x/y', 'a/2/z', 'a0', 'b/1/2/3'],
+          `depth ${depth}`,
+        );
+        assert.deepEqual(
+          (await collect(fx.store.scan({ start: 'a/1/x', limit: 3 }))).map((e) => e.key),
+          ['a/1/x', 'a/1/x/y', 'a/2/z'],
+          `depth ${depth}`,
+        );
         assert.equal(await fx.store.deleteRange({ start: 'a/1/x', end: 'b' }), 4);
         assert.equal(await fx.store.deletePrefix('meta/'), 2);
-        assert.deepEqual((await collect(fx.store.scan({}))).map((e) => e.key), ['a', 'a/1', 'b/1/2/3', 'b/1/2/4', 'z'], `depth ${depth}`);
+        assert.deepEqual(
+          (await collect(fx.store.scan({}))).map((e) => e.key),
+          ['a', 'a/1', 'b/1/2/3', 'b/1/2/4', 'z'],
+          `depth ${depth}`,
+        );
       } finally {
         await fx.cleanup();
       }
@@ -95,7 +115,10 @@ describe('DynamoDbKvStore specifics', () => {
       const keys = Array.from({ length: 800 }, (_, i) => `meta/blob/${String(i).padStart(4, '0')}`);
       await fx.store.batchPut(keys.map((key) => ({ key, value: big })));
       const got = await collect(fx.store.scan({ prefix: 'meta/blob/' }));
-      assert.deepEqual(got.map((e) => e.key), keys); // 2.4 MB: three Query pages
+      assert.deepEqual(
+        got.map((e) => e.key),
+        keys,
+      ); // 2.4 MB: three Query pages
       await fx.store.batchPutIfNewer(keys.slice(0, 1500).map((key) => ({ key: `${key}/v`, value: utf8('v'), version: 3n })));
       assert.equal(await fx.store.deletePrefix('meta/blob/'), 1600);
       assert.deepEqual(await collect(fx.store.scan({})), []);
@@ -212,7 +235,10 @@ describe('DynamoDbKvStore specifics', () => {
       client.destroy();
       assert.equal(partitions.get('k:meta/segment/'), 5);
       const bucketCounts = [...partitions].filter(([p]) => p.startsWith('v:')).map(([, n]) => n);
-      assert.equal(bucketCounts.reduce((a, b) => a + b, 0), 200);
+      assert.equal(
+        bucketCounts.reduce((a, b) => a + b, 0),
+        200,
+      );
       assert.ok(Math.max(...bucketCounts) < 60, `buckets are balanced: ${bucketCounts}`);
     } finally {
       await fx.cleanup();

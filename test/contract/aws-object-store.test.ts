@@ -41,7 +41,10 @@ describe('S3ObjectStore specifics', () => {
     const s = freshStore(client);
     await s.put('a/b', utf8('x'));
     const raw = await client.send(new ListObjectsV2Command({ Bucket: EMULATOR_BUCKET, Prefix: s.prefix }));
-    assert.deepEqual(raw.Contents?.map((o) => o.Key), [`${s.prefix}a/b`]);
+    assert.deepEqual(
+      raw.Contents?.map((o) => o.Key),
+      [`${s.prefix}a/b`],
+    );
     assert.equal((s as ObjectStore).localPath, undefined);
     const viaUrl = S3ObjectStore.fromUrl(`s3://${EMULATOR_BUCKET}/${s.prefix.slice(0, -1)}`);
     assertBytes(await viaUrl.get('a/b'), 'x');

@@ -76,7 +76,10 @@ describe('KinesisWal specifics', () => {
       assert.equal(await wal.append('f-0', [utf8('small'), big, utf8('after'), new Uint8Array(0)]), 0n);
       assert.equal(await wal.append('f-0', [pseudoRandomBytes(5000, 2)]), 4n);
       const all = await wal.read('f-0', 0n, 10);
-      assert.deepEqual(all.map((r) => r.position), [0n, 1n, 2n, 3n, 4n]);
+      assert.deepEqual(
+        all.map((r) => r.position),
+        [0n, 1n, 2n, 3n, 4n],
+      );
       assertBytes(all[1].data, big);
       assertBytes(all[3].data, new Uint8Array(0));
       assertBytes((await wal.read('f-0', 4n, 1))[0].data, pseudoRandomBytes(5000, 2));
@@ -106,14 +109,32 @@ describe('KinesisWal specifics', () => {
     });
     const wal = new KinesisWal({ ...names, kinesis: new KinesisClient({ endpoint: proxy.url, requestHandler: new NodeHttpHandler() }) });
     try {
-      assert.equal(await wal.append('p-0', Array.from({ length: 6 }, (_, i) => utf8(`r${i}`))), 0n);
-      assert.equal(await wal.append('p-0', Array.from({ length: 4 }, (_, i) => utf8(`s${i}`))), 6n);
+      assert.equal(
+        await wal.append(
+          'p-0',
+          Array.from({ length: 6 }, (_, i) => utf8(`r${i}`)),
+        ),
+        0n,
+      );
+      assert.equal(
+        await wal.append(
+          'p-0',
+          Array.from({ length: 4 }, (_, i) => utf8(`s${i}`)),
+        ),
+        6n,
+      );
       assert.equal(failures, 1);
       const got = await new KinesisWal(names).read('p-0', 0n, 100);
-      assert.deepEqual(got.map((r) => Buffer.from(r.data).toString()), ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 's0', 's1', 's2', 's3']);
+      assert.deepEqual(
+        got.map((r) => Buffer.from(r.data).toString()),
+        ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 's0', 's1', 's2', 's3'],
+      );
       const raw = await rawRecords(names.streamName);
       // r1 failed while r2..r5 landed (now orphans); then the suffix r1..r5 again, then the next append.
-      assert.deepEqual(raw.map((r) => r.position), [0n, 2n, 3n, 4n, 5n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n]);
+      assert.deepEqual(
+        raw.map((r) => r.position),
+        [0n, 2n, 3n, 4n, 5n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n],
+      );
     } finally {
       await wal.close();
       await proxy.close();
@@ -149,11 +170,23 @@ describe('KinesisWal specifics', () => {
         await wal.append('s-0', [utf8(`a${i}`)]);
         await wal.append('s-1', [utf8(`b${i}`)]);
       }
-      assert.deepEqual((await wal.read('s-1', 2n, 10)).map((r) => Buffer.from(r.data).toString()), ['b2', 'b3', 'b4']);
-      assert.deepEqual((await wal.read('s-0', 0n, 2)).map((r) => Buffer.from(r.data).toString()), ['a0', 'a1']);
-      assert.deepEqual((await wal.read('s-0', 2n, 10)).map((r) => Buffer.from(r.data).toString()), ['a2', 'a3', 'a4']); // cached iterator
+      assert.deepEqual(
+        (await wal.read('s-1', 2n, 10)).map((r) => Buffer.from(r.data).toString()),
+        ['b2', 'b3', 'b4'],
+      );
+      assert.deepEqual(
+        (await wal.read('s-0', 0n, 2)).map((r) => Buffer.from(r.data).toString()),
+        ['a0', 'a1'],
+      );
+      assert.deepEqual(
+        (await wal.read('s-0', 2n, 10)).map((r) => Buffer.from(r.data).toString()),
+        ['a2', 'a3', 'a4'],
+      ); // cached iterator
       const raw = await rawRecords(names.streamName);
-      assert.deepEqual(raw.filter((r) => r.channel === 's-1').map((r) => r.position), [0n, 1n, 2n, 3n, 4n]);
+      assert.deepEqual(
+        raw.filter((r) => r.channel === 's-1').map((r) => r.position),
+        [0n, 1n, 2n, 3n, 4n],
+      );
     } finally {
       await wal.close();
     }
@@ -186,7 +219,11 @@ describe('KinesisWal specifics', () => {
       await wal.close();
     }
     const names = await freshResources(1);
-    const offline = new KinesisWal({ ...names, kinesis: new KinesisClient({ endpoint: 'http://127.0.0.1:9', maxAttempts: 1, requestHandler: new NodeHttpHandler() }), dynamodb: new DynamoDBClient({}) });
+    const offline = new KinesisWal({
+      ...names,
+      kinesis: new KinesisClient({ endpoint: 'http://127.0.0.1:9', maxAttempts: 1, requestHandler: new NodeHttpHandler() }),
+      dynamodb: new DynamoDBClient({}),
+    });
     try {
       await rejectsWith(offline.append('c1-0', [utf8('x')]), StorageError, /ListShards of stream wal-/);
       assert.equal(await offline.tail('c1-0'), 0n, 'nothing was committed');

@@ -12,7 +12,10 @@ import { assertBytes, makeTempDir, pseudoRandomBytes, rejectsWith, utf8 } from '
 
 /** Segment files of a channel, oldest first. */
 function segments(root: string, channel: string): string[] {
-  return fs.readdirSync(path.join(root, channel)).filter((n) => n.endsWith('.wal')).sort();
+  return fs
+    .readdirSync(path.join(root, channel))
+    .filter((n) => n.endsWith('.wal'))
+    .sort();
 }
 
 /** Runs `body` with a temp directory that is always removed. */
@@ -64,7 +67,10 @@ describe('FileWal', () => {
       const starts = segments(dir, 'c3-0').map((n) => BigInt(n.slice(0, 20)));
       const before = starts[3] + 1n; // inside the fourth segment
       await wal.truncate('c3-0', before);
-      assert.deepEqual(segments(dir, 'c3-0').map((n) => BigInt(n.slice(0, 20))), starts.slice(3));
+      assert.deepEqual(
+        segments(dir, 'c3-0').map((n) => BigInt(n.slice(0, 20))),
+        starts.slice(3),
+      );
       await rejectsWith(wal.read('c3-0', starts[3], 1), NotFoundError, /truncated/); // in the kept file, but below `before`
       assert.equal((await wal.read('c3-0', before, 1))[0].position, before);
       await wal.close();
@@ -84,7 +90,10 @@ describe('FileWal', () => {
       let wal = await FileWal.open(dir, { segmentBytes: 8 * 1024 });
       const n = 2000;
       for (let i = 0; i < n; i += 100) {
-        await wal.append('c4-0', Array.from({ length: 100 }, (_, j) => utf8(`rec-${i + j}-${'x'.repeat((i + j) % 37)}`)));
+        await wal.append(
+          'c4-0',
+          Array.from({ length: 100 }, (_, j) => utf8(`rec-${i + j}-${'x'.repeat((i + j) % 37)}`)),
+        );
       }
       await wal.close();
       wal = await FileWal.open(dir, { segmentBytes: 8 * 1024 });
@@ -127,13 +136,17 @@ describe('FileWal', () => {
           assert.equal(await wal.tail('c5-0'), 3n);
           assert.equal(fs.statSync(file).size, goodSize, 'torn bytes cut off');
           const all = await wal.read('c5-0', 0n, 10);
-          assert.deepEqual(all.map((r) => Buffer.from(r.data).toString()), ['first', 'second', 'third']);
+          assert.deepEqual(
+            all.map((r) => Buffer.from(r.data).toString()),
+            ['first', 'second', 'third'],
+          );
           assert.equal(await wal.append('c5-0', [utf8('fourth')]), 3n);
           await wal.close();
           wal = await FileWal.open(dir);
           assertBytes((await wal.read('c5-0', 3n, 1))[0].data, 'fourth');
           await wal.close();
-        }));
+        }),
+      );
     }
 
     it('a segment whose creation was interrupted (empty file) is reinitialized', () =>
@@ -145,7 +158,10 @@ describe('FileWal', () => {
         wal = await FileWal.open(dir);
         assert.equal(await wal.tail('c6-0'), 2n);
         assert.equal(await wal.append('c6-0', [utf8('c')]), 2n);
-        assert.deepEqual((await wal.read('c6-0', 0n, 10)).map((r) => Buffer.from(r.data).toString()), ['a', 'b', 'c']);
+        assert.deepEqual(
+          (await wal.read('c6-0', 0n, 10)).map((r) => Buffer.from(r.data).toString()),
+          ['a', 'b', 'c'],
+        );
         await wal.close();
       }));
   });
@@ -226,7 +242,7 @@ await Promise.all(Array.from({ length: 16 }, worker));
       const maxAcked = Math.max(...acked.keys());
       assert.ok(tail > BigInt(maxAcked), `tail ${tail} must cover acknowledged position ${maxAcked}`);
       const all: Uint8Array[] = [];
-      for (let p = 0n; p < tail; ) {
+      for (let p = 0n; p < tail;) {
         const got = await wal.read('c9-0', p, 500);
         all.push(...got.map((r) => r.data));
         p += BigInt(got.length);
@@ -251,7 +267,10 @@ await Promise.all(Array.from({ length: 16 }, worker));
       fs.writeFileSync(file, bytes);
     };
     const damageOf = async (p: Promise<unknown>): Promise<WalCorruptError> => {
-      const err = await p.then(() => undefined, (e: unknown) => e);
+      const err = await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof WalCorruptError, `expected WalCorruptError, got ${String(err)}`);
       return err;
     };
@@ -313,7 +332,10 @@ await Promise.all(Array.from({ length: 16 }, worker));
         assert.equal(await inspectWalChannel(dir, 'd4-0', 2n), undefined);
         const wal = await FileWal.open(dir);
         assert.equal(await wal.tail('d4-0'), 4n);
-        assert.deepEqual((await wal.read('d4-0', 0n, 10)).map((r) => Buffer.from(r.data).toString()), [0, 1, 2, 3].map((k) => `record-${k}`));
+        assert.deepEqual(
+          (await wal.read('d4-0', 0n, 10)).map((r) => Buffer.from(r.data).toString()),
+          [0, 1, 2, 3].map((k) => `record-${k}`),
+        );
         assert.equal(await wal.append('d4-0', [utf8('next')]), 4n);
         await wal.close();
       }));
@@ -328,7 +350,10 @@ await Promise.all(Array.from({ length: 16 }, worker));
         const wal = await FileWal.open(dir);
         assert.equal(await wal.tail('d5-0'), 10n);
         const rest = await wal.read('d5-0', 7n, 10);
-        assert.deepEqual(rest.map((r) => [r.position, Buffer.from(r.data).toString()]), [7n, 8n, 9n].map((p) => [p, `record-${p}`]));
+        assert.deepEqual(
+          rest.map((r) => [r.position, Buffer.from(r.data).toString()]),
+          [7n, 8n, 9n].map((p) => [p, `record-${p}`]),
+        );
         await rejectsWith(wal.read('d5-0', 4n, 1), NotFoundError, /starts at position 5/);
         await wal.close();
       }));
@@ -345,7 +370,10 @@ await Promise.all(Array.from({ length: 16 }, worker));
         assert.equal(await inspectWalChannel(dir, 'd6-0', checkpoint), undefined);
         const wal = await FileWal.open(dir, { segmentBytes: 64 });
         const rest = await wal.read('d6-0', checkpoint, 20);
-        assert.deepEqual(rest.map((r) => Buffer.from(r.data).toString()), Array.from({ length: 12 - Number(checkpoint) }, (_, i) => `record-${Number(checkpoint) + i}`));
+        assert.deepEqual(
+          rest.map((r) => Buffer.from(r.data).toString()),
+          Array.from({ length: 12 - Number(checkpoint) }, (_, i) => `record-${Number(checkpoint) + i}`),
+        );
         await wal.close();
       }));
   });

@@ -42,7 +42,10 @@ describe('LmdbKvStore specifics', () => {
       keys.push('a', 'ab', '\u007f', '\u0080', '\u07ff', '\u0800', '\uD7FF', '\uE000', '\uFFFF', '\u{10000}', '\u{10FFFF}', '1', '12', '-1', 'true', 'null');
       await kv.batchPut(keys.map((key) => ({ key, value: utf8(key) })));
       const got = await collect(kv.scan({}));
-      assert.deepEqual(got.map((e) => e.key), byteSorted([...new Set(keys)]));
+      assert.deepEqual(
+        got.map((e) => e.key),
+        byteSorted([...new Set(keys)]),
+      );
       for (const e of got) assert.equal(typeof e.key, 'string');
     } finally {
       await kv.close();
@@ -60,7 +63,10 @@ describe('LmdbKvStore specifics', () => {
       await kv.put('bulk0', utf8('outside the prefix'));
       assert.equal(await kv.deleteRange({ start: 'bulk/000000', end: 'bulk/001000' }), 2000); // 1000 plain + 1000 versioned
       assert.equal(await kv.deletePrefix('bulk/'), 22_000 + 11_000);
-      assert.deepEqual((await collect(kv.scan({}))).map((e) => e.key), ['bulk0']);
+      assert.deepEqual(
+        (await collect(kv.scan({}))).map((e) => e.key),
+        ['bulk0'],
+      );
       assert.equal(await kv.getVersioned('bulk/011999/v'), undefined);
     } finally {
       await kv.close();

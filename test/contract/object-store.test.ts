@@ -54,7 +54,10 @@ describe('FileObjectStore specifics', () => {
       while (writing) {
         const got = await s.get('atomic');
         assert.equal(got.length, a.length, 'never a partial object');
-        assert.ok(got.every((x) => x === got[0]), 'never a mix of two versions');
+        assert.ok(
+          got.every((x) => x === got[0]),
+          'never a mix of two versions',
+        );
         reads++;
       }
       await writer;

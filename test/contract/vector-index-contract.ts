@@ -53,7 +53,10 @@ export function offsets(n: number, base = 0): Uint32Array {
 /** The Milvus score of row `r` for `query`, in double precision over the original vectors. */
 export function referenceScore(metric: MetricType, data: Float32Array, r: number, query: Float32Array): number {
   const dim = query.length;
-  let dot = 0, l2 = 0, na = 0, nb = 0;
+  let dot = 0,
+    l2 = 0,
+    na = 0,
+    nb = 0;
   for (let j = 0; j < dim; j++) {
     const a = data[r * dim + j];
     const b = query[j];
@@ -68,8 +71,14 @@ export function referenceScore(metric: MetricType, data: Float32Array, r: number
 }
 
 /** Brute-force top-k (keys = `keys[row]`), best first, ties by key. */
-export function bruteForce(metric: MetricType, data: Float32Array, keys: Uint32Array, query: Float32Array, k: number,
-  accept?: (key: number) => boolean): { keys: number[]; scores: number[] } {
+export function bruteForce(
+  metric: MetricType,
+  data: Float32Array,
+  keys: Uint32Array,
+  query: Float32Array,
+  k: number,
+  accept?: (key: number) => boolean,
+): { keys: number[]; scores: number[] } {
   const rows: { key: number; score: number }[] = [];
   for (let r = 0; r < keys.length; r++) {
     if (accept && !accept(keys[r])) continue;
@@ -125,7 +134,10 @@ export function vectorIndexContract(subject: VectorIndexSubject): void {
         assert.ok(hits.scores[0] < 1e-6);
         const all = idx.search(data.slice(0, dim), 100, { ef: 100 });
         assert.equal(all.keys.length, 30);
-        assert.deepEqual([...all.keys].sort((a, b) => a - b), [...offsets(30, 100)]);
+        assert.deepEqual(
+          [...all.keys].sort((a, b) => a - b),
+          [...offsets(30, 100)],
+        );
         idx.close();
       });
       it('k ≤ 0 gives no hits; a wrong query dimension or vector length is a clear error', () => {
@@ -169,7 +181,10 @@ export function vectorIndexContract(subject: VectorIndexSubject): void {
 
         if (subject.exact) {
           it('equals brute force exactly (keys, order, scores), filtered or not, small and large', () => {
-            for (const [n, dim] of [[200, 12], [3000, 32]] as const) {
+            for (const [n, dim] of [
+              [200, 12],
+              [3000, 32],
+            ] as const) {
               const { data, queries } = clusteredData(3 + n, n, dim, 8, 8);
               const keys = offsets(n, 7);
               const idx = subject.create({ dim, metric });
@@ -216,7 +231,11 @@ export function vectorIndexContract(subject: VectorIndexSubject): void {
           built.save(file);
           built.close();
           const idx = subject.open(file, { dim, metric }, data);
-          for (const [mod, expected] of [[2, 10], [100, 10], [1000, 4]] as const) {
+          for (const [mod, expected] of [
+            [2, 10],
+            [100, 10],
+            [1000, 4],
+          ] as const) {
             const accept = (k: number) => k % mod === 0;
             let sum = 0;
             for (const q of queries) {

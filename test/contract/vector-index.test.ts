@@ -71,17 +71,17 @@ describe('HnswVectorIndex specifics', () => {
 
   it('a failing worker build rejects with the reason', async () => {
     const dim = 4;
-    await assert.rejects(
-      buildHnswIndex(new Float32Array(8), offsets(2), { dim, metric: 'L2' }, path.join(tmp, 'no-such-dir', 'x.usearch')),
-      /building the HNSW index .* failed/,
-    );
+    await assert.rejects(buildHnswIndex(new Float32Array(8), offsets(2), { dim, metric: 'L2' }, path.join(tmp, 'no-such-dir', 'x.usearch')), /building the HNSW index .* failed/);
     await assert.rejects(buildHnswIndex(new Float32Array(7), offsets(2), { dim, metric: 'L2' }, path.join(tmp, 'y.usearch')), /8 floats, got 7/);
   });
 
   it('a viewed index is read-only; load can grow', () => {
     const dim = 4;
     const idx = HnswVectorIndex.create({ dim, metric: 'L2' });
-    idx.add(offsets(10), new Float32Array(40).map((_, i) => i));
+    idx.add(
+      offsets(10),
+      new Float32Array(40).map((_, i) => i),
+    );
     const file = path.join(tmp, 'ro.usearch');
     idx.save(file);
     const viewed = HnswVectorIndex.view(file, { dim, metric: 'L2' });
@@ -97,8 +97,14 @@ describe('HnswVectorIndex specifics', () => {
     idx.add(offsets(3), new Float32Array(12).fill(0.5));
     const file = path.join(tmp, 'ip.usearch');
     idx.save(file);
-    assert.throws(() => HnswVectorIndex.view(file, { dim, metric: 'L2' }), (e: unknown) => e instanceof CorruptDataError && /metric/.test((e as Error).message));
-    assert.throws(() => HnswVectorIndex.load(file, { dim: 8, metric: 'IP' }), (e: unknown) => e instanceof CorruptDataError && /dimension 4/.test((e as Error).message));
+    assert.throws(
+      () => HnswVectorIndex.view(file, { dim, metric: 'L2' }),
+      (e: unknown) => e instanceof CorruptDataError && /metric/.test((e as Error).message),
+    );
+    assert.throws(
+      () => HnswVectorIndex.load(file, { dim: 8, metric: 'IP' }),
+      (e: unknown) => e instanceof CorruptDataError && /dimension 4/.test((e as Error).message),
+    );
     assert.throws(() => HnswVectorIndex.view(file, { dim, metric: 'IP', quantization: 'f16' }), CorruptDataError);
     const junk = path.join(tmp, 'junk.usearch');
     fs.writeFileSync(junk, Buffer.from('not an index at all, just some bytes'));
@@ -221,7 +227,10 @@ describe('FlatVectorIndex specifics', () => {
     idx.add(offsets(5), new Float32Array(20).fill(1));
     const file = path.join(tmp, 'flat.mgfl');
     idx.save(file);
-    assert.throws(() => FlatVectorIndex.load(file, { dim: 4, metric: 'IP' }), (e: unknown) => e instanceof CorruptDataError && /metric/.test((e as Error).message));
+    assert.throws(
+      () => FlatVectorIndex.load(file, { dim: 4, metric: 'IP' }),
+      (e: unknown) => e instanceof CorruptDataError && /metric/.test((e as Error).message),
+    );
     assert.throws(() => FlatVectorIndex.load(file, { dim: 8, metric: 'L2' }), /dimension 4/);
     const bytes = fs.readFileSync(file);
     fs.writeFileSync(file, bytes.subarray(0, bytes.length - 4));
@@ -241,8 +250,24 @@ describe('index files carry a checksum', () => {
   const dim = 8;
   const data = clusteredData(21, 300, dim, 4, 0).data;
   const subjects = [
-    { name: 'HNSW', make: () => { const i = HnswVectorIndex.create({ dim, metric: 'L2' }); i.add(offsets(300), data); return i; }, open: (f: string) => HnswVectorIndex.view(f, { dim, metric: 'L2' }) },
-    { name: 'flat', make: () => { const i = new FlatVectorIndex({ dim, metric: 'L2' }); i.add(offsets(300), data); return i; }, open: (f: string) => FlatVectorIndex.load(f, { dim, metric: 'L2' }) },
+    {
+      name: 'HNSW',
+      make: () => {
+        const i = HnswVectorIndex.create({ dim, metric: 'L2' });
+        i.add(offsets(300), data);
+        return i;
+      },
+      open: (f: string) => HnswVectorIndex.view(f, { dim, metric: 'L2' }),
+    },
+    {
+      name: 'flat',
+      make: () => {
+        const i = new FlatVectorIndex({ dim, metric: 'L2' });
+        i.add(offsets(300), data);
+        return i;
+      },
+      open: (f: string) => FlatVectorIndex.load(f, { dim, metric: 'L2' }),
+    },
   ];
   for (const subject of subjects) {
     it(`${subject.name}: a flipped byte anywhere in the file is a CorruptDataError naming the file`, () => {
@@ -261,7 +286,11 @@ describe('index files carry a checksum', () => {
         const bad = Buffer.from(good);
         bad[at] ^= 0x20;
         fs.writeFileSync(file, bad);
-        assert.throws(() => subject.open(file), (e: unknown) => e instanceof CorruptDataError && e.key === file && e.message.includes(file), `byte ${at} of ${good.length}`);
+        assert.throws(
+          () => subject.open(file),
+          (e: unknown) => e instanceof CorruptDataError && e.key === file && e.message.includes(file),
+          `byte ${at} of ${good.length}`,
+        );
       }
     });
   }
@@ -304,6 +333,9 @@ describe('estimateSelectivity', () => {
     assert.ok(Math.abs(estimateSelectivity(100_000, (k) => k < 30_000, id) - 0.3) < 0.05);
     const none = estimateSelectivity(100_000, () => false, id);
     assert.ok(none > 0 && none < 0.01);
-    assert.equal(estimateSelectivity(10, (k) => k < 5, id), 0.5);
+    assert.equal(
+      estimateSelectivity(10, (k) => k < 5, id),
+      0.5,
+    );
   });
 });

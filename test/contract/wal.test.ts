@@ -11,7 +11,10 @@ walContract('memory', async () => {
 });
 
 /** FileWal with default segments, and with tiny ones so every case also crosses segment files. */
-for (const [label, segmentBytes] of [['local files', undefined], ['local files, 256-byte segments', 256]] as const) {
+for (const [label, segmentBytes] of [
+  ['local files', undefined],
+  ['local files, 256-byte segments', 256],
+] as const) {
   walContract(label, async () => {
     const tmp = makeTempDir('migrans-wal-');
     let current: Wal = await FileWal.open(tmp.dir, { segmentBytes });

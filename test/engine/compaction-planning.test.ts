@@ -18,8 +18,17 @@ const CONFIG: EngineConfig = { ...DEFAULT_ENGINE_CONFIG, maxSegmentBytes: 100 * 
 
 function segment(id: number, rows: number, opts: { deleted?: number; channel?: number; partition?: string; state?: SegmentMeta['state'] } = {}): Segment {
   const meta: SegmentMeta = {
-    segmentId: id, collectionId: 1, partition: opts.partition ?? '_default', channel: opts.channel ?? 0, state: opts.state ?? 'Flushed',
-    startPosition: 0n, prevTs: 0n, rowCount: rows, sealRows: CONFIG.sealRows, sealBytes: CONFIG.sealBytes, indexFiles: {},
+    segmentId: id,
+    collectionId: 1,
+    partition: opts.partition ?? '_default',
+    channel: opts.channel ?? 0,
+    state: opts.state ?? 'Flushed',
+    startPosition: 0n,
+    prevTs: 0n,
+    rowCount: rows,
+    sealRows: CONFIG.sealRows,
+    sealBytes: CONFIG.sealBytes,
+    indexFiles: {},
   };
   const seg = Segment.growing(meta, SCHEMA);
   const pks: bigint[][] = [[]];
@@ -33,7 +42,10 @@ const ids = (plans: ReturnType<typeof planCompactions>) => plans.map((p) => p.in
 describe('planCompactions', () => {
   it('merges small segments in creation order into outputs of at most maxSegmentBytes', () => {
     const segs = [segment(1, 30), segment(2, 30), segment(3, 30), segment(4, 30), segment(5, 20)];
-    assert.deepEqual(ids(planCompactions(segs, CONFIG, new Set())), [[1, 2, 3], [4, 5]]);
+    assert.deepEqual(ids(planCompactions(segs, CONFIG, new Set())), [
+      [1, 2, 3],
+      [4, 5],
+    ]);
   });
 
   it('leaves segments past the small size alone, and a lone small segment too', () => {

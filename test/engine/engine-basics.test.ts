@@ -22,7 +22,10 @@ describe('engine basics', () => {
   let cleanup: () => Promise<void>;
   before(async () => {
     ({ db, cleanup } = await memoryDatabase());
-    await db.createCollection(D, simpleSpec('c', 4, { extraFields: [{ name: 'tag', dataType: 'VarChar', maxLength: 20, typeParams: { max_length: '20' } }], shards: 2, dynamic: true }));
+    await db.createCollection(
+      D,
+      simpleSpec('c', 4, { extraFields: [{ name: 'tag', dataType: 'VarChar', maxLength: 20, typeParams: { max_length: '20' } }], shards: 2, dynamic: true }),
+    );
   });
   after(() => cleanup());
 
@@ -49,7 +52,16 @@ describe('engine basics', () => {
   });
 
   it('treats insert of an existing key as an overwrite, also within one batch', async () => {
-    await db.insert(D, 'c', [{ id: 3, vector: vec(3), tag: 'changed' }, { id: 1000, vector: vec(1), tag: 'first' }, { id: 1000, vector: vec(2), tag: 'second' }], { upsert: false });
+    await db.insert(
+      D,
+      'c',
+      [
+        { id: 3, vector: vec(3), tag: 'changed' },
+        { id: 1000, vector: vec(1), tag: 'first' },
+        { id: 1000, vector: vec(2), tag: 'second' },
+      ],
+      { upsert: false },
+    );
     const got = await db.get(D, 'c', [3n, 1000n], {});
     assert.equal(got.length, 2);
     assert.equal(got.find((r) => r.id === 3n)!.tag, 'changed');
@@ -89,7 +101,18 @@ describe('engine basics', () => {
   it('rejects bad input with Milvus codes and changes nothing', async () => {
     const before = (await db.query(D, 'c', { filter: '', outputFields: ['count(*)'] }))[0]['count(*)'];
     await rejectsWith(db.insert(D, 'missing', [{ id: 1, vector: vec(1) }], { upsert: false }), 100, /can't find collection/);
-    await rejectsWith(db.insert(D, 'c', [{ id: 5000, vector: vec(1) }, { id: 5001, vector: [1, 2] }], { upsert: false }), 1804);
+    await rejectsWith(
+      db.insert(
+        D,
+        'c',
+        [
+          { id: 5000, vector: vec(1) },
+          { id: 5001, vector: [1, 2] },
+        ],
+        { upsert: false },
+      ),
+      1804,
+    );
     await rejectsWith(db.query(D, 'c', { filter: 'id >>> 3', outputFields: ['id'] }), 1100);
     await rejectsWith(db.delete(D, 'c', 'nonsense ==', {}), 1100);
     await rejectsWith(db.search(D, 'c', { vectors: [new Float32Array(3)], limit: 3 }), 1801, /dimension/);
@@ -111,7 +134,10 @@ describe('engine basics', () => {
     await db.insert(D, 'c', [{ id: 9001, vector: vec(1), tag: 'p' }], { upsert: false, partitionName: 'p1' });
     assert.equal((await db.getPartitionStats(D, 'c', 'p1')).rowCount, 1);
     const inP1 = await db.query(D, 'c', { filter: 'id > 0', partitionNames: ['p1'], outputFields: ['id'] });
-    assert.deepEqual(inP1.map((r) => r.id), [9001n]);
+    assert.deepEqual(
+      inP1.map((r) => r.id),
+      [9001n],
+    );
     await db.createAlias(D, 'c', 'c_alias');
     assert.equal((await db.get(D, 'c_alias', [9001n], {})).length, 1);
     await rejectsWith(db.createAlias(D, 'c', 'c_alias'), 1602);

@@ -16,7 +16,12 @@ describe('durability', () => {
     let { db } = await fileDatabase({}, tmp.dir);
     await db.createCollection(D, simpleSpec('c', 8));
     const vs = clusteredVectors(300, 8);
-    await db.insert(D, 'c', vs.map((v, i) => ({ id: i, vector: Array.from(v) })), { upsert: false });
+    await db.insert(
+      D,
+      'c',
+      vs.map((v, i) => ({ id: i, vector: Array.from(v) })),
+      { upsert: false },
+    );
     await db.delete(D, 'c', 'id < 10', {});
     await db.close();
     ({ db } = await fileDatabase({}, tmp.dir));
@@ -34,12 +39,22 @@ describe('durability', () => {
     await db.createCollection(D, simpleSpec('c', 8, { shards: 2 }));
     const vs = clusteredVectors(1000, 8, 3);
     for (let b = 0; b < 10; b++) {
-      await db.insert(D, 'c', vs.slice(b * 100, b * 100 + 100).map((v, i) => ({ id: b * 100 + i, vector: Array.from(v) })), { upsert: false });
+      await db.insert(
+        D,
+        'c',
+        vs.slice(b * 100, b * 100 + 100).map((v, i) => ({ id: b * 100 + i, vector: Array.from(v) })),
+        { upsert: false },
+      );
     }
     await db.flush(D, 'c');
     await waitIndexed(db);
     // Overwrite some, delete a third of the rows: segments become dirty enough to rewrite.
-    await db.insert(D, 'c', vs.slice(0, 50).map((v, i) => ({ id: i, vector: Array.from(v).map((x) => x + 1) })), { upsert: true });
+    await db.insert(
+      D,
+      'c',
+      vs.slice(0, 50).map((v, i) => ({ id: i, vector: Array.from(v).map((x) => x + 1) })),
+      { upsert: true },
+    );
     await db.delete(D, 'c', 'id >= 600', {});
     assert.equal(await count(db), 600);
     await db.close();
@@ -61,7 +76,10 @@ describe('durability', () => {
     assert.equal(all.length, 600);
     assert.equal(new Set(all.map((r) => r.id)).size, 600);
     const [hits] = await db.search(D, 'c', { vectors: [vs[700]], limit: 20 });
-    assert.ok(hits.every((h) => (h.id as bigint) < 600n), 'deleted rows never come back in search');
+    assert.ok(
+      hits.every((h) => (h.id as bigint) < 600n),
+      'deleted rows never come back in search',
+    );
     await db.close();
 
     ({ db } = await fileDatabase(config, tmp.dir));

@@ -39,7 +39,12 @@ describe('invariants', () => {
     let { db, dir } = await fileDatabase(config);
     await db.createCollection(D, simpleSpec('c', 8));
     const vs = clusteredVectors(400, 8, 4);
-    await db.insert(D, 'c', vs.map((v, i) => ({ id: i, vector: Array.from(v) })), { upsert: false });
+    await db.insert(
+      D,
+      'c',
+      vs.map((v, i) => ({ id: i, vector: Array.from(v) })),
+      { upsert: false },
+    );
     await db.flush(D, 'c');
     await db.delete(D, 'c', 'id % 3 == 0', {});
     const check = async () => {

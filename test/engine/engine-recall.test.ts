@@ -22,7 +22,12 @@ describe('recall against exact search', () => {
     ({ db, cleanup } = await memoryDatabase({ sealRows: 5000, exactSearchMaxCandidates: 64, exactSearchMaxSelectivity: 0.02 }));
     await db.createCollection(D, simpleSpec('c', DIM, { extraFields: [{ name: 'bucket', dataType: 'Int32' }] }));
     for (let b = 0; b < N; b += 2000) {
-      await db.insert(D, 'c', vs.slice(b, b + 2000).map((v, i) => ({ id: b + i, bucket: (b + i) % 1000, vector: Array.from(v) })), { upsert: false });
+      await db.insert(
+        D,
+        'c',
+        vs.slice(b, b + 2000).map((v, i) => ({ id: b + i, bucket: (b + i) % 1000, vector: Array.from(v) })),
+        { upsert: false },
+      );
     }
     await db.flush(D, 'c');
     for (let i = 0; i < 600; i++) {
@@ -55,7 +60,12 @@ describe('recall against exact search', () => {
     assert.ok(r >= 0.95, `recall ${r}`);
   });
 
-  for (const [pct, bound] of [[50, 500], [10, 100], [1, 10], [0.1, 1]] as const) {
+  for (const [pct, bound] of [
+    [50, 500],
+    [10, 100],
+    [1, 10],
+    [0.1, 1],
+  ] as const) {
     it(`filtered recall@10 >= 0.95 at ${pct}% selectivity`, async () => {
       const r = await recall(`bucket < ${bound}`, (i) => i % 1000 < bound);
       console.log(`# filtered recall@10 at ${pct}% selectivity: ${r.toFixed(3)}`);

@@ -69,9 +69,15 @@ describe('segment residency', () => {
 
       // Gets and queries read the vectors they return from a released segment's file, leaving it on disk.
       const got = await db.get(D, 'c', [170n], { outputFields: ['vector'], scope: otherOnly });
-      assert.deepEqual(got.map((r) => [r.id, Array.from(r.vector as Float32Array)]), [[170n, Array.from(vectors[170])]]);
+      assert.deepEqual(
+        got.map((r) => [r.id, Array.from(r.vector as Float32Array)]),
+        [[170n, Array.from(vectors[170])]],
+      );
       const rows = await db.query(D, 'c', { filter: 'id >= 150 and id < 160', outputFields: ['vector'] });
-      assert.deepEqual(rows.map((r) => Array.from(r.vector as Float32Array)), vectors.slice(150, 160).map((v) => Array.from(v)));
+      assert.deepEqual(
+        rows.map((r) => Array.from(r.vector as Float32Array)),
+        vectors.slice(150, 160).map((v) => Array.from(v)),
+      );
       assert.equal(other.resident, false, 'a get or query does not take a released segment in');
 
       // A read whose scope holds a released segment takes it in first, index included.
@@ -113,7 +119,12 @@ describe('segment residency', () => {
     const writer = await stores.open();
     await writer.db.createCollection(D, simpleSpec('c', DIM));
     const vectors = clusteredVectors(300, DIM, 5);
-    await writer.db.insert(D, 'c', vectors.map((v, i) => ({ id: i, vector: Array.from(v) })), { upsert: false });
+    await writer.db.insert(
+      D,
+      'c',
+      vectors.map((v, i) => ({ id: i, vector: Array.from(v) })),
+      { upsert: false },
+    );
     await writer.db.flush(D, 'c');
     await waitIndexed(writer.db);
     await writer.db.close();
@@ -132,10 +143,13 @@ describe('segment residency', () => {
     const reader = await stores.open();
     try {
       const got = await reader.db.get(D, 'c', [7n, 8n, 9n, 10n], { outputFields: ['vector'] });
-      assert.deepEqual(got.map((r) => [r.id, Array.from(r.vector as Float32Array)]), [
-        [9n, Array.from(vectors[0])],
-        [10n, Array.from(vectors[10])],
-      ]);
+      assert.deepEqual(
+        got.map((r) => [r.id, Array.from(r.vector as Float32Array)]),
+        [
+          [9n, Array.from(vectors[0])],
+          [10n, Array.from(vectors[10])],
+        ],
+      );
       assert.deepEqual(await reader.db.query(D, 'c', { filter: '', outputFields: ['count(*)'] }), [{ 'count(*)': 298 }]);
     } finally {
       await reader.db.close();

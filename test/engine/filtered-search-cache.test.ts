@@ -24,7 +24,12 @@ describe('filtered search with cached filter matches', () => {
   before(async () => {
     ({ db, cleanup } = await memoryDatabase({ sealRows: 3000, exactSearchMaxCandidates: 32, exactSearchMaxSelectivity: 0.01 }));
     await db.createCollection(D, simpleSpec('c', DIM, { extraFields: [{ name: 'bucket', dataType: 'Int32' }] }));
-    await db.insert(D, 'c', vs.slice(0, N).map((v, i) => ({ id: i, bucket: i % 100, vector: Array.from(v) })), { upsert: false });
+    await db.insert(
+      D,
+      'c',
+      vs.slice(0, N).map((v, i) => ({ id: i, bucket: i % 100, vector: Array.from(v) })),
+      { upsert: false },
+    );
     await db.flush(D, 'c');
     for (let i = 0; i < 600; i++) {
       const [s] = await db.describeIndex(D, 'c', 'vector');
@@ -62,7 +67,12 @@ describe('filtered search with cached filter matches', () => {
     await check(middle, (i) => i % 100 < 2);
     await check(unselective, (i) => i % 100 < 60);
     // New rows land in a growing segment, which is evaluated afresh.
-    await db.insert(D, 'c', vs.slice(N, N + 200).map((v, j) => ({ id: N + j, bucket: (N + j) % 100, vector: Array.from(v) })), { upsert: false });
+    await db.insert(
+      D,
+      'c',
+      vs.slice(N, N + 200).map((v, j) => ({ id: N + j, bucket: (N + j) % 100, vector: Array.from(v) })),
+      { upsert: false },
+    );
     rows = N + 200;
     await check(selective, (i) => i % 100 === 7);
     await check(middle, (i) => i % 100 < 2);

@@ -51,13 +51,29 @@ describe('query order', () => {
 
   it('returns ids inserted 5,3,1 then 4,2 as 1,2,3,4,5', async () => {
     await db.createCollection(D, simpleSpec('small', 4));
-    await db.insert(D, 'small', [5, 3, 1].map((id) => ({ id, vector: vec(id) })), { upsert: false });
+    await db.insert(
+      D,
+      'small',
+      [5, 3, 1].map((id) => ({ id, vector: vec(id) })),
+      { upsert: false },
+    );
     await db.flush(D, 'small');
-    await db.insert(D, 'small', [4, 2].map((id) => ({ id, vector: vec(id) })), { upsert: false });
+    await db.insert(
+      D,
+      'small',
+      [4, 2].map((id) => ({ id, vector: vec(id) })),
+      { upsert: false },
+    );
     const rows = await db.query(D, 'small', { filter: 'id > 0', outputFields: ['id'] });
-    assert.deepEqual(rows.map((r) => r.id), [1n, 2n, 3n, 4n, 5n]);
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      [1n, 2n, 3n, 4n, 5n],
+    );
     const page = await db.query(D, 'small', { filter: 'id > 0', limit: 2, offset: 1, outputFields: ['id'] });
-    assert.deepEqual(page.map((r) => r.id), [2n, 3n]);
+    assert.deepEqual(
+      page.map((r) => r.id),
+      [2n, 3n],
+    );
   });
 
   it('exports every live Int64 row once across growing, sealed, compacted, upserted and deleted keys', async () => {
@@ -66,7 +82,12 @@ describe('query order', () => {
     const insert = async (ids: number[], tag: string, upsert = false) => {
       for (let i = 0; i < ids.length; i += 250) {
         const batch = ids.slice(i, i + 250);
-        await db.insert(D, 'big', batch.map((id) => ({ id, vector: vec(id), tag })), { upsert });
+        await db.insert(
+          D,
+          'big',
+          batch.map((id) => ({ id, vector: vec(id), tag })),
+          { upsert },
+        );
         for (const id of batch) live.set(BigInt(id), tag);
       }
     };
@@ -84,16 +105,33 @@ describe('query order', () => {
 
     const states: string[] = [...rt.segments.values()].map((s) => (s.meta.compactedFrom ? 'compacted' : s.meta.state));
     for (const state of ['compacted', 'Growing']) assert.ok(states.includes(state), `a ${state} segment among ${states.join(', ')}`);
-    assert.ok(states.some((s) => s === 'Sealed' || s === 'Flushed'), `a sealed segment among ${states.join(', ')}`);
+    assert.ok(
+      states.some((s) => s === 'Sealed' || s === 'Flushed'),
+      `a sealed segment among ${states.join(', ')}`,
+    );
 
     for (const pageSize of [97, 1000]) assertExported(await exportLoop(db, 'big', 'id', -1n, pageSize), 'id', live);
     const sorted = [...live.keys()].sort(comparePrimaryKeys);
     const page = await db.query(D, 'big', { filter: 'id >= 0', limit: 10, offset: 20, outputFields: ['id'] });
-    assert.deepEqual(page.map((r) => r.id), sorted.slice(20, 30));
+    assert.deepEqual(
+      page.map((r) => r.id),
+      sorted.slice(20, 30),
+    );
     const all = await db.query(D, 'big', { filter: 'tag != "x"', outputFields: ['id'] });
-    assert.deepEqual(all.map((r) => r.id), sorted);
+    assert.deepEqual(
+      all.map((r) => r.id),
+      sorted,
+    );
     const byKeys = await db.query(D, 'big', { filter: 'id in [2650, 3, 1500, 9]', outputFields: ['id', 'tag'] });
-    assert.deepEqual(byKeys.map((r) => [r.id, r.tag]), [[3n, 'first'], [9n, 'first'], [1500n, 'upserted'], [2650n, 'upserted']]);
+    assert.deepEqual(
+      byKeys.map((r) => [r.id, r.tag]),
+      [
+        [3n, 'first'],
+        [9n, 'first'],
+        [1500n, 'upserted'],
+        [2650n, 'upserted'],
+      ],
+    );
     assert.deepEqual(await db.query(D, 'big', { filter: 'id > 1000', outputFields: ['count(*)'] }), [{ 'count(*)': sorted.filter((k) => (k as bigint) > 1000n).length }]);
   });
 
@@ -114,7 +152,12 @@ describe('query order', () => {
     const live = new Map<PrimaryKey, string>();
     for (let i = 0; i < keys.length; i += 200) {
       const batch = keys.slice(i, i + 200);
-      await db.insert(D, 'names', batch.map((name, j) => ({ name, vector: vec(i + j), tag: 't' })), { upsert: false });
+      await db.insert(
+        D,
+        'names',
+        batch.map((name, j) => ({ name, vector: vec(i + j), tag: 't' })),
+        { upsert: false },
+      );
       for (const k of batch) live.set(k, 't');
     }
     await db.insert(D, 'names', [{ name: keys[3], vector: vec(3), tag: 'u' }], { upsert: true });
@@ -155,6 +198,9 @@ describe('query order through the REST API', () => {
       if (page.length < 64) break;
       last = Number(page[page.length - 1].id);
     }
-    assert.deepEqual(seen, Array.from({ length: 500 }, (_, i) => i));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 500 }, (_, i) => i),
+    );
   });
 });

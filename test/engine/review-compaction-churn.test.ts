@@ -53,7 +53,11 @@ describe('review: compaction reaches a fixpoint', () => {
     const metas = await catalogSegments(s);
     const live = metas.filter((m) => m.state !== 'Dropped');
     assert.equal(live.length, 1);
-    assert.deepEqual(metas.filter((m) => m.state === 'Dropped').map((m) => m.segmentId), [], 'no Dropped metas left once the checkpoint passed them');
+    assert.deepEqual(
+      metas.filter((m) => m.state === 'Dropped').map((m) => m.segmentId),
+      [],
+      'no Dropped metas left once the checkpoint passed them',
+    );
     await a.db.close();
     s.cleanup();
   });

@@ -51,12 +51,21 @@ function randomOp(r: () => number, keys: number[], ver: () => number): Op {
     }
     return { kind: 'ins', rows: [...rows.values()], p: r() < 0.5 ? '_default' : 'p1', upsert: r() < 0.5 };
   }
-  return { kind: 'del', ids: Array.from({ length: 1 + Math.floor(r() * 3) }, () => keys[Math.floor(r() * keys.length)]), p: r() < 0.2 ? (r() < 0.5 ? '_default' : 'p1') : undefined };
+  return {
+    kind: 'del',
+    ids: Array.from({ length: 1 + Math.floor(r() * 3) }, () => keys[Math.floor(r() * keys.length)]),
+    p: r() < 0.2 ? (r() < 0.5 ? '_default' : 'p1') : undefined,
+  };
 }
 
 function run(db: EngineDatabase, op: Op): Promise<unknown> {
   return op.kind === 'ins'
-    ? db.insert(D, 'c', op.rows.map((q) => ({ id: q.id, vector: [q.v, 0, 0, 1] })), { upsert: op.upsert, partitionName: op.p })
+    ? db.insert(
+        D,
+        'c',
+        op.rows.map((q) => ({ id: q.id, vector: [q.v, 0, 0, 1] })),
+        { upsert: op.upsert, partitionName: op.p },
+      )
     : db.delete(D, 'c', `id in [${op.ids.join(',')}]`, { partitionName: op.p });
 }
 
@@ -124,7 +133,10 @@ describe('review: crash anywhere, concurrently', () => {
       const check = (st: Map<number, Val>, label: string) => {
         for (let id = 0; id < K; id++) {
           const allowed = cut.get(id) ?? [model.get(id)];
-          assert.ok(allowed.some((x) => same(x, st.get(id))), `${label}: key ${id} is ${JSON.stringify(st.get(id))}, expected one of ${JSON.stringify(allowed)}`);
+          assert.ok(
+            allowed.some((x) => same(x, st.get(id))),
+            `${label}: key ${id} is ${JSON.stringify(st.get(id))}, expected one of ${JSON.stringify(allowed)}`,
+          );
         }
       };
       if (calls < crashAt) {
@@ -170,7 +182,11 @@ describe('review: transient storage faults', () => {
           await run(a.db, op);
           for (const id of op.kind === 'ins' ? op.rows.map((q) => q.id) : op.ids) model.set(id, after(op, id, model.get(id)));
         } else if (x < 0.9) await a.db.flush(D, 'c').catch(() => undefined);
-        else await a.db.runtimeOf('c').compact().catch(() => undefined);
+        else
+          await a.db
+            .runtimeOf('c')
+            .compact()
+            .catch(() => undefined);
       }
       on = false;
       const expected = new Map([...model].filter((e): e is [number, Val] => e[1] !== undefined));

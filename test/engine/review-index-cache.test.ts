@@ -16,7 +16,8 @@ import { SharedStores, settle } from './review-harness.ts';
 const D = 'default';
 
 async function indexed(db: EngineDatabase): Promise<boolean> {
-  for (let i = 0; i < 3000; i++) { // a safety timeout (60 s), not a timing assertion
+  for (let i = 0; i < 3000; i++) {
+    // a safety timeout (60 s), not a timing assertion
     const [st] = await db.describeIndex(D, 'c', 'vector');
     if (st.state === 'Finished') return true;
     await settle(20);
@@ -28,7 +29,12 @@ async function rebuildWithCosine(s: SharedStores) {
   const a = await s.open();
   await a.db.createCollection(D, simpleSpec('c', 8, { metric: 'L2' }));
   const vs = clusteredVectors(200, 8, 5);
-  await a.db.insert(D, 'c', vs.map((v, i) => ({ id: i, vector: Array.from(v) })), { upsert: false });
+  await a.db.insert(
+    D,
+    'c',
+    vs.map((v, i) => ({ id: i, vector: Array.from(v) })),
+    { upsert: false },
+  );
   await a.db.flush(D, 'c');
   assert.ok(await indexed(a.db), 'the L2 index was built');
   await a.db.releaseCollection(D, 'c');

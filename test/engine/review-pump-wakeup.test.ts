@@ -49,10 +49,18 @@ class UnluckyWal implements Wal {
     return out;
   }
 
-  tail(channel: string) { return this.inner.tail(channel); }
-  truncate(channel: string, before: WalPosition) { return this.inner.truncate(channel, before); }
-  dropChannel(channel: string) { return this.inner.dropChannel(channel); }
-  close() { return this.inner.close(); }
+  tail(channel: string) {
+    return this.inner.tail(channel);
+  }
+  truncate(channel: string, before: WalPosition) {
+    return this.inner.truncate(channel, before);
+  }
+  dropChannel(channel: string) {
+    return this.inner.dropChannel(channel);
+  }
+  close() {
+    return this.inner.close();
+  }
 }
 
 describe('review: apply-loop wake-up', () => {
@@ -60,7 +68,11 @@ describe('review: apply-loop wake-up', () => {
     const { dir: cache, cleanup } = tempDir('migrans-review-');
     const wal = new UnluckyWal();
     const db = await EngineDatabase.open({
-      kv: new MemoryKvStore(), wal, objects: new MemoryObjectStore(), vectorIndexes: new UsearchIndexFactory(), localFiles: new FolderLocalFiles(cache),
+      kv: new MemoryKvStore(),
+      wal,
+      objects: new MemoryObjectStore(),
+      vectorIndexes: new UsearchIndexFactory(),
+      localFiles: new FolderLocalFiles(cache),
       config: { consistencyTimeoutMs: 1000, compactionIntervalMs: 0 },
     });
     await db.createCollection(D, simpleSpec('c', 4));

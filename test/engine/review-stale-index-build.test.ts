@@ -33,7 +33,12 @@ async function raceSetup() {
   );
   await a.db.createCollection(D, simpleSpec('c', 8, { metric: 'L2' }));
   const vs = clusteredVectors(200, 8, 5);
-  await a.db.insert(D, 'c', vs.map((v, i) => ({ id: i, vector: Array.from(v) })), { upsert: false });
+  await a.db.insert(
+    D,
+    'c',
+    vs.map((v, i) => ({ id: i, vector: Array.from(v) })),
+    { upsert: false },
+  );
   await a.db.flush(D, 'c');
   await atPut;
   await a.db.releaseCollection(D, 'c');

@@ -100,7 +100,10 @@ describe('AWS write path: idle channels are sealed by the datanode, with no comp
     assert.deepEqual([...(await datanode.apply([ch], Date.now() + 30_000))], []);
     assert.equal(await flushedRows(), 30, 'every acknowledged row is in a flushed segment');
     const after = await datanode.sweep(Date.now() + 20_000);
-    assert.deepEqual(after.map((s) => [s.unflushedRecords, s.checkpointAgeSeconds, s.sealed]), [[0, 0, false]]);
+    assert.deepEqual(
+      after.map((s) => [s.unflushedRecords, s.checkpointAgeSeconds, s.sealed]),
+      [[0, 0, false]],
+    );
   });
 
   it('a channel that keeps receiving rows is sealed once its oldest unflushed row is older than maxUnflushedAgeMs', async () => {

@@ -140,7 +140,12 @@ async function readAll(db: EngineDatabase): Promise<void> {
     assert.ok(i >= DELETED_BELOW && i < ROWS, `id ${i} is live`);
     assert.equal(r.tag, tagOf(i), `tag of ${i}`);
   }
-  const got = await db.get(D, 'c', Array.from({ length: ROWS }, (_, i) => BigInt(i)), { outputFields: ['vector', 'tag'] });
+  const got = await db.get(
+    D,
+    'c',
+    Array.from({ length: ROWS }, (_, i) => BigInt(i)),
+    { outputFields: ['vector', 'tag'] },
+  );
   assert.equal(got.length, live, 'get returns every live row');
   for (const r of got) {
     const i = Number(r.id);
@@ -178,7 +183,12 @@ describe('a flipped byte in any persistent object is refused with its name, neve
     const { db } = await fileDatabase(CONFIG, template.dir);
     await db.createCollection(D, simpleSpec('c', DIM, { extraFields: [{ name: 'tag', dataType: 'VarChar', typeParams: { max_length: '32' } }] }));
     for (let b = 0; b < ROWS; b += 100) {
-      await db.insert(D, 'c', vectors.slice(b, b + 100).map((v, k) => ({ id: b + k, vector: Array.from(v), tag: tagOf(b + k) })), { upsert: false });
+      await db.insert(
+        D,
+        'c',
+        vectors.slice(b, b + 100).map((v, k) => ({ id: b + k, vector: Array.from(v), tag: tagOf(b + k) })),
+        { upsert: false },
+      );
     }
     await db.flush(D, 'c');
     await waitIndexed(db);
@@ -190,11 +200,19 @@ describe('a flipped byte in any persistent object is refused with its name, neve
 
     const objects = path.join(template.dir, 'objects');
     const files = filesUnder(objects);
-    const segment = files.find((f) => f.startsWith('insert_log/'))!.split('/').slice(0, 4).join('/');
-    const fileCase = (kind: string, key: string, at: number) =>
-      cases.push({ kind, name: key, damage: async (dir) => flipFileByte(path.join(dir, 'objects', key), at) });
+    const segment = files
+      .find((f) => f.startsWith('insert_log/'))!
+      .split('/')
+      .slice(0, 4)
+      .join('/');
+    const fileCase = (kind: string, key: string, at: number) => cases.push({ kind, name: key, damage: async (dir) => flipFileByte(path.join(dir, 'objects', key), at) });
     // Column chunks of one segment: header, block table, body start, middle, last byte.
-    for (const [kind, field] of [['pk chunk', 100], ['vector chunk', 101], ['scalar chunk', 102], ['timestamp chunk', 1]] as const) {
+    for (const [kind, field] of [
+      ['pk chunk', 100],
+      ['vector chunk', 101],
+      ['scalar chunk', 102],
+      ['timestamp chunk', 1],
+    ] as const) {
       const key = `${segment}/${field}/1`;
       assert.ok(files.includes(key), `${key} exists`);
       const size = fs.statSync(path.join(objects, key)).size;
@@ -221,7 +239,12 @@ describe('a flipped byte in any persistent object is refused with its name, neve
     const metaKeys: string[] = [];
     for await (const e of kv.scan({ prefix: 'meta/' })) metaKeys.push(e.key);
     await kv.close();
-    const catalogKeys = ['meta/format', metaKeys.find((k) => k.startsWith('meta/collection/'))!, metaKeys.find((k) => k.startsWith('meta/segment/'))!, metaKeys.find((k) => k.startsWith('meta/checkpoint/'))!];
+    const catalogKeys = [
+      'meta/format',
+      metaKeys.find((k) => k.startsWith('meta/collection/'))!,
+      metaKeys.find((k) => k.startsWith('meta/segment/'))!,
+      metaKeys.find((k) => k.startsWith('meta/checkpoint/'))!,
+    ];
     for (const key of catalogKeys) {
       for (const at of [1, 9, -2]) cases.push({ kind: 'catalog entry', name: key, damage: (dir) => flipKvByte(dir, key, at, false) });
     }

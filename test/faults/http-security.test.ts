@@ -80,7 +80,9 @@ describe('unauthenticated upload flood (--token)', () => {
   });
 
   const authorized = (route: string, body: unknown) =>
-    fetch(`${server.url}/v2/vectordb/${route}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<{ code: number; data?: unknown }>);
+    fetch(`${server.url}/v2/vectordb/${route}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) }).then(
+      (r) => r.json() as Promise<{ code: number; data?: unknown }>,
+    );
 
   it('answers 20 concurrent 60 MiB unauthenticated uploads with 401 from the headers, without holding their bodies in memory', async () => {
     assert.equal((await authorized('collections/create', { collectionName: 'kept', dimension: 4 })).code, 0);

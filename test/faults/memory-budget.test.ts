@@ -44,12 +44,24 @@ class GatedObjectStore implements ObjectStore {
     if (this.delayMs > 0) await sleep(this.delayMs);
     return this.inner.put(key, data);
   }
-  get(key: string) { return this.inner.get(key); }
-  getRange(key: string, offset: number, length: number) { return this.inner.getRange(key, offset, length); }
-  exists(key: string) { return this.inner.exists(key); }
-  list(prefix: string) { return this.inner.list(prefix); }
-  delete(key: string) { return this.inner.delete(key); }
-  deletePrefix(prefix: string) { return this.inner.deletePrefix(prefix); }
+  get(key: string) {
+    return this.inner.get(key);
+  }
+  getRange(key: string, offset: number, length: number) {
+    return this.inner.getRange(key, offset, length);
+  }
+  exists(key: string) {
+    return this.inner.exists(key);
+  }
+  list(prefix: string) {
+    return this.inner.list(prefix);
+  }
+  delete(key: string) {
+    return this.inner.delete(key);
+  }
+  deletePrefix(prefix: string) {
+    return this.inner.deletePrefix(prefix);
+  }
 }
 
 async function openDatabase(config: Partial<EngineConfig>) {
@@ -87,7 +99,11 @@ async function assertExactly(db: EngineDatabase, name: string, acknowledged: Set
 }
 
 function isQuotaError(err: unknown): err is MemoryQuotaError {
-  return err instanceof MemoryQuotaError && milvusCode(err) === QUOTA_EXCEEDED_CODE && /^quota exceeded\[reason=memory quota exceeded, please allocate more resources\]: /.test(err.message);
+  return (
+    err instanceof MemoryQuotaError &&
+    milvusCode(err) === QUOTA_EXCEEDED_CODE &&
+    /^quota exceeded\[reason=memory quota exceeded, please allocate more resources\]: /.test(err.message)
+  );
 }
 
 describe('growing-data memory budget', () => {

@@ -32,8 +32,7 @@ describe('request limits under load', () => {
     return { slow: await slowP, smallMs };
   }
 
-  const count = async (): Promise<number> =>
-    ok(await s.post('entities/query', { collectionName: name, filter: '', outputFields: ['count(*)'] })).data[0]['count(*)'];
+  const count = async (): Promise<number> => ok(await s.post('entities/query', { collectionName: name, filter: '', outputFields: ['count(*)'] })).data[0]['count(*)'];
 
   before(async () => {
     s = await startTestServer();
@@ -45,8 +44,7 @@ describe('request limits under load', () => {
   after(async () => s.close());
 
   it('answers a small request while an adversarial like pattern scans 1,000 long values', async () => {
-    const { slow, smallMs } = await alongside(() =>
-      s.post('entities/query', { collectionName: name, filter: 's like "%a%a%a%a%a%a%a%a%a%a%b"', limit: 10 }));
+    const { slow, smallMs } = await alongside(() => s.post('entities/query', { collectionName: name, filter: 's like "%a%a%a%a%a%a%a%a%a%a%b"', limit: 10 }));
     assert.deepEqual(ok(slow).data, []);
     assert.ok(smallMs < PROMPT_MS, `the small request waited ${smallMs} ms`);
   });
@@ -80,8 +78,7 @@ describe('request limits under load', () => {
 
   it('parses a large body in slices with the event loop free in between, to the same value as JSON.parse', async () => {
     const rows = Array.from({ length: 3000 }, (_, i) => ({ id: i, vector: vector(DIM, i), s: 'c'.repeat(i % 3000), big: 9007199254740993n }));
-    const text = JSON.stringify({ collectionName: 'x', data: rows, other: [1, 2, 3] }, (_k, v: unknown) => (typeof v === 'bigint' ? `@${v}` : v))
-      .replace(/"@(\d+)"/g, '$1');
+    const text = JSON.stringify({ collectionName: 'x', data: rows, other: [1, 2, 3] }, (_k, v: unknown) => (typeof v === 'bigint' ? `@${v}` : v)).replace(/"@(\d+)"/g, '$1');
     assert.ok(text.length > 4 * CHUNK_BYTES);
     let turns = 0;
     let ticking = true;
@@ -97,13 +94,20 @@ describe('request limits under load', () => {
     assert.deepEqual(parsed.other, [1, 2, 3]);
     assert.equal(parsed.data.length, rows.length);
     assert.equal(parsed.data[2999]!.big, 9007199254740993n, 'Int64 beyond 2^53 stays exact in a slice');
-    assert.deepEqual(parsed.data.map((r) => r.id), rows.map((r) => r.id));
+    assert.deepEqual(
+      parsed.data.map((r) => r.id),
+      rows.map((r) => r.id),
+    );
     assert.deepEqual(parsed.data[1234], { ...rows[1234], big: 9007199254740993n });
   });
 
   it('leaves no channel waiting when one record of a two-shard batch fails to encode: Strong reads answer at once', async () => {
     // A value the row check accepts but the WAL codec cannot write (only reachable through the engine API).
-    const unencodable = { toJSON(): never { throw new Error('this value cannot be encoded'); } };
+    const unencodable = {
+      toJSON(): never {
+        throw new Error('this value cannot be encoded');
+      },
+    };
     const before = await count();
     const rows = Array.from({ length: 11 }, (_, i) => ({ id: 100_000 + i, vector: vector(DIM, i), j: i === 7 ? unencodable : 1 }));
     await assert.rejects(s.db.insert('default', name, rows, { upsert: false }), /cannot be encoded/);

@@ -33,7 +33,15 @@ async function twoCollections(): Promise<{ dir: string; badId: number }> {
   const { db, dir } = await fileDatabase();
   for (const name of ['bad', 'good']) {
     await db.createCollection(D, simpleSpec(name, 2));
-    await db.insert(D, name, [{ id: 1, vector: [1, 0] }, { id: 2, vector: [0, 1] }], { upsert: false });
+    await db.insert(
+      D,
+      name,
+      [
+        { id: 1, vector: [1, 0] },
+        { id: 2, vector: [0, 1] },
+      ],
+      { upsert: false },
+    );
     await db.flush(D, name);
   }
   const badId = db.runtimeOf('bad').info.collectionId;
@@ -43,7 +51,10 @@ async function twoCollections(): Promise<{ dir: string; badId: number }> {
 
 /** Every file under `dir`, recursively. */
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
 }
 
 test('a collection with a damaged segment file is reported and refused while the others are served', async () => {
@@ -61,23 +72,27 @@ test('a collection with a damaged segment file is reported and refused while the
     assert.equal(described.code, 0);
     assert.equal(described.data.load, 'LoadStateNotLoad');
     assert.match(described.data.loadFailure, /damaged/);
-    assert.ok(described.data.loadFailure.includes(path.relative(path.join(dir, 'objects'), chunks[0])) || described.data.loadFailure.includes(chunks[0]), `names the missing object: ${described.data.loadFailure}`);
+    assert.ok(
+      described.data.loadFailure.includes(path.relative(path.join(dir, 'objects'), chunks[0])) || described.data.loadFailure.includes(chunks[0]),
+      `names the missing object: ${described.data.loadFailure}`,
+    );
     const state = await rest(db, 'collections/get_load_state', { collectionName: 'bad' });
     assert.equal(state.data.loadState, 'LoadStateNotLoad');
     assert.match(state.message!, /damaged/);
 
-    for (const op of [
-      () => db.get(D, 'bad', [1n], {}),
-      () => db.insert(D, 'bad', [{ id: 3, vector: [1, 1] }], { upsert: false }),
-      () => db.loadCollection(D, 'bad'),
-    ]) {
-      await assert.rejects(op(), (err: unknown) => err instanceof CollectionDamagedError && milvusCode(err) === ErrorCode.CollectionNotLoaded && /bad is damaged/.test(err.message));
+    for (const op of [() => db.get(D, 'bad', [1n], {}), () => db.insert(D, 'bad', [{ id: 3, vector: [1, 1] }], { upsert: false }), () => db.loadCollection(D, 'bad')]) {
+      await assert.rejects(
+        op(),
+        (err: unknown) => err instanceof CollectionDamagedError && milvusCode(err) === ErrorCode.CollectionNotLoaded && /bad is damaged/.test(err.message),
+      );
     }
     await assert.rejects(db.createCollection(D, simpleSpec('bad', 2)), /already exists/);
 
     await db.dropCollection(D, 'bad');
     assert.deepEqual(await db.listCollections(D), ['good']);
-    const left = ['insert_log', 'delta_log', 'index_files'].flatMap((k) => (fs.existsSync(path.join(dir, 'objects', k, String(badId))) ? filesUnder(path.join(dir, 'objects', k, String(badId))) : []));
+    const left = ['insert_log', 'delta_log', 'index_files'].flatMap((k) =>
+      fs.existsSync(path.join(dir, 'objects', k, String(badId))) ? filesUnder(path.join(dir, 'objects', k, String(badId))) : [],
+    );
     assert.deepEqual(left, [], 'dropping it removes its files');
   } finally {
     await db.close();
@@ -99,7 +114,10 @@ test('a collection damaged at open is logged once as an error naming the collect
     assert.match(entry.message, /collection bad .* is damaged and not served/);
     const error = entry.fields.error as { name: string; message: string; stack?: string };
     assert.equal(typeof error.stack, 'string', 'the cause is logged with its stack');
-    assert.ok(logger.entries.every((e) => e.fields.collection !== 'good'), 'nothing is logged about the healthy collection');
+    assert.ok(
+      logger.entries.every((e) => e.fields.collection !== 'good'),
+      'nothing is logged about the healthy collection',
+    );
   } finally {
     await db.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -131,7 +149,12 @@ test('a server on a truncated LMDB file exits with a message naming the file, no
   const tmp = tempDir();
   const { db } = await fileDatabase({}, tmp.dir);
   await db.createCollection(D, simpleSpec('c', 2));
-  await db.insert(D, 'c', Array.from({ length: 500 }, (_, i) => ({ id: i, vector: [i, 1] })), { upsert: false });
+  await db.insert(
+    D,
+    'c',
+    Array.from({ length: 500 }, (_, i) => ({ id: i, vector: [i, 1] })),
+    { upsert: false },
+  );
   await db.flush(D, 'c');
   await db.close();
   const file = path.join(tmp.dir, 'kv', 'data.mdb');
@@ -159,6 +182,9 @@ test('a server on a truncated LMDB file exits with a message naming the file, no
 test('a data directory whose LMDB file is gone while its WAL and objects remain is refused, not opened empty', async () => {
   const { dir } = await twoCollections();
   fs.rmSync(path.join(dir, 'kv', 'data.mdb'));
-  await assert.rejects(openEmbeddedDatabase({ dataDir: dir }), (err: unknown) => err instanceof CorruptDataError && /data\.mdb is missing or empty/.test(err.message) && /restore/.test(err.message));
+  await assert.rejects(
+    openEmbeddedDatabase({ dataDir: dir }),
+    (err: unknown) => err instanceof CorruptDataError && /data\.mdb is missing or empty/.test(err.message) && /restore/.test(err.message),
+  );
   assert.equal(fs.existsSync(path.join(dir, 'LOCK')), false, 'a refused open releases the lock');
 });

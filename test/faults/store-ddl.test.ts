@@ -43,13 +43,27 @@ test('collections/create X racing aliases/create X leaves X a collection or an a
 test('a collection drop interrupted after it was recorded is finished on the next open: no files stay behind', async () => {
   const tmp = tempDir();
   const open = async (objects: FileObjectStore | FaultyObjectStore) =>
-    EngineDatabase.open({ kv: await LmdbKvStore.open(path.join(tmp.dir, 'kv')), wal: await FileWal.open(path.join(tmp.dir, 'wal')), objects, vectorIndexes: new UsearchIndexFactory(), localFiles: new FolderLocalFiles(path.join(tmp.dir, 'cache')) });
+    EngineDatabase.open({
+      kv: await LmdbKvStore.open(path.join(tmp.dir, 'kv')),
+      wal: await FileWal.open(path.join(tmp.dir, 'wal')),
+      objects,
+      vectorIndexes: new UsearchIndexFactory(),
+      localFiles: new FolderLocalFiles(path.join(tmp.dir, 'cache')),
+    });
   const objects = new FaultyObjectStore(new FileObjectStore(path.join(tmp.dir, 'objects')));
   const db = await open(objects);
   await db.createCollection(D, simpleSpec('gone', 2));
   await db.createCollection(D, simpleSpec('kept', 2));
   for (const name of ['gone', 'kept']) {
-    await db.insert(D, name, [{ id: 1, vector: [1, 0] }, { id: 2, vector: [0, 1] }], { upsert: false });
+    await db.insert(
+      D,
+      name,
+      [
+        { id: 1, vector: [1, 0] },
+        { id: 2, vector: [0, 1] },
+      ],
+      { upsert: false },
+    );
     await db.flush(D, name);
   }
   const id = db.runtimeOf('gone').info.collectionId;
@@ -86,7 +100,8 @@ test('a server killed with SIGKILL right after collections/drop leaves no files 
       assert.equal((await call(server.url, 'entities/insert', { collectionName: name, data: [{ id: 1, vector: [1, 0] }] })).code, 0);
       assert.equal((await call(server.url, 'collections/flush', { collectionName: name })).code, 0);
       const id = (await call(server.url, 'collections/describe', { collectionName: name })).data.collectionID as number;
-      const files = () => [`objects/insert_log/${id}`, `wal/c${id}-0`].filter((p) => fs.existsSync(path.join(tmp.dir, p)) && fs.readdirSync(path.join(tmp.dir, p), { recursive: true }).length > 0);
+      const files = () =>
+        [`objects/insert_log/${id}`, `wal/c${id}-0`].filter((p) => fs.existsSync(path.join(tmp.dir, p)) && fs.readdirSync(path.join(tmp.dir, p), { recursive: true }).length > 0);
       void call(server.url, 'collections/drop', { collectionName: name }).catch(() => undefined);
       await new Promise((r) => setTimeout(r, delayMs));
       await server.kill();

@@ -22,8 +22,15 @@ test('after the disk fills, a collection accepts inserts again as soon as space 
     await db.insert(D, 'c', [row(1), row(2)], { upsert: false });
 
     disk.fill();
-    for (const [name, attempt] of [['c', 1], ['c', 2], ['fresh', 1]] as const) {
-      const err = await db.insert(D, name, [row(3)], { upsert: false }).then(() => undefined, (e: unknown) => e);
+    for (const [name, attempt] of [
+      ['c', 1],
+      ['c', 2],
+      ['fresh', 1],
+    ] as const) {
+      const err = await db.insert(D, name, [row(3)], { upsert: false }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof DiskLimitError, `${name} attempt ${attempt}: a client error, got ${err}`);
       assert.equal(milvusCode(err), 7, 'Milvus disk-limit code');
       assert.match(err.message, /disk .*full/i);

@@ -125,7 +125,10 @@ describe('WAL damage', () => {
       const expected = [...range(160), ...range(50, 1000)];
       assert.deepEqual(await ids(server, 'hurt'), expected, 'new writes are applied, each key once');
       const got = await call(server.url, 'entities/get', { collectionName: 'hurt', id: [150, 1000], outputFields: ['id'] });
-      assert.deepEqual((got.data as { id: number }[]).map((r) => r.id).sort((a, b) => a - b), [150, 1000]);
+      assert.deepEqual(
+        (got.data as { id: number }[]).map((r) => r.id).sort((a, b) => a - b),
+        [150, 1000],
+      );
       await server.stop();
       server = await startServerProcess(tmp.dir);
       assert.deepEqual(await ids(server, 'hurt'), expected, 'and survive a restart');
@@ -172,11 +175,19 @@ describe('WAL damage', () => {
       let db = await smallSegmentEngine(tmp.dir, 2048);
       await db.createCollection('default', simpleSpec('c', 4));
       for (let b = 0; b < 20; b++) {
-        await db.insert('default', 'c', range(10, b * 10).map((id) => ({ id, vector: vector(id) })), { upsert: false });
+        await db.insert(
+          'default',
+          'c',
+          range(10, b * 10).map((id) => ({ id, vector: vector(id) })),
+          { upsert: false },
+        );
       }
       const channel = path.join(tmp.dir, 'wal', fs.readdirSync(path.join(tmp.dir, 'wal'))[0]);
       await db.close();
-      const names = fs.readdirSync(channel).filter((n) => n.endsWith('.wal')).sort();
+      const names = fs
+        .readdirSync(channel)
+        .filter((n) => n.endsWith('.wal'))
+        .sort();
       assert.ok(names.length >= 3, `several segments: ${names}`);
       const first = path.join(channel, names[0]);
       const bytes = fs.readFileSync(first);
@@ -184,7 +195,10 @@ describe('WAL damage', () => {
       fs.writeFileSync(first, bytes);
 
       db = await smallSegmentEngine(tmp.dir, 2048);
-      const err = await db.insert('default', 'c', [{ id: 9999, vector: vector(9999) }], { upsert: false }).then(() => undefined, (e: unknown) => e);
+      const err = await db.insert('default', 'c', [{ id: 9999, vector: vector(9999) }], { upsert: false }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof CollectionDamagedError, `refused as damaged, got ${String(err)}`);
       assert.match(err.message, new RegExp(`damaged at byte 14 of ${first.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
       await db.close();

@@ -84,7 +84,7 @@ function actionsOf(template: Template, roleLogicalId: string, resourceLogicalId?
 /** The role logical id of a Lambda function (its `Role: Fn::GetAtt [role, Arn]`). */
 function functionRole(template: Template, functionLogicalId: string): string {
   const fn = template.toJSON().Resources[functionLogicalId] as Resource;
-  return ((fn.Properties?.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'])[0];
+  return (fn.Properties?.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 }
 
 /** A Lambda function's environment variables. */
@@ -123,7 +123,12 @@ let roles: { api: string; ingest: string; indexer: string; compactor: string; qu
 before(() => {
   dflt = synth();
   const f = dflt.stack.functions;
-  ids = { api: logicalId(dflt.stack, f.api.fn), ingest: logicalId(dflt.stack, f.ingest.fn), indexer: logicalId(dflt.stack, f.indexer.fn), compactor: logicalId(dflt.stack, f.compactor.fn) };
+  ids = {
+    api: logicalId(dflt.stack, f.api.fn),
+    ingest: logicalId(dflt.stack, f.ingest.fn),
+    indexer: logicalId(dflt.stack, f.indexer.fn),
+    compactor: logicalId(dflt.stack, f.compactor.fn),
+  };
   const taskRole = dflt.stack.querynodes?.taskRole;
   assert.ok(taskRole, 'the default stack runs querynodes on Fargate');
   roles = {
@@ -173,9 +178,7 @@ describe('stateful resources', () => {
     dflt.template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: STATEFUL_LOGICAL_IDS.bucket },
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
       },
     });
   });
@@ -347,7 +350,7 @@ describe('ingest event source', () => {
     });
   });
 
-  it('an alarm fires, per channel, when a channel\'s checkpoint age stays over 2 hours', () => {
+  it("an alarm fires, per channel, when a channel's checkpoint age stays over 2 hours", () => {
     const alarms = Object.values(resourcesOf(dflt.template, 'AWS::CloudWatch::Alarm')).filter((a) => Array.isArray(a.Properties?.Metrics));
     const alarm = alarms.find((a) => JSON.stringify(a.Properties?.Metrics).includes('CheckpointAgeSeconds'));
     assert.ok(alarm, 'a checkpoint-age alarm exists');
@@ -360,7 +363,7 @@ describe('ingest event source', () => {
     // GROUP BY Channel: each channel is its own contributor, alarming on its own.
     assert.match(text, /SELECT MAX\(CheckpointAgeSeconds\) FROM SCHEMA\(\\"Migrans\\", Stream, Channel\) WHERE Stream = '/);
     assert.match(text, /GROUP BY Channel/);
-    assert.ok(text.includes(JSON.stringify(dflt.stack.resolve(dflt.stack.storage.stream.streamName))), 'scoped to this stack\'s stream');
+    assert.ok(text.includes(JSON.stringify(dflt.stack.resolve(dflt.stack.storage.stream.streamName))), "scoped to this stack's stream");
     assert.equal(query.Period, 60);
     assert.equal(query.ReturnData, true);
   });
@@ -423,9 +426,7 @@ describe('API', () => {
       assert.equal(grants(actionsOf(dflt.template, roles[role]), 'secretsmanager:GetSecretValue'), false, `${role} must not read the token`);
     }
     // Only API Gateway may invoke the api function.
-    const perms = Object.values(resourcesOf(dflt.template, 'AWS::Lambda::Permission')).filter(
-      (p) => JSON.stringify(p.Properties?.FunctionName).includes(`"${ids.api}"`),
-    );
+    const perms = Object.values(resourcesOf(dflt.template, 'AWS::Lambda::Permission')).filter((p) => JSON.stringify(p.Properties?.FunctionName).includes(`"${ids.api}"`));
     assert.notEqual(perms.length, 0, 'API Gateway may invoke the api function');
     for (const p of perms) assert.equal(p.Properties?.Principal, 'apigateway.amazonaws.com');
   });
@@ -440,7 +441,8 @@ describe('least privilege', () => {
   };
   /** Asserts that `role` may do none of the actions (on `resource`, or anywhere). */
   const denied = (role: Role, resource: string | undefined, ...actions: string[]) => {
-    for (const x of actions) assert.equal(grants(actionsOf(dflt.template, roles[role], resource), x), false, `${role} should not be allowed ${x}${resource ? ` on ${resource}` : ''}`);
+    for (const x of actions)
+      assert.equal(grants(actionsOf(dflt.template, roles[role], resource), x), false, `${role} should not be allowed ${x}${resource ? ` on ${resource}` : ''}`);
   };
   /** Asserts that `role` may invoke the indexer function and no other. */
   const invokesOnlyIndexer = (role: Role) => {
@@ -448,7 +450,17 @@ describe('least privilege', () => {
     assert.equal(invoke.length, 1, role);
     for (const r of invoke[0]?.resources ?? []) assert.equal(JSON.stringify(r).includes(`"${ids.indexer}"`), true, `${role}: invoke only the indexer: ${JSON.stringify(r)}`);
   };
-  const TABLE_RW = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate'];
+  const TABLE_RW = [
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:BatchGetItem',
+    'dynamodb:PutItem',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:PartiQLInsert',
+    'dynamodb:PartiQLUpdate',
+  ];
 
   it('api: table and WAL index read/write, WAL append but no WAL reads, bucket read-only, the secret, invokes only the indexer', () => {
     allowed('api', table, ...TABLE_RW);
@@ -473,7 +485,11 @@ describe('least privilege', () => {
     allowed('indexer', bucket, 's3:GetObject', 's3:PutObject');
     allowed('indexer', table, ...TABLE_RW);
     assert.equal(actionsOf(dflt.template, roles.indexer, walIndexTable).size, 0, 'indexer: nothing on the WAL index');
-    assert.deepEqual([...actionsOf(dflt.template, roles.indexer)].filter((x) => x.startsWith('kinesis:')), [], 'indexer: no Kinesis');
+    assert.deepEqual(
+      [...actionsOf(dflt.template, roles.indexer)].filter((x) => x.startsWith('kinesis:')),
+      [],
+      'indexer: no Kinesis',
+    );
     denied('indexer', undefined, 'lambda:InvokeFunction', 'secretsmanager:GetSecretValue');
   });
 
@@ -507,7 +523,7 @@ describe('least privilege', () => {
 describe('querynode network', () => {
   it('the internal port is reachable only from the api function security group', () => {
     const sgs = resourcesOf(dflt.template, 'AWS::EC2::SecurityGroup');
-    const apiSgIds = ((resourcesOf(dflt.template, 'AWS::Lambda::Function')[ids.api]?.Properties?.VpcConfig as { SecurityGroupIds: unknown[] }).SecurityGroupIds);
+    const apiSgIds = (resourcesOf(dflt.template, 'AWS::Lambda::Function')[ids.api]?.Properties?.VpcConfig as { SecurityGroupIds: unknown[] }).SecurityGroupIds;
     assert.equal(apiSgIds.length, 1);
     const apiSg = (apiSgIds[0] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const ingress = Object.values(resourcesOf(dflt.template, 'AWS::EC2::SecurityGroupIngress'));
@@ -550,11 +566,21 @@ describe('querynode network', () => {
 describe('outputs', () => {
   it('name the API URL, the data resources and how to read the token', () => {
     const outputs = dflt.template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    for (const key of ['ApiUrl', 'ApiId', 'BucketName', 'TableName', 'WalIndexTableName', 'StreamName', 'TokenSecretArn', 'QuerynodeEnvironment', 'ReadTokenCommand']) assert.ok(outputs[key], key);
+    for (const key of ['ApiUrl', 'ApiId', 'BucketName', 'TableName', 'WalIndexTableName', 'StreamName', 'TokenSecretArn', 'QuerynodeEnvironment', 'ReadTokenCommand'])
+      assert.ok(outputs[key], key);
     assert.deepEqual(outputs.TokenSecretArn?.Value, { Ref: TOKEN_SECRET_LOGICAL_ID });
     // localstack/deploy.sh gives a local querynode this environment: what the Fargate tasks get.
     const querynodeEnv = JSON.stringify(outputs.QuerynodeEnvironment?.Value);
-    for (const name of [AWS_ENV.bucket, AWS_ENV.table, AWS_ENV.walIndexTable, AWS_ENV.stream, AWS_ENV.tokenSecretArn, AWS_ENV.querynodePort, 'MIGRANS_SEAL_ROWS', 'MIGRANS_MAX_SEGMENT_BYTES']) {
+    for (const name of [
+      AWS_ENV.bucket,
+      AWS_ENV.table,
+      AWS_ENV.walIndexTable,
+      AWS_ENV.stream,
+      AWS_ENV.tokenSecretArn,
+      AWS_ENV.querynodePort,
+      'MIGRANS_SEAL_ROWS',
+      'MIGRANS_MAX_SEGMENT_BYTES',
+    ]) {
       assert.ok(querynodeEnv.includes(`\\"${name}\\"`), name);
     }
     assert.match(JSON.stringify(outputs.ReadTokenCommand?.Value), /aws secretsmanager get-secret-value/);
@@ -586,8 +612,14 @@ describe('variants', () => {
 describe('props', () => {
   it('from context: strings from -c, JSON from cdk.json, unset keys left to defaults', () => {
     const ctx: Record<string, unknown> = { shardCount: '4', querynodeCount: 3, onDemand: 'false', querynodes: 'external', removalPolicy: 'destroy', sealRows: '20000' };
-    assert.deepEqual(propsFromContext((k) => ctx[k]), { shardCount: 4, querynodeCount: 3, onDemand: false, querynodes: 'external', removalPolicy: 'destroy', sealRows: 20000 });
-    assert.deepEqual(propsFromContext(() => undefined), {});
+    assert.deepEqual(
+      propsFromContext((k) => ctx[k]),
+      { shardCount: 4, querynodeCount: 3, onDemand: false, querynodes: 'external', removalPolicy: 'destroy', sealRows: 20000 },
+    );
+    assert.deepEqual(
+      propsFromContext(() => undefined),
+      {},
+    );
   });
 
   it('bad context values fail the synth with the key named', () => {

@@ -26,7 +26,11 @@ describe('autoIDs across API proxy processes (dev:aws --proxies 3, emulators)', 
 
   const call = async (route: string, body: unknown): Promise<any> => {
     try {
-      const res = await fetch(`${url}/v2/vectordb/${route}`, { method: 'POST', headers: { 'content-type': 'application/json', 'accept-type-allow-int64': 'false' }, body: JSON.stringify(body) });
+      const res = await fetch(`${url}/v2/vectordb/${route}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'accept-type-allow-int64': 'false' },
+        body: JSON.stringify(body),
+      });
       return await res.json();
     } catch (err) {
       throw new Error(`${route} failed: ${String((err as Error).cause ?? err)}; dev-aws output:\n${out.slice(-3000)}`, { cause: err });
@@ -34,12 +38,30 @@ describe('autoIDs across API proxy processes (dev:aws --proxies 3, emulators)', 
   };
 
   before(async () => {
-    guard = spawn(process.execPath, [GUARD, process.execPath, '--import', 'tsx', path.join(ROOT, 'bin', 'dev-aws.ts'), '--port', '0', '--proxies', String(PROXIES), '--querynodes', '1', '--compaction-interval-ms', '0'], {
-      cwd: ROOT,
-      env: { ...process.env, MIGRANS_TOKEN: '' },
-      detached: true, // the guard leads a process group: one kill reaches everything dev-aws started
-      stdio: ['pipe', 'pipe', 'pipe'], // the guard kills its group when our end of stdin closes
-    });
+    guard = spawn(
+      process.execPath,
+      [
+        GUARD,
+        process.execPath,
+        '--import',
+        'tsx',
+        path.join(ROOT, 'bin', 'dev-aws.ts'),
+        '--port',
+        '0',
+        '--proxies',
+        String(PROXIES),
+        '--querynodes',
+        '1',
+        '--compaction-interval-ms',
+        '0',
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, MIGRANS_TOKEN: '' },
+        detached: true, // the guard leads a process group: one kill reaches everything dev-aws started
+        stdio: ['pipe', 'pipe', 'pipe'], // the guard kills its group when our end of stdin closes
+      },
+    );
     guard.stdin!.on('error', () => {});
     guard.stdout!.on('data', (d) => (out += d));
     guard.stderr!.on('data', (d) => (out += d));

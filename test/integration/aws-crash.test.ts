@@ -102,18 +102,20 @@ describe('crashes on the AWS path', () => {
   test('the ingest role killed mid-batch, twice, and the batch delivered again: no row lost, none duplicated', async () => {
     // A FLAT index: searches are exact (a duplicate would show deterministically) and no HNSW builds
     // compete for the CPU with the crashes under test.
-    ok(await call('collections/create', {
-      collectionName: 'ingest',
-      schema: {
-        fields: [
-          { fieldName: 'id', dataType: 'Int64', isPrimary: true },
-          { fieldName: 'vector', dataType: 'FloatVector', elementTypeParams: { dim: 4 } },
-          { fieldName: 'tag', dataType: 'VarChar', elementTypeParams: { max_length: 8 } },
-        ],
-      },
-      indexParams: [{ fieldName: 'vector', indexName: 'vector', indexType: 'FLAT', metricType: 'L2' }],
-      params: { shardsNum: 2 },
-    }));
+    ok(
+      await call('collections/create', {
+        collectionName: 'ingest',
+        schema: {
+          fields: [
+            { fieldName: 'id', dataType: 'Int64', isPrimary: true },
+            { fieldName: 'vector', dataType: 'FloatVector', elementTypeParams: { dim: 4 } },
+            { fieldName: 'tag', dataType: 'VarChar', elementTypeParams: { max_length: 8 } },
+          ],
+        },
+        indexParams: [{ fieldName: 'vector', indexName: 'vector', indexType: 'FLAT', metricType: 'L2' }],
+        params: { shardsNum: 2 },
+      }),
+    );
     // The latest value of every key, as the user wrote it.
     const expected = new Map<number, string>();
     const write = async (route: 'insert' | 'upsert', from: number, to: number, tag: string) => {
@@ -126,7 +128,15 @@ describe('crashes on the AWS path', () => {
     await write('upsert', 500, 900, 'v2');
     await write('upsert', 800, 850, 'v3'); // keys overwritten twice in the batch
     // Deletes by filter are resolved by a querynode; this one goes away before the crashes.
-    const writer = await startQuerynode({ stores: stack.stores(), dataDir: path.join(tmp, 'qn-writer'), host: '127.0.0.1', port: 0, token: PATH_TOKEN, config: ENGINE, id: 'qn-writer' });
+    const writer = await startQuerynode({
+      stores: stack.stores(),
+      dataDir: path.join(tmp, 'qn-writer'),
+      host: '127.0.0.1',
+      port: 0,
+      token: PATH_TOKEN,
+      config: ENGINE,
+      id: 'qn-writer',
+    });
     try {
       const seen = ok(await call('entities/query', { collectionName: 'ingest', filter: '', outputFields: ['count(*)'], consistencyLevel: 'Strong' }));
       assert.equal(seen[0]['count(*)'], 3000, 'the writer querynode sees every insert before deleting by filter');
@@ -189,7 +199,15 @@ describe('crashes on the AWS path', () => {
     assert.ok(final <= rowsWritten, `the flushed segments hold each written row at most once: ${final} of ${rowsWritten}`);
 
     // A querynode started now knows the data only from S3, DynamoDB and the WAL after the checkpoints.
-    const reader = await startQuerynode({ stores: stack.stores(), dataDir: path.join(tmp, 'qn-reader'), host: '127.0.0.1', port: 0, token: PATH_TOKEN, config: ENGINE, id: 'qn-reader' });
+    const reader = await startQuerynode({
+      stores: stack.stores(),
+      dataDir: path.join(tmp, 'qn-reader'),
+      host: '127.0.0.1',
+      port: 0,
+      token: PATH_TOKEN,
+      config: ENGINE,
+      id: 'qn-reader',
+    });
     try {
       const visible = await readAll(call, 'ingest', expected, deleted);
       assert.deepEqual(visible, expectedState(expected), 'after the crashes every key holds its latest value, once');
@@ -230,7 +248,16 @@ describe('crashes on the AWS path', () => {
     });
     const before = await reads();
     assert.equal(before.count, 800, 'every row is counted once');
-    assert.deepEqual(before.get.map((r: any) => [r.id, r.tag]), [[3, 'v2'], [33, 'v1'], [299, 'v1'], [750, 'v1']], 'get returns the latest values');
+    assert.deepEqual(
+      before.get.map((r: any) => [r.id, r.tag]),
+      [
+        [3, 'v2'],
+        [33, 'v1'],
+        [299, 'v1'],
+        [750, 'v1'],
+      ],
+      'get returns the latest values',
+    );
 
     // Kill the first node in the collection's rendezvous order: the one unscoped reads go to (fanned
     // out reads depend on every node). Its registry entry stays until its heartbeat expires.
@@ -239,7 +266,10 @@ describe('crashes on the AWS path', () => {
     const victim = ids.indexOf(victimId);
     assert.ok(victim >= 0, `the preferred querynode ${victimId} is one of the spawned ones (${ids.join(', ')})`);
     await kill(nodes[victim]);
-    assert.ok((await registry.live()).some((n) => n.id === victimId), 'the killed querynode is still registered');
+    assert.ok(
+      (await registry.live()).some((n) => n.id === victimId),
+      'the killed querynode is still registered',
+    );
     for (let i = 0; i < 5; i++) assert.deepEqual(await reads(), before, `read ${i + 1} after the kill answers as before`);
 
     // The survivor applies new writes from the WAL itself and reads them Strong.
@@ -248,7 +278,15 @@ describe('crashes on the AWS path', () => {
     const count = ok(await call('entities/query', { collectionName: 'failover', filter: '', outputFields: ['count(*)'], consistencyLevel: 'Strong' }))[0]['count(*)'];
     assert.equal(count, 900, 'the survivor counts the new rows once');
     const got = ok(await call('entities/get', { collectionName: 'failover', id: [33, 850, 899], outputFields: ['tag'], consistencyLevel: 'Strong' })).sort(byId);
-    assert.deepEqual(got.map((r: any) => [r.id, r.tag]), [[33, 'v4'], [850, 'v3'], [899, 'v3']], 'the survivor returns the new values');
+    assert.deepEqual(
+      got.map((r: any) => [r.id, r.tag]),
+      [
+        [33, 'v4'],
+        [850, 'v3'],
+        [899, 'v3'],
+      ],
+      'the survivor returns the new values',
+    );
     const hits = ok(await call('entities/search', { collectionName: 'failover', data: [vec(850)], limit: 3, consistencyLevel: 'Strong' }));
     assert.equal(hits[0].id, 850, 'a search finds a row written after the kill');
   });
@@ -287,7 +325,14 @@ async function readAll(call: (route: string, body: unknown) => Promise<any>, col
     for (const h of ok(await call('entities/search', { ...strong, data: [vec(q)], limit: 50, outputFields: ['tag'] }))) searched.push([h.id, h.tag]);
   }
   const sortPairs = (p: [number, string][]) => p.sort((a, b) => a[0] - b[0]);
-  return { count, queried: sortPairs(queried), got: sortPairs(got), gotDeleted, searchedDuplicates: duplicates(searched), searchedStale: searched.filter(([id, tag]) => expected.get(id) !== tag) };
+  return {
+    count,
+    queried: sortPairs(queried),
+    got: sortPairs(got),
+    gotDeleted,
+    searchedDuplicates: duplicates(searched),
+    searchedStale: searched.filter(([id, tag]) => expected.get(id) !== tag),
+  };
 }
 
 /** Hits of one search that repeat an id (each search's hits are pushed in order, 50 at a time). */
@@ -295,7 +340,7 @@ function duplicates(hits: [number, string][]): number[] {
   const out: number[] = [];
   for (let i = 0; i < hits.length; i += 50) {
     const seen = new Set<number>();
-    for (const [id] of hits.slice(i, i + 50)) (seen.has(id) ? out.push(id) : seen.add(id));
+    for (const [id] of hits.slice(i, i + 50)) seen.has(id) ? out.push(id) : seen.add(id);
   }
   return out;
 }
@@ -317,6 +362,11 @@ async function sharedState(kv: KvStore, collectionId: number, keys: number): Pro
     out.set(e.key, Buffer.from(e.value).toString('base64'));
   }
   const entries = await new PkIndex(kv, collectionId).lookup(Array.from({ length: keys }, (_, id) => BigInt(id)));
-  entries.forEach((e, id) => out.set(`pk ${id}`, JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? String(v) : v))));
+  entries.forEach((e, id) =>
+    out.set(
+      `pk ${id}`,
+      JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+    ),
+  );
   return out;
 }

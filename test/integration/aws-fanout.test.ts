@@ -99,7 +99,10 @@ describe('reads fanned out over querynodes', () => {
     for (const node of path.nodes) {
       const info = await node.db.describeCollection('default', 'fan');
       const segments = [...node.db.runtimeById(info.collectionId)!.segments.values()];
-      assert.ok(segments.some((s) => s.meta.compactedFrom !== undefined), `${node.id} holds the compaction output: ${segments.map((s) => s.id).join(', ')}`);
+      assert.ok(
+        segments.some((s) => s.meta.compactedFrom !== undefined),
+        `${node.id} holds the compaction output: ${segments.map((s) => s.id).join(', ')}`,
+      );
     }
   });
 
@@ -117,7 +120,11 @@ describe('reads fanned out over querynodes', () => {
     for (let i = 0; i < 150 && misplaced().length > 0; i++) await sleep(100);
     assert.deepEqual(misplaced(), [], 'every node holds exactly the flushed segments it owns under the live fleet');
     const keys = new Set(flushedOf(path.nodes[0]).map((s) => segmentPlacementKey(s.meta)));
-    const resident = path.nodes.flatMap((node) => flushedOf(node).filter((s) => s.resident).map((s) => segmentPlacementKey(s.meta)));
+    const resident = path.nodes.flatMap((node) =>
+      flushedOf(node)
+        .filter((s) => s.resident)
+        .map((s) => segmentPlacementKey(s.meta)),
+    );
     assert.deepEqual([...resident].sort(), [...keys].sort(), 'each flushed segment is in the memory of exactly one node');
     const released = path.nodes.reduce((n, node) => n + flushedOf(node).filter((s) => !s.resident).length, 0);
     assert.ok(keys.size > 0, 'there are flushed segments');
@@ -129,13 +136,16 @@ describe('reads fanned out over querynodes', () => {
     }
   });
 
-  test('querynodes attach the indexer\'s files to the segments they own, also those they sealed themselves', async () => {
+  test("querynodes attach the indexer's files to the segments they own, also those they sealed themselves", async () => {
     const info = await path.nodes[0].db.describeCollection('default', 'fan');
     const sharedFiles = new Map<string, string | undefined>();
     for (const m of await new Catalog(path.stores().kv).listSegments(info.collectionId)) {
       if (m.state === 'Flushed') sharedFiles.set(segmentPlacementKey(m), m.indexFiles.vector);
     }
-    assert.ok([...sharedFiles.values()].every((f) => f !== undefined), `the indexer indexed every flushed segment: ${JSON.stringify([...sharedFiles])}`);
+    assert.ok(
+      [...sharedFiles.values()].every((f) => f !== undefined),
+      `the indexer indexed every flushed segment: ${JSON.stringify([...sharedFiles])}`,
+    );
     const unindexed = () =>
       path.nodes.flatMap((node) =>
         [...node.db.runtimeById(info.collectionId)!.segments.values()]
@@ -144,7 +154,7 @@ describe('reads fanned out over querynodes', () => {
       );
     // Querynodes look for the indexer's file every 2 s (a safety timeout, not a timing assertion).
     for (let i = 0; i < 300 && unindexed().length > 0; i++) await sleep(100);
-    assert.deepEqual(unindexed(), [], 'every resident flushed segment has the indexer\'s index file attached');
+    assert.deepEqual(unindexed(), [], "every resident flushed segment has the indexer's index file attached");
   });
 
   test('search, query and get through the proxy equal one querynode serving every segment', async () => {
@@ -170,7 +180,11 @@ describe('reads fanned out over querynodes', () => {
       assert.equal(count[0]['count(*)'], share.length, `${node.id}: its scoped count(*) counts its share`);
     }
     assert.ok(serving >= 2, `rows are spread over ${serving} querynodes`);
-    assert.deepEqual([...seen].sort((a, b) => a - b), [...total].sort((a, b) => a - b), 'the shares together are every row');
+    assert.deepEqual(
+      [...seen].sort((a, b) => a - b),
+      [...total].sort((a, b) => a - b),
+      'the shares together are every row',
+    );
   });
 
   test('a querynode refuses a view without its id, so the proxy does not lose its share silently', async () => {

@@ -60,7 +60,10 @@ describe('the AWS path on emulators', () => {
     const info = (await catalog.listCollections()).find((c) => c.name === 'docs')!;
     const flushed = (await catalog.listSegments(info.collectionId)).filter((s) => s.state === 'Flushed');
     assert.ok(flushed.length >= 2, `segments flushed: ${flushed.length}`);
-    assert.ok(flushed.every((s) => Object.keys(s.indexFiles).length === 1), 'every flushed segment has its index file');
+    assert.ok(
+      flushed.every((s) => Object.keys(s.indexFiles).length === 1),
+      'every flushed segment has its index file',
+    );
     // A querynode started now knows the data only from S3, DynamoDB and the WAL after the checkpoints.
     const late = await awsPath.startQuerynode('qn-late');
     try {
@@ -70,7 +73,13 @@ describe('the AWS path on emulators', () => {
         body: JSON.stringify({ collectionName: 'docs', filter: 'id in [5, 15, 95, 1]', outputFields: ['tag'], consistencyLevel: 'Strong' }),
       });
       const got = ok(await res.json());
-      assert.deepEqual(got.map((r: any) => [r.id, r.tag]).sort((a: any, b: any) => a[0] - b[0]), [[5, 'v1'], [15, 'v2']]);
+      assert.deepEqual(
+        got.map((r: any) => [r.id, r.tag]).sort((a: any, b: any) => a[0] - b[0]),
+        [
+          [5, 'v1'],
+          [15, 'v2'],
+        ],
+      );
     } finally {
       await awsPath.stopQuerynode(late);
     }
@@ -115,10 +124,13 @@ describe('the AWS path on emulators', () => {
     const first = ok(await search());
     await awsPath.stopQuerynode(awsPath.nodes[0]);
     const second = ok(await search());
-    assert.deepEqual(second.map((h: any) => h.id), first.map((h: any) => h.id));
+    assert.deepEqual(
+      second.map((h: any) => h.id),
+      first.map((h: any) => h.id),
+    );
   });
 
-  test('with no compactor running, the ingest function\'s sweep seals an idle channel and its acknowledged rows reach S3', async () => {
+  test("with no compactor running, the ingest function's sweep seals an idle channel and its acknowledged rows reach S3", async () => {
     ok(await call(proxy, 'collections/create', { collectionName: 'idle', dimension: 4, metricType: 'L2', params: { shardsNum: 1 } }));
     ok(await call(proxy, 'entities/insert', { collectionName: 'idle', data: rows(0, 30) })); // under sealRows: stays growing
     const catalog = new Catalog(stores().kv);
@@ -165,6 +177,9 @@ describe('the AWS path on emulators', () => {
     const flushedAfter = (await catalog.listSegments(info.collectionId)).filter((s) => s.state === 'Flushed').length;
     assert.ok(flushedAfter < flushedBefore, `${flushedBefore} → ${flushedAfter} flushed segments`);
     const got = ok(await call(proxy, 'entities/query', { collectionName: 'compact', filter: 'id >= 0', limit: 100, consistencyLevel: 'Strong' }));
-    assert.deepEqual(got.map((r: any) => r.id).sort((a: number, b: number) => a - b), Array.from({ length: 30 }, (_, i) => i).filter((i) => i !== 3 && i !== 13));
+    assert.deepEqual(
+      got.map((r: any) => r.id).sort((a: number, b: number) => a - b),
+      Array.from({ length: 30 }, (_, i) => i).filter((i) => i !== 3 && i !== 13),
+    );
   });
 });

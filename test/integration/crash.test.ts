@@ -17,7 +17,10 @@ describe('crash safety', () => {
     const env = { MIGRANS_SEAL_ROWS: '400' }; // several sealed segments, flushed and in flight, at the kill
     let server = await startServerProcess(tmp.dir, env);
     const created = await call(server.url, 'collections/create', {
-      collectionName: 'crash', dimension: DIM, metricType: 'L2', params: { consistencyLevel: 'Strong', shardsNum: 2 },
+      collectionName: 'crash',
+      dimension: DIM,
+      metricType: 'L2',
+      params: { consistencyLevel: 'Strong', shardsNum: 2 },
     });
     assert.equal(created.code, 0, JSON.stringify(created));
 
@@ -28,7 +31,7 @@ describe('crash safety', () => {
     const writer = async (w: number) => {
       for (let b = 0; !stop; b++) {
         const rows = Array.from({ length: 50 }, (_, k) => {
-          const id = b % 3 === 2 ? (w * 100_000 + (b - 2) * 50 + k) : w * 100_000 + b * 50 + k;
+          const id = b % 3 === 2 ? w * 100_000 + (b - 2) * 50 + k : w * 100_000 + b * 50 + k;
           return { id, vector: vector(id), version: b };
         });
         try {

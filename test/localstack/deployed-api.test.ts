@@ -65,7 +65,10 @@ describe('a deployed Migrans API answers the README walkthrough', { skip: base ?
     const inserted = (await ok('entities/insert', { collectionName: COLLECTION, data: rows })) as { insertCount: number };
     assert.equal(inserted.insertCount, 3, 'three rows acknowledged');
 
-    const hits = (await ok('entities/search', { collectionName: COLLECTION, data: [[0.1, 0.2, 0.3, 0.4]], limit: 2, outputFields: ['color'], ...strong })) as { id: number; color: string }[];
+    const hits = (await ok('entities/search', { collectionName: COLLECTION, data: [[0.1, 0.2, 0.3, 0.4]], limit: 2, outputFields: ['color'], ...strong })) as {
+      id: number;
+      color: string;
+    }[];
     assert.equal(hits.length, 2, `two hits: ${JSON.stringify(hits)}`);
     assert.equal(Number(hits[0].id), 1, 'the query vector itself is the nearest row');
     assert.equal(hits[0].color, 'red', 'output fields come back');
@@ -75,7 +78,11 @@ describe('a deployed Migrans API answers the README walkthrough', { skip: base ?
 
     await ok('entities/upsert', { collectionName: COLLECTION, data: [{ id: 2, vector: [0.4, 0.3, 0.2, 0.1], color: 'red' }] });
     const got = (await ok('entities/get', { collectionName: COLLECTION, id: [2], outputFields: ['color'], ...strong })) as { color: string }[];
-    assert.deepEqual(got.map((r) => r.color), ['red'], 'the upsert replaced row 2');
+    assert.deepEqual(
+      got.map((r) => r.color),
+      ['red'],
+      'the upsert replaced row 2',
+    );
 
     await ok('entities/delete', { collectionName: COLLECTION, filter: 'id in [1]' });
     const count = (await ok('entities/query', { collectionName: COLLECTION, filter: '', outputFields: ['count(*)'], ...strong })) as { 'count(*)': number }[];

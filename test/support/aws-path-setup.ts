@@ -45,12 +45,22 @@ export interface AwsPath {
  * Starts the emulators, a fresh stream (`shards` shards) and tables, the proxy, the ingest path and
  * the given querynodes (`querynode`: options of every querynode started).
  */
-export async function startAwsPath(engine: Partial<EngineConfig>, options: { shards?: number; querynodes?: string[]; querynode?: Partial<QuerynodeOptions> } = {}): Promise<AwsPath> {
+export async function startAwsPath(
+  engine: Partial<EngineConfig>,
+  options: { shards?: number; querynodes?: string[]; querynode?: Partial<QuerynodeOptions> } = {},
+): Promise<AwsPath> {
   const emulators = await startEmulators();
   const opened: { close(): Promise<void> }[] = [];
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'migrans-aws-path-'));
   const suffix = Date.now().toString(36);
-  const config: AwsConfig = { bucket: EMULATOR_BUCKET, table: `migrans-kv-${suffix}`, walIndexTable: `migrans-wal-${suffix}`, stream: `migrans-${suffix}`, querynodePort: 0, engine };
+  const config: AwsConfig = {
+    bucket: EMULATOR_BUCKET,
+    table: `migrans-kv-${suffix}`,
+    walIndexTable: `migrans-wal-${suffix}`,
+    stream: `migrans-${suffix}`,
+    querynodePort: 0,
+    engine,
+  };
   const stores = (): SharedStores => {
     const s = openSharedStores(config);
     opened.push({ close: async () => void (await Promise.allSettled([s.kv.close(), s.wal.close()])) });
@@ -75,7 +85,11 @@ export async function startAwsPath(engine: Partial<EngineConfig>, options: { sha
     // One datanode per shard, as the event source runs one Lambda invocation per shard at a time.
     const datanodes = new Map<string, Promise<Datanode>>();
     const datanodeOf = (shard: string) => {
-      if (!datanodes.has(shard)) datanodes.set(shard, Datanode.open(stores(), engine, indexer.trigger).then((d) => (opened.push(d), d)));
+      if (!datanodes.has(shard))
+        datanodes.set(
+          shard,
+          Datanode.open(stores(), engine, indexer.trigger).then((d) => (opened.push(d), d)),
+        );
       return datanodes.get(shard)!;
     };
     poller = await startKinesisPoller({ streamName: config.stream, handle: async (batch, shard) => ingestBatch(await datanodeOf(shard), batch, Date.now() + 60_000) });
@@ -85,7 +99,17 @@ export async function startAwsPath(engine: Partial<EngineConfig>, options: { sha
       nodes,
       stores,
       async startQuerynode(id, extra = {}) {
-        const node = await startQuerynode({ stores: stores(), dataDir: path.join(tmp, id), host: '127.0.0.1', port: 0, token: PATH_TOKEN, config: engine, id, ...options.querynode, ...extra });
+        const node = await startQuerynode({
+          stores: stores(),
+          dataDir: path.join(tmp, id),
+          host: '127.0.0.1',
+          port: 0,
+          token: PATH_TOKEN,
+          config: engine,
+          id,
+          ...options.querynode,
+          ...extra,
+        });
         nodes.push(node);
         return node;
       },

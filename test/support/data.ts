@@ -35,7 +35,11 @@ export function exactTopK(vs: Float32Array[], q: Float32Array, k: number, pass: 
 }
 
 /** A collection spec: Int64 pk `id`, FloatVector `vector`, optional scalars, HNSW index, loaded. */
-export function simpleSpec(name: string, dim: number, options: { metric?: MetricType; extraFields?: Partial<FieldSchema>[]; shards?: number; dynamic?: boolean; index?: Partial<IndexSpec> } = {}): CollectionSpec {
+export function simpleSpec(
+  name: string,
+  dim: number,
+  options: { metric?: MetricType; extraFields?: Partial<FieldSchema>[]; shards?: number; dynamic?: boolean; index?: Partial<IndexSpec> } = {},
+): CollectionSpec {
   const fields: FieldSchema[] = [
     field(100, 'id', 'Int64', { isPrimary: true }),
     field(101, 'vector', 'FloatVector', { dim, typeParams: { dim: String(dim) } }),
@@ -48,7 +52,19 @@ export function simpleSpec(name: string, dim: number, options: { metric?: Metric
     shardsNum: options.shards ?? 1,
     consistencyLevel: 'Strong',
     properties: {},
-    indexes: [{ indexName: 'vector', fieldName: 'vector', indexType: 'HNSW', metricType: options.metric ?? 'L2', M: 16, efConstruction: 128, quantization: 'f32', params: {}, ...options.index }],
+    indexes: [
+      {
+        indexName: 'vector',
+        fieldName: 'vector',
+        indexType: 'HNSW',
+        metricType: options.metric ?? 'L2',
+        M: 16,
+        efConstruction: 128,
+        quantization: 'f32',
+        params: {},
+        ...options.index,
+      },
+    ],
     load: true,
   };
 }
@@ -56,7 +72,16 @@ export function simpleSpec(name: string, dim: number, options: { metric?: Metric
 /** A field schema with the defaults filled in. */
 export function field(fieldId: number, name: string, dataType: DataType, extra: Partial<FieldSchema> = {}): FieldSchema {
   return {
-    fieldId, name, dataType, description: '', isPrimary: false, autoId: false, isPartitionKey: false,
-    isClusteringKey: false, nullable: false, typeParams: {}, ...extra,
+    fieldId,
+    name,
+    dataType,
+    description: '',
+    isPrimary: false,
+    autoId: false,
+    isPartitionKey: false,
+    isClusteringKey: false,
+    nullable: false,
+    typeParams: {},
+    ...extra,
   };
 }

@@ -42,14 +42,27 @@ export async function memoryDatabase(config?: Partial<EngineConfig>): Promise<{ 
     localFiles: new FolderLocalFiles(tmp.dir),
     config,
   });
-  return { db, cleanup: async () => { await db.close(); tmp.cleanup(); } };
+  return {
+    db,
+    cleanup: async () => {
+      await db.close();
+      tmp.cleanup();
+    },
+  };
 }
 
 /** An embedded engine on local files under a temp dir, reopenable. */
 export async function fileDatabase(config?: Partial<EngineConfig>, dir?: string) {
   const tmp = dir ? { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) } : tempDir();
   const db = await openEmbeddedDatabase({ dataDir: tmp.dir, config });
-  return { db, dir: tmp.dir, cleanup: async () => { await db.close(); tmp.cleanup(); } };
+  return {
+    db,
+    dir: tmp.dir,
+    cleanup: async () => {
+      await db.close();
+      tmp.cleanup();
+    },
+  };
 }
 
 /** Waits until every flushed segment of `collection` has its index file (a safety timeout, not a timing assertion: builds queue behind other tests' on a loaded 2-core machine). */

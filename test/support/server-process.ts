@@ -21,11 +21,7 @@ export interface ServerProcess {
  * Starts the server on a free port with the given data dir and extra environment; `nodeArgs` go to
  * node before the script (e.g. `--cpu-prof`), `timeoutMs` bounds the wait for it to listen.
  */
-export async function startServerProcess(
-  dataDir: string,
-  env: Record<string, string> = {},
-  options: { nodeArgs?: string[]; timeoutMs?: number } = {},
-): Promise<ServerProcess> {
+export async function startServerProcess(dataDir: string, env: Record<string, string> = {}, options: { nodeArgs?: string[]; timeoutMs?: number } = {}): Promise<ServerProcess> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'bin/migrans.ts', 'serve', '--port', '0', '--data-dir', dataDir], {
     cwd: ROOT,

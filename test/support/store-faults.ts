@@ -18,12 +18,24 @@ export class FaultyObjectStore implements ObjectStore {
     if (inner.localPath) this.localPath = (key) => inner.localPath!(key);
   }
 
-  put(key: string, data: Uint8Array): Promise<void> { return this.inner.put(key, data); }
-  get(key: string): Promise<Uint8Array> { return this.inner.get(key); }
-  getRange(key: string, offset: number, length: number): Promise<Uint8Array> { return this.inner.getRange(key, offset, length); }
-  exists(key: string): Promise<boolean> { return this.inner.exists(key); }
-  list(prefix: string): Promise<string[]> { return this.inner.list(prefix); }
-  delete(key: string): Promise<void> { return this.inner.delete(key); }
+  put(key: string, data: Uint8Array): Promise<void> {
+    return this.inner.put(key, data);
+  }
+  get(key: string): Promise<Uint8Array> {
+    return this.inner.get(key);
+  }
+  getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    return this.inner.getRange(key, offset, length);
+  }
+  exists(key: string): Promise<boolean> {
+    return this.inner.exists(key);
+  }
+  list(prefix: string): Promise<string[]> {
+    return this.inner.list(prefix);
+  }
+  delete(key: string): Promise<void> {
+    return this.inner.delete(key);
+  }
   deletePrefix(prefix: string): Promise<number> {
     if (this.failDeletes) return Promise.reject(new Error(`injected crash while deleting ${prefix}`));
     return this.inner.deletePrefix(prefix);

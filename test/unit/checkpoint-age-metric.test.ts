@@ -10,10 +10,14 @@ import { checkpointAgeLines, sweepHeartbeatLine } from '../../lib/aws/ingest-rol
 
 describe('checkpoint-age metric', () => {
   it('publishes one EMF line per channel with its age in seconds, dimensioned by stream and channel', () => {
-    const lines = checkpointAgeLines('wal', [
-      { channel: 'c7-0', unflushedRecords: 3, checkpointAgeSeconds: 95, sealed: true },
-      { channel: 'c7-1', unflushedRecords: 0, checkpointAgeSeconds: 0, sealed: false },
-    ], 1_700_000_000_000);
+    const lines = checkpointAgeLines(
+      'wal',
+      [
+        { channel: 'c7-0', unflushedRecords: 3, checkpointAgeSeconds: 95, sealed: true },
+        { channel: 'c7-1', unflushedRecords: 0, checkpointAgeSeconds: 0, sealed: false },
+      ],
+      1_700_000_000_000,
+    );
     assert.equal(lines.length, 2);
     const first = JSON.parse(lines[0]);
     assert.deepEqual(first._aws, {

@@ -118,7 +118,10 @@ describe('column codec zero-copy layout', () => {
 
 describe('column codec rejects bad values', () => {
   it('wrong types say which row and what was received', () => {
-    assert.throws(() => encodeColumn('Int64', [1n, 2]), (e: Error) => e instanceof TypeError && /row 1 is number 2/.test(e.message));
+    assert.throws(
+      () => encodeColumn('Int64', [1n, 2]),
+      (e: Error) => e instanceof TypeError && /row 1 is number 2/.test(e.message),
+    );
     assert.throws(() => encodeColumn('Int64', [1n << 63n]), /int64 range/);
     assert.throws(() => encodeColumn('Int8', [128]), /\[-128, 127\]/);
     assert.throws(() => encodeColumn('Int32', [1.5]), /integer/);
@@ -166,26 +169,43 @@ describe('column codec detects corruption', () => {
   const isCorrupt = (re: RegExp) => (e: unknown) => e instanceof CorruptDataError && re.test((e as Error).message);
 
   it('any flipped byte of a chunk is a checksum error naming the chunk, never other values', () => {
-    const chunks = [good, encodeColumn('Int64', [1n, 2n, 3n]), encodeVectors(new Float32Array(64).map((_, i) => i), 16),
-      encodeColumn('Array', [['a'], ['b', 'c']], { elementType: 'VarChar' }), encodeColumn('JSON', [{ a: 1 }, null])];
+    const chunks = [
+      good,
+      encodeColumn('Int64', [1n, 2n, 3n]),
+      encodeVectors(
+        new Float32Array(64).map((_, i) => i),
+        16,
+      ),
+      encodeColumn('Array', [['a'], ['b', 'c']], { elementType: 'VarChar' }),
+      encodeColumn('JSON', [{ a: 1 }, null]),
+    ];
     let cases = 0;
     for (const bytes of chunks) {
       for (let at = 0; at < bytes.length; at++) {
         const b = bytes.slice();
         b[at] ^= 0x10;
-        assert.throws(() => decodeColumn(b, 'insert_log/1/_default/7/100/1'), (e: unknown) =>
-          e instanceof CorruptDataError && e.key === 'insert_log/1/_default/7/100/1' && e.message.includes('insert_log/1/_default/7/100/1'), `byte ${at} of ${bytes.length}`);
+        assert.throws(
+          () => decodeColumn(b, 'insert_log/1/_default/7/100/1'),
+          (e: unknown) => e instanceof CorruptDataError && e.key === 'insert_log/1/_default/7/100/1' && e.message.includes('insert_log/1/_default/7/100/1'),
+          `byte ${at} of ${bytes.length}`,
+        );
         cases++;
       }
     }
     assert.ok(cases > 300);
   });
   it('a checksum mismatch reports both checksums and the damaged block', () => {
-    const n = 3 * CHUNK_BLOCK_BYTES / 4; // three blocks of floats
-    const bytes = encodeVectors(new Float32Array(n).map((_, i) => i), 4);
+    const n = (3 * CHUNK_BLOCK_BYTES) / 4; // three blocks of floats
+    const bytes = encodeVectors(
+      new Float32Array(n).map((_, i) => i),
+      4,
+    );
     bytes[bodyStart(bytes) + CHUNK_BLOCK_BYTES + 5] ^= 1;
-    assert.throws(() => decodeColumn(bytes, 'k'), (e: unknown) =>
-      e instanceof CorruptDataError && e.what === 'column chunk' && /block 1 of 3/.test(e.message) && /^0x[0-9a-f]{8}$/.test(e.expected!) && e.expected !== e.actual);
+    assert.throws(
+      () => decodeColumn(bytes, 'k'),
+      (e: unknown) =>
+        e instanceof CorruptDataError && e.what === 'column chunk' && /block 1 of 3/.test(e.message) && /^0x[0-9a-f]{8}$/.test(e.expected!) && e.expected !== e.actual,
+    );
   });
   it('bad magic', () => {
     const b = good.slice();
@@ -206,8 +226,13 @@ describe('column codec detects corruption', () => {
     assert.throws(() => decodeColumn(reseal(c)), isCorrupt(/flags/));
   });
   it('truncated at every length', () => {
-    for (const bytes of [good, encodeColumn('Int64', [1n, 2n, 3n]), encodeVectors(new Float32Array(64), 16),
-      encodeColumn('Array', [['a'], ['b', 'c']], { elementType: 'VarChar' }), encodeColumn('JSON', [{ a: 1 }])]) {
+    for (const bytes of [
+      good,
+      encodeColumn('Int64', [1n, 2n, 3n]),
+      encodeVectors(new Float32Array(64), 16),
+      encodeColumn('Array', [['a'], ['b', 'c']], { elementType: 'VarChar' }),
+      encodeColumn('JSON', [{ a: 1 }]),
+    ]) {
       for (let len = 0; len < bytes.length; len++) {
         assert.throws(() => decodeColumn(bytes.slice(0, len)), CorruptDataError, `length ${len} of ${bytes.length}`);
       }

@@ -12,7 +12,10 @@ describe('resolveServeConfig', () => {
   });
 
   it('rejects bad values with clear messages', () => {
-    assert.throws(() => resolveServeConfig({ port: 'abc' }, {}), (e: Error) => e instanceof ConfigError && /invalid port "abc"/.test(e.message));
+    assert.throws(
+      () => resolveServeConfig({ port: 'abc' }, {}),
+      (e: Error) => e instanceof ConfigError && /invalid port "abc"/.test(e.message),
+    );
     assert.throws(() => resolveServeConfig({ port: '70000' }, {}), ConfigError);
     assert.throws(() => resolveServeConfig({ token: ' ' }, {}), /empty token/);
     assert.throws(() => resolveServeConfig({ dataDir: '' }, {}), /empty data directory/);
@@ -33,7 +36,10 @@ describe('resolveEngineConfig', () => {
   it('reads engine knobs from MIGRANS_* variables and rejects bad values', () => {
     assert.deepEqual(resolveEngineConfig({}), {});
     assert.deepEqual(resolveEngineConfig({ MIGRANS_SEAL_ROWS: '500', MIGRANS_IDLE_SEAL_MS: '0' }), { sealRows: 500, idleSealMs: 0 });
-    assert.throws(() => resolveEngineConfig({ MIGRANS_SEAL_ROWS: 'many' }), (e: unknown) => e instanceof ConfigError && /MIGRANS_SEAL_ROWS "many"/.test(e.message));
+    assert.throws(
+      () => resolveEngineConfig({ MIGRANS_SEAL_ROWS: 'many' }),
+      (e: unknown) => e instanceof ConfigError && /MIGRANS_SEAL_ROWS "many"/.test(e.message),
+    );
     assert.throws(() => resolveEngineConfig({ MIGRANS_CONSISTENCY_TIMEOUT_MS: '-1' }), ConfigError);
   });
 

@@ -63,7 +63,11 @@ describe('the error code table', () => {
       kinds.add(cls.kind);
       assert.ok(Object.hasOwn(ERROR_WIRE, cls.kind), `${name} (kind ${cls.kind}) has no Milvus code in lib/api/error-codes.ts`);
     }
-    assert.deepEqual(Object.keys(ERROR_WIRE).filter((k) => !kinds.has(k)), [], 'table entries without an engine error class');
+    assert.deepEqual(
+      Object.keys(ERROR_WIRE).filter((k) => !kinds.has(k)),
+      [],
+      'table entries without an engine error class',
+    );
   });
 
   it('maps each engine error class to the Milvus code clients expect, keeping its message', () => {
@@ -82,7 +86,10 @@ describe('the error code table', () => {
   it('keeps the wire texts Milvus clients match on', () => {
     assert.deepEqual(wireError(errors.collectionNotFound('x')), { code: 100, message: "can't find collection[database=default][collection=x]", internal: false });
     assert.equal(wireError(full).message, `disk limit exceeded: the server's disk is full (${full.message}); free space on the server's data disk, then retry`);
-    assert.equal(wireError(new errors.DiskLimitError(2, 1, full)).message.startsWith(`disk quota exceeded: ${full.message}; but part of this request may be stored (on 1 of 2 channels)`), true);
+    assert.equal(
+      wireError(new errors.DiskLimitError(2, 1, full)).message.startsWith(`disk quota exceeded: ${full.message}; but part of this request may be stored (on 1 of 2 channels)`),
+      true,
+    );
   });
 
   it("answers the REST layer's own errors with their code, and a full disk under any error as 7", () => {

@@ -34,7 +34,6 @@ class ArrayRowSource implements RowSource {
   }
 }
 
-
 const SCHEMA = FILTER_SCHEMA;
 
 const BIG = 446744073709551615n;
@@ -61,14 +60,7 @@ const SEGMENT = new ArrayRowSource(
     ai: [[1n, 2n, 3n], [4n], [], [1n, 1n], [ABOVE_2_53], [2n, 3n]],
     as: [['x', 'y'], ['z'], [], ['x_y'], ['ab\ncd'], ['y', 'x']],
   },
-  [
-    { color: 'red', size: 10 },
-    { color: 'blue' },
-    null,
-    { color: 'red', size: 3.5 },
-    { size: 10n },
-    { color: 'red', tags: ['a', 'b'] },
-  ],
+  [{ color: 'red', size: 10 }, { color: 'blue' }, null, { color: 'red', size: 3.5 }, { size: 10n }, { color: 'red', tags: ['a', 'b'] }],
 );
 
 /** Offsets of the rows the filter keeps. */
@@ -136,7 +128,12 @@ describe('filter evaluation: scalar comparisons', () => {
   });
 
   it('accepts hex, octal and binary integer literals', () => {
-    expectRows([['i8 == 0xA', [0]], ['i8 == 012', [0]], ['i8 == 0b1010', [0]], ['i8 == 0x7f', [2]]]);
+    expectRows([
+      ['i8 == 0xA', [0]],
+      ['i8 == 012', [0]],
+      ['i8 == 0b1010', [0]],
+      ['i8 == 0x7f', [2]],
+    ]);
   });
 
   it('folds constant sub-expressions', () => {
@@ -401,23 +398,36 @@ describe('filter evaluation: JSON, dynamic fields and arrays', () => {
 describe('filter evaluation: binding', () => {
   it('binds one compiled filter to several segments independently', () => {
     const cf = compileFilter('id in [1, 2, 3] and (name like "a%" or array_contains_all(ai, [1, 2]))', SCHEMA);
-    const other = new ArrayRowSource(
-      { id: [3n, 2n, 9n], name: ['avocado', 'kiwi', 'apricot'], ai: [[], [2n, 1n], [1n, 2n]] },
-      [null, null, null],
-    );
+    const other = new ArrayRowSource({ id: [3n, 2n, 9n], name: ['avocado', 'kiwi', 'apricot'], ai: [[], [2n, 1n], [1n, 2n]] }, [null, null, null]);
     const a = cf.bind(SEGMENT);
     const b = cf.bind(other);
-    assert.deepEqual([0, 1, 2, 3, 4, 5].filter((i) => a(i)), [0]);
-    assert.deepEqual([0, 1, 2].filter((i) => b(i)), [0, 1]);
-    assert.deepEqual([0, 1, 2, 3, 4, 5].filter((i) => a(i)), [0], 'binds do not share per-row state');
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5].filter((i) => a(i)),
+      [0],
+    );
+    assert.deepEqual(
+      [0, 1, 2].filter((i) => b(i)),
+      [0, 1],
+    );
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5].filter((i) => a(i)),
+      [0],
+      'binds do not share per-row state',
+    );
   });
 
   it('reads only the columns it needs', () => {
     const seen: string[] = [];
     const src: RowSource = {
       rowCount: SEGMENT.rowCount,
-      column: (name) => { seen.push(name); return SEGMENT.column(name); },
-      dynamic: () => { seen.push('$meta'); return SEGMENT.dynamic(); },
+      column: (name) => {
+        seen.push(name);
+        return SEGMENT.column(name);
+      },
+      dynamic: () => {
+        seen.push('$meta');
+        return SEGMENT.dynamic();
+      },
     };
     const cf = compileFilter('i8 > 1 and color == "red" and i8 < 100', SCHEMA);
     assert.deepEqual([0, 1, 2, 3, 4, 5].filter(cf.bind(src)), [0, 5]);
@@ -435,29 +445,48 @@ describe('filter evaluation: logic, functions and templates', () => {
   });
 
   it('evaluates empty() and starts_with()', () => {
-    expectRows([['empty(name)', [4]], ['starts_with(name, "ch")', [2]], ['STARTS_WITH(name, "")', [0, 1, 2, 3, 4, 5]]]);
+    expectRows([
+      ['empty(name)', [4]],
+      ['starts_with(name, "ch")', [2]],
+      ['STARTS_WITH(name, "")', [0, 1, 2, 3, 4, 5]],
+    ]);
   });
 
   it('substitutes templates everywhere a constant may appear', () => {
     const params = {
-      x: 5, ids: [1, 3], s: 'banana', p: 2, lo: -10, hi: 1, v: 1, big: BIG, bigs: ['c', 'd'], fl: 0.15,
-      m: 2, r: 0, tags: ['a'], lossless: { isLosslessNumber: true, value: '446744073709551615' },
+      x: 5,
+      ids: [1, 3],
+      s: 'banana',
+      p: 2,
+      lo: -10,
+      hi: 1,
+      v: 1,
+      big: BIG,
+      bigs: ['c', 'd'],
+      fl: 0.15,
+      m: 2,
+      r: 0,
+      tags: ['a'],
+      lossless: { isLosslessNumber: true, value: '446744073709551615' },
     };
-    expectRows([
-      ['i8 > {x}', [0, 2]],
-      ['id in {ids}', [0, 2]],
-      ['id not in {ids}', [1, 3, 4, 5]],
-      ['name == {s}', [1]],
-      ['f > {p}', [1, 4, 5]],
-      ['d > {fl}', [1, 2, 4, 5]],
-      ['{lo} < i8 < {hi}', [1, 3]],
-      ['json_contains(j["arr"], {v})', [0, 2]],
-      ['json_contains_any(tags, {tags})', [5]],
-      ['id == {big}', [3]],
-      ['id == {lossless}', [3]],
-      ['i8 % {m} == {r}', [0, 3, 5]],
-      ['array_length(ai) == {r}', [2]],
-    ], params);
+    expectRows(
+      [
+        ['i8 > {x}', [0, 2]],
+        ['id in {ids}', [0, 2]],
+        ['id not in {ids}', [1, 3, 4, 5]],
+        ['name == {s}', [1]],
+        ['f > {p}', [1, 4, 5]],
+        ['d > {fl}', [1, 2, 4, 5]],
+        ['{lo} < i8 < {hi}', [1, 3]],
+        ['json_contains(j["arr"], {v})', [0, 2]],
+        ['json_contains_any(tags, {tags})', [5]],
+        ['id == {big}', [3]],
+        ['id == {lossless}', [3]],
+        ['i8 % {m} == {r}', [0, 3, 5]],
+        ['array_length(ai) == {r}', [2]],
+      ],
+      params,
+    );
   });
 });
 

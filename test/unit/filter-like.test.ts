@@ -77,11 +77,14 @@ describe('like matching', () => {
   });
 
   it(`refuses a pattern longer than ${MAX_LIKE_PATTERN_LENGTH} characters with a 1100 naming the limit`, () => {
-    assert.throws(() => matches('_'.repeat(10_000), ['x']), (err: any) => {
-      assert.equal(milvusCode(err), 1100);
-      assert.match(err.message, new RegExp(`like pattern is 10000 characters long; the limit is ${MAX_LIKE_PATTERN_LENGTH}`));
-      return true;
-    });
+    assert.throws(
+      () => matches('_'.repeat(10_000), ['x']),
+      (err: any) => {
+        assert.equal(milvusCode(err), 1100);
+        assert.match(err.message, new RegExp(`like pattern is 10000 characters long; the limit is ${MAX_LIKE_PATTERN_LENGTH}`));
+        return true;
+      },
+    );
     assert.deepEqual(matches('_'.repeat(MAX_LIKE_PATTERN_LENGTH), ['x'.repeat(MAX_LIKE_PATTERN_LENGTH), 'x']), [0]);
   });
 });

@@ -16,7 +16,6 @@ import type { CollectionSchema } from '../../lib/engine/schema/types.ts';
 import { field } from '../support/data.ts';
 import { FILTER_SCHEMA } from '../support/filter-schema.ts';
 
-
 const SCHEMA = FILTER_SCHEMA;
 
 const STRICT: CollectionSchema = { ...SCHEMA, enableDynamicField: false };
@@ -28,10 +27,12 @@ const VARCHAR_PK: CollectionSchema = {
 
 /** The AST without spans, bigints rendered as `123n`, for compact shape assertions. */
 function shape(expr: string): unknown {
-  return JSON.parse(JSON.stringify(parseFilter(expr), (k, v: unknown) => {
-    if (k === 'start' || k === 'end') return undefined;
-    return typeof v === 'bigint' ? `${v}n` : v;
-  }));
+  return JSON.parse(
+    JSON.stringify(parseFilter(expr), (k, v: unknown) => {
+      if (k === 'start' || k === 'end') return undefined;
+      return typeof v === 'bigint' ? `${v}n` : v;
+    }),
+  );
 }
 
 const f = (name: string, keys: unknown[] = []): unknown => ({ kind: 'field', name, keys });
@@ -39,14 +40,17 @@ const int = (v: number | string): unknown => ({ kind: 'int', value: `${v}n` });
 
 /** Asserts that compiling fails with code 1100 and a message containing every fragment. */
 function rejects(expr: string, fragments: string[], schema: CollectionSchema = SCHEMA, params?: Record<string, unknown>): void {
-  assert.throws(() => compileFilter(expr, schema, params), (err: unknown) => {
-    assert.ok(err instanceof InvalidParameterError, `expected InvalidParameterError for ${expr}`);
-    assert.equal(milvusCode(err), 1100);
-    assert.match(err.message, /^failed to create query plan: /);
-    assert.match(err.message, /: invalid parameter$/);
-    for (const frag of fragments) assert.ok(err.message.includes(frag), `"${err.message}" should contain "${frag}"`);
-    return true;
-  });
+  assert.throws(
+    () => compileFilter(expr, schema, params),
+    (err: unknown) => {
+      assert.ok(err instanceof InvalidParameterError, `expected InvalidParameterError for ${expr}`);
+      assert.equal(milvusCode(err), 1100);
+      assert.match(err.message, /^failed to create query plan: /);
+      assert.match(err.message, /: invalid parameter$/);
+      for (const frag of fragments) assert.ok(err.message.includes(frag), `"${err.message}" should contain "${frag}"`);
+      return true;
+    },
+  );
 }
 
 describe('filter grammar', () => {
@@ -79,7 +83,7 @@ describe('filter grammar', () => {
     assert.equal(str("'it\\'s'"), "it's");
     assert.equal(str('"\\x41\\u00e9\\U0001F600\\101"'), 'Aé😀A');
     assert.equal(str('u8"x"'), 'x');
-    assert.equal(str('L\'y\''), 'y');
+    assert.equal(str("L'y'"), 'y');
     assert.equal(str('""'), '');
     // LIKE escapes survive decoding.
     assert.equal(str('"50\\%"'), '50\\%');
@@ -98,24 +102,31 @@ describe('filter grammar', () => {
   it('applies Plan.g4 precedence: unary binds tighter than arithmetic, arithmetic than comparison', () => {
     assert.deepEqual(shape('-2 ** 2'), { kind: 'unary', op: '-', operand: { kind: 'binary', op: '**', left: int(2), right: int(2) } });
     assert.deepEqual(shape('a + b * c'), {
-      kind: 'binary', op: '+', left: f('a'), right: { kind: 'binary', op: '*', left: f('b'), right: f('c') },
+      kind: 'binary',
+      op: '+',
+      left: f('a'),
+      right: { kind: 'binary', op: '*', left: f('b'), right: f('c') },
     });
     assert.deepEqual(shape('a % 2 == 0'), {
-      kind: 'binary', op: '==', left: { kind: 'binary', op: '%', left: f('a'), right: int(2) }, right: int(0),
+      kind: 'binary',
+      op: '==',
+      left: { kind: 'binary', op: '%', left: f('a'), right: int(2) },
+      right: int(0),
     });
     // `not` is a tight prefix operator, exactly as in Plan.g4.
     assert.deepEqual(shape('not a in [1]'), {
-      kind: 'in', operand: { kind: 'unary', op: 'not', operand: f('a') }, list: { kind: 'list', items: [int(1)] }, negated: false,
+      kind: 'in',
+      operand: { kind: 'unary', op: 'not', operand: f('a') },
+      list: { kind: 'list', items: [int(1)] },
+      negated: false,
     });
   });
 
   it('flattens and/or chains and gives and precedence over or, in every spelling', () => {
     const expected = {
-      kind: 'logical', op: 'or', items: [
-        { kind: 'logical', op: 'and', items: [f('a'), f('b')] },
-        { kind: 'logical', op: 'and', items: [f('c'), f('d')] },
-        f('e'),
-      ],
+      kind: 'logical',
+      op: 'or',
+      items: [{ kind: 'logical', op: 'and', items: [f('a'), f('b')] }, { kind: 'logical', op: 'and', items: [f('c'), f('d')] }, f('e')],
     };
     assert.deepEqual(shape('a and b or c and d or e'), expected);
     assert.deepEqual(shape('a && b || c AND d OR e'), expected);
@@ -167,7 +178,9 @@ describe('filter grammar', () => {
   it('builds the same tree on the simple-comparison fast path as through the full precedence chain', () => {
     const cmp = (op: string, l: unknown, r: unknown): unknown => ({ kind: 'binary', op, left: l, right: r });
     assert.deepEqual(shape('a == 1 and b >= "x" or c != true'), {
-      kind: 'logical', op: 'or', items: [
+      kind: 'logical',
+      op: 'or',
+      items: [
         { kind: 'logical', op: 'and', items: [cmp('==', f('a'), int(1)), cmp('>=', f('b'), { kind: 'string', value: 'x' })] },
         cmp('!=', f('c'), { kind: 'bool', value: true }),
       ],
@@ -208,12 +221,15 @@ describe('filter syntax errors', () => {
 
   it('echoes long expressions truncated', () => {
     const expr = `id in [${Array.from({ length: 500 }, (_, i) => i).join(', ')}] and`;
-    assert.throws(() => compileFilter(expr, SCHEMA), (err: unknown) => {
-      assert.ok(err instanceof InvalidParameterError);
-      assert.ok(err.message.length < 600, err.message);
-      assert.match(err.message, /\(\d+ chars\)/);
-      return true;
-    });
+    assert.throws(
+      () => compileFilter(expr, SCHEMA),
+      (err: unknown) => {
+        assert.ok(err instanceof InvalidParameterError);
+        assert.ok(err.message.length < 600, err.message);
+        assert.match(err.message, /\(\d+ chars\)/);
+        return true;
+      },
+    );
   });
 });
 
@@ -278,7 +294,7 @@ describe('filter type errors', () => {
   });
 
   it('rejects malformed in / range / like / exists / contains / length', () => {
-    rejects('id in ["a"]', ["value '\"a\"' in list cannot be casted to Int64"]);
+    rejects('id in ["a"]', ['value \'"a"\' in list cannot be casted to Int64']);
     rejects('i8 in [1.5]', ["value '1.5' in list cannot be casted to Int8"]);
     rejects('i8 in 1', ["the right-hand side of 'in' must be a list"]);
     rejects('1 in [1]', ["'term' can only be used on non-const expression"]);

@@ -25,7 +25,10 @@ describe('autoID allocator', () => {
   it('assigns timestamp-sized positive int64 ids above the ones the clock-based allocator gave before', async () => {
     const now = Date.now();
     const ids = await new AutoIdAllocator(new MemoryKvStore()).allocate(3);
-    assert.ok(ids.every((id) => id >= composeTs(now, 0) && id > 2n ** 53n && id < 2n ** 63n), ids.join(','));
+    assert.ok(
+      ids.every((id) => id >= composeTs(now, 0) && id > 2n ** 53n && id < 2n ** 63n),
+      ids.join(','),
+    );
   });
 
   it('serves a batch larger than one block, and a clock gone back never reuses ids', async () => {

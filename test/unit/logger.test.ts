@@ -25,21 +25,27 @@ describe('logger', () => {
     logger.info('i');
     logger.warn('w');
     logger.error('e');
-    assert.deepEqual(lines.map((l) => JSON.parse(l).message), ['w', 'e']);
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l).message),
+      ['w', 'e'],
+    );
     const memory = new MemoryLogger('info');
     memory.child({ collection: 'c' }).debug('hidden');
     assert.equal(memory.entries.length, 0, 'children keep the level');
   });
 
-  it('merges bound fields into every line of a child, the line\'s own fields winning', () => {
+  it("merges bound fields into every line of a child, the line's own fields winning", () => {
     const logger = new MemoryLogger();
     const rt = logger.child({ collection: 'books', requestId: 'r1' });
     rt.child({ channel: 'c7-0' }).warn('retrying', { segment: 12, requestId: 'r2' });
     rt.info('plain');
-    assert.deepEqual(logger.entries.map((e) => [e.level, e.message, e.fields]), [
-      ['warn', 'retrying', { collection: 'books', requestId: 'r2', channel: 'c7-0', segment: 12 }],
-      ['info', 'plain', { collection: 'books', requestId: 'r1' }],
-    ]);
+    assert.deepEqual(
+      logger.entries.map((e) => [e.level, e.message, e.fields]),
+      [
+        ['warn', 'retrying', { collection: 'books', requestId: 'r2', channel: 'c7-0', segment: 12 }],
+        ['info', 'plain', { collection: 'books', requestId: 'r1' }],
+      ],
+    );
   });
 
   it('serializes an error field with its name, message, stack, typed fields and cause', () => {
@@ -88,7 +94,13 @@ describe('logger', () => {
   it('reads MIGRANS_LOG_LEVEL and MIGRANS_LOG_FORMAT and refuses other values naming them', () => {
     assert.deepEqual(resolveLogConfig({}), { level: 'info' });
     assert.deepEqual(resolveLogConfig({ MIGRANS_LOG_LEVEL: 'DEBUG', MIGRANS_LOG_FORMAT: 'pretty' }), { level: 'debug', format: 'pretty' });
-    assert.throws(() => resolveLogConfig({ MIGRANS_LOG_LEVEL: 'verbose' }), (e: unknown) => e instanceof ConfigError && /MIGRANS_LOG_LEVEL "verbose".*debug, info, warn, error/.test(e.message));
-    assert.throws(() => resolveLogConfig({ MIGRANS_LOG_FORMAT: 'xml' }), (e: unknown) => e instanceof ConfigError && /MIGRANS_LOG_FORMAT "xml".*json or pretty/.test(e.message));
+    assert.throws(
+      () => resolveLogConfig({ MIGRANS_LOG_LEVEL: 'verbose' }),
+      (e: unknown) => e instanceof ConfigError && /MIGRANS_LOG_LEVEL "verbose".*debug, info, warn, error/.test(e.message),
+    );
+    assert.throws(
+      () => resolveLogConfig({ MIGRANS_LOG_FORMAT: 'xml' }),
+      (e: unknown) => e instanceof ConfigError && /MIGRANS_LOG_FORMAT "xml".*json or pretty/.test(e.message),
+    );
   });
 });

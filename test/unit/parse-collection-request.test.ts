@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { milvusCode, wireError } from '../../lib/api/error-codes.ts';
-import {
-  parseCollectionRequest, parseConsistencyLevel, validateName,
-} from '../../lib/api/parse-collection-request.ts';
+import { parseCollectionRequest, parseConsistencyLevel, validateName } from '../../lib/api/parse-collection-request.ts';
 
 /** Asserts that `fn` throws a client error with wire `code` whose message matches `message`. */
 function throwsMilvus(fn: () => unknown, code: number, message?: RegExp | string): void {
@@ -59,8 +57,13 @@ describe('parseCollectionRequest: quick setup', () => {
 
   it('takes VarChar ids, names, metric, autoID and params', () => {
     const spec = parseCollectionRequest({
-      collectionName: 'q', dimension: 8, metricType: 'l2', idType: 'VarChar', autoID: true,
-      primaryFieldName: 'pk', vectorFieldName: 'emb',
+      collectionName: 'q',
+      dimension: 8,
+      metricType: 'l2',
+      idType: 'VarChar',
+      autoID: true,
+      primaryFieldName: 'pk',
+      vectorFieldName: 'emb',
       params: { max_length: 64, consistencyLevel: 'Strong', enableDynamicField: 'false', shardsNum: 2 },
     });
     const [id, v] = spec.schema.fields;
@@ -77,7 +80,8 @@ describe('parseCollectionRequest: quick setup', () => {
 
   it('rejects a missing dimension with Milvus text', () => {
     throwsMilvus(
-      () => parseCollectionRequest({ collectionName: 'q' }), 1100,
+      () => parseCollectionRequest({ collectionName: 'q' }),
+      1100,
       'dimension is required for quickly create collection(default metric type: COSINE): invalid parameter[expected=collectionName & dimension][actual=collectionName]',
     );
   });
@@ -85,11 +89,16 @@ describe('parseCollectionRequest: quick setup', () => {
   it('rejects bad dimension, metric, idType, shards, consistency', () => {
     throwsMilvus(() => parseCollectionRequest({ collectionName: 'q', dimension: 40000 }), 1100, /invalid dimension: 40000/);
     throwsMilvus(() => parseCollectionRequest({ collectionName: 'q', dimension: 4, metricType: 'HAMMING' }), 1100, /HAMMING.*L2, IP, COSINE/);
-    throwsMilvus(() => parseCollectionRequest({ collectionName: 'q', dimension: 4, idType: 'unknown' }), 1100, 'idType can only be [Int64, VarChar], default: Int64: invalid parameter[expected=Int64, Varchar][actual=unknown]');
+    throwsMilvus(
+      () => parseCollectionRequest({ collectionName: 'q', dimension: 4, idType: 'unknown' }),
+      1100,
+      'idType can only be [Int64, VarChar], default: Int64: invalid parameter[expected=Int64, Varchar][actual=unknown]',
+    );
     throwsMilvus(() => parseCollectionRequest({ collectionName: 'q', dimension: 4, params: { shardsNum: 17 } }), 1100, /shardsNum.*\[1, 16\].*17/);
     throwsMilvus(
-      () => parseCollectionRequest({ collectionName: 'q', dimension: 4, params: { consistencyLevel: 'strong' } }), 1100,
-      "consistencyLevel can only be [Strong, Session, Bounded, Eventually, Customized], default: Bounded: invalid parameter[expected=Strong, Session, Bounded, Eventually, Customized][actual=strong]",
+      () => parseCollectionRequest({ collectionName: 'q', dimension: 4, params: { consistencyLevel: 'strong' } }),
+      1100,
+      'consistencyLevel can only be [Strong, Session, Bounded, Eventually, Customized], default: Bounded: invalid parameter[expected=Strong, Session, Bounded, Eventually, Customized][actual=strong]',
     );
     throwsMilvus(() => parseCollectionRequest({ collectionName: 'q', dimension: '4' }), 1801, /cannot unmarshal string into Go struct field CollectionReq.dimension of type int32/);
   });
@@ -107,7 +116,10 @@ describe('parseCollectionRequest: full schema', () => {
     assert.equal(spec.consistencyLevel, 'Strong');
     assert.deepEqual(spec.properties, { 'collection.ttl.seconds': '3600' });
     assert.equal(spec.schema.enableDynamicField, true);
-    assert.deepEqual(spec.schema.fields.map((f) => f.fieldId), [100, 101, 102, 103]);
+    assert.deepEqual(
+      spec.schema.fields.map((f) => f.fieldId),
+      [100, 101, 102, 103],
+    );
     const [id, desc, arr, v] = spec.schema.fields;
     assert.equal(id!.isPrimary, true);
     assert.equal(desc!.maxLength, 256);
@@ -115,10 +127,18 @@ describe('parseCollectionRequest: full schema', () => {
     assert.equal(arr!.elementType, 'Int64');
     assert.equal(arr!.maxCapacity, 1024);
     assert.equal(v!.dim, 128);
-    assert.deepEqual(spec.indexes, [{
-      indexName: 'book_intro_vector', fieldName: 'book_intro', indexType: 'HNSW', metricType: 'L2',
-      M: 16, efConstruction: 500, quantization: 'f32', params: { M: '16', efConstruction: '500' },
-    }]);
+    assert.deepEqual(spec.indexes, [
+      {
+        indexName: 'book_intro_vector',
+        fieldName: 'book_intro',
+        indexType: 'HNSW',
+        metricType: 'L2',
+        M: 16,
+        efConstruction: 500,
+        quantization: 'f32',
+        params: { M: '16', efConstruction: '500' },
+      },
+    ]);
   });
 
   it('reads struct keys case-insensitively and schema.autoID for the pk', () => {
@@ -130,9 +150,11 @@ describe('parseCollectionRequest: full schema', () => {
   });
 
   it('accepts quantization and FLAT', () => {
-    const spec = parseCollectionRequest(withFields([pk, vec], {
-      indexParams: [{ fieldName: 'v', indexType: 'HNSW', metricType: 'IP', params: { quantization: 'BF16', M: '32' } }],
-    }));
+    const spec = parseCollectionRequest(
+      withFields([pk, vec], {
+        indexParams: [{ fieldName: 'v', indexType: 'HNSW', metricType: 'IP', params: { quantization: 'BF16', M: '32' } }],
+      }),
+    );
     assert.equal(spec.indexes[0]!.quantization, 'bf16');
     assert.equal(spec.indexes[0]!.M, 32);
     assert.equal(spec.indexes[0]!.indexName, 'v');
@@ -143,7 +165,11 @@ describe('parseCollectionRequest: full schema', () => {
 
   it('rejects unsupported index types, metrics, quantizations and unknown fields', () => {
     throwsMilvus(() => parseCollectionRequest(withFields([pk, vec], { indexParams: [{ fieldName: 'v', indexType: 'IVF_FLAT' }] })), 1100, /IVF_FLAT.*HNSW, FLAT, AUTOINDEX/);
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, vec], { indexParams: [{ fieldName: 'x' }] })), 1802, "missing required parameters, error: `x` hasn't defined in schema");
+    throwsMilvus(
+      () => parseCollectionRequest(withFields([pk, vec], { indexParams: [{ fieldName: 'x' }] })),
+      1802,
+      "missing required parameters, error: `x` hasn't defined in schema",
+    );
     throwsMilvus(() => parseCollectionRequest(withFields([pk, vec], { indexParams: [{ fieldName: 'v', params: { quantization: 'pq' } }] })), 1100, /quantization "pq"/);
     throwsMilvus(() => parseCollectionRequest(withFields([pk, vec], { indexParams: [{ fieldName: 'v', params: { M: 1 } }] })), 1100, /M .*\[2, 2048\]/);
     throwsMilvus(() => parseCollectionRequest(withFields([pk, vec], { indexParams: [{ fieldName: 'id' }] })), 1100, /FloatVector fields only/);
@@ -156,7 +182,11 @@ describe('parseCollectionRequest: full schema', () => {
 
   it('validates data types with Milvus wording', () => {
     throwsMilvus(() => parseCollectionRequest(withFields([{ ...pk, dataType: 'int64' }, vec])), 1100, 'invalid parameter, data type int64 is invalid(case sensitive).');
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, { fieldName: 'b', dataType: 'BinaryVector', elementTypeParams: { dim: 8 } }])), 1100, /BinaryVector .*not supported by Migrans yet/);
+    throwsMilvus(
+      () => parseCollectionRequest(withFields([pk, { fieldName: 'b', dataType: 'BinaryVector', elementTypeParams: { dim: 8 } }])),
+      1100,
+      /BinaryVector .*not supported by Migrans yet/,
+    );
     throwsMilvus(() => parseCollectionRequest(withFields([pk, vec, { fieldName: 's', dataType: 'SparseFloatVector' }])), 1100, /not supported by Migrans yet/);
     throwsMilvus(() => parseCollectionRequest(withFields([pk, vec, { fieldName: 's', dataType: 'String' }])), 1100, /please use VarChar/);
   });
@@ -178,18 +208,42 @@ describe('parseCollectionRequest: full schema', () => {
     const vc = (p: unknown) => ({ fieldName: 's', dataType: 'VarChar', elementTypeParams: p });
     throwsMilvus(() => parseCollectionRequest(withFields([pk, vec, vc({})])), 1100, /type param\(max_length\) should be specified for the field\(s\) of collection c/);
     throwsMilvus(() => parseCollectionRequest(withFields([pk, vec, vc({ max_length: 70000 })])), 1100, /should be in \(0, 65535\], but got 70000/);
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, vec, { fieldName: 'a', dataType: 'Array', elementTypeParams: { max_capacity: 4 } }])), 1100, /element data type {2}is invalid/);
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, vec, { fieldName: 'a', dataType: 'Array', elementDataType: 'Int8', elementTypeParams: { max_capacity: 5000 } }])), 1100, /\(0, 4096\], but got 5000/);
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, vec, { fieldName: 'a', dataType: 'Array', elementDataType: 'VarChar', elementTypeParams: { max_capacity: 5 } }])), 1100, /max_length/);
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, vec, { fieldName: 'n', dataType: 'Bool', defaultValue: 10 }])), 1100, 'convert defaultValue fail, err:cannot use "10"(type: float64) as bool default value of field n: invalid parameter');
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, vec, { fieldName: 'n', dataType: 'Int64', defaultValue: '10' }])), 1100, /cannot use "10"\(type: string\) as long default value/);
+    throwsMilvus(
+      () => parseCollectionRequest(withFields([pk, vec, { fieldName: 'a', dataType: 'Array', elementTypeParams: { max_capacity: 4 } }])),
+      1100,
+      /element data type {2}is invalid/,
+    );
+    throwsMilvus(
+      () => parseCollectionRequest(withFields([pk, vec, { fieldName: 'a', dataType: 'Array', elementDataType: 'Int8', elementTypeParams: { max_capacity: 5000 } }])),
+      1100,
+      /\(0, 4096\], but got 5000/,
+    );
+    throwsMilvus(
+      () => parseCollectionRequest(withFields([pk, vec, { fieldName: 'a', dataType: 'Array', elementDataType: 'VarChar', elementTypeParams: { max_capacity: 5 } }])),
+      1100,
+      /max_length/,
+    );
+    throwsMilvus(
+      () => parseCollectionRequest(withFields([pk, vec, { fieldName: 'n', dataType: 'Bool', defaultValue: 10 }])),
+      1100,
+      'convert defaultValue fail, err:cannot use "10"(type: float64) as bool default value of field n: invalid parameter',
+    );
+    throwsMilvus(
+      () => parseCollectionRequest(withFields([pk, vec, { fieldName: 'n', dataType: 'Int64', defaultValue: '10' }])),
+      1100,
+      /cannot use "10"\(type: string\) as long default value/,
+    );
     throwsMilvus(() => parseCollectionRequest(withFields([pk, vec, { fieldName: 'n', dataType: 'Int8', defaultValue: 300 }])), 1100, /\[-128, 127\]/);
     throwsMilvus(() => parseCollectionRequest(withFields([pk, vec, { fieldName: 'j', dataType: 'JSON', defaultValue: {} }])), 1100, /Unexpected default value type: JSON/);
-    const spec = parseCollectionRequest(withFields([pk, vec,
-      { fieldName: 'n', dataType: 'Int64', defaultValue: 7, nullable: true },
-      { fieldName: 's', dataType: 'VarChar', defaultValue: 'x', elementTypeParams: { max_length: 8 } },
-      { fieldName: 'f', dataType: 'Float', defaultValue: 0.1 },
-    ]));
+    const spec = parseCollectionRequest(
+      withFields([
+        pk,
+        vec,
+        { fieldName: 'n', dataType: 'Int64', defaultValue: 7, nullable: true },
+        { fieldName: 's', dataType: 'VarChar', defaultValue: 'x', elementTypeParams: { max_length: 8 } },
+        { fieldName: 'f', dataType: 'Float', defaultValue: 0.1 },
+      ]),
+    );
     assert.equal(spec.schema.fields[2]!.defaultValue, 7n);
     assert.equal(spec.schema.fields[2]!.nullable, true);
     assert.equal(spec.schema.fields[3]!.defaultValue, 'x');
@@ -216,6 +270,10 @@ describe('validateName and parseConsistencyLevel', () => {
 
   it('parses consistency levels case-sensitively', () => {
     assert.equal(parseConsistencyLevel('Session'), 'Session');
-    throwsMilvus(() => parseConsistencyLevel('SESSION'), 1100, "consistencyLevel can only be [Strong, Session, Bounded, Eventually, Customized], default: Bounded, err:parameter:'SESSION' is incorrect, please check it: invalid parameter");
+    throwsMilvus(
+      () => parseConsistencyLevel('SESSION'),
+      1100,
+      "consistencyLevel can only be [Strong, Session, Bounded, Eventually, Customized], default: Bounded, err:parameter:'SESSION' is incorrect, please check it: invalid parameter",
+    );
   });
 });

@@ -8,7 +8,20 @@ const keys = Array.from({ length: 2000 }, (_, i) => `${i % 4}/_default/${i * 7}`
 const view = ['qn-a', 'qn-b', 'qn-c', 'qn-d'];
 
 function meta(over: Partial<SegmentMeta>): SegmentMeta {
-  return { segmentId: 1, collectionId: 9, partition: '_default', channel: 0, state: 'Flushed', startPosition: 0n, prevTs: 0n, rowCount: 1, sealRows: 10, sealBytes: 1e9, indexFiles: {}, ...over };
+  return {
+    segmentId: 1,
+    collectionId: 9,
+    partition: '_default',
+    channel: 0,
+    state: 'Flushed',
+    startPosition: 0n,
+    prevTs: 0n,
+    rowCount: 1,
+    sealRows: 10,
+    sealBytes: 1e9,
+    indexFiles: {},
+    ...over,
+  };
 }
 
 describe('segment assignment over a view', () => {
@@ -41,8 +54,16 @@ describe('segment assignment over a view', () => {
   });
 
   it('names segments the same in every process, whatever their id', () => {
-    assert.equal(segmentPlacementKey(meta({ segmentId: 5, startPosition: 12n })), segmentPlacementKey(meta({ segmentId: 1e12 + 3, startPosition: 12n })), 'a private id does not change the key');
+    assert.equal(
+      segmentPlacementKey(meta({ segmentId: 5, startPosition: 12n })),
+      segmentPlacementKey(meta({ segmentId: 1e12 + 3, startPosition: 12n })),
+      'a private id does not change the key',
+    );
     assert.notEqual(segmentPlacementKey(meta({ startPosition: 12n })), segmentPlacementKey(meta({ startPosition: 13n })), 'different starts are different segments');
-    assert.notEqual(segmentPlacementKey(meta({ segmentId: 7, compactedFrom: [1, 2] })), segmentPlacementKey(meta({ segmentId: 8, compactedFrom: [3] })), 'compaction outputs are named by their shared id');
+    assert.notEqual(
+      segmentPlacementKey(meta({ segmentId: 7, compactedFrom: [1, 2] })),
+      segmentPlacementKey(meta({ segmentId: 8, compactedFrom: [3] })),
+      'compaction outputs are named by their shared id',
+    );
   });
 });

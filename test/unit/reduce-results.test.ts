@@ -22,7 +22,11 @@ describe('reduce of search answers', () => {
     const a = answer([hit(1, 0.1), hit(2, 0.5), hit(3, 0.9), hit(10, 0.2), hit(11, 0.3)], [3, 2]);
     const b = answer([hit(4, 0.2), hit(5, 0.3), hit(6, 0.4), hit(12, 0.1)], [3, 1]);
     const out = JSON.parse(reduceSearch([a, b], { pk, metric: 'L2', offset: 1, limit: 2 }));
-    assert.deepEqual(out.data.map((h: { id: number }) => h.id), [4, 5, 10, 11], 'offset 1, limit 2 per vector, flattened');
+    assert.deepEqual(
+      out.data.map((h: { id: number }) => h.id),
+      [4, 5, 10, 11],
+      'offset 1, limit 2 per vector, flattened',
+    );
     assert.deepEqual(out.topks, [2, 2], 'topks per vector');
   });
 
@@ -30,7 +34,15 @@ describe('reduce of search answers', () => {
     const a = answer([hit(1, 0.9), hit(2, 0.5)], [2]);
     const b = answer([hit(2, 0.7), hit(3, 0.6)], [2]);
     const out = JSON.parse(reduceSearch([a, b], { pk, metric: 'COSINE', offset: 0, limit: 10 }));
-    assert.deepEqual(out.data.map((h: { id: number; distance: number }) => [h.id, h.distance]), [[1, 0.9], [2, 0.7], [3, 0.6]], 'descending, key 2 once');
+    assert.deepEqual(
+      out.data.map((h: { id: number; distance: number }) => [h.id, h.distance]),
+      [
+        [1, 0.9],
+        [2, 0.7],
+        [3, 0.6],
+      ],
+      'descending, key 2 once',
+    );
     assert.deepEqual(out.topks, [3], 'topks counts the kept hits');
   });
 
@@ -51,12 +63,24 @@ describe('reduce of query and get answers', () => {
 
   it('query: Int64 keys sent as strings compare as integers, VarChar keys by UTF-8 bytes', () => {
     const a = answer(['{"id":"10"}', '{"id":"9"}'].reverse());
-    assert.deepEqual(JSON.parse(reduceQuery([a, answer(['{"id":"100"}'])], { pk, offset: 0, limit: 10 })).data.map((r: { id: string }) => r.id), ['9', '10', '100'], 'integer order');
+    assert.deepEqual(
+      JSON.parse(reduceQuery([a, answer(['{"id":"100"}'])], { pk, offset: 0, limit: 10 })).data.map((r: { id: string }) => r.id),
+      ['9', '10', '100'],
+      'integer order',
+    );
     const v = { name: 'id', int64: false };
-    assert.deepEqual(JSON.parse(reduceQuery([a, answer(['{"id":"100"}'])], { pk: v, offset: 0, limit: 10 })).data.map((r: { id: string }) => r.id), ['10', '100', '9'], 'string order');
+    assert.deepEqual(
+      JSON.parse(reduceQuery([a, answer(['{"id":"100"}'])], { pk: v, offset: 0, limit: 10 })).data.map((r: { id: string }) => r.id),
+      ['10', '100', '9'],
+      'string order',
+    );
     // As the engine orders its own pages: by UTF-8 bytes (U+FFFF before an astral character).
     const astral = answer(['{"id":"\\ud83d\\ude00"}', '{"id":"\\uffff"}']);
-    assert.deepEqual(JSON.parse(reduceQuery([astral, answer(['{"id":"z"}'])], { pk: v, offset: 0, limit: 10 })).data.map((r: { id: string }) => r.id), ['z', '\uffff', '\u{1F600}'], 'byte order');
+    assert.deepEqual(
+      JSON.parse(reduceQuery([astral, answer(['{"id":"z"}'])], { pk: v, offset: 0, limit: 10 })).data.map((r: { id: string }) => r.id),
+      ['z', '\uffff', '\u{1F600}'],
+      'byte order',
+    );
   });
 
   it('count(*): sums the counts, in the form the nodes wrote them', () => {
@@ -68,6 +92,10 @@ describe('reduce of query and get answers', () => {
     const a = answer(['{"id":3,"v":1}', '{"id":1,"v":2}']);
     const b = answer(['{"id":2,"v":3}']);
     const out = JSON.parse(reduceGet([a, b], { pk, ids: [2, 1, 7, 3, 2] }));
-    assert.deepEqual(out.data.map((r: { id: number }) => r.id), [2, 1, 3], 'request order, missing ids absent');
+    assert.deepEqual(
+      out.data.map((r: { id: number }) => r.id),
+      [2, 1, 3],
+      'request order, missing ids absent',
+    );
   });
 });

@@ -9,10 +9,19 @@ import { handleRequest } from '../../lib/api/router.ts';
 import type { ApiResponse } from '../../lib/api/types.ts';
 import { field } from '../support/data.ts';
 
-
 const info: CollectionInfo & { loadState: 'LoadStateLoaded' } = {
-  collectionId: 42, name: 'c', dbName: 'default', description: '', shardsNum: 1, consistencyLevel: 'Bounded',
-  partitions: ['_default'], aliases: [], properties: {}, loaded: true, createdTs: 1n, loadState: 'LoadStateLoaded',
+  collectionId: 42,
+  name: 'c',
+  dbName: 'default',
+  description: '',
+  shardsNum: 1,
+  consistencyLevel: 'Bounded',
+  partitions: ['_default'],
+  aliases: [],
+  properties: {},
+  loaded: true,
+  createdTs: 1n,
+  loadState: 'LoadStateLoaded',
   indexes: [{ indexName: 'v', fieldName: 'v', indexType: 'AUTOINDEX', metricType: 'COSINE', M: 18, efConstruction: 240, quantization: 'f32', params: {} }],
   schema: {
     enableDynamicField: true,
@@ -58,7 +67,10 @@ describe('router transport', () => {
   });
 
   it('answers unknown paths and wrong methods with a gin 404', async () => {
-    for (const [path, method] of [['/v2/vectordb/nope', 'POST'], ['/v2/vectordb/collections/list', 'GET']] as const) {
+    for (const [path, method] of [
+      ['/v2/vectordb/nope', 'POST'],
+      ['/v2/vectordb/collections/list', 'GET'],
+    ] as const) {
       const r = await call(db, path, '{}', {}, method);
       assert.equal(r.status, 404);
       assert.equal(r.body, '404 page not found');
@@ -177,7 +189,10 @@ describe('router encoding', () => {
     let request: any;
     const db = stubDb({ describeCollection: () => info, query: (_d: string, _n: string, q: unknown) => ((request = q), [row]) });
     const r = await call(db, '/v2/vectordb/entities/query', { collectionName: 'c', filter: 'id > 0' });
-    assert.equal(r.body, '{"code":0,"cost":0,"data":[{"id":9007199254740993,"v":[0.1,0.2],"j":"{\\"a\\":[1,2]}","f":0.3,"a":[1,2],"color":"red","big":9007199254740993,"n":null}]}');
+    assert.equal(
+      r.body,
+      '{"code":0,"cost":0,"data":[{"id":9007199254740993,"v":[0.1,0.2],"j":"{\\"a\\":[1,2]}","f":0.3,"a":[1,2],"color":"red","big":9007199254740993,"n":null}]}',
+    );
     assert.deepEqual(request.outputFields, ['*']);
     assert.equal(request.limit, 100);
     const s = await call(db, '/v2/vectordb/entities/query', { collectionName: 'c', filter: 'id > 0' }, { 'Accept-Type-Allow-Int64': 'false' });
@@ -191,11 +206,24 @@ describe('router encoding', () => {
 
   it('flattens search hits with topks, pk and distance first; topks even when empty', async () => {
     let request: any;
-    const hits: Row[][] = [[{ distance: 0.9, id: 1n, color: 'a' }, { id: 2n, distance: 0.5 }], [{ id: 3n, distance: 0.25 }]];
+    const hits: Row[][] = [
+      [
+        { distance: 0.9, id: 1n, color: 'a' },
+        { id: 2n, distance: 0.5 },
+      ],
+      [{ id: 3n, distance: 0.25 }],
+    ];
     const db = stubDb({ describeCollection: () => info, search: (_d: string, _n: string, q: unknown) => ((request = q), hits) });
     const r = await call(db, '/v2/vectordb/entities/search', {
-      collectionName: 'c', data: [[1, 0], [0, 1]], limit: 2, searchParams: { metricType: 'L2', params: { ef: 64, radius: 0.1 } },
-      consistencyLevel: 'Session', sessionToken: '77',
+      collectionName: 'c',
+      data: [
+        [1, 0],
+        [0, 1],
+      ],
+      limit: 2,
+      searchParams: { metricType: 'L2', params: { ef: 64, radius: 0.1 } },
+      consistencyLevel: 'Session',
+      sessionToken: '77',
     });
     assert.equal(r.body, '{"code":0,"cost":0,"data":[{"id":1,"distance":0.9,"color":"a"},{"id":2,"distance":0.5},{"id":3,"distance":0.25}],"topks":[2,1]}');
     assert.equal(request.annsField, 'v');
@@ -246,12 +274,32 @@ describe('router encoding', () => {
     assert.equal(r.code, 0);
     assert.equal(r.message, '');
     assert.deepEqual(Object.keys(r.data), [
-      'aliases', 'autoId', 'collectionID', 'collectionName', 'consistencyLevel', 'description', 'enableDynamicField',
-      'fields', 'functions', 'indexes', 'load', 'partitionsNum', 'properties', 'shardsNum',
+      'aliases',
+      'autoId',
+      'collectionID',
+      'collectionName',
+      'consistencyLevel',
+      'description',
+      'enableDynamicField',
+      'fields',
+      'functions',
+      'indexes',
+      'load',
+      'partitionsNum',
+      'properties',
+      'shardsNum',
     ]);
     assert.deepEqual(r.data.fields[1], {
-      autoId: false, clusteringKey: false, description: '', id: 101, name: 'v', nullable: false,
-      params: [{ key: 'dim', value: '2' }], partitionKey: false, primaryKey: false, type: 'FloatVector',
+      autoId: false,
+      clusteringKey: false,
+      description: '',
+      id: 101,
+      name: 'v',
+      nullable: false,
+      params: [{ key: 'dim', value: '2' }],
+      partitionKey: false,
+      primaryKey: false,
+      type: 'FloatVector',
     });
     assert.equal(r.data.fields[4].elementType, 'Int64');
     assert.deepEqual(r.data.indexes, [{ fieldName: 'v', indexName: 'v', metricType: 'COSINE' }]);

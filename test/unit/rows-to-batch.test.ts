@@ -7,8 +7,17 @@ import type { CollectionSchema, FieldSchema } from '../../lib/engine/schema/type
 
 function field(fieldId: number, name: string, dataType: FieldSchema['dataType'], extra: Partial<FieldSchema> = {}): FieldSchema {
   return {
-    fieldId, name, dataType, description: '', isPrimary: false, autoId: false, isPartitionKey: false,
-    isClusteringKey: false, nullable: false, typeParams: {}, ...extra,
+    fieldId,
+    name,
+    dataType,
+    description: '',
+    isPrimary: false,
+    autoId: false,
+    isPartitionKey: false,
+    isClusteringKey: false,
+    nullable: false,
+    typeParams: {},
+    ...extra,
   };
 }
 
@@ -34,16 +43,27 @@ function throws1804(fn: () => unknown, message: RegExp | string): void {
 describe('rowsToBatch', () => {
   it('converts every type into columns', () => {
     const s = schema([
-      pk, vec,
-      field(102, 'b', 'Bool'), field(103, 'i8', 'Int8'), field(104, 'i16', 'Int16'), field(105, 'i32', 'Int32'),
-      field(106, 'f', 'Float'), field(107, 'd', 'Double'), field(108, 's', 'VarChar', { maxLength: 5 }),
-      field(109, 'j', 'JSON'), field(110, 'a', 'Array', { elementType: 'Int64', maxCapacity: 3 }),
+      pk,
+      vec,
+      field(102, 'b', 'Bool'),
+      field(103, 'i8', 'Int8'),
+      field(104, 'i16', 'Int16'),
+      field(105, 'i32', 'Int32'),
+      field(106, 'f', 'Float'),
+      field(107, 'd', 'Double'),
+      field(108, 's', 'VarChar', { maxLength: 5 }),
+      field(109, 'j', 'JSON'),
+      field(110, 'a', 'Array', { elementType: 'Int64', maxCapacity: 3 }),
       field(111, 'af', 'Array', { elementType: 'Float', maxCapacity: 3 }),
     ]);
-    const batch = rowsToBatch(s, [
-      { id: 1, v: [1, 2, 3], b: 'true', i8: '12', i16: -5, i32: '7.0', f: 0.1, d: '2.5', s: 'héllo'.slice(0, 4), j: { x: [1] }, a: [1, 9007199254740993n], af: [0.1] },
-      { id: '9223372036854775807', v: '[0.5, 0.25, 1]', b: 0, i8: -128, i16: 0, i32: 0, f: '1e3', d: 1, s: 42, j: '{"k":"v"}', a: '[3]', af: [] },
-    ], 'insert');
+    const batch = rowsToBatch(
+      s,
+      [
+        { id: 1, v: [1, 2, 3], b: 'true', i8: '12', i16: -5, i32: '7.0', f: 0.1, d: '2.5', s: 'héllo'.slice(0, 4), j: { x: [1] }, a: [1, 9007199254740993n], af: [0.1] },
+        { id: '9223372036854775807', v: '[0.5, 0.25, 1]', b: 0, i8: -128, i16: 0, i32: 0, f: '1e3', d: 1, s: 42, j: '{"k":"v"}', a: '[3]', af: [] },
+      ],
+      'insert',
+    );
     assert.equal(batch.rowCount, 2);
     assert.equal(batch.dynamic, null);
     const col = (n: string) => batch.columns.get(n)!;
@@ -69,9 +89,19 @@ describe('rowsToBatch', () => {
   });
 
   it('checks small ints, bools, floats and VarChar bytes', () => {
-    const s = schema([pk, vec, field(102, 'x', 'Int8'), field(103, 'b', 'Bool', { nullable: true }), field(104, 'f', 'Float', { nullable: true }), field(105, 's', 'VarChar', { maxLength: 4, nullable: true })]);
+    const s = schema([
+      pk,
+      vec,
+      field(102, 'x', 'Int8'),
+      field(103, 'b', 'Bool', { nullable: true }),
+      field(104, 'f', 'Float', { nullable: true }),
+      field(105, 's', 'VarChar', { maxLength: 4, nullable: true }),
+    ]);
     const row = { id: 1, v: [1, 2, 3], x: 1 };
-    throws1804(() => rowsToBatch(s, [{ ...row, x: 128 }], 'insert'), /row 0, field x: out of range \[-128, 127\]: invalid parameter\[expected=Int8 \(integer in \[-128, 127\]\)\]\[actual=128\]/);
+    throws1804(
+      () => rowsToBatch(s, [{ ...row, x: 128 }], 'insert'),
+      /row 0, field x: out of range \[-128, 127\]: invalid parameter\[expected=Int8 \(integer in \[-128, 127\]\)\]\[actual=128\]/,
+    );
     throws1804(() => rowsToBatch(s, [{ ...row, x: 'a' }], 'insert'), /not an integer/);
     throws1804(() => rowsToBatch(s, [{ ...row, b: 2 }], 'insert'), /field b: not a boolean/);
     throws1804(() => rowsToBatch(s, [{ ...row, f: 1e39 }], 'insert'), /not a finite float32/);
@@ -82,7 +112,10 @@ describe('rowsToBatch', () => {
   });
 
   it('checks vectors', () => {
-    throws1804(() => rowsToBatch(basic, [{ id: 1, v: [1, 2] }], 'insert'), /row 0, field v: dimension mismatch: the vector has 2 values, the field's dim is 3: invalid parameter\[expected=FloatVector\(dim=3\)\]\[actual=\[1,2\]\]/);
+    throws1804(
+      () => rowsToBatch(basic, [{ id: 1, v: [1, 2] }], 'insert'),
+      /row 0, field v: dimension mismatch: the vector has 2 values, the field's dim is 3: invalid parameter\[expected=FloatVector\(dim=3\)\]\[actual=\[1,2\]\]/,
+    );
     throws1804(() => rowsToBatch(basic, [{ id: 1, v: [1, 'a', 3] }], 'insert'), /element 1 \("a"\) is not a number/);
     throws1804(() => rowsToBatch(basic, [{ id: 1, v: [1, 2, 1e40] }], 'insert'), /element 2 .* is not a finite float32/);
     throws1804(() => rowsToBatch(basic, [{ id: 1, v: 5 }], 'insert'), /not an array of numbers/);
@@ -95,16 +128,42 @@ describe('rowsToBatch', () => {
     throws1804(() => rowsToBatch(s, [{ ...row, a: ['a', 'b', 'c'] }], 'insert'), /3 elements exceed max_capacity \(2\)/);
     throws1804(() => rowsToBatch(s, [{ ...row, a: ['abcd'] }], 'insert'), /element 0 \("abcd"\) is not a valid VarChar/);
     throws1804(() => rowsToBatch(s, [{ ...row, a: [1] }], 'insert'), /element 0 \(1\) is not a valid VarChar/);
-    const b = rowsToBatch(s, [{ ...row, j: '"text"' }, { ...row, j: [1, 2] }], 'insert');
+    const b = rowsToBatch(
+      s,
+      [
+        { ...row, j: '"text"' },
+        { ...row, j: [1, 2] },
+      ],
+      'insert',
+    );
     assert.deepEqual(b.columns.get('j'), ['text', [1, 2]]);
   });
 
   it('fills defaults and nulls; the pk is never nullable', () => {
     const s = schema([pk, vec, field(102, 'n', 'Int32', { nullable: true }), field(103, 'd', 'VarChar', { defaultValue: 'dflt', maxLength: 10 }), field(104, 'r', 'Int32')]);
-    const b = rowsToBatch(s, [{ id: 1, v: [1, 2, 3], r: 1 }, { id: 2, v: [1, 2, 3], n: null, d: null, r: 2 }, { id: 3, v: [1, 2, 3], n: 5, d: 'x', r: 3 }], 'insert');
+    const b = rowsToBatch(
+      s,
+      [
+        { id: 1, v: [1, 2, 3], r: 1 },
+        { id: 2, v: [1, 2, 3], n: null, d: null, r: 2 },
+        { id: 3, v: [1, 2, 3], n: 5, d: 'x', r: 3 },
+      ],
+      'insert',
+    );
     assert.deepEqual(b.columns.get('n'), [null, null, 5]);
     assert.deepEqual(b.columns.get('d'), ['dflt', 'dflt', 'x']);
-    throws1804(() => rowsToBatch(s, [{ id: 1, v: [1, 2, 3], r: 1 }, { id: 2, v: [1, 2, 3] }], 'insert'), /row 1 does not has field r; send a value, or declare the field nullable or with a defaultValue: invalid parameter\[expected=Int32\]\[actual=<missing>\]/);
+    throws1804(
+      () =>
+        rowsToBatch(
+          s,
+          [
+            { id: 1, v: [1, 2, 3], r: 1 },
+            { id: 2, v: [1, 2, 3] },
+          ],
+          'insert',
+        ),
+      /row 1 does not has field r; send a value, or declare the field nullable or with a defaultValue: invalid parameter\[expected=Int32\]\[actual=<missing>\]/,
+    );
     throws1804(() => rowsToBatch(s, [{ id: 1, v: [1, 2, 3], r: null }], 'insert'), /row 0 has null for field r, which is not nullable/);
     throws1804(() => rowsToBatch(s, [{ id: null, v: [1, 2, 3], r: 1 }], 'insert'), /row 0, field id: the primary key id is required and cannot be null/);
     throws1804(() => rowsToBatch(s, [{ id: 1, r: 1 }], 'insert'), /row 0 does not has field v/);
@@ -124,7 +183,14 @@ describe('rowsToBatch', () => {
 
   it('routes extra keys to $meta or rejects them', () => {
     const dyn = schema([pk, vec], true);
-    const b = rowsToBatch(dyn, [{ id: 1, v: [1, 2, 3], color: 'red', n: null, big: 12345678901234567890n }, { id: 2, v: [1, 2, 3] }], 'insert');
+    const b = rowsToBatch(
+      dyn,
+      [
+        { id: 1, v: [1, 2, 3], color: 'red', n: null, big: 12345678901234567890n },
+        { id: 2, v: [1, 2, 3] },
+      ],
+      'insert',
+    );
     assert.deepEqual(b.dynamic, [{ color: 'red', big: 12345678901234567890n }, {}]);
     throws1804(() => rowsToBatch(dyn, [{ id: 1, v: [1, 2, 3], $meta: {} }], 'insert'), /use the invalid field name\(\$meta\) when enable dynamicField/);
     throws1804(() => rowsToBatch(basic, [{ id: 1, v: [1, 2, 3], color: 'red' }], 'insert'), /has pass more field without dynamic schema, please check it \(row 0 has key "color"/);
@@ -137,13 +203,18 @@ describe('rowsToBatch', () => {
 
   it('truncates long values in messages', () => {
     const s = schema([pk, vec, field(102, 's', 'VarChar', { maxLength: 3 })]);
-    assert.throws(() => rowsToBatch(s, [{ id: 1, v: [1, 2, 3], s: 'x'.repeat(1000) }], 'insert'), (err: Error) => err.message.length < 400);
+    assert.throws(
+      () => rowsToBatch(s, [{ id: 1, v: [1, 2, 3], s: 'x'.repeat(1000) }], 'insert'),
+      (err: Error) => err.message.length < 400,
+    );
   });
 
   it('converts 1,000 rows of 768 dims from JSON text', () => {
     const s = schema([pk, field(101, 'v', 'FloatVector', { dim: 768 }), field(102, 'tag', 'VarChar', { maxLength: 64 })], true);
     // Through JSON text, as rows arrive from a request. (Speed is measured by `npm run bench`.)
-    const rows = JSON.parse(JSON.stringify(Array.from({ length: 1000 }, (_, i) => ({ id: i, v: Array.from({ length: 768 }, (_, j) => (i + j) / 1000), tag: `t${i}`, extra: i })))) as unknown[];
+    const rows = JSON.parse(
+      JSON.stringify(Array.from({ length: 1000 }, (_, i) => ({ id: i, v: Array.from({ length: 768 }, (_, j) => (i + j) / 1000), tag: `t${i}`, extra: i }))),
+    ) as unknown[];
     const batch = rowsToBatch(s, rows, 'insert');
     assert.equal(batch.rowCount, 1000);
     const v = batch.columns.get('v')![999] as Float32Array;

@@ -30,7 +30,10 @@ function layoutOf(bytes: Uint8Array) {
 
 function open(file: string, background = true): VectorColumn {
   const layout = layoutOf(fs.readFileSync(file));
-  return VectorColumn.fromFile(layout.dim, layout.rowCount, new FolderLocalFiles(path.dirname(file)).open(file), layout.payloadOffset, background, { blocks: layout.blocks!, key: 'insert_log/1/_default/9/101/1' });
+  return VectorColumn.fromFile(layout.dim, layout.rowCount, new FolderLocalFiles(path.dirname(file)).open(file), layout.payloadOffset, background, {
+    blocks: layout.blocks!,
+    key: 'insert_log/1/_default/9/101/1',
+  });
 }
 
 /** Flips one bit of the vector bytes of `row` in the chunk file. */
@@ -61,7 +64,11 @@ describe('VectorColumn.fromFile', () => {
       const col = open(file);
       const raw = col.data();
       if (read === 'loadedData') assert.deepEqual(col.loadedData(), flat);
-      else if (read === 'norms') assert.equal(col.squaredNorms()[ROWS - 1], flat.subarray((ROWS - 1) * DIM).reduce((s, x) => s + x * x, 0));
+      else if (read === 'norms')
+        assert.equal(
+          col.squaredNorms()[ROWS - 1],
+          flat.subarray((ROWS - 1) * DIM).reduce((s, x) => s + x * x, 0),
+        );
       else ensureVectors(raw);
       assert.deepEqual(raw, flat);
       assert.equal(col.loading, false);
@@ -115,7 +122,10 @@ describe('VectorColumn.fromFile', () => {
     const { file, cleanup } = chunkFile(10);
     const bytes = fs.readFileSync(file);
     bytes[COLUMN_HEADER_BYTES] ^= 1; // the block table
-    assert.throws(() => vectorChunkLayout(bytes.subarray(0, chunkHeadBytes(bytes, bytes.length)), bytes.length, 'k'), (e: unknown) => e instanceof CorruptDataError && e.key === 'k' && /header/.test(e.message));
+    assert.throws(
+      () => vectorChunkLayout(bytes.subarray(0, chunkHeadBytes(bytes, bytes.length)), bytes.length, 'k'),
+      (e: unknown) => e instanceof CorruptDataError && e.key === 'k' && /header/.test(e.message),
+    );
     cleanup();
   });
 });

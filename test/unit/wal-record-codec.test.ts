@@ -8,8 +8,17 @@ import type { CollectionSchema, FieldSchema } from '../../lib/engine/schema/type
 /** A field with defaults for the flags these tests do not care about. */
 function field(fieldId: number, name: string, dataType: FieldSchema['dataType'], extra: Partial<FieldSchema> = {}): FieldSchema {
   return {
-    fieldId, name, dataType, description: '', isPrimary: false, autoId: false, isPartitionKey: false,
-    isClusteringKey: false, nullable: false, typeParams: {}, ...extra,
+    fieldId,
+    name,
+    dataType,
+    description: '',
+    isPrimary: false,
+    autoId: false,
+    isPartitionKey: false,
+    isClusteringKey: false,
+    nullable: false,
+    typeParams: {},
+    ...extra,
   };
 }
 
@@ -55,7 +64,21 @@ describe('WAL record codec round trips', () => {
     assert.deepEqual(decodeWalRecord(encodeWalRecord(rec, schema), schema), rec);
   });
   it('empty insert batch', () => {
-    const rec: WalRecordBody = { kind: 'insert', ts: 5n, collectionId: 1, partition: 'p', upsert: false, batch: { rowCount: 0, columns: new Map([['id', []], ['vec', []]]), dynamic: null } };
+    const rec: WalRecordBody = {
+      kind: 'insert',
+      ts: 5n,
+      collectionId: 1,
+      partition: 'p',
+      upsert: false,
+      batch: {
+        rowCount: 0,
+        columns: new Map([
+          ['id', []],
+          ['vec', []],
+        ]),
+        dynamic: null,
+      },
+    };
     assert.deepEqual(decodeWalRecord(encodeWalRecord(rec, schema), schema), rec);
   });
   it('delete of Int64 and VarChar keys', () => {
@@ -85,11 +108,14 @@ describe('WAL record codec rejects bad input', () => {
   const corrupt = (re: RegExp) => (e: unknown) => e instanceof CorruptDataError && re.test((e as Error).message);
 
   it('bad magic, version, kind', () => {
-    const a = good.slice(); a[1] = 0;
+    const a = good.slice();
+    a[1] = 0;
     assert.throws(() => decodeWalRecord(a, schema), corrupt(/magic/));
-    const b = good.slice(); new DataView(b.buffer).setUint16(4, 2, true);
+    const b = good.slice();
+    new DataView(b.buffer).setUint16(4, 2, true);
     assert.throws(() => decodeWalRecord(b, schema), corrupt(/version 2/));
-    const c = good.slice(); c[6] = 9;
+    const c = good.slice();
+    c[6] = 9;
     assert.throws(() => decodeWalRecord(c, schema), corrupt(/kind 9/));
   });
   it('every truncation', () => {

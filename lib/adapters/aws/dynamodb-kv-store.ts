@@ -107,7 +107,11 @@ export class DynamoDbKvStore implements KvStore {
     const depth = options.partitionDepth ?? DEFAULT_PARTITION_DEPTH;
     const buckets = options.versionedBuckets ?? DEFAULT_VERSIONED_BUCKETS;
     const concurrency = options.concurrency ?? 32;
-    for (const [name, v] of [['partitionDepth', depth], ['versionedBuckets', buckets], ['concurrency', concurrency]] as const) {
+    for (const [name, v] of [
+      ['partitionDepth', depth],
+      ['versionedBuckets', buckets],
+      ['concurrency', concurrency],
+    ] as const) {
       if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`DynamoDbKvStore ${name} must be a positive integer, got ${describe(v)}`);
     }
     this.tableName = options.tableName;
@@ -125,21 +129,23 @@ export class DynamoDbKvStore implements KvStore {
   static async createTable(tableName: string, client: DynamoDBClient = new DynamoDBClient({}), timeoutMs = 60_000): Promise<void> {
     checkTableName(tableName);
     try {
-      await withRetries(`DynamoDB CreateTable ${tableName}`, () =>
-        client.send(
-          new CreateTableCommand({
-            TableName: tableName,
-            BillingMode: 'PAY_PER_REQUEST',
-            AttributeDefinitions: [
-              { AttributeName: 'p', AttributeType: 'S' },
-              { AttributeName: 's', AttributeType: 'S' },
-            ],
-            KeySchema: [
-              { AttributeName: 'p', KeyType: 'HASH' },
-              { AttributeName: 's', KeyType: 'RANGE' },
-            ],
-          }),
-        ),
+      await withRetries(
+        `DynamoDB CreateTable ${tableName}`,
+        () =>
+          client.send(
+            new CreateTableCommand({
+              TableName: tableName,
+              BillingMode: 'PAY_PER_REQUEST',
+              AttributeDefinitions: [
+                { AttributeName: 'p', AttributeType: 'S' },
+                { AttributeName: 's', AttributeType: 'S' },
+              ],
+              KeySchema: [
+                { AttributeName: 'p', KeyType: 'HASH' },
+                { AttributeName: 's', KeyType: 'RANGE' },
+              ],
+            }),
+          ),
         { passThrough: (err) => awsErrorName(err) === 'ResourceInUseException' },
       );
     } catch (err) {
@@ -169,7 +175,10 @@ export class DynamoDbKvStore implements KvStore {
   async batchGet(keys: string[]): Promise<(Uint8Array | undefined)[]> {
     this.checkOpen();
     checkKeys(keys);
-    const found = await this.batchGetItems(keys.map((k) => this.plainKey(k)), '#s, #v');
+    const found = await this.batchGetItems(
+      keys.map((k) => this.plainKey(k)),
+      '#s, #v',
+    );
     return keys.map((k) => {
       const item = found.get(k);
       return item && valueOf(item);
@@ -182,9 +191,7 @@ export class DynamoDbKvStore implements KvStore {
     checkValue(key, value);
     const bytes = value.slice(); // the SDK reads it after our first await; the caller may reuse the buffer by then
     await this.register([key]);
-    await this.retry(this.op('PutItem', key), () =>
-      this.client.send(new PutItemCommand({ TableName: this.tableName, Item: { ...this.plainKey(key), v: { B: bytes } } })),
-    );
+    await this.retry(this.op('PutItem', key), () => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: { ...this.plainKey(key), v: { B: bytes } } })));
   }
 
   async batchPut(entries: KvEntry[]): Promise<void> {
@@ -257,7 +264,10 @@ export class DynamoDbKvStore implements KvStore {
   async batchGetVersioned(keys: string[]): Promise<({ value: Uint8Array; version: bigint } | undefined)[]> {
     this.checkOpen();
     checkKeys(keys);
-    const found = await this.batchGetItems(keys.map((k) => this.versionedKey(k)), '#s, #v, #ver');
+    const found = await this.batchGetItems(
+      keys.map((k) => this.versionedKey(k)),
+      '#s, #v, #ver',
+    );
     return keys.map((k) => {
       const item = found.get(k);
       return item && versionedOf(item);
@@ -283,7 +293,10 @@ export class DynamoDbKvStore implements KvStore {
     if (entries.length === 0) return stored;
     // 1. Read the current versions (100 keys a call) and decide each entry as the same calls in a row
     //    would; entries that cannot win cost no write (the common case when a batch is replayed).
-    const current = await this.batchGetItems([...groups.keys()].map((k) => this.versionedKey(k)), '#s, #ver');
+    const current = await this.batchGetItems(
+      [...groups.keys()].map((k) => this.versionedKey(k)),
+      '#s, #ver',
+    );
     const plans: VersionedWrite[] = [];
     for (const [key, indexes] of groups) {
       const stored0 = current.get(key)?.ver?.N;
@@ -417,7 +430,9 @@ export class DynamoDbKvStore implements KvStore {
   /** Waits before retrying unprocessed work, or gives up with a StorageError after the last attempt. */
   private async backoffOrFail(attempt: number, call: string, what: string): Promise<void> {
     if (attempt >= DEFAULT_BACKOFF.attempts) {
-      throw new StorageError(`DynamoDB ${call} on table ${this.tableName} still had ${what} after ${attempt} attempts (throughput exceeded); retry later or raise the table's capacity`);
+      throw new StorageError(
+        `DynamoDB ${call} on table ${this.tableName} still had ${what} after ${attempt} attempts (throughput exceeded); retry later or raise the table's capacity`,
+      );
     }
     await backoffDelay(attempt);
   }
@@ -469,9 +484,7 @@ export class DynamoDbKvStore implements KvStore {
           if (code === 'ConditionalCheckFailed' || code === 'DuplicateItem') raced.add(plan);
           else if (TRANSIENT_STATEMENT_ERRORS.has(code)) again.push(plan);
           else {
-            throw new StorageError(
-              `${this.op('BatchExecuteStatement (putIfNewer)', plan.key)} failed: ${code}: ${res.Responses?.[j]?.Error?.Message ?? ''}`.trim(),
-            );
+            throw new StorageError(`${this.op('BatchExecuteStatement (putIfNewer)', plan.key)} failed: ${code}: ${res.Responses?.[j]?.Error?.Message ?? ''}`.trim());
           }
         });
         todo = again;

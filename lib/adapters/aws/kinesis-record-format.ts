@@ -56,7 +56,8 @@ export function encodeKinesisRecord(header: KinesisRecordHeader, payload: Uint8A
 export function decodeKinesisRecord(data: Uint8Array, where: string): { header: KinesisRecordHeader; payload: Uint8Array } {
   if (data.length < FIXED_HEADER_BYTES) throw new CorruptDataError(`${where}: a ${data.length}-byte Kinesis record is too short for a Migrans WAL header`);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  if (view.getUint32(0, true) !== MAGIC) throw new CorruptDataError(`${where}: Kinesis record does not start with the MGKR magic; something other than KinesisWal wrote to this stream`);
+  if (view.getUint32(0, true) !== MAGIC)
+    throw new CorruptDataError(`${where}: Kinesis record does not start with the MGKR magic; something other than KinesisWal wrote to this stream`);
   if (data[4] !== VERSION) throw new CorruptDataError(`${where}: Kinesis record format version ${data[4]} is not the ${VERSION} this build reads`);
   const nameEnd = FIXED_HEADER_BYTES + data[5];
   if (data.length < nameEnd) throw new CorruptDataError(`${where}: Kinesis record header is cut short`);

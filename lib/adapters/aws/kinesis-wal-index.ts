@@ -116,7 +116,9 @@ export class WalPositionIndex {
    */
   async commit(channel: string, expected: ChannelHead, batches: IndexedBatch[], newTail: bigint): Promise<boolean> {
     if (batches.length + 1 > 100) {
-      throw new RangeError(`one WAL append to channel ${channel} needs ${batches.length} index items, more than one DynamoDB transaction holds (99); append fewer records per call`);
+      throw new RangeError(
+        `one WAL append to channel ${channel} needs ${batches.length} index items, more than one DynamoDB transaction holds (99); append fewer records per call`,
+      );
     }
     const head: TransactWriteItem = {
       Update: {
@@ -141,9 +143,14 @@ export class WalPositionIndex {
       } catch (err) {
         const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
         if (reasons[0]?.Code === 'ConditionalCheckFailed') return false;
-        const transient = isRetryable(err) || awsErrorName(err) === 'TransactionInProgressException' || reasons.some((r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError');
+        const transient =
+          isRetryable(err) || awsErrorName(err) === 'TransactionInProgressException' || reasons.some((r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError');
         if (!transient || attempt >= DEFAULT_BACKOFF.attempts) {
-          throw storageError(`DynamoDB TransactWriteItems committing positions ${expected.tail}..${newTail - 1n} of WAL channel ${channel} in table ${this.tableName}`, err, this.hint(err));
+          throw storageError(
+            `DynamoDB TransactWriteItems committing positions ${expected.tail}..${newTail - 1n} of WAL channel ${channel} in table ${this.tableName}`,
+            err,
+            this.hint(err),
+          );
         }
         await backoffDelay(attempt);
       }

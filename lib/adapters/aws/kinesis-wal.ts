@@ -167,10 +167,7 @@ export class KinesisWal implements Wal {
     options: { streamName: string; shardCount: number; indexTableName: string },
     clients: { kinesis?: KinesisClient; dynamodb?: DynamoDBClient } = {},
   ): Promise<void> {
-    await Promise.all([
-      KinesisWal.createStream(options.streamName, options.shardCount, clients.kinesis),
-      WalPositionIndex.createTable(options.indexTableName, clients.dynamodb),
-    ]);
+    await Promise.all([KinesisWal.createStream(options.streamName, options.shardCount, clients.kinesis), WalPositionIndex.createTable(options.indexTableName, clients.dynamodb)]);
   }
 
   /** Creates a provisioned stream with `shardCount` shards if missing and waits until it is ACTIVE. */
@@ -369,8 +366,9 @@ export class KinesisWal implements Wal {
         entries.push({ Data: records[i].data, PartitionKey: channel, ExplicitHashKey: hashKey });
         bytes += size;
       }
-      const res = await withRetries(`Kinesis PutRecords of ${entries.length} records to stream ${this.streamName} for WAL channel ${channel}`, () =>
-        this.kinesis.send(new PutRecordsCommand({ StreamName: this.streamName, Records: entries })),
+      const res = await withRetries(
+        `Kinesis PutRecords of ${entries.length} records to stream ${this.streamName} for WAL channel ${channel}`,
+        () => this.kinesis.send(new PutRecordsCommand({ StreamName: this.streamName, Records: entries })),
         { hint: (err) => this.hint(err) },
       );
       const results = res.Records ?? [];
@@ -394,7 +392,9 @@ export class KinesisWal implements Wal {
     const shard = landed[0]?.shard;
     const stray = landed.find((l) => l.shard !== shard);
     if (stray) {
-      throw new StorageError(`records of WAL channel ${channel} landed on shards ${shard} and ${stray.shard} of stream ${this.streamName}: the stream was resharded, which KinesisWal does not support while channels are in use`);
+      throw new StorageError(
+        `records of WAL channel ${channel} landed on shards ${shard} and ${stray.shard} of stream ${this.streamName}: the stream was resharded, which KinesisWal does not support while channels are in use`,
+      );
     }
     return landed;
   }
@@ -413,8 +413,9 @@ export class KinesisWal implements Wal {
       const shards: Shard[] = [];
       let token: string | undefined;
       do {
-        const res = await withRetries(`Kinesis ListShards of stream ${this.streamName}`, () =>
-          this.kinesis.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: this.streamName })),
+        const res = await withRetries(
+          `Kinesis ListShards of stream ${this.streamName}`,
+          () => this.kinesis.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: this.streamName })),
           { hint: (err) => this.hint(err) },
         );
         shards.push(...(res.Shards ?? []));
@@ -450,8 +451,9 @@ export class KinesisWal implements Wal {
       while (i < end) {
         let res;
         try {
-          res = await withRetries(`Kinesis GetRecords of stream ${this.streamName} shard ${shard} for WAL channel ${channel}`, () =>
-            this.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, end - i) })),
+          res = await withRetries(
+            `Kinesis GetRecords of stream ${this.streamName} shard ${shard} for WAL channel ${channel}`,
+            () => this.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, end - i) })),
             { passThrough: (err) => awsErrorName(err) === 'ExpiredIteratorException' },
           );
         } catch (err) {
@@ -471,11 +473,15 @@ export class KinesisWal implements Wal {
           }
         }
         if (i < end) {
-          if (!res.NextShardIterator) throw new StorageError(`shard ${shard} of stream ${this.streamName} ended before WAL channel ${channel} position ${needed[i].position}; the stream was resharded`);
+          if (!res.NextShardIterator)
+            throw new StorageError(`shard ${shard} of stream ${this.streamName} ended before WAL channel ${channel} position ${needed[i].position}; the stream was resharded`);
           iterator = res.NextShardIterator;
           // Kinesis may answer empty pages before the data; back off so tailing stays under 5 reads/s/shard.
           if ((res.Records ?? []).length === 0) {
-            if (++idle > 200) throw new StorageError(`Kinesis shard ${shard} of stream ${this.streamName} did not return record ${needed[i].sequenceNumber} of WAL channel ${channel} after ${idle} reads; retry`);
+            if (++idle > 200)
+              throw new StorageError(
+                `Kinesis shard ${shard} of stream ${this.streamName} did not return record ${needed[i].sequenceNumber} of WAL channel ${channel} after ${idle} reads; retry`,
+              );
             await backoffDelay(Math.min(idle, 6));
           } else idle = 0;
         } else if (res.NextShardIterator) {
@@ -488,8 +494,12 @@ export class KinesisWal implements Wal {
 
   /** A shard iterator at a sequence number. */
   private async iteratorAt(shard: string, sequenceNumber: string): Promise<string> {
-    const res = await withRetries(`Kinesis GetShardIterator of stream ${this.streamName} shard ${shard} at ${sequenceNumber}`, () =>
-      this.kinesis.send(new GetShardIteratorCommand({ StreamName: this.streamName, ShardId: shard, ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: sequenceNumber })),
+    const res = await withRetries(
+      `Kinesis GetShardIterator of stream ${this.streamName} shard ${shard} at ${sequenceNumber}`,
+      () =>
+        this.kinesis.send(
+          new GetShardIteratorCommand({ StreamName: this.streamName, ShardId: shard, ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: sequenceNumber }),
+        ),
       { hint: (err) => this.hint(err) },
     );
     return res.ShardIterator!;

@@ -88,9 +88,7 @@ export class S3ObjectStore implements ObjectStore {
       this.op('GetObject (range)', key),
       async () => {
         try {
-          const res = await this.client.send(
-            new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Range: `bytes=${offset}-${offset + length - 1}` }),
-          );
+          const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Range: `bytes=${offset}-${offset + length - 1}` }));
           const bytes = await bodyBytes(res);
           // A server that ignores Range answers 200 with the whole object: cut the slice ourselves.
           return res.ContentRange ? bytes.subarray(0, length) : bytes.slice(offset, offset + length);

@@ -131,7 +131,8 @@ function clearStale(file: string, stale: LockOwner | 'unreadable'): void {
     throw new StorageError(`cannot remove the stale data directory lock ${file}: ${errMessage(err)}`, { cause: err });
   }
   const moved = readOwner(aside);
-  const same = moved === 'unreadable' || moved === 'missing' || (stale !== 'unreadable' && moved.pid === stale.pid && moved.hostname === stale.hostname && moved.started === stale.started);
+  const same =
+    moved === 'unreadable' || moved === 'missing' || (stale !== 'unreadable' && moved.pid === stale.pid && moved.hostname === stale.hostname && moved.started === stale.started);
   if (!same) {
     try {
       fs.linkSync(aside, file);

@@ -135,7 +135,7 @@ export class FileObjectStore implements ObjectStore {
     // Folders a crash left empty (files unlinked, folders not yet removed) go too, so a retried drop leaves nothing.
     const slash = prefix.lastIndexOf('/');
     const parent = slash < 0 ? '' : prefix.slice(0, slash);
-    if (await this.removeEmptyDirs(parent, prefix.slice(slash + 1)) && parent !== '') await this.pruneDirs(parent);
+    if ((await this.removeEmptyDirs(parent, prefix.slice(slash + 1))) && parent !== '') await this.pruneDirs(parent);
     return removed;
   }
 

@@ -45,11 +45,7 @@ import {
 const CHUNK = 4 * 1024 * 1024;
 
 /** What a repair of one damaged channel would do. */
-export type WalRepairAction =
-  | { kind: 'truncate' }
-  | { kind: 'drop-segments' }
-  | { kind: 'rebase'; nextOffset: number }
-  | { kind: 'none'; reason: string };
+export type WalRepairAction = { kind: 'truncate' } | { kind: 'drop-segments' } | { kind: 'rebase'; nextOffset: number } | { kind: 'none'; reason: string };
 
 /** The first damage found in a channel, and what repairing it means. */
 export interface WalDamage {
@@ -79,7 +75,10 @@ export interface WalDamage {
 export async function listWalChannels(root: string): Promise<string[]> {
   try {
     const entries = await fs.readdir(root, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    return entries
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
   } catch (err) {
     if (errCode(err) === 'ENOENT') return [];
     throw err;
@@ -114,7 +113,19 @@ export async function inspectWalChannel(root: string, channel: string, checkpoin
       let recordsAfter = found.offset < size ? await countIntact(fh, found.offset + 1, size) : 0;
       for (const later of segments.slice(i + 1)) recordsAfter += await countFile(later);
       const nextOffset = found.offset < size ? await nextFrameOffset(fh, found.offset, size, last ? undefined : firsts[i + 1], found.position) : undefined;
-      const damage: WalDamage = { channel, file: segments[i], offset: found.offset, position: found.position, problem: found.problem, recordsAfter, checkpoint, reach: reach > checkpoint ? reach : checkpoint, action: { kind: 'none', reason: '' }, segment: i, segments };
+      const damage: WalDamage = {
+        channel,
+        file: segments[i],
+        offset: found.offset,
+        position: found.position,
+        problem: found.problem,
+        recordsAfter,
+        checkpoint,
+        reach: reach > checkpoint ? reach : checkpoint,
+        action: { kind: 'none', reason: '' },
+        segment: i,
+        segments,
+      };
       damage.action = plan(damage, firsts, nextOffset);
       return damage;
     } finally {
@@ -185,7 +196,13 @@ export function describeRepair(damage: WalDamage): string {
 }
 
 /** Where a segment is damaged, if it is: a bad header, a bad frame followed by intact ones (or any bad frame before `next`), or missing records. */
-async function segmentDamage(fh: FileHandle, file: string, first: bigint, size: number, next: bigint | undefined): Promise<{ offset: number; position: bigint; problem: string } | undefined> {
+async function segmentDamage(
+  fh: FileHandle,
+  file: string,
+  first: bigint,
+  size: number,
+  next: bigint | undefined,
+): Promise<{ offset: number; position: bigint; problem: string } | undefined> {
   const header = allocBytes(Math.min(size, SEGMENT_HEADER_BYTES));
   await readAt(fh, header, 0);
   try {
@@ -243,7 +260,7 @@ function plan(damage: WalDamage, firsts: bigint[], nextOffset: number | undefine
 /** Intact frames in [from, size): walks valid runs, skipping to the next valid frame after each bad one. */
 async function countIntact(fh: FileHandle, from: number, size: number): Promise<number> {
   let n = 0;
-  for (let pos = await findFrame(fh, from, size, CHUNK); pos >= 0; ) {
+  for (let pos = await findFrame(fh, from, size, CHUNK); pos >= 0;) {
     const walk = await walkFrames(fh, pos, size, CHUNK, () => (n++, true), allocBytes(Math.min(CHUNK, size)));
     pos = walk.end < size ? await findFrame(fh, walk.end + 1, size, CHUNK) : -1;
   }

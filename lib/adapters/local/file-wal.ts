@@ -31,15 +31,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { CorruptDataError, DiskFullError, NotFoundError, StorageError, WalCorruptError } from '../../engine/errors.ts';
 import type { Wal, WalPosition, WalRecord } from '../../engine/ports/wal.ts';
-import {
-  beyondTailError,
-  checkChannel,
-  checkLimit,
-  checkPosition,
-  checkRecords,
-  truncateBeyondTailError,
-  truncatedError,
-} from '../wal-rules.ts';
+import { beyondTailError, checkChannel, checkLimit, checkPosition, checkRecords, truncateBeyondTailError, truncatedError } from '../wal-rules.ts';
 import { errCode, errMessage } from './fs-helpers.ts';
 import { RecentRecords } from './recent-records.ts';
 import {
@@ -401,11 +393,18 @@ export class FileWal implements Wal {
         await fh.datasync();
         this.fsyncCount++;
       } else {
-        const walk = await walkFrames(fh, SEGMENT_HEADER_BYTES, size, SCAN_CHUNK, (_buf, _payload, _len, offset) => {
-          if (count % SPARSE_STRIDE === 0) sparse.push(offset);
-          count++;
-          return true;
-        }, allocBytes(Math.min(SCAN_CHUNK, size)));
+        const walk = await walkFrames(
+          fh,
+          SEGMENT_HEADER_BYTES,
+          size,
+          SCAN_CHUNK,
+          (_buf, _payload, _len, offset) => {
+            if (count % SPARSE_STRIDE === 0) sparse.push(offset);
+            count++;
+            return true;
+          },
+          allocBytes(Math.min(SCAN_CHUNK, size)),
+        );
         end = walk.end;
         if (end < size) {
           const intact = await findFrame(fh, end + 1, size, SCAN_CHUNK);
@@ -466,14 +465,15 @@ export class FileWal implements Wal {
         ch.dirty = true;
       }
       const full = ['ENOSPC', 'EDQUOT'].includes(errCode(failure));
-      const error = undone && full
-        ? new DiskFullError(ch.dir, { cause: failure })
-        : new StorageError(
-          undone
-            ? `WAL channel ${ch.name} failed to write (${errMessage(failure)}); nothing of this append was written — retry`
-            : `WAL channel ${ch.name} failed to write (${errMessage(failure)}) and could not undo it yet; this append may or may not be on disk after a restart — retry once ${ch.dir} is writable (rows with the same primary keys overwrite)`,
-          { cause: failure },
-        );
+      const error =
+        undone && full
+          ? new DiskFullError(ch.dir, { cause: failure })
+          : new StorageError(
+              undone
+                ? `WAL channel ${ch.name} failed to write (${errMessage(failure)}); nothing of this append was written — retry`
+                : `WAL channel ${ch.name} failed to write (${errMessage(failure)}) and could not undo it yet; this append may or may not be on disk after a restart — retry once ${ch.dir} is writable (rows with the same primary keys overwrite)`,
+              { cause: failure },
+            );
       for (const a of batch) a.reject(error);
     }
     ch.flushing = undefined;
@@ -512,7 +512,7 @@ export class FileWal implements Wal {
     for (const a of batch) {
       const buf = a.frames;
       const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-      for (let o = 0; o < buf.length; ) {
+      for (let o = 0; o < buf.length;) {
         if (index % SPARSE_STRIDE === 0) seg.sparse!.push(offset + o);
         o += FRAME_HEADER_BYTES + dv.getUint32(o, true);
         index++;
@@ -635,11 +635,18 @@ export class FileWal implements Wal {
       const size = await this.segmentSize(seg, fh);
       const sparse: number[] = [];
       let count = 0;
-      const walk = await walkFrames(fh, SEGMENT_HEADER_BYTES, size, SCAN_CHUNK, (_buf, _payload, _len, offset) => {
-        if (count % SPARSE_STRIDE === 0) sparse.push(offset);
-        count++;
-        return true;
-      }, allocBytes(Math.min(SCAN_CHUNK, size)));
+      const walk = await walkFrames(
+        fh,
+        SEGMENT_HEADER_BYTES,
+        size,
+        SCAN_CHUNK,
+        (_buf, _payload, _len, offset) => {
+          if (count % SPARSE_STRIDE === 0) sparse.push(offset);
+          count++;
+          return true;
+        },
+        allocBytes(Math.min(SCAN_CHUNK, size)),
+      );
       const idx = ch.segments.indexOf(seg);
       const next = idx >= 0 && idx + 1 < ch.segments.length ? ch.segments[idx + 1].first : undefined;
       if (walk.stop !== 'end' || (next !== undefined && seg.first + BigInt(count) !== next)) {
@@ -811,7 +818,7 @@ async function writeAllAt(fh: FileHandle, buffers: Uint8Array[], position: numbe
   const { bytesWritten } = await fh.writev(buffers, position);
   if (bytesWritten === total) return;
   const rest = Buffer.concat(buffers).subarray(bytesWritten);
-  for (let done = 0; done < rest.length; ) {
+  for (let done = 0; done < rest.length;) {
     done += (await fh.write(rest, done, rest.length - done, position + bytesWritten + done)).bytesWritten;
   }
 }
@@ -820,4 +827,3 @@ async function writeAllAt(fh: FileHandle, buffers: Uint8Array[], position: numbe
 function closedError(root: string): StorageError {
   return new StorageError(`FileWal at ${root} is closed; open it again`);
 }
-

@@ -54,7 +54,9 @@ export function checkLmdbDataFile(file: string, whatToDo: string): void {
     for (const ps of pageSizes) if (!second) second = parseMeta(read(ps, 256));
     const metas = [first, second].filter((m): m is Meta => m !== undefined);
     if (metas.length === 0) {
-      throw new CorruptDataError(`the LMDB data file ${file} (${size} bytes) has no valid meta page (magic 0x${MAGIC.toString(16)}): it is damaged or not an LMDB file; ${whatToDo}`);
+      throw new CorruptDataError(
+        `the LMDB data file ${file} (${size} bytes) has no valid meta page (magic 0x${MAGIC.toString(16)}): it is damaged or not an LMDB file; ${whatToDo}`,
+      );
     }
     const newest = metas.reduce((a, b) => (b.txnId > a.txnId ? b : a));
     const needed = (newest.lastPage + 1n) * BigInt(newest.pageSize);

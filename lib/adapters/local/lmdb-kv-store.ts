@@ -162,7 +162,10 @@ export class LmdbKvStore implements KvStore {
   async getVersioned(key: string): Promise<{ value: Uint8Array; version: bigint } | undefined> {
     this.checkOpen();
     checkKvKey(key);
-    return decodeVersioned(key, this.read(() => this.versioned.get(key)));
+    return decodeVersioned(
+      key,
+      this.read(() => this.versioned.get(key)),
+    );
   }
 
   async batchGetVersioned(keys: string[]): Promise<({ value: Uint8Array; version: bigint } | undefined)[]> {

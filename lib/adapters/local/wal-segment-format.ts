@@ -169,7 +169,7 @@ export async function frameProblem(fh: FileHandle, offset: number, size: number)
  * All-zero frame headers are skipped cheaply: the checksum covers the length, so they never match.
  */
 export async function findFrame(fh: FileHandle, from: number, size: number, chunkBytes: number): Promise<number> {
-  for (let pos = from; pos + FRAME_HEADER_BYTES <= size; ) {
+  for (let pos = from; pos + FRAME_HEADER_BYTES <= size;) {
     const buf = allocBytes(Math.min(chunkBytes + FRAME_HEADER_BYTES, size - pos));
     const got = await readAt(fh, buf, pos);
     const dv = new DataView(buf.buffer, buf.byteOffset, got);

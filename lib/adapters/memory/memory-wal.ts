@@ -1,15 +1,7 @@
 /** Wal held in process memory, for tests and throwaway engines. */
 import { StorageError } from '../../engine/errors.ts';
 import type { Wal, WalPosition, WalRecord } from '../../engine/ports/wal.ts';
-import {
-  beyondTailError,
-  checkChannel,
-  checkLimit,
-  checkPosition,
-  checkRecords,
-  truncateBeyondTailError,
-  truncatedError,
-} from '../wal-rules.ts';
+import { beyondTailError, checkChannel, checkLimit, checkPosition, checkRecords, truncateBeyondTailError, truncatedError } from '../wal-rules.ts';
 
 /** One channel: records from position `first` on; `head` skips truncated entries without shifting the array each time. */
 interface MemoryChannel {

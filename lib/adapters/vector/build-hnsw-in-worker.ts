@@ -25,13 +25,7 @@ export const DEFAULT_BUILD_THREADS = 2;
  * memory as is, otherwise one copy that is then transferred (or the caller's buffer itself with
  * `transfer: true`). Resolves when the file is written; rejects with the worker's error.
  */
-export function buildHnswIndex(
-  vectors: Float32Array,
-  keys: Uint32Array,
-  params: VectorIndexParams,
-  outPath: string,
-  options: BuildHnswOptions = {},
-): Promise<void> {
+export function buildHnswIndex(vectors: Float32Array, keys: Uint32Array, params: VectorIndexParams, outPath: string, options: BuildHnswOptions = {}): Promise<void> {
   let job: HnswBuildJob;
   const transferList: ArrayBuffer[] = [];
   try {

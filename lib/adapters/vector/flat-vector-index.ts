@@ -260,7 +260,10 @@ export class FlatVectorIndex implements VectorIndex {
     const data = this.#data;
     const dim = this.params.dim;
     const base = row * dim;
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
     let j = 0;
     const end4 = dim - (dim & 3);
     if (this.params.metric === 'L2') {
@@ -269,9 +272,15 @@ export class FlatVectorIndex implements VectorIndex {
         const d1 = data[base + j + 1] - q[j + 1];
         const d2 = data[base + j + 2] - q[j + 2];
         const d3 = data[base + j + 3] - q[j + 3];
-        s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3;
+        s0 += d0 * d0;
+        s1 += d1 * d1;
+        s2 += d2 * d2;
+        s3 += d3 * d3;
       }
-      for (; j < dim; j++) { const d = data[base + j] - q[j]; s0 += d * d; }
+      for (; j < dim; j++) {
+        const d = data[base + j] - q[j];
+        s0 += d * d;
+      }
       return s0 + s1 + s2 + s3;
     }
     for (; j < end4; j += 4) {
@@ -381,9 +390,12 @@ class TopK {
       while (i > 0) {
         const p = (i - 1) >> 1;
         if (b[p] > bad || (b[p] === bad && ks[p] > key)) break;
-        b[i] = b[p]; ks[i] = ks[p]; i = p;
+        b[i] = b[p];
+        ks[i] = ks[p];
+        i = p;
       }
-      b[i] = bad; ks[i] = key;
+      b[i] = bad;
+      ks[i] = key;
       return;
     }
     if (this.capacity === 0 || bad > b[0] || (bad === b[0] && key >= ks[0])) return;
@@ -395,9 +407,12 @@ class TopK {
       let c = l;
       if (l + 1 < n && (b[l + 1] > b[l] || (b[l + 1] === b[l] && ks[l + 1] > ks[l]))) c = l + 1;
       if (b[c] < bad || (b[c] === bad && ks[c] < key)) break;
-      b[i] = b[c]; ks[i] = ks[c]; i = c;
+      b[i] = b[c];
+      ks[i] = ks[c];
+      i = c;
     }
-    b[i] = bad; ks[i] = key;
+    b[i] = bad;
+    ks[i] = key;
   }
 
   /** The kept hits best first, as Milvus scores (L2 distance, or similarity = −badness). */

@@ -27,7 +27,7 @@ const READ_BYTES = 1024 * 1024;
 function crcOfRange(fd: number, from: number, to: number, seed = 0): number {
   const buf = Buffer.allocUnsafe(Math.min(READ_BYTES, Math.max(1, to - from)));
   let crc = seed;
-  for (let at = from; at < to; ) {
+  for (let at = from; at < to;) {
     const n = readSync(fd, buf, 0, Math.min(buf.length, to - at), at);
     if (n === 0) throw new Error(`unexpected end of file at byte ${at}`);
     crc = crc32(buf.subarray(0, n), crc);

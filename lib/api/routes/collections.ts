@@ -13,8 +13,14 @@ const NAME_REQ = 'CollectionNameReq';
 /** `{"Data":{"LongData":10}}`: the raw proto ValueField Milvus 2.5 puts in describe's `defaultValue`. */
 function protoDefaultValue(field: FieldSchema, value: Value): string {
   const kind: Record<string, string> = {
-    Bool: 'BoolData', Int8: 'IntData', Int16: 'IntData', Int32: 'IntData', Int64: 'LongData',
-    Float: 'FloatData', Double: 'DoubleData', VarChar: 'StringData',
+    Bool: 'BoolData',
+    Int8: 'IntData',
+    Int16: 'IntData',
+    Int32: 'IntData',
+    Int64: 'LongData',
+    Float: 'FloatData',
+    Double: 'DoubleData',
+    VarChar: 'StringData',
   };
   return `{"Data":{${JSON.stringify(kind[field.dataType] ?? 'StringData')}:${writeJson(value)}}}`;
 }
@@ -137,9 +143,8 @@ export const collectionRoutes: RouteTable = {
     structName: NAME_REQ,
     async handle({ db, dbName, req }) {
       const { loadState, loadProgress, message } = await db.getLoadState(dbName, req.string('collectionName', true));
-      const data = loadState === 'LoadStateLoaded' || loadState === 'LoadStateLoading'
-        ? `{"loadProgress":${loadProgress},"loadState":"${loadState}"}`
-        : `{"loadState":"${loadState}"}`;
+      const data =
+        loadState === 'LoadStateLoaded' || loadState === 'LoadStateLoading' ? `{"loadProgress":${loadProgress},"loadState":"${loadState}"}` : `{"loadState":"${loadState}"}`;
       return success({ data, message: message ?? '' });
     },
   },

@@ -72,10 +72,7 @@ async function write(ctx: HandlerContext, upsert: boolean): Promise<string> {
 
 /** 1806 with Milvus's text plus what was wrong. */
 function badPrimaryKey(detail: string): MilvusError {
-  return new MilvusError(
-    ErrorCode.BadPrimaryKey,
-    `please check the primary key and its' type can only in [int, string], error: ${detail}`,
-  );
+  return new MilvusError(ErrorCode.BadPrimaryKey, `please check the primary key and its' type can only in [int, string], error: ${detail}`);
 }
 
 /** Converts `id` (scalar or array) to keys of the pk type: Int64 from integers or decimal strings, VarChar from strings or numbers. */
@@ -234,9 +231,7 @@ export const entityRoutes: RouteTable = {
         if (limit < 0) throw unexpected(`invalid max query result window, limit [${limit}] is invalid, should be greater than 0`);
         if (filter === '' && limit === 0) throw invalidParameter('empty expression should be used with limit');
         if (limit > 0 && limit + offset > MAX_RESULT_WINDOW) {
-          throw unexpected(
-            `invalid max query result window, (offset+limit) should be in range [1, ${MAX_RESULT_WINDOW}], but got ${limit + offset}`,
-          );
+          throw unexpected(`invalid max query result window, (offset+limit) should be in range [1, ${MAX_RESULT_WINDOW}], but got ${limit + offset}`);
         }
       }
       const info = await db.describeCollection(dbName, name);
@@ -266,9 +261,7 @@ export const entityRoutes: RouteTable = {
         throw unexpected(`topk [${limit}] is invalid, it should be in range [1, ${MAX_RESULT_WINDOW}]`);
       }
       if (offset < 0 || limit + offset > MAX_RESULT_WINDOW) {
-        throw unexpected(
-          `offset [${offset}] is invalid, (offset+limit) should be in range [1, ${MAX_RESULT_WINDOW}], but got ${limit + offset}`,
-        );
+        throw unexpected(`offset [${offset}] is invalid, (offset+limit) should be in range [1, ${MAX_RESULT_WINDOW}], but got ${limit + offset}`);
       }
       const grouping = req.string('groupingField');
       if (grouping) throw invalidParameter('groupingField (grouping search) is not supported by Migrans yet; remove it');

@@ -91,7 +91,9 @@ function makeFuser(rerank: StructReader | undefined, metrics: string[]): Fuser {
   if (strategy === 'weighted') {
     const weights = params.weights;
     if (!Array.isArray(weights) || weights.length !== metrics.length) {
-      throw invalidParameter(`the length of weights param mismatch with ann search requests: invalid parameter[expected=${metrics.length}][actual=${Array.isArray(weights) ? weights.length : 0}]`);
+      throw invalidParameter(
+        `the length of weights param mismatch with ann search requests: invalid parameter[expected=${metrics.length}][actual=${Array.isArray(weights) ? weights.length : 0}]`,
+      );
     }
     const w = weights.map((x, i) => {
       const n = numberParam(`weights[${i}]`, x);
@@ -180,7 +182,12 @@ async function hybridSearch(ctx: HandlerContext): Promise<string> {
   const wanted = fused.flat();
   const byKey = new Map<string, Row>();
   if (outputFields.length > 0 && wanted.length > 0) {
-    const rows = await db.get(dbName, name, wanted.map((w) => w.id), { ...options, outputFields });
+    const rows = await db.get(
+      dbName,
+      name,
+      wanted.map((w) => w.id),
+      { ...options, outputFields },
+    );
     for (const row of rows) byKey.set(pkKey(row[pk.name] as PrimaryKey), row);
   }
   const encode = createRowEncoder(info.schema, int64AsString, [pk.name, 'distance']);

@@ -172,7 +172,10 @@ export class Catalog {
    * its description is recorded (the caller then deletes its data and calls finishDrop).
    */
   async markDropping(info: CollectionInfo): Promise<void> {
-    await this.kv.write([{ type: 'delete', key: collectionKey(info.collectionId) }, { type: 'put', key: droppingKey(info.collectionId), value: encodeJson(info) }]);
+    await this.kv.write([
+      { type: 'delete', key: collectionKey(info.collectionId) },
+      { type: 'put', key: droppingKey(info.collectionId), value: encodeJson(info) },
+    ]);
   }
 
   /** Collections whose drop was recorded but not finished (a crash interrupted it). */

@@ -57,6 +57,9 @@ export function decodeJson<T>(bytes: Uint8Array, key = 'KV value'): T {
     ) as T;
   } catch (err) {
     if (!(err instanceof SyntaxError)) throw err;
-    throw new CorruptDataError(`catalog entry ${key} is damaged: it is neither a checksummed entry nor JSON (${err.message}); restore the KV store from a backup`, { key, what: 'catalog entry' });
+    throw new CorruptDataError(`catalog entry ${key} is damaged: it is neither a checksummed entry nor JSON (${err.message}); restore the KV store from a backup`, {
+      key,
+      what: 'catalog entry',
+    });
   }
 }

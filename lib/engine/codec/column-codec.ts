@@ -69,20 +69,23 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
 
 /** Milvus DataType numbers (schemapb.DataType), used as the on-disk type code. */
 export const DATA_TYPE_CODE: Readonly<Record<DataType, number>> = {
-  Bool: 1, Int8: 2, Int16: 3, Int32: 4, Int64: 5, Float: 10, Double: 11,
-  VarChar: 21, Array: 22, JSON: 23, FloatVector: 101,
+  Bool: 1,
+  Int8: 2,
+  Int16: 3,
+  Int32: 4,
+  Int64: 5,
+  Float: 10,
+  Double: 11,
+  VarChar: 21,
+  Array: 22,
+  JSON: 23,
+  FloatVector: 101,
 };
-const CODE_TO_TYPE = new Map<number, DataType>(
-  Object.entries(DATA_TYPE_CODE).map(([t, c]) => [c, t as DataType]),
-);
-const ELEMENT_TYPES: ReadonlySet<string> = new Set<ElementType>(
-  ['Bool', 'Int8', 'Int16', 'Int32', 'Int64', 'Float', 'Double', 'VarChar'],
-);
+const CODE_TO_TYPE = new Map<number, DataType>(Object.entries(DATA_TYPE_CODE).map(([t, c]) => [c, t as DataType]));
+const ELEMENT_TYPES: ReadonlySet<string> = new Set<ElementType>(['Bool', 'Int8', 'Int16', 'Int32', 'Int64', 'Float', 'Double', 'VarChar']);
 
 type NumericArray = Int8Array | Int16Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
-type NumericCtor =
-  | Int8ArrayConstructor | Int16ArrayConstructor | Int32ArrayConstructor | BigInt64ArrayConstructor
-  | Float32ArrayConstructor | Float64ArrayConstructor;
+type NumericCtor = Int8ArrayConstructor | Int16ArrayConstructor | Int32ArrayConstructor | BigInt64ArrayConstructor | Float32ArrayConstructor | Float64ArrayConstructor;
 
 /** Fixed-width numeric types: typed array constructor and the integer range they accept. */
 const NUMERIC: Partial<Record<DataType, { ctor: NumericCtor; min?: number; max?: number }>> = {
@@ -367,8 +370,20 @@ export function encodeColumn(type: DataType, values: readonly Value[], opts: Col
   const n = values.length;
   if (n > 0xffffffff) throw new RangeError(`too many rows for one column chunk: ${n}`);
   switch (type) {
-    case 'Bool': case 'Int8': case 'Int16': case 'Int32': case 'Int64': case 'Float': case 'Double':
-      return assemble(type, n, 0, values, fixedPayload(type, n, (i) => values[i], type));
+    case 'Bool':
+    case 'Int8':
+    case 'Int16':
+    case 'Int32':
+    case 'Int64':
+    case 'Float':
+    case 'Double':
+      return assemble(
+        type,
+        n,
+        0,
+        values,
+        fixedPayload(type, n, (i) => values[i], type),
+      );
     case 'VarChar': {
       const strs: (string | null)[] = new Array(n);
       for (let i = 0; i < n; i++) {
@@ -467,7 +482,9 @@ function parseJsonText(text: string): unknown {
 
 /** Throws a CorruptDataError with the common advice (decodeColumn adds the chunk's key). */
 function corrupt(what: string): never {
-  throw new CorruptDataError(`corrupt column chunk: ${what}; the file is damaged, truncated or not a column chunk — restore it from its source (WAL replay or re-flush)`, { what: 'column chunk' });
+  throw new CorruptDataError(`corrupt column chunk: ${what}; the file is damaged, truncated or not a column chunk — restore it from its source (WAL replay or re-flush)`, {
+    what: 'column chunk',
+  });
 }
 
 /** The checksums of a version-2 chunk's body, for readers that verify it block by block. */
@@ -521,7 +538,10 @@ function checkMagicAndVersion(bytes: Uint8Array): number {
   }
   const version = bytes[4] | (bytes[5] << 8);
   if (version !== COLUMN_FORMAT_VERSION && version !== COLUMN_FORMAT_VERSION_V1) {
-    throw new CorruptDataError(`column chunk format version ${version} is not readable by this build (reads versions ${COLUMN_FORMAT_VERSION_V1} and ${COLUMN_FORMAT_VERSION}); upgrade Migrans or rewrite the segment`, { what: 'column chunk' });
+    throw new CorruptDataError(
+      `column chunk format version ${version} is not readable by this build (reads versions ${COLUMN_FORMAT_VERSION_V1} and ${COLUMN_FORMAT_VERSION}); upgrade Migrans or rewrite the segment`,
+      { what: 'column chunk' },
+    );
   }
   return version;
 }
@@ -535,7 +555,14 @@ function readHead(head: Uint8Array, totalBytes: number, key: string): ChunkHead 
   const fixed = version === COLUMN_FORMAT_VERSION_V1 ? V1_HEADER_BYTES : COLUMN_HEADER_BYTES;
   if (head.length < fixed) corrupt(`${head.length} bytes is shorter than the ${fixed}-byte header`);
   const dv = new DataView(head.buffer, head.byteOffset, fixed);
-  const out: ChunkHead = { code: dv.getUint8(6), flags: dv.getUint8(7), rowCount: dv.getUint32(8, true), aux: dv.getUint32(12, true), bodyStart: V1_HEADER_BYTES, blocks: undefined };
+  const out: ChunkHead = {
+    code: dv.getUint8(6),
+    flags: dv.getUint8(7),
+    rowCount: dv.getUint32(8, true),
+    aux: dv.getUint32(12, true),
+    bodyStart: V1_HEADER_BYTES,
+    blocks: undefined,
+  };
   if (version === COLUMN_FORMAT_VERSION_V1) return out;
   const tableEnd = headBytes(head, totalBytes);
   if (head.length < tableEnd) corrupt(`the head needs ${tableEnd} bytes, ${head.length} given`);
@@ -628,7 +655,12 @@ function readPayload(col: Column, bytes: Uint8Array, pos: number, type: DataType
       col.raw = (i) => b[i] !== 0;
       return pos + n;
     }
-    case 'Int8': case 'Int16': case 'Int32': case 'Int64': case 'Float': case 'Double': {
+    case 'Int8':
+    case 'Int16':
+    case 'Int32':
+    case 'Int64':
+    case 'Float':
+    case 'Double': {
       const ctor = NUMERIC[type]!.ctor;
       const len = n * ctor.BYTES_PER_ELEMENT;
       need(len, `${n} ${type} rows`);
@@ -645,7 +677,8 @@ function readPayload(col: Column, bytes: Uint8Array, pos: number, type: DataType
       col.raw = (i) => flat.subarray(i * dim, i * dim + dim);
       return pos + len;
     }
-    case 'VarChar': case 'JSON': {
+    case 'VarChar':
+    case 'JSON': {
       const offsets = readOffsets(bytes, pos, n, `${type} offsets`);
       const dataPos = pos + align8(4 * (n + 1));
       const total = offsets[n];
@@ -653,9 +686,7 @@ function readPayload(col: Column, bytes: Uint8Array, pos: number, type: DataType
       const buf = Buffer.from(ab, base + dataPos, total);
       col.offsets = offsets;
       col.bytes = buf;
-      col.raw = type === 'VarChar'
-        ? (i) => utf8Slice(buf, offsets[i], offsets[i + 1])
-        : (i) => parseJsonText(utf8Slice(buf, offsets[i], offsets[i + 1])) as Value;
+      col.raw = type === 'VarChar' ? (i) => utf8Slice(buf, offsets[i], offsets[i + 1]) : (i) => parseJsonText(utf8Slice(buf, offsets[i], offsets[i + 1])) as Value;
       return dataPos + total;
     }
     default:

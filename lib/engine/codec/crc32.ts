@@ -36,9 +36,7 @@ export function crc32Portable(bytes: Uint8Array, seed = 0): number {
   const end8 = n - (n % 8);
   for (; i < end8; i += 8) {
     c ^= bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
-    c =
-      t7[c & 0xff] ^ t6[(c >>> 8) & 0xff] ^ t5[(c >>> 16) & 0xff] ^ t4[c >>> 24] ^
-      t3[bytes[i + 4]] ^ t2[bytes[i + 5]] ^ t1[bytes[i + 6]] ^ t0[bytes[i + 7]];
+    c = t7[c & 0xff] ^ t6[(c >>> 8) & 0xff] ^ t5[(c >>> 16) & 0xff] ^ t4[c >>> 24] ^ t3[bytes[i + 4]] ^ t2[bytes[i + 5]] ^ t1[bytes[i + 6]] ^ t0[bytes[i + 7]];
   }
   for (; i < n; i++) c = t0[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;
@@ -51,5 +49,4 @@ const nativeCrc32 = (zlib as unknown as { crc32?: (data: Uint8Array, value?: num
  * CRC-32 (IEEE) of `bytes`, continuing from `seed` (the CRC of earlier bytes; 0 to start).
  * Uses zlib's native implementation when the runtime has it (same result, several times faster).
  */
-export const crc32: (bytes: Uint8Array, seed?: number) => number =
-  typeof nativeCrc32 === 'function' ? (bytes, seed = 0) => nativeCrc32(bytes, seed) >>> 0 : crc32Portable;
+export const crc32: (bytes: Uint8Array, seed?: number) => number = typeof nativeCrc32 === 'function' ? (bytes, seed = 0) => nativeCrc32(bytes, seed) >>> 0 : crc32Portable;

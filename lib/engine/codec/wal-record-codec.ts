@@ -230,7 +230,9 @@ export function decodeWalRecord(bytes: Uint8Array, schema: CollectionSchema): Wa
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint16(4, true);
   if (version !== WAL_RECORD_VERSION) {
-    throw new CorruptDataError(`WAL record format version ${version} is not readable by this build (reads version ${WAL_RECORD_VERSION}); upgrade Migrans before replaying this log`);
+    throw new CorruptDataError(
+      `WAL record format version ${version} is not readable by this build (reads version ${WAL_RECORD_VERSION}); upgrade Migrans before replaying this log`,
+    );
   }
   const kindCode = dv.getUint8(6);
   const flags = dv.getUint8(7);

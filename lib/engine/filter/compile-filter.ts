@@ -14,9 +14,7 @@ import type { CollectionSchema, DataType, ElementType, FieldSchema, PrimaryKey }
 import type { Expr, FieldRef, Span } from './filter-ast.ts';
 import { filterError, parseFilter } from './filter-grammar.ts';
 import { compileWildcard } from './like-matcher.ts';
-import {
-  MAX_FILTER_LENGTH, MAX_JSON_DEPTH, MAX_LIKE_PATTERN_LENGTH, MAX_TEMPLATE_VALUES, MAX_TERM_COUNT, jsonDepth, jsonSize,
-} from '../request-limits.ts';
+import { MAX_FILTER_LENGTH, MAX_JSON_DEPTH, MAX_LIKE_PATTERN_LENGTH, MAX_TEMPLATE_VALUES, MAX_TERM_COUNT, jsonDepth, jsonSize } from '../request-limits.ts';
 
 /** A filter compiled against one collection schema, reusable across segments. */
 export interface CompiledFilter {
@@ -70,12 +68,7 @@ interface ColumnRef {
 }
 
 /** A constant after folding. Integers stay bigint so Int64 values survive exactly. */
-type Const =
-  | { t: 'bool'; v: boolean }
-  | { t: 'int'; v: bigint }
-  | { t: 'float'; v: number }
-  | { t: 'string'; v: string }
-  | { t: 'list'; v: Const[] };
+type Const = { t: 'bool'; v: boolean } | { t: 'int'; v: bigint } | { t: 'float'; v: number } | { t: 'string'; v: string } | { t: 'list'; v: Const[] };
 
 type ArithOp = '+' | '-' | '*' | '/' | '%';
 type CmpOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
@@ -93,10 +86,7 @@ type Operand =
   | { k: 'pred'; p: Pred; node: Expr };
 
 /** A LIKE pattern reduced to the cheapest test that implements it. */
-type LikeMatcher =
-  | { kind: 'eq' | 'prefix' | 'suffix' | 'contains'; lit: string }
-  | { kind: 'any' }
-  | { kind: 'wild'; test: (s: string) => boolean };
+type LikeMatcher = { kind: 'eq' | 'prefix' | 'suffix' | 'contains'; lit: string } | { kind: 'any' } | { kind: 'wild'; test: (s: string) => boolean };
 
 /**
  * The boolean plan. Constants in leaves are already cast to the column's runtime representation
@@ -131,15 +121,26 @@ const CONTAINS_NAME: Record<ContainsMode, string> = { one: 'Contains', all: 'Con
 
 function kindOfType(t: DataType | ElementType | undefined): Kind | undefined {
   switch (t) {
-    case 'Bool': return 'bool';
-    case 'Int8': case 'Int16': case 'Int32': return 'int32';
-    case 'Int64': return 'int64';
-    case 'Float': return 'float32';
-    case 'Double': return 'double';
-    case 'VarChar': return 'string';
-    case 'JSON': return 'json';
-    case 'Array': return 'array';
-    default: return undefined;
+    case 'Bool':
+      return 'bool';
+    case 'Int8':
+    case 'Int16':
+    case 'Int32':
+      return 'int32';
+    case 'Int64':
+      return 'int64';
+    case 'Float':
+      return 'float32';
+    case 'Double':
+      return 'double';
+    case 'VarChar':
+      return 'string';
+    case 'JSON':
+      return 'json';
+    case 'Array':
+      return 'array';
+    default:
+      return undefined;
   }
 }
 
@@ -157,20 +158,29 @@ function castable(kind: Kind, c: Const): boolean {
 /** Milvus's name for a constant's type, as used in its messages. */
 function constType(c: Const): string {
   switch (c.t) {
-    case 'bool': return 'Bool';
-    case 'int': return 'Int64';
-    case 'float': return 'Double';
-    case 'string': return 'VarChar';
-    case 'list': return 'Array';
+    case 'bool':
+      return 'Bool';
+    case 'int':
+      return 'Int64';
+    case 'float':
+      return 'Double';
+    case 'string':
+      return 'VarChar';
+    case 'list':
+      return 'Array';
   }
 }
 
 function formatConst(c: Const): string {
   switch (c.t) {
-    case 'string': return JSON.stringify(c.v);
-    case 'list': return `[${c.v.map(formatConst).join(', ')}]`;
-    case 'float': return Number.isInteger(c.v) ? c.v.toFixed(1) : String(c.v);
-    default: return String(c.v);
+    case 'string':
+      return JSON.stringify(c.v);
+    case 'list':
+      return `[${c.v.map(formatConst).join(', ')}]`;
+    case 'float':
+      return Number.isInteger(c.v) ? c.v.toFixed(1) : String(c.v);
+    default:
+      return String(c.v);
   }
 }
 
@@ -206,7 +216,10 @@ function compileLike(pattern: string): LikeMatcher {
   type Part = { lit: string } | '%' | '_';
   const parts: Part[] = [];
   let lit = '';
-  const flush = (): void => { if (lit) parts.push({ lit }); lit = ''; };
+  const flush = (): void => {
+    if (lit) parts.push({ lit });
+    lit = '';
+  };
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i]!;
     if (ch === '\\' && i + 1 < pattern.length) lit += pattern[++i];
@@ -301,8 +314,14 @@ class Checker {
         let template = false;
         for (const item of e.items) {
           // Plain literals skip the Operand wrapper: long `id in [...]` lists are the hot compile path.
-          if (item.kind === 'int' && item.value >= INT64_MIN && item.value <= INT64_MAX) { items.push({ t: 'int', v: item.value }); continue; }
-          if (item.kind === 'string') { items.push({ t: 'string', v: item.value }); continue; }
+          if (item.kind === 'int' && item.value >= INT64_MIN && item.value <= INT64_MAX) {
+            items.push({ t: 'int', v: item.value });
+            continue;
+          }
+          if (item.kind === 'string') {
+            items.push({ t: 'string', v: item.value });
+            continue;
+          }
           const o = this.check(item);
           if (o.k !== 'const') this.fail(item, `array element type must be generic value, but got: ${this.text(item)}; list elements must be constants`);
           items.push(o.c);
@@ -347,9 +366,16 @@ class Checker {
         const l = this.check(e.left);
         const r = this.check(e.right);
         switch (e.op) {
-          case '**': return this.power(e, l, r);
-          case '+': case '-': case '*': case '/': case '%': return this.arith(e, e.op, l, r);
-          default: return this.compare(e, e.op as CmpOp, l, r);
+          case '**':
+            return this.power(e, l, r);
+          case '+':
+          case '-':
+          case '*':
+          case '/':
+          case '%':
+            return this.arith(e, e.op, l, r);
+          default:
+            return this.compare(e, e.op as CmpOp, l, r);
         }
       }
       case 'logical': {
@@ -422,7 +448,12 @@ class Checker {
     }
     const dynamicRef = (allSteps: PathStep[]): ColumnRef => ({
       key: `$meta${allSteps.map((s) => `[${JSON.stringify(s.key)}]`).join('')}`,
-      text, root: '$meta', dynamic: true, steps: allSteps, kind: 'json', typeName: 'JSON',
+      text,
+      root: '$meta',
+      dynamic: true,
+      steps: allSteps,
+      kind: 'json',
+      typeName: 'JSON',
     });
     if (name === '$meta') {
       if (!this.schema.enableDynamicField) this.fail(node, 'field $meta not exist: the collection has dynamic fields disabled');
@@ -466,8 +497,10 @@ class Checker {
 
   private templateValue(v: unknown, name: string, node: Span): Const {
     switch (typeof v) {
-      case 'boolean': return { t: 'bool', v };
-      case 'string': return { t: 'string', v };
+      case 'boolean':
+        return { t: 'bool', v };
+      case 'string':
+        return { t: 'string', v };
       case 'bigint':
         if (v < INT64_MIN || v > INT64_MAX) this.fail(node, `template variable {${name}} = ${v} is out of the Int64 range`);
         return { t: 'int', v };
@@ -492,7 +525,8 @@ class Checker {
         }
         break;
       }
-      default: break;
+      default:
+        break;
     }
     const shown = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
     this.fail(node, `template variable {${name}} has an unsupported value of type ${shown}; use a bool, number, string or list`);
@@ -587,11 +621,14 @@ class Checker {
     let x: unknown;
     let y: unknown;
     if (isNumConst(a) && isNumConst(b)) {
-      x = a.v; y = b.v;
+      x = a.v;
+      y = b.v;
     } else if (a.t === 'string' && b.t === 'string') {
-      x = a.v; y = b.v;
+      x = a.v;
+      y = b.v;
     } else if (a.t === 'bool' && b.t === 'bool' && (op === '==' || op === '!=')) {
-      x = a.v; y = b.v;
+      x = a.v;
+      y = b.v;
     } else {
       this.fail(e, `comparison operations cannot be applied to two incompatible operands: ${this.text(e)}`);
     }
@@ -599,12 +636,18 @@ class Checker {
     const p = x as number;
     const q = y as number;
     switch (op) {
-      case '==': return p == q;
-      case '!=': return p != q;
-      case '<': return p < q;
-      case '<=': return p <= q;
-      case '>': return p > q;
-      case '>=': return p >= q;
+      case '==':
+        return p == q;
+      case '!=':
+        return p != q;
+      case '<':
+        return p < q;
+      case '<=':
+        return p <= q;
+      case '>':
+        return p > q;
+      case '>=':
+        return p >= q;
     }
   }
 
@@ -620,13 +663,16 @@ class Checker {
     if (r.k !== 'const') {
       if (l.k === 'column' && r.k === 'column') return { k: 'pred', p: this.compareColumns(e, op, l.ref, r.ref), node: e };
       if (l.k === 'pred' || r.k === 'pred') this.fail(e, `comparison operators cannot take a boolean expression as operand: ${this.text(e)}`);
-      if (l.k === 'arith' || r.k === 'arith') this.fail(e, `not supported to do arithmetic operations between multiple fields: ${this.text(e)}; compare \`field op constant\` with a constant`);
+      if (l.k === 'arith' || r.k === 'arith')
+        this.fail(e, `not supported to do arithmetic operations between multiple fields: ${this.text(e)}; compare \`field op constant\` with a constant`);
       this.fail(e, `only comparison between two fields or between a field and a constant is supported: ${this.text(e)}`);
     }
     const c = r.c;
     switch (l.k) {
-      case 'column': return { k: 'pred', p: this.compareConst(e, op, l.ref, c), node: e };
-      case 'arith': return { k: 'pred', p: this.compareArith(e, op, l, c), node: e };
+      case 'column':
+        return { k: 'pred', p: this.compareConst(e, op, l.ref, c), node: e };
+      case 'arith':
+        return { k: 'pred', p: this.compareArith(e, op, l, c), node: e };
       case 'length':
         if (c.t !== 'int') this.fail(e, `array_length can only be compared with an integer, received ${formatConst(c)}`);
         return { k: 'pred', p: { k: 'length', ref: l.ref, op, v: Number(c.v) }, node: e };
@@ -638,13 +684,26 @@ class Checker {
   /** Casts a constant to a typed column's runtime representation, as Milvus's castValue does. */
   private cast(node: Span, kind: Kind, typeName: string, fieldText: string, c: Const): unknown {
     switch (kind) {
-      case 'bool': if (c.t === 'bool') return c.v; break;
-      case 'int32': if (c.t === 'int') return Number(c.v); break;
-      case 'int64': if (c.t === 'int') return c.v; break;
-      case 'float32': if (isNumConst(c)) return Math.fround(Number(c.v)); break;
-      case 'double': if (isNumConst(c)) return Number(c.v); break;
-      case 'string': if (c.t === 'string') return c.v; break;
-      default: return jsonValue(c);
+      case 'bool':
+        if (c.t === 'bool') return c.v;
+        break;
+      case 'int32':
+        if (c.t === 'int') return Number(c.v);
+        break;
+      case 'int64':
+        if (c.t === 'int') return c.v;
+        break;
+      case 'float32':
+        if (isNumConst(c)) return Math.fround(Number(c.v));
+        break;
+      case 'double':
+        if (isNumConst(c)) return Number(c.v);
+        break;
+      case 'string':
+        if (c.t === 'string') return c.v;
+        break;
+      default:
+        return jsonValue(c);
     }
     if (isIntKind(kind) && c.t === 'float') {
       this.fail(node, `cannot cast value ${formatConst(c)} to ${typeName}: ${fieldText} is an integer field; use an integer constant`);
@@ -687,9 +746,7 @@ class Checker {
       this.fail(e, `cannot cast value ${formatConst(c)} to Int64: \`${this.text(a.node)}\` is an integer expression; compare it with an integer`);
     }
     const num = operand as { t: 'int'; v: bigint } | { t: 'float'; v: number };
-    return integral
-      ? { k: 'arith', ref, aop: a.op, operand: BigInt(num.v), op, v: c.v as bigint }
-      : { k: 'arith', ref, aop: a.op, operand: Number(num.v), op, v: Number(c.v) };
+    return integral ? { k: 'arith', ref, aop: a.op, operand: BigInt(num.v), op, v: c.v as bigint } : { k: 'arith', ref, aop: a.op, operand: Number(num.v), op, v: Number(c.v) };
   }
 
   private inList(operandNode: Expr, listNode: Expr, negated: boolean): Pred {
@@ -802,10 +859,14 @@ function elementValue(kind: Kind, c: Const): unknown {
     case 'int64':
       if (c.t === 'int') return c.v;
       return Number.isInteger(n) ? BigInt(n) : NO_MATCH;
-    case 'int32': return Number.isInteger(n) ? n : NO_MATCH;
-    case 'float32': return Math.fround(n);
-    case 'double': return n;
-    default: return c.v;
+    case 'int32':
+      return Number.isInteger(n) ? n : NO_MATCH;
+    case 'float32':
+      return Math.fround(n);
+    case 'double':
+      return n;
+    default:
+      return c.v;
   }
 }
 
@@ -816,27 +877,51 @@ function elementValue(kind: Kind, c: Const): unknown {
 /** `not p`, pushed to the leaves (De Morgan); a negated leaf matches only rows whose value is known. */
 function negate(p: Pred): Pred {
   switch (p.k) {
-    case 'const': return { k: 'const', v: !p.v };
-    case 'and': return { k: 'or', items: p.items.map(negate) };
-    case 'or': return { k: 'and', items: p.items.map(negate) };
-    case 'cmp': case 'cmpCols': case 'arith': case 'length': return { ...p, op: FLIP[p.op] };
-    case 'null': return { ...p, isNull: !p.isNull };
-    default: return { ...p, neg: !p.neg };
+    case 'const':
+      return { k: 'const', v: !p.v };
+    case 'and':
+      return { k: 'or', items: p.items.map(negate) };
+    case 'or':
+      return { k: 'and', items: p.items.map(negate) };
+    case 'cmp':
+    case 'cmpCols':
+    case 'arith':
+    case 'length':
+      return { ...p, op: FLIP[p.op] };
+    case 'null':
+      return { ...p, isNull: !p.isNull };
+    default:
+      return { ...p, neg: !p.neg };
   }
 }
 
 /** Rough per-row cost, to evaluate cheap conjuncts/disjuncts first. */
 function cost(p: Pred): number {
   switch (p.k) {
-    case 'const': return 0;
-    case 'null': return 1;
-    case 'cmp': return p.ref.kind === 'json' ? 3 : 1;
-    case 'cmpCols': case 'range': return 2;
-    case 'in': return p.ref.kind === 'json' ? 4 : 2;
-    case 'length': case 'arith': return 3;
-    case 'like': return p.m.kind === 'wild' ? 8 : 3;
-    case 'contains': return 6;
-    case 'and': case 'or': return Math.min(20, p.items.reduce((s, i) => s + cost(i), 0));
+    case 'const':
+      return 0;
+    case 'null':
+      return 1;
+    case 'cmp':
+      return p.ref.kind === 'json' ? 3 : 1;
+    case 'cmpCols':
+    case 'range':
+      return 2;
+    case 'in':
+      return p.ref.kind === 'json' ? 4 : 2;
+    case 'length':
+    case 'arith':
+      return 3;
+    case 'like':
+      return p.m.kind === 'wild' ? 8 : 3;
+    case 'contains':
+      return 6;
+    case 'and':
+    case 'or':
+      return Math.min(
+        20,
+        p.items.reduce((s, i) => s + cost(i), 0),
+      );
   }
 }
 
@@ -845,8 +930,7 @@ function mergeMembership(op: 'and' | 'or', items: Pred[]): Pred[] {
   const wantNeg = op === 'and';
   type Member = Extract<Pred, { k: 'cmp' | 'in' }>;
   const isMember = (p: Pred): p is Member =>
-    ((p.k === 'cmp' && p.op === (wantNeg ? '!=' : '==')) || (p.k === 'in' && p.neg === wantNeg))
-    && p.ref.kind !== 'json' && p.ref.kind !== 'array';
+    ((p.k === 'cmp' && p.op === (wantNeg ? '!=' : '==')) || (p.k === 'in' && p.neg === wantNeg)) && p.ref.kind !== 'json' && p.ref.kind !== 'array';
   const groups = new Map<string, Member[]>();
   for (const p of items) {
     if (!isMember(p)) continue;
@@ -857,7 +941,10 @@ function mergeMembership(op: 'and' | 'or', items: Pred[]): Pred[] {
   const out: Pred[] = [];
   for (const p of items) {
     const group = isMember(p) ? groups.get(p.ref.key) : undefined;
-    if (!isMember(p) || !group || group.length < 2) { out.push(p); continue; }
+    if (!isMember(p) || !group || group.length < 2) {
+      out.push(p);
+      continue;
+    }
     if (group[0] !== p) continue; // merged into the group's first member
     const values = group.flatMap((m) => (m.k === 'cmp' ? [m.v] : m.values));
     out.push({ k: 'in', ref: p.ref, values, neg: wantNeg });
@@ -907,10 +994,18 @@ function primaryKeysOf(p: Pred): PrimaryKey[] | undefined {
 
 function fieldsOf(p: Pred, out: Set<string>): Set<string> {
   switch (p.k) {
-    case 'const': break;
-    case 'and': case 'or': for (const i of p.items) fieldsOf(i, out); break;
-    case 'cmpCols': out.add(p.left.root); out.add(p.right.root); break;
-    default: out.add(p.ref.root);
+    case 'const':
+      break;
+    case 'and':
+    case 'or':
+      for (const i of p.items) fieldsOf(i, out);
+      break;
+    case 'cmpCols':
+      out.add(p.left.root);
+      out.add(p.right.root);
+      break;
+    default:
+      out.add(p.ref.root);
   }
   return out;
 }
@@ -935,7 +1030,8 @@ function step(v: unknown, s: PathStep): unknown {
 
 function walkPath(root: Getter, steps: PathStep[]): Getter {
   switch (steps.length) {
-    case 0: return root;
+    case 0:
+      return root;
     case 1: {
       const s0 = steps[0]!;
       return (o) => step(root(o), s0);
@@ -980,12 +1076,36 @@ class Binder {
 function bindNumCmp(g: Getter, op: CmpOp, value: unknown): Predicate {
   const c = value as number;
   switch (op) {
-    case '==': return (o) => { const v = g(o) as number; return v != null && v == c; };
-    case '!=': return (o) => { const v = g(o) as number; return v != null && v != c; };
-    case '<': return (o) => { const v = g(o) as number; return v != null && v < c; };
-    case '<=': return (o) => { const v = g(o) as number; return v != null && v <= c; };
-    case '>': return (o) => { const v = g(o) as number; return v != null && v > c; };
-    case '>=': return (o) => { const v = g(o) as number; return v != null && v >= c; };
+    case '==':
+      return (o) => {
+        const v = g(o) as number;
+        return v != null && v == c;
+      };
+    case '!=':
+      return (o) => {
+        const v = g(o) as number;
+        return v != null && v != c;
+      };
+    case '<':
+      return (o) => {
+        const v = g(o) as number;
+        return v != null && v < c;
+      };
+    case '<=':
+      return (o) => {
+        const v = g(o) as number;
+        return v != null && v <= c;
+      };
+    case '>':
+      return (o) => {
+        const v = g(o) as number;
+        return v != null && v > c;
+      };
+    case '>=':
+      return (o) => {
+        const v = g(o) as number;
+        return v != null && v >= c;
+      };
   }
 }
 
@@ -993,12 +1113,36 @@ function bindNumCmp(g: Getter, op: CmpOp, value: unknown): Predicate {
 function bindFloat32Cmp(g: Getter, op: CmpOp, value: unknown): Predicate {
   const c = value as number;
   switch (op) {
-    case '==': return (o) => { const v = g(o) as number; return v != null && Math.fround(v) === c; };
-    case '!=': return (o) => { const v = g(o) as number; return v != null && Math.fround(v) !== c; };
-    case '<': return (o) => { const v = g(o) as number; return v != null && Math.fround(v) < c; };
-    case '<=': return (o) => { const v = g(o) as number; return v != null && Math.fround(v) <= c; };
-    case '>': return (o) => { const v = g(o) as number; return v != null && Math.fround(v) > c; };
-    case '>=': return (o) => { const v = g(o) as number; return v != null && Math.fround(v) >= c; };
+    case '==':
+      return (o) => {
+        const v = g(o) as number;
+        return v != null && Math.fround(v) === c;
+      };
+    case '!=':
+      return (o) => {
+        const v = g(o) as number;
+        return v != null && Math.fround(v) !== c;
+      };
+    case '<':
+      return (o) => {
+        const v = g(o) as number;
+        return v != null && Math.fround(v) < c;
+      };
+    case '<=':
+      return (o) => {
+        const v = g(o) as number;
+        return v != null && Math.fround(v) <= c;
+      };
+    case '>':
+      return (o) => {
+        const v = g(o) as number;
+        return v != null && Math.fround(v) > c;
+      };
+    case '>=':
+      return (o) => {
+        const v = g(o) as number;
+        return v != null && Math.fround(v) >= c;
+      };
   }
 }
 
@@ -1009,12 +1153,33 @@ function bindFloat32Cmp(g: Getter, op: CmpOp, value: unknown): Predicate {
 function bindStrictCmp(g: Getter, op: CmpOp, value: unknown): Predicate {
   const c = value as string;
   switch (op) {
-    case '==': return (o) => g(o) === c;
-    case '!=': return (o) => { const v = g(o); return v != null && v !== c; };
-    case '<': return (o) => { const v = g(o) as string; return v != null && comparePrimaryKeys(v, c) < 0; };
-    case '<=': return (o) => { const v = g(o) as string; return v != null && comparePrimaryKeys(v, c) <= 0; };
-    case '>': return (o) => { const v = g(o) as string; return v != null && comparePrimaryKeys(v, c) > 0; };
-    case '>=': return (o) => { const v = g(o) as string; return v != null && comparePrimaryKeys(v, c) >= 0; };
+    case '==':
+      return (o) => g(o) === c;
+    case '!=':
+      return (o) => {
+        const v = g(o);
+        return v != null && v !== c;
+      };
+    case '<':
+      return (o) => {
+        const v = g(o) as string;
+        return v != null && comparePrimaryKeys(v, c) < 0;
+      };
+    case '<=':
+      return (o) => {
+        const v = g(o) as string;
+        return v != null && comparePrimaryKeys(v, c) <= 0;
+      };
+    case '>':
+      return (o) => {
+        const v = g(o) as string;
+        return v != null && comparePrimaryKeys(v, c) > 0;
+      };
+    case '>=':
+      return (o) => {
+        const v = g(o) as string;
+        return v != null && comparePrimaryKeys(v, c) >= 0;
+      };
   }
 }
 
@@ -1024,42 +1189,104 @@ function bindJsonCmp(g: Getter, op: CmpOp, value: unknown): Predicate {
     const c = value as number;
     const num = (v: unknown): v is number => typeof v === 'number' || typeof v === 'bigint';
     switch (op) {
-      case '==': return (o) => { const v = g(o); return num(v) && v == c; };
-      case '!=': return (o) => { const v = g(o); return num(v) && v != c; };
-      case '<': return (o) => { const v = g(o); return num(v) && v < c; };
-      case '<=': return (o) => { const v = g(o); return num(v) && v <= c; };
-      case '>': return (o) => { const v = g(o); return num(v) && v > c; };
-      case '>=': return (o) => { const v = g(o); return num(v) && v >= c; };
+      case '==':
+        return (o) => {
+          const v = g(o);
+          return num(v) && v == c;
+        };
+      case '!=':
+        return (o) => {
+          const v = g(o);
+          return num(v) && v != c;
+        };
+      case '<':
+        return (o) => {
+          const v = g(o);
+          return num(v) && v < c;
+        };
+      case '<=':
+        return (o) => {
+          const v = g(o);
+          return num(v) && v <= c;
+        };
+      case '>':
+        return (o) => {
+          const v = g(o);
+          return num(v) && v > c;
+        };
+      case '>=':
+        return (o) => {
+          const v = g(o);
+          return num(v) && v >= c;
+        };
     }
   }
   if (typeof value === 'string') {
     const c = value;
     switch (op) {
-      case '==': return (o) => g(o) === c;
-      case '!=': return (o) => { const v = g(o); return typeof v === 'string' && v !== c; };
-      case '<': return (o) => { const v = g(o); return typeof v === 'string' && v < c; };
-      case '<=': return (o) => { const v = g(o); return typeof v === 'string' && v <= c; };
-      case '>': return (o) => { const v = g(o); return typeof v === 'string' && v > c; };
-      case '>=': return (o) => { const v = g(o); return typeof v === 'string' && v >= c; };
+      case '==':
+        return (o) => g(o) === c;
+      case '!=':
+        return (o) => {
+          const v = g(o);
+          return typeof v === 'string' && v !== c;
+        };
+      case '<':
+        return (o) => {
+          const v = g(o);
+          return typeof v === 'string' && v < c;
+        };
+      case '<=':
+        return (o) => {
+          const v = g(o);
+          return typeof v === 'string' && v <= c;
+        };
+      case '>':
+        return (o) => {
+          const v = g(o);
+          return typeof v === 'string' && v > c;
+        };
+      case '>=':
+        return (o) => {
+          const v = g(o);
+          return typeof v === 'string' && v >= c;
+        };
     }
   }
   if (typeof value === 'boolean') {
-    return op === '==' ? (o) => g(o) === value : (o) => { const v = g(o); return typeof v === 'boolean' && v !== value; };
+    return op === '=='
+      ? (o) => g(o) === value
+      : (o) => {
+          const v = g(o);
+          return typeof v === 'boolean' && v !== value;
+        };
   }
   return op === '=='
-    ? (o) => { const v = g(o); return Array.isArray(v) && jsonEquals(v, value); }
-    : (o) => { const v = g(o); return Array.isArray(v) && !jsonEquals(v, value); };
+    ? (o) => {
+        const v = g(o);
+        return Array.isArray(v) && jsonEquals(v, value);
+      }
+    : (o) => {
+        const v = g(o);
+        return Array.isArray(v) && !jsonEquals(v, value);
+      };
 }
 
 /** Comparison of two already-known values (number/bigint mixed, or same-typed strings/booleans). */
 function compareValues(op: CmpOp): (a: number, b: number) => boolean {
   switch (op) {
-    case '==': return (a, b) => a == b;
-    case '!=': return (a, b) => a != b;
-    case '<': return (a, b) => a < b;
-    case '<=': return (a, b) => a <= b;
-    case '>': return (a, b) => a > b;
-    case '>=': return (a, b) => a >= b;
+    case '==':
+      return (a, b) => a == b;
+    case '!=':
+      return (a, b) => a != b;
+    case '<':
+      return (a, b) => a < b;
+    case '<=':
+      return (a, b) => a <= b;
+    case '>':
+      return (a, b) => a > b;
+    case '>=':
+      return (a, b) => a >= b;
   }
 }
 
@@ -1140,49 +1367,112 @@ function bindIn(g: Getter, p: Extract<Pred, { k: 'in' }>): Predicate {
     membershipCache.set(p, test);
   }
   const t = test;
-  return p.neg ? (o) => { const v = g(o); return v != null && !t(v); } : (o) => t(g(o));
+  return p.neg
+    ? (o) => {
+        const v = g(o);
+        return v != null && !t(v);
+      }
+    : (o) => t(g(o));
 }
 
 function bindLike(g: Getter, m: LikeMatcher, neg: boolean): Predicate {
   if (m.kind === 'any') return neg ? FALSE : (o) => typeof g(o) === 'string';
   if (!neg) {
     switch (m.kind) {
-      case 'eq': { const lit = m.lit; return (o) => g(o) === lit; }
-      case 'prefix': { const lit = m.lit; return (o) => { const v = g(o); return typeof v === 'string' && v.startsWith(lit); }; }
-      case 'suffix': { const lit = m.lit; return (o) => { const v = g(o); return typeof v === 'string' && v.endsWith(lit); }; }
-      case 'contains': { const lit = m.lit; return (o) => { const v = g(o); return typeof v === 'string' && v.includes(lit); }; }
-      case 'wild': { const t = m.test; return (o) => { const v = g(o); return typeof v === 'string' && t(v); }; }
+      case 'eq': {
+        const lit = m.lit;
+        return (o) => g(o) === lit;
+      }
+      case 'prefix': {
+        const lit = m.lit;
+        return (o) => {
+          const v = g(o);
+          return typeof v === 'string' && v.startsWith(lit);
+        };
+      }
+      case 'suffix': {
+        const lit = m.lit;
+        return (o) => {
+          const v = g(o);
+          return typeof v === 'string' && v.endsWith(lit);
+        };
+      }
+      case 'contains': {
+        const lit = m.lit;
+        return (o) => {
+          const v = g(o);
+          return typeof v === 'string' && v.includes(lit);
+        };
+      }
+      case 'wild': {
+        const t = m.test;
+        return (o) => {
+          const v = g(o);
+          return typeof v === 'string' && t(v);
+        };
+      }
     }
   }
   let test: (s: string) => boolean;
   switch (m.kind) {
-    case 'eq': { const lit = m.lit; test = (s) => s === lit; break; }
-    case 'prefix': { const lit = m.lit; test = (s) => s.startsWith(lit); break; }
-    case 'suffix': { const lit = m.lit; test = (s) => s.endsWith(lit); break; }
-    case 'contains': { const lit = m.lit; test = (s) => s.includes(lit); break; }
-    case 'wild': test = m.test; break;
+    case 'eq': {
+      const lit = m.lit;
+      test = (s) => s === lit;
+      break;
+    }
+    case 'prefix': {
+      const lit = m.lit;
+      test = (s) => s.startsWith(lit);
+      break;
+    }
+    case 'suffix': {
+      const lit = m.lit;
+      test = (s) => s.endsWith(lit);
+      break;
+    }
+    case 'contains': {
+      const lit = m.lit;
+      test = (s) => s.includes(lit);
+      break;
+    }
+    case 'wild':
+      test = m.test;
+      break;
   }
-  return (o) => { const v = g(o); return typeof v === 'string' && !test(v); };
+  return (o) => {
+    const v = g(o);
+    return typeof v === 'string' && !test(v);
+  };
 }
 
 /** Integer arithmetic as Milvus does it on int64 (truncating division, remainder with the dividend's sign). */
 function bigArith(op: ArithOp): (a: bigint, b: bigint) => bigint {
   switch (op) {
-    case '+': return (a, b) => a + b;
-    case '-': return (a, b) => a - b;
-    case '*': return (a, b) => a * b;
-    case '/': return (a, b) => a / b;
-    case '%': return (a, b) => a % b;
+    case '+':
+      return (a, b) => a + b;
+    case '-':
+      return (a, b) => a - b;
+    case '*':
+      return (a, b) => a * b;
+    case '/':
+      return (a, b) => a / b;
+    case '%':
+      return (a, b) => a % b;
   }
 }
 
 function floatArith(op: ArithOp): (a: number, b: number) => number {
   switch (op) {
-    case '+': return (a, b) => a + b;
-    case '-': return (a, b) => a - b;
-    case '*': return (a, b) => a * b;
-    case '/': return (a, b) => a / b;
-    case '%': return (a, b) => a % b;
+    case '+':
+      return (a, b) => a + b;
+    case '-':
+      return (a, b) => a - b;
+    case '*':
+      return (a, b) => a * b;
+    case '/':
+      return (a, b) => a / b;
+    case '%':
+      return (a, b) => a % b;
   }
 }
 
@@ -1203,23 +1493,35 @@ function bindArith(g: Getter, kind: Kind, p: Extract<Pred, { k: 'arith' }>): Pre
   if (kind === 'int64') {
     const f = bigArith(p.aop);
     const b = p.operand as bigint;
-    return (o) => { const v = g(o); return typeof v === 'bigint' && cmp(f(v, b) as unknown as number, target); };
+    return (o) => {
+      const v = g(o);
+      return typeof v === 'bigint' && cmp(f(v, b) as unknown as number, target);
+    };
   }
   if (kind === 'int32') {
     const b = p.operand as bigint;
     if (numberSafe(p.aop, b)) {
       const f = smallIntArith(p.aop);
       const n = Number(b);
-      return (o) => { const v = g(o); return typeof v === 'number' && cmp(f(v, n), target); };
+      return (o) => {
+        const v = g(o);
+        return typeof v === 'number' && cmp(f(v, n), target);
+      };
     }
     const f = bigArith(p.aop);
-    return (o) => { const v = g(o); return typeof v === 'number' && cmp(f(BigInt(v), b) as unknown as number, target); };
+    return (o) => {
+      const v = g(o);
+      return typeof v === 'number' && cmp(f(BigInt(v), b) as unknown as number, target);
+    };
   }
   if (kind === 'float32' || kind === 'double') {
     const f = floatArith(p.aop);
     const n = p.operand as number;
     const f32 = kind === 'float32';
-    return (o) => { const v = g(o); return typeof v === 'number' && cmp(f(f32 ? Math.fround(v) : v, n), target); };
+    return (o) => {
+      const v = g(o);
+      return typeof v === 'number' && cmp(f(f32 ? Math.fround(v) : v, n), target);
+    };
   }
   // JSON: integer semantics when both the value and the operand are integers, double otherwise.
   const big = bigArith(p.aop);
@@ -1279,7 +1581,8 @@ function elementMatcher(kind: Kind, values: unknown[]): { indexOf: (e: unknown) 
   const index = new Map<unknown, number>();
   let count = 0;
   for (const v of values) {
-    if (v === NO_MATCH) count++; // can never be found, but still required by contains_all
+    if (v === NO_MATCH)
+      count++; // can never be found, but still required by contains_all
     else if (!index.has(v)) index.set(v, count++);
   }
   const f32 = kind === 'float32';
@@ -1304,7 +1607,10 @@ function bindContains(g: Getter, kind: Kind, p: Extract<Pred, { k: 'contains' }>
     return (o) => {
       const v = g(o);
       if (!Array.isArray(v)) return false;
-      if (++stamp === 0x7fffffff) { seen.fill(0); stamp = 1; }
+      if (++stamp === 0x7fffffff) {
+        seen.fill(0);
+        stamp = 1;
+      }
       let found = 0;
       for (let i = 0; i < v.length; i++) {
         const k = indexOf(v[i]);
@@ -1325,47 +1631,82 @@ function bindContains(g: Getter, kind: Kind, p: Extract<Pred, { k: 'contains' }>
 }
 
 function bindAnd(fs: Predicate[]): Predicate {
-  if (fs.length === 2) { const [a, b] = fs as [Predicate, Predicate]; return (o) => a(o) && b(o); }
-  if (fs.length === 3) { const [a, b, c] = fs as [Predicate, Predicate, Predicate]; return (o) => a(o) && b(o) && c(o); }
-  return (o) => { for (let i = 0; i < fs.length; i++) if (!fs[i]!(o)) return false; return true; };
+  if (fs.length === 2) {
+    const [a, b] = fs as [Predicate, Predicate];
+    return (o) => a(o) && b(o);
+  }
+  if (fs.length === 3) {
+    const [a, b, c] = fs as [Predicate, Predicate, Predicate];
+    return (o) => a(o) && b(o) && c(o);
+  }
+  return (o) => {
+    for (let i = 0; i < fs.length; i++) if (!fs[i]!(o)) return false;
+    return true;
+  };
 }
 
 function bindOr(fs: Predicate[]): Predicate {
-  if (fs.length === 2) { const [a, b] = fs as [Predicate, Predicate]; return (o) => a(o) || b(o); }
-  if (fs.length === 3) { const [a, b, c] = fs as [Predicate, Predicate, Predicate]; return (o) => a(o) || b(o) || c(o); }
-  return (o) => { for (let i = 0; i < fs.length; i++) if (fs[i]!(o)) return true; return false; };
+  if (fs.length === 2) {
+    const [a, b] = fs as [Predicate, Predicate];
+    return (o) => a(o) || b(o);
+  }
+  if (fs.length === 3) {
+    const [a, b, c] = fs as [Predicate, Predicate, Predicate];
+    return (o) => a(o) || b(o) || c(o);
+  }
+  return (o) => {
+    for (let i = 0; i < fs.length; i++) if (fs[i]!(o)) return true;
+    return false;
+  };
 }
 
 function bindPred(p: Pred, b: Binder): Predicate {
   switch (p.k) {
-    case 'const': return p.v ? TRUE : FALSE;
-    case 'and': return bindAnd(p.items.map((i) => bindPred(i, b)));
-    case 'or': return bindOr(p.items.map((i) => bindPred(i, b)));
+    case 'const':
+      return p.v ? TRUE : FALSE;
+    case 'and':
+      return bindAnd(p.items.map((i) => bindPred(i, b)));
+    case 'or':
+      return bindOr(p.items.map((i) => bindPred(i, b)));
     case 'cmp': {
       const g = b.getter(p.ref);
       switch (p.ref.kind) {
-        case 'json': return bindJsonCmp(g, p.op, p.v);
-        case 'float32': return bindFloat32Cmp(g, p.op, p.v);
-        case 'string': case 'bool': return bindStrictCmp(g, p.op, p.v);
-        default: return bindNumCmp(g, p.op, p.v);
+        case 'json':
+          return bindJsonCmp(g, p.op, p.v);
+        case 'float32':
+          return bindFloat32Cmp(g, p.op, p.v);
+        case 'string':
+        case 'bool':
+          return bindStrictCmp(g, p.op, p.v);
+        default:
+          return bindNumCmp(g, p.op, p.v);
       }
     }
-    case 'cmpCols': return bindCmpCols(b.getter(p.left), p.left.kind, b.getter(p.right), p.right.kind, p.op);
-    case 'range': return bindRange(b.getter(p.ref), p.ref.kind, p);
-    case 'in': return bindIn(b.getter(p.ref), p);
-    case 'like': return bindLike(b.getter(p.ref), p.m, p.neg);
-    case 'arith': return bindArith(b.getter(p.ref), p.ref.kind, p);
+    case 'cmpCols':
+      return bindCmpCols(b.getter(p.left), p.left.kind, b.getter(p.right), p.right.kind, p.op);
+    case 'range':
+      return bindRange(b.getter(p.ref), p.ref.kind, p);
+    case 'in':
+      return bindIn(b.getter(p.ref), p);
+    case 'like':
+      return bindLike(b.getter(p.ref), p.m, p.neg);
+    case 'arith':
+      return bindArith(b.getter(p.ref), p.ref.kind, p);
     case 'length': {
       const g = b.getter(p.ref);
       const cmp = compareValues(p.op);
       const n = p.v;
-      return (o) => { const v = g(o); return Array.isArray(v) && cmp(v.length, n); };
+      return (o) => {
+        const v = g(o);
+        return Array.isArray(v) && cmp(v.length, n);
+      };
     }
     case 'null': {
       const g = b.getter(p.ref);
       return p.isNull ? (o) => g(o) == null : (o) => g(o) != null;
     }
-    case 'contains': return bindContains(b.getter(p.ref), p.ref.elementKind ?? 'json', p);
+    case 'contains':
+      return bindContains(b.getter(p.ref), p.ref.elementKind ?? 'json', p);
   }
 }
 
@@ -1434,14 +1775,22 @@ function filterKey(expression: string, exprParams: Record<string, unknown> | und
 /** JSON-like text of a template value that tells every type apart (bigint 1n from the string "1n" too). */
 function valueKey(v: unknown): string {
   switch (typeof v) {
-    case 'bigint': return `${v}n`;
-    case 'string': return JSON.stringify(v);
-    case 'number': case 'boolean': return String(v);
-    case 'undefined': return 'u';
+    case 'bigint':
+      return `${v}n`;
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+    case 'boolean':
+      return String(v);
+    case 'undefined':
+      return 'u';
   }
   if (v === null) return 'null';
   if (Array.isArray(v)) return `[${v.map(valueKey).join(',')}]`;
-  if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${valueKey(x)}`).join(',')}}`;
+  if (typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${JSON.stringify(k)}:${valueKey(x)}`)
+      .join(',')}}`;
   return String(v);
 }
 

@@ -39,9 +39,7 @@ export function filterError(expression: string, reason: string, span?: Span): In
     const pos = line > 1 ? `line ${line}, column ${column}` : `column ${column}`;
     where = token ? ` (at ${pos}: \`${token}\`)` : ` (at ${pos})`;
   }
-  const shown = expression.length > MAX_ECHO
-    ? `${expression.slice(0, MAX_ECHO)}... (${expression.length} chars)`
-    : expression;
+  const shown = expression.length > MAX_ECHO ? `${expression.slice(0, MAX_ECHO)}... (${expression.length} chars)` : expression;
   return invalidParameter(`failed to create query plan: cannot parse expression: ${shown}, error: ${reason}${where}`);
 }
 
@@ -69,13 +67,19 @@ export function parseFilter(expression: string): Expr {
     const token = tokenAt(expression, offset);
     const found = token ? `unexpected \`${token}\`` : 'unexpected end of expression';
     // Named rules and literal tokens read well; raw character classes do not.
-    const expected = [...new Set(e.expected
-      .filter((x) => x.type === 'other' || x.type === 'literal' || x.type === 'end')
-      .map((x) => (x.type === 'end' ? 'end of expression' : x.type === 'literal' ? `\`${x.text}\`` : x.description ?? ''))
-      .filter((x) => x !== '' && x !== 'whitespace'))];
+    const expected = [
+      ...new Set(
+        e.expected
+          .filter((x) => x.type === 'other' || x.type === 'literal' || x.type === 'end')
+          .map((x) => (x.type === 'end' ? 'end of expression' : x.type === 'literal' ? `\`${x.text}\`` : (x.description ?? '')))
+          .filter((x) => x !== '' && x !== 'whitespace'),
+      ),
+    ];
     const hint = expected.includes('number')
       ? '; expected an operand (field, constant, list, template or parenthesized expression)'
-      : expected.length > 0 && expected.length <= 8 ? `; expected ${expected.join(', ')}` : '';
+      : expected.length > 0 && expected.length <= 8
+        ? `; expected ${expected.join(', ')}`
+        : '';
     throw filterError(expression, `syntax error: ${found}${hint}`, { start: offset, end: offset + token.length });
   }
 }

@@ -34,7 +34,9 @@ const MAX_SHOWN = 100;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const INT_RANGES: Record<string, readonly [number, number]> = {
-  Int8: [-128, 127], Int16: [-32768, 32767], Int32: [-2147483648, 2147483647],
+  Int8: [-128, 127],
+  Int16: [-32768, 32767],
+  Int32: [-2147483648, 2147483647],
 };
 const INT_STRING = /^[+-]?\d+(\.0*)?$/;
 const INT64_STRING = /^[+-]?\d+$/;
@@ -156,10 +158,7 @@ function varcharConverter(name: string, maxLength: number): Converter {
     else if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') s = String(v);
     else throw badValue(row, name, 'not a string', 'VarChar', v);
     if (!fitsBytes(s, maxLength)) {
-      throw badValue(
-        row, name, `the length (${Buffer.byteLength(s, 'utf8')} bytes in UTF-8) exceeds max_length (${maxLength})`,
-        `VarChar(${maxLength})`, v,
-      );
+      throw badValue(row, name, `the length (${Buffer.byteLength(s, 'utf8')} bytes in UTF-8) exceeds max_length (${maxLength})`, `VarChar(${maxLength})`, v);
     }
     return s;
   };
@@ -196,10 +195,7 @@ function jsonConverter(name: string): Converter {
         }
         checkDepth(deep, row, name);
       }
-      throw badValue(
-        row, name, 'a string for a JSON field must hold JSON text (send objects as they are; a JSON string as "\\"text\\"")',
-        'JSON', v,
-      );
+      throw badValue(row, name, 'a string for a JSON field must hold JSON text (send objects as they are; a JSON string as "\\"text\\"")', 'JSON', v);
     }
     checkDepth(parsed, row, name);
     return parsed as Value;
@@ -224,7 +220,9 @@ function elementChecker(elementType: ElementType, maxLength: number | undefined)
   switch (elementType) {
     case 'Bool':
       return (x) => (typeof x === 'boolean' ? x : undefined);
-    case 'Int8': case 'Int16': case 'Int32': {
+    case 'Int8':
+    case 'Int16':
+    case 'Int32': {
       const [min, max] = INT_RANGES[elementType]!;
       return (x) => (typeof x === 'number' && Number.isInteger(x) && x >= min && x <= max ? x : undefined);
     }
@@ -299,14 +297,25 @@ function vectorConverter(name: string, dim: number): Converter {
 
 function converterFor(field: FieldSchema): Converter {
   switch (field.dataType) {
-    case 'Bool': return boolConverter(field.name);
-    case 'Int8': case 'Int16': case 'Int32': return smallIntConverter(field.name, field.dataType);
-    case 'Int64': return int64Converter(field.name);
-    case 'Float': case 'Double': return floatConverter(field.name, field.dataType);
-    case 'VarChar': return varcharConverter(field.name, field.maxLength ?? 65535);
-    case 'JSON': return jsonConverter(field.name);
-    case 'Array': return arrayConverter(field);
-    case 'FloatVector': return vectorConverter(field.name, field.dim!);
+    case 'Bool':
+      return boolConverter(field.name);
+    case 'Int8':
+    case 'Int16':
+    case 'Int32':
+      return smallIntConverter(field.name, field.dataType);
+    case 'Int64':
+      return int64Converter(field.name);
+    case 'Float':
+    case 'Double':
+      return floatConverter(field.name, field.dataType);
+    case 'VarChar':
+      return varcharConverter(field.name, field.maxLength ?? 65535);
+    case 'JSON':
+      return jsonConverter(field.name);
+    case 'Array':
+      return arrayConverter(field);
+    case 'FloatVector':
+      return vectorConverter(field.name, field.dim!);
   }
 }
 
@@ -396,9 +405,10 @@ export function rowsToBatch(schema: CollectionSchema, rows: unknown[], mode: 'in
 function missingValue(row: number, field: FieldSchema, v: unknown, mode: 'insert' | 'upsert'): BadInsertDataError {
   const expected = field.dataType === 'FloatVector' ? `FloatVector(dim=${field.dim})` : field.dataType;
   if (field.isPrimary) {
-    const why = field.autoId && mode === 'upsert'
-      ? `upsert needs the primary key ${field.name} of every row (autoID too), to know which row to replace`
-      : `the primary key ${field.name} is required and cannot be null`;
+    const why =
+      field.autoId && mode === 'upsert'
+        ? `upsert needs the primary key ${field.name} of every row (autoID too), to know which row to replace`
+        : `the primary key ${field.name} is required and cannot be null`;
     return badValue(row, field.name, why, expected, v);
   }
   const what = v === null ? `row ${row} has null for field ${field.name}, which is not nullable` : `row ${row} does not has field ${field.name}`;

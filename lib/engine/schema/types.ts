@@ -2,9 +2,7 @@
 import type { MetricType, Quantization } from '../ports/vector-index.ts';
 
 /** Scalar and vector types Migrans stores (Milvus DataType enum names, case-sensitive on the wire). */
-export type DataType =
-  | 'Bool' | 'Int8' | 'Int16' | 'Int32' | 'Int64' | 'Float' | 'Double'
-  | 'VarChar' | 'JSON' | 'Array' | 'FloatVector';
+export type DataType = 'Bool' | 'Int8' | 'Int16' | 'Int32' | 'Int64' | 'Float' | 'Double' | 'VarChar' | 'JSON' | 'Array' | 'FloatVector';
 
 /** Element types an Array field may hold. */
 export type ElementType = 'Bool' | 'Int8' | 'Int16' | 'Int32' | 'Int64' | 'Float' | 'Double' | 'VarChar';

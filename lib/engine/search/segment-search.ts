@@ -88,8 +88,7 @@ export function searchSegment(seg: Segment, p: SegmentSearchParams, config: Engi
   const notDeleted = seg.deletedCount > 0 ? (o: number) => !seg.isDeleted(o) : undefined;
   /** `test`, also refusing deleted rows when there are any. */
   const live = (test: (o: number) => boolean) => (notDeleted ? (o: number) => test(o) && !seg.isDeleted(o) : test);
-  const graph = (accept: ((o: number) => boolean) | undefined) =>
-    p.range ? rangeSearch(index!, p, accept, n) : index!.search(p.query, p.k, { ef: p.ef, accept });
+  const graph = (accept: ((o: number) => boolean) | undefined) => (p.range ? rangeSearch(index!, p, accept, n) : index!.search(p.query, p.k, { ef: p.ef, accept }));
   const exact = (candidates: ArrayLike<number> | undefined, accept: ((o: number) => boolean) | undefined) =>
     exactSearch(p.metric, p.query, column, p.k, candidates, accept, p.range);
   if (!p.filter) return toHits(seg, index ? graph(notDeleted) : exact(undefined, notDeleted));

@@ -8,7 +8,10 @@ export class TopKHeap {
   // Internally a min-heap on "goodness": the root is the worst kept entry.
   private readonly sign: number;
 
-  constructor(readonly k: number, higherIsBetter: boolean) {
+  constructor(
+    readonly k: number,
+    higherIsBetter: boolean,
+  ) {
     this.keys = new Float64Array(Math.max(1, k));
     this.scores = new Float64Array(Math.max(1, k));
     this.sign = higherIsBetter ? 1 : -1;

@@ -71,7 +71,12 @@ export async function writeSegmentChunks(store: ObjectStore, seg: Segment, schem
   const n = seg.rowCount;
   for (const f of schema.fields) {
     let bytes: Uint8Array;
-    if (f.isPrimary) bytes = encodeColumn(f.dataType, Array.from({ length: n }, (_, i) => seg.pks[i]), {});
+    if (f.isPrimary)
+      bytes = encodeColumn(
+        f.dataType,
+        Array.from({ length: n }, (_, i) => seg.pks[i]),
+        {},
+      );
     else if (f.dataType === 'FloatVector') bytes = encodeVectors(seg.vectors(f.name).loadedData(), f.dim!);
     else {
       const col = seg.scalar(f.name)!;
@@ -81,7 +86,16 @@ export async function writeSegmentChunks(store: ObjectStore, seg: Segment, schem
     }
     puts.push(store.put(chunkKey(meta, f.fieldId), bytes));
   }
-  puts.push(store.put(chunkKey(meta, TIMESTAMP_FIELD_ID), encodeColumn('Int64', Array.from({ length: n }, (_, i) => BigInt.asIntN(64, seg.rowTs[i])), {})));
+  puts.push(
+    store.put(
+      chunkKey(meta, TIMESTAMP_FIELD_ID),
+      encodeColumn(
+        'Int64',
+        Array.from({ length: n }, (_, i) => BigInt.asIntN(64, seg.rowTs[i])),
+        {},
+      ),
+    ),
+  );
   const dyn = seg.dynamicColumn();
   if (dyn) puts.push(store.put(chunkKey(meta, DYNAMIC_FIELD_ID), encodeColumn('JSON', dyn.slice(0, n) as Value[], {})));
   await Promise.all(puts);
@@ -110,7 +124,10 @@ export async function readSegment(
     schema.fields.map(async (f) => {
       const key = chunkKey(meta, f.fieldId);
       if (f.dataType === 'FloatVector' && options.withoutVectors) {
-        return void vectors.set(f.name, VectorColumn.unavailable(f.dim!, meta.rowCount, `segment ${meta.segmentId} was opened without its vectors (field ${f.name}): this process's role never reads them`));
+        return void vectors.set(
+          f.name,
+          VectorColumn.unavailable(f.dim!, meta.rowCount, `segment ${meta.segmentId} was opened without its vectors (field ${f.name}): this process's role never reads them`),
+        );
       }
       if (f.dataType === 'FloatVector' && options.coldVectors && options.files) {
         return void vectors.set(f.name, coldVectorColumn(options.files, await options.coldVectors(key), key, meta));

@@ -108,7 +108,13 @@ export class Segment implements RowSource {
   static sealed(
     meta: SegmentMeta,
     schema: CollectionSchema,
-    parts: { pks: ArrayLike<PrimaryKey>; rowTs: ArrayLike<bigint>; scalars: Map<string, ScalarColumn>; vectors: Map<string, VectorColumn>; dynamic: (Record<string, unknown> | null)[] | null },
+    parts: {
+      pks: ArrayLike<PrimaryKey>;
+      rowTs: ArrayLike<bigint>;
+      scalars: Map<string, ScalarColumn>;
+      vectors: Map<string, VectorColumn>;
+      dynamic: (Record<string, unknown> | null)[] | null;
+    },
   ): Segment {
     return new Segment(meta, schema, parts);
   }

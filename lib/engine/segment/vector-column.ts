@@ -77,7 +77,11 @@ export class VectorColumn {
    * twice the memory and copied it (fresh pages cost ~3.5 ms per MiB on the 2-core VM: 8 % of the
    * server's time in a 100k-row REST ingest).
    */
-  constructor(readonly dim: number, data?: Float32Array, capacityRows = 64) {
+  constructor(
+    readonly dim: number,
+    data?: Float32Array,
+    capacityRows = 64,
+  ) {
     this.buf = data ?? new Float32Array(dim * Math.max(1, capacityRows));
     this.rows = data ? data.length / dim : 0;
   }
