@@ -16,7 +16,7 @@ import { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import { segmentPlacementKey } from '../../lib/engine/segment-scope.ts';
 import type { Segment } from '../../lib/engine/segment/segment.ts';
 import { clusteredVectors, simpleSpec, tempDir, waitIndexed } from '../support/engine.ts';
-import { SharedStores } from './review-harness.ts';
+import { SharedStores } from '../support/crash-harness.ts';
 import { FolderLocalFiles } from '../../lib/adapters/local/local-files.ts';
 
 const D = 'default';

@@ -1,5 +1,5 @@
 /**
- * Review: an index build that was running when its index spec was dropped and re-created (another
+ * An index build that was running when its index spec was dropped and re-created (another
  * metric) finishes afterwards and attaches its index anyway: buildIndex checks the spec only
  * before the (long) build, not before committing it. The queued build for the new spec then sees
  * "already indexed" and skips. The segment keeps an L2 graph under a COSINE spec (wrong scores),
@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { IndexSpec } from '../../lib/engine/schema/types.ts';
 import { clusteredVectors, simpleSpec } from '../support/data.ts';
-import { SharedStores, settle } from './review-harness.ts';
+import { SharedStores, settle } from '../support/crash-harness.ts';
 
 const D = 'default';
 
@@ -56,7 +56,7 @@ async function raceSetup() {
   return { s, a, vs };
 }
 
-describe('review: index build racing dropIndex + createIndex', () => {
+describe('index build racing dropIndex + createIndex', () => {
   it('search after the swap scores with the new metric', async () => {
     const { s, a, vs } = await raceSetup();
     const [hits] = await a.db.search(D, 'c', { vectors: [vs[7]], limit: 3 });

@@ -1,5 +1,5 @@
 /**
- * Review: lost wake-up between an append's acknowledgment and the end of the apply loop.
+ * Lost wake-up between an append's acknowledgment and the end of the apply loop.
  * `kick()` only sets `pumpAgain` when `ch.pumping` is set, but `ch.pumping` is cleared in a
  * `.finally` that runs one microtask after `pump()` has already decided to stop. An append that
  * is acknowledged in that window (its kick sees the old loop, sets `pumpAgain`, and returns) is
@@ -19,7 +19,7 @@ import { UsearchIndexFactory } from '../../lib/adapters/vector/usearch-index-fac
 import { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import type { Wal, WalPosition, WalRecord } from '../../lib/engine/ports/wal.ts';
 import { simpleSpec } from '../support/data.ts';
-import { rows } from './review-harness.ts';
+import { rows } from '../support/crash-harness.ts';
 import { tempDir } from '../support/engine.ts';
 import { FolderLocalFiles } from '../../lib/adapters/local/local-files.ts';
 
@@ -63,9 +63,9 @@ class UnluckyWal implements Wal {
   }
 }
 
-describe('review: apply-loop wake-up', () => {
+describe('apply-loop wake-up', () => {
   it('a write acknowledged while the apply loop is winding down is still applied', async () => {
-    const { dir: cache, cleanup } = tempDir('migrans-review-');
+    const { dir: cache, cleanup } = tempDir('migrans-crash-harness-');
     const wal = new UnluckyWal();
     const db = await EngineDatabase.open({
       kv: new MemoryKvStore(),

@@ -1,5 +1,5 @@
 /**
- * Review: a record whose apply fails half-way (a transient object-store error while persisting a
+ * A record whose apply fails half-way (a transient object-store error while persisting a
  * delta log) is retried in-process by the next kick of the channel's pump, but apply is not
  * failure-atomic: the first attempt already appended rows to the growing segment and set delete
  * bits in memory. The retry appends the rows again (two live rows for one key) and, because
@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { simpleSpec } from '../support/data.ts';
-import { SharedStores, allIds, countAll, rows, settle } from './review-harness.ts';
+import { SharedStores, allIds, countAll, rows, settle } from '../support/crash-harness.ts';
 
 const D = 'default';
 
@@ -25,7 +25,7 @@ function failNextPut(prefix: string) {
   };
 }
 
-describe('review: apply retry after a transient failure', () => {
+describe('apply retry after a transient failure', () => {
   it('an upsert retried after a failed delta-log write leaves one row per key', async () => {
     const s = new SharedStores();
     const a = await s.open();
@@ -64,7 +64,7 @@ describe('review: apply retry after a transient failure', () => {
   });
 });
 
-describe('review: stale channel error', () => {
+describe('stale channel error', () => {
   it('once the retried record applies, Strong reads no longer fail with the old error', async () => {
     const s = new SharedStores();
     const a = await s.open();

@@ -1,5 +1,5 @@
 /**
- * Review: a VarChar primary key longer than the KV key limit is acknowledged (it is within the
+ * A VarChar primary key longer than the KV key limit is acknowledged (it is within the
  * schema's max_length) but its PK-index key is rejected by the KvStore when the datanode applies
  * the record. The apply throws, the channel stops at that record for good (and again after every
  * restart), and every later acknowledged write on the channel stays invisible.
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CollectionSpec } from '../../lib/engine/database.ts';
 import { simpleSpec } from '../support/data.ts';
-import { SharedStores } from './review-harness.ts';
+import { SharedStores } from '../support/crash-harness.ts';
 
 const D = 'default';
 
@@ -18,7 +18,7 @@ function varcharSpec(): CollectionSpec {
   return spec;
 }
 
-describe('review: poison records', () => {
+describe('poison records', () => {
   it('a long (but schema-valid) VarChar primary key does not wedge the channel', async () => {
     const s = new SharedStores();
     const a = await s.open({ consistencyTimeoutMs: 300 });
@@ -36,7 +36,7 @@ describe('review: poison records', () => {
   });
 });
 
-describe('review: poison records survive restarts', () => {
+describe('poison records survive restarts', () => {
   it('after a restart the channel is still stuck at the poison record', async () => {
     const s = new SharedStores();
     const a = await s.open({ consistencyTimeoutMs: 300 });

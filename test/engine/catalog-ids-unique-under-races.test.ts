@@ -1,5 +1,5 @@
 /**
- * Review: Catalog.allocateId loads a new block of ids with `await kv.get` / `await kv.put` and
+ * Catalog.allocateId loads a new block of ids with `await kv.get` / `await kv.put` and
  * then sets `nextId = start`. Two callers that both find the block exhausted (every first
  * allocation after an open, and every 1000th) both load the same block and both return `start`.
  * Callers run concurrently: segment ids in the apply loops of different collections, compaction
@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import { MemoryKvStore } from '../../lib/adapters/memory/memory-kv-store.ts';
 import { Catalog } from '../../lib/engine/catalog/catalog.ts';
 
-describe('review: id allocation', () => {
+describe('id allocation', () => {
   it('concurrent allocations right after open return distinct ids', async () => {
     const catalog = new Catalog(new MemoryKvStore());
     const ids = await Promise.all([catalog.allocateId(), catalog.allocateId(), catalog.allocateId()]);

@@ -1,5 +1,5 @@
 /**
- * Review: index files of object stores without local paths (memory here, S3 on AWS) are cached
+ * Index files of object stores without local paths (memory here, S3 on AWS) are cached
  * under cacheDir/<object key>, and the cache is never invalidated. An index rebuilt for the same
  * segment and field (dropIndex + createIndex, e.g. another metric) is written under the same
  * object key, so `localFile` returns the stale cached file of the old index: the view fails the
@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import type { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import type { IndexSpec } from '../../lib/engine/schema/types.ts';
 import { clusteredVectors, simpleSpec } from '../support/data.ts';
-import { SharedStores, settle } from './review-harness.ts';
+import { SharedStores, settle } from '../support/crash-harness.ts';
 
 const D = 'default';
 
@@ -45,7 +45,7 @@ async function rebuildWithCosine(s: SharedStores) {
   return a;
 }
 
-describe('review: cached index files after an index rebuild', () => {
+describe('cached index files after an index rebuild', () => {
   it('the rebuilt index is attached', async () => {
     const s = new SharedStores();
     const a = await rebuildWithCosine(s);

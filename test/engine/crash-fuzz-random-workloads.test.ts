@@ -1,7 +1,7 @@
 /**
- * Review: model-checked random workloads on the review harness (memory adapters shared across
+ * Model-checked random workloads on the crash harness (memory adapters shared across
  * engine instances). A few fixed seeds, each well under 10 s; the same generators ran for hundreds
- * of seeds during the review (SEEDS=a-b to widen locally).
+ * of seeds when written (SEEDS=a-b to widen locally).
  *  - crash: three writers on disjoint keys (insert / upsert / partition-scoped delete, two
  *    partitions, 1–3 shards) race flushes and compactions; the process dies at a random storage
  *    call; after reopening, every key shows its last acknowledged value (or the value of the op the
@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import { rng, simpleSpec } from '../support/data.ts';
-import { SharedStores, type Instance } from './review-harness.ts';
+import { SharedStores, type Instance } from '../support/crash-harness.ts';
 
 const D = 'default';
 const K = 48;
@@ -80,7 +80,7 @@ function after(op: Op, id: number, before: Val | undefined): Val | undefined {
 
 const same = (a: Val | undefined, b: Val | undefined) => (a === undefined ? b === undefined : b !== undefined && a.p === b.p && a.v === b.v);
 
-describe('review: crash anywhere, concurrently', () => {
+describe('crash anywhere, concurrently', () => {
   const [from, to] = seedRange('1-6');
   for (let seed = from; seed <= to; seed++) {
     it(`seed ${seed}`, async () => {
@@ -157,7 +157,7 @@ describe('review: crash anywhere, concurrently', () => {
   }
 });
 
-describe('review: transient storage faults', () => {
+describe('transient storage faults', () => {
   const [from, to] = seedRange('1-4');
   for (let seed = from; seed <= to; seed++) {
     it(`seed ${seed}`, async () => {

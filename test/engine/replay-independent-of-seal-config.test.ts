@@ -1,5 +1,5 @@
 /**
- * Review: replay is deterministic only while sealRows/sealBytes stay the same. The applier trusts
+ * Replay is deterministic only while sealRows/sealBytes stay the same. The applier trusts
  * that a replayed row lands where the PK-index entry written before the crash says
  * (`e.version === ts` → nothing is rewritten). When the seal threshold changed between runs
  * (an operator tuning MIGRANS_* knobs), replay seals the growing segment earlier, later rows go
@@ -9,11 +9,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { simpleSpec } from '../support/data.ts';
-import { SharedStores, allIds, countAll, rows } from './review-harness.ts';
+import { SharedStores, allIds, countAll, rows } from '../support/crash-harness.ts';
 
 const D = 'default';
 
-describe('review: replay after a seal-threshold change', () => {
+describe('replay after a seal-threshold change', () => {
   it('rows replayed into a different segment layout are still found by key and overwritten exactly', async () => {
     const s = new SharedStores();
     const a = await s.open({ sealRows: 100 });

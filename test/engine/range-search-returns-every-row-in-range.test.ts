@@ -1,5 +1,5 @@
 /**
- * Review: range search asks each segment for its top max(limit + offset, ef, 256) rows and only
+ * Range search asks each segment for its top max(limit + offset, ef, 256) rows and only
  * then keeps those inside [rangeFilter, radius). When more than that many rows of a segment lie
  * closer than rangeFilter (near-duplicates are common), every row inside the ring is cut off
  * before the bounds are applied and the search returns fewer than `limit` rows although plenty
@@ -11,7 +11,7 @@ import { memoryDatabase, simpleSpec } from '../support/engine.ts';
 
 const D = 'default';
 
-describe('review: range search', () => {
+describe('range search', () => {
   it('returns limit rows when enough rows lie inside [range_filter, radius)', async () => {
     const { db, cleanup } = await memoryDatabase({ compactionIntervalMs: 0 });
     await db.createCollection(D, simpleSpec('c', 4, { metric: 'L2' }));

@@ -1,5 +1,5 @@
 /**
- * Review: createPartition now awaits `purgeDroppedPartitions()` between its "already exists" check
+ * CreatePartition now awaits `purgeDroppedPartitions()` between its "already exists" check
  * and the push, and partition DDL is not serialized (collection DDL goes through `ddl`, partition
  * DDL does not). Two concurrent creates of one name both pass the check: the collection ends up
  * listing the partition twice (Milvus answers the second with "partition already exists").
@@ -10,7 +10,7 @@ import { memoryDatabase, simpleSpec } from '../support/engine.ts';
 
 const D = 'default';
 
-describe('review: concurrent partition DDL', () => {
+describe('concurrent partition DDL', () => {
   it('two concurrent creates of one partition create it once', async () => {
     const { db, cleanup } = await memoryDatabase({ compactionIntervalMs: 0 });
     await db.createCollection(D, simpleSpec('c', 4));

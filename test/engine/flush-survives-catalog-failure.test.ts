@@ -1,5 +1,5 @@
 /**
- * Review: flushSegment sets `seg.meta.state = 'Flushed'` in memory before the catalog write that
+ * FlushSegment sets `seg.meta.state = 'Flushed'` in memory before the catalog write that
  * makes it so. When that write fails (a transient KV error), the segment stays in memory as
  * "Flushed" while the catalog says "Sealed": the next checkpoint of the channel no longer holds
  * the replay point at the segment's start, truncates the WAL past its rows, and after a restart
@@ -10,11 +10,11 @@ import { describe, it } from 'node:test';
 import { decodeJson } from '../../lib/engine/catalog/json-codec.ts';
 import type { KvWrite } from '../../lib/engine/ports/kv-store.ts';
 import { simpleSpec } from '../support/data.ts';
-import { SharedStores, allIds, rows } from './review-harness.ts';
+import { SharedStores, allIds, rows } from '../support/crash-harness.ts';
 
 const D = 'default';
 
-describe('review: failed flush commit', () => {
+describe('failed flush commit', () => {
   it('acknowledged rows survive a failed "Flushed" catalog write followed by a checkpoint and a restart', async () => {
     const s = new SharedStores();
     const a = await s.open();

@@ -1,5 +1,5 @@
 /**
- * Review: compaction bookkeeping that never settles.
+ * Compaction bookkeeping that never settles.
  *  - planCompactions' `close()` treats a segment as dirty when `deletedCount >= rowCount *
  *    deleteRatio`, which holds for an empty segment (0 >= 0). A compaction whose inputs were all
  *    deleted produces an empty output, which the next run "compacts" again into another empty
@@ -13,7 +13,7 @@ import { describe, it } from 'node:test';
 import type { SegmentMeta } from '../../lib/engine/catalog/catalog.ts';
 import { decodeJson } from '../../lib/engine/catalog/json-codec.ts';
 import { simpleSpec } from '../support/data.ts';
-import { SharedStores, allIds, rows } from './review-harness.ts';
+import { SharedStores, allIds, rows } from '../support/crash-harness.ts';
 
 const D = 'default';
 
@@ -23,7 +23,7 @@ async function catalogSegments(s: SharedStores): Promise<SegmentMeta[]> {
   return out;
 }
 
-describe('review: compaction reaches a fixpoint', () => {
+describe('compaction reaches a fixpoint', () => {
   it('a fully deleted segment is compacted away once, not again on every run', async () => {
     const s = new SharedStores();
     const a = await s.open({ sealRows: 100 });

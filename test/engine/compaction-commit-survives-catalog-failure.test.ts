@@ -1,5 +1,5 @@
 /**
- * Review: applyCompact sets `state = 'Dropped'` on the input segments' in-memory metas before the
+ * ApplyCompact sets `state = 'Dropped'` on the input segments' in-memory metas before the
  * catalog write that commits the swap. When that write fails (transient KV error) the record is
  * rolled back and retried, but the inputs stay in `segments` marked "Dropped". A checkpoint of the
  * channel in that window (a background flush finishing, flush(), ...) no longer treats them as
@@ -11,11 +11,11 @@ import { describe, it } from 'node:test';
 import { decodeJson } from '../../lib/engine/catalog/json-codec.ts';
 import type { KvWrite } from '../../lib/engine/ports/kv-store.ts';
 import { simpleSpec } from '../support/data.ts';
-import { SharedStores, allIds, rows } from './review-harness.ts';
+import { SharedStores, allIds, rows } from '../support/crash-harness.ts';
 
 const D = 'default';
 
-describe('review: failed compaction commit', () => {
+describe('failed compaction commit', () => {
   it('a checkpoint while the commit is being retried does not move the replay point back', async () => {
     const s = new SharedStores();
     const a = await s.open({ sealRows: 100, consistencyTimeoutMs: 1500 });

@@ -1,5 +1,5 @@
 /**
- * Review: dropPartition resolves the partition's live keys, appends a delete for them and only
+ * DropPartition resolves the partition's live keys, appends a delete for them and only
  * then removes the partition from the collection info. An insert into the partition that passes
  * the partition check meanwhile is acknowledged, applied after the scan, and its rows stay live
  * forever in a partition that no longer exists: they show up in unpartitioned query/count/search
@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { milvusCode } from '../../lib/api/error-codes.ts';
 import { memoryDatabase, simpleSpec } from '../support/engine.ts';
-import { SharedStores, allIds, rows, settle } from './review-harness.ts';
+import { SharedStores, allIds, rows, settle } from '../support/crash-harness.ts';
 
 const D = 'default';
 
-describe('review: dropPartition vs concurrent inserts', () => {
+describe('dropPartition vs concurrent inserts', () => {
   it('rows of a dropped partition never stay visible', async () => {
     const { db, cleanup } = await memoryDatabase({ compactionIntervalMs: 0 });
     await db.createCollection(D, simpleSpec('c', 4));
@@ -46,7 +46,7 @@ describe('review: dropPartition vs concurrent inserts', () => {
   });
 });
 
-describe('review: dropPartition interrupted', () => {
+describe('dropPartition interrupted', () => {
   it('a crash after the partition is hidden but before its rows are deleted does not leave them reachable', async () => {
     const s = new SharedStores();
     let armed = false;

@@ -1,5 +1,5 @@
 /**
- * Review harness: an engine on memory adapters whose stores outlive the engine, so a test can
+ * Crash harness: an engine on memory adapters whose stores outlive the engine, so a test can
  * "kill -9" one engine (every later storage call of that engine hangs forever, as if the process
  * had died at that instant) and open a fresh engine on the very same stores. Storage calls can also
  * be made to fail once (transient S3 / DynamoDB / disk errors) or be observed.
@@ -12,7 +12,7 @@ import { UsearchIndexFactory } from '../../lib/adapters/vector/usearch-index-fac
 import type { RuntimeRoles } from '../../lib/engine/collection-runtime.ts';
 import type { EngineConfig } from '../../lib/engine/engine-config.ts';
 import { EngineDatabase } from '../../lib/engine/engine-database.ts';
-import { tempDir } from '../support/engine.ts';
+import { tempDir } from './engine.ts';
 import { FolderLocalFiles } from '../../lib/adapters/local/local-files.ts';
 
 export type Port = 'kv' | 'wal' | 'objects';
@@ -36,7 +36,7 @@ export class SharedStores {
   readonly kv = new MemoryKvStore();
   readonly wal = new MemoryWal();
   readonly objects = new MemoryObjectStore();
-  readonly cache = tempDir('migrans-review-').dir;
+  readonly cache = tempDir('migrans-crash-harness-').dir;
 
   /** Opens an engine on the shared stores. `close()` of that engine does not close the stores. */
   async open(config?: Partial<EngineConfig>, setup?: (i: Omit<Instance, 'db'>) => void, roles?: RuntimeRoles): Promise<Instance> {
