@@ -23,6 +23,7 @@
  */
 import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
 import { Catalog, type SegmentMeta } from '../engine/catalog/catalog.ts';
+import { leaseKey } from '../engine/catalog/key-layout.ts';
 import { collectionOfChannel } from '../engine/channel-state.ts';
 import { decodeWalRecord, encodeWalRecord, type WalRecordBody } from '../engine/codec/wal-record-codec.ts';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '../engine/engine-config.ts';
@@ -202,7 +203,7 @@ export class Datanode {
 
   /** Bumps the channel's lease; returns the new version. Fails if another datanode bumped it concurrently. */
   private async claim(channel: string): Promise<bigint> {
-    const key = `lease/${channel}`;
+    const key = leaseKey(channel);
     const [current] = await this.kv.batchGetVersioned([key]);
     const next = (current?.version ?? 0n) + 1n;
     const [ok] = await this.kv.batchPutIfNewer([{ key, value: EMPTY, version: next }]);

@@ -6,10 +6,11 @@
  * collection has one preferred querynode and, when that one is gone, the same next one for every proxy.
  */
 import { decodeJson, encodeJson } from '../engine/catalog/json-codec.ts';
+import { QUERYNODE_REGISTRY_PREFIX } from '../engine/catalog/key-layout.ts';
 import { murmur3_32 } from '../engine/hash.ts';
 import type { KvStore } from '../engine/ports/kv-store.ts';
 
-const PREFIX = 'registry/querynode/';
+const PREFIX = QUERYNODE_REGISTRY_PREFIX;
 /** How often a querynode renews its entry. */
 export const HEARTBEAT_MS = 2000;
 /** A querynode whose heartbeat is older than this is considered gone. */

@@ -38,7 +38,8 @@ import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
 import type { InsertBatch } from './schema/batch.ts';
 import type { CollectionInfo, FieldSchema, IndexSpec, PrimaryKey } from './schema/types.ts';
-import { chunkKey, coldVectorColumn, readSegment, segmentPrefixes, writeDeltaLog, writeSegmentChunks } from './segment/segment-io.ts';
+import { chunkKey, pkRebuildKey, segmentObjectPrefixes } from './catalog/key-layout.ts';
+import { coldVectorColumn, readSegment, writeDeltaLog, writeSegmentChunks } from './segment/segment-io.ts';
 import { Segment } from './segment/segment.ts';
 import type { VectorColumn } from './segment/vector-column.ts';
 import type { Tso } from './tso.ts';
@@ -980,7 +981,7 @@ export class CollectionRuntime {
   private async deleteSegmentObjects(meta: SegmentMeta): Promise<void> {
     // Adopted index files are cached under the key of the segment that owns them, not this one's.
     for (const key of Object.values(meta.indexFiles)) this.deps.localFiles.remove(key);
-    for (const prefix of segmentPrefixes(meta)) {
+    for (const prefix of segmentObjectPrefixes(meta)) {
       await this.deps.objects.deletePrefix(prefix);
       this.deps.localFiles.remove(prefix);
     }
@@ -1200,11 +1201,6 @@ function appendFailure(failed: Error[], channels: number): Error {
   if (!full) return failed[0];
   const written = failed.length < channels || failed.some((e) => !(e instanceof DiskFullError));
   return new DiskLimitError(channels, written ? channels - failed.length : undefined, full);
-}
-
-/** The catalog key that makes the next open of a collection rebuild its PK index (set by `migrans repair` when it cuts applied WAL records). */
-export function pkRebuildKey(collectionId: number): string {
-  return `meta/pk-rebuild/${String(collectionId).padStart(12, '0')}`;
 }
 
 /**

@@ -44,7 +44,7 @@ import type { Wal } from './ports/wal.ts';
 import { countRows, getRows, materialize, planOutput, queryRows, searchVector, type SearchPlan } from './read-path.ts';
 import { PkIndex } from './pk-index.ts';
 import { rowsToBatch } from './schema/rows-to-batch.ts';
-import { collectionPrefixes } from './segment/segment-io.ts';
+import { collectionObjectPrefixes } from './catalog/key-layout.ts';
 import { estimatedRowBytes } from './segment/segment.ts';
 import type { CollectionInfo, ConsistencyLevel, IndexSpec, PrimaryKey } from './schema/types.ts';
 import { Tso, composeTs } from './tso.ts';
@@ -415,7 +415,7 @@ export class EngineDatabase implements Database {
   private async removeDropped(info: CollectionInfo): Promise<void> {
     const channels = Array.from({ length: info.shardsNum }, (_, i) => channelName(info.collectionId, i));
     for (const ch of channels) await this.deps.wal.dropChannel(ch);
-    for (const prefix of collectionPrefixes(info.collectionId)) await this.deps.objects.deletePrefix(prefix);
+    for (const prefix of collectionObjectPrefixes(info.collectionId)) await this.deps.objects.deletePrefix(prefix);
     await new PkIndex(this.deps.catalog.kv, info.collectionId).drop();
     await this.deps.catalog.finishDrop(info.collectionId, channels);
   }

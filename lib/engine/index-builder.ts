@@ -7,7 +7,8 @@ import type { LocalFiles } from './ports/local-files.ts';
 import type { ObjectStore } from './ports/object-store.ts';
 import type { VectorIndexFactory, VectorIndexParams } from './ports/vector-index.ts';
 import type { CollectionInfo, FieldSchema, IndexSpec } from './schema/types.ts';
-import { indexKey, readSegment } from './segment/segment-io.ts';
+import { indexFileKey } from './catalog/key-layout.ts';
+import { readSegment } from './segment/segment-io.ts';
 import type { Segment } from './segment/segment.ts';
 import type { Tso } from './tso.ts';
 
@@ -44,7 +45,7 @@ export async function buildIndexFile(deps: IndexBuildDeps, seg: Segment, field: 
   try {
     await deps.vectorIndexes.build(vectors, keys, params, deps.localFiles.path(tmp));
     if (stale()) return undefined;
-    const key = indexKey(seg.meta, field.fieldId, deps.tso.allocate());
+    const key = indexFileKey(seg.meta, field.fieldId, deps.tso.allocate());
     await deps.objects.put(key, deps.localFiles.readFile(tmp));
     if (!stale()) return key;
     await deps.objects.delete(key);

@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from './codec/crc32.ts';
+import { pkIndexPrefix } from './catalog/key-layout.ts';
 import { checksumMismatch, CorruptDataError } from './errors.ts';
 import type { KvStore } from './ports/kv-store.ts';
 import type { PrimaryKey } from './schema/types.ts';
@@ -116,7 +117,7 @@ export class PkIndex {
     private readonly kv: KvStore,
     collectionId: number,
   ) {
-    this.prefix = `pk/${String(collectionId).padStart(12, '0')}/`;
+    this.prefix = pkIndexPrefix(collectionId);
   }
 
   private key(pk: PrimaryKey): string {

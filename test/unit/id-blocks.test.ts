@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryKvStore } from '../../lib/adapters/memory/memory-kv-store.ts';
-import { AUTO_ID_KEY, AutoIdAllocator } from '../../lib/engine/catalog/id-blocks.ts';
+import { AutoIdAllocator } from '../../lib/engine/catalog/id-blocks.ts';
+import { AUTO_ID_KEY } from '../../lib/engine/catalog/key-layout.ts';
 import { CorruptDataError } from '../../lib/engine/errors.ts';
 import { composeTs } from '../../lib/engine/tso.ts';
 

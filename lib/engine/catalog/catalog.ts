@@ -11,6 +11,19 @@ import { CorruptDataError } from '../errors.ts';
 import type { KvStore, KvWrite } from '../ports/kv-store.ts';
 import type { CollectionInfo } from '../schema/types.ts';
 import { decodeJson, encodeJson } from './json-codec.ts';
+import {
+  checkpointKey,
+  COLLECTION_PREFIX,
+  collectionIdOfKey,
+  collectionKey,
+  DROPPING_PREFIX,
+  droppingKey,
+  FORMAT_KEY,
+  ID_BLOCK_KEY,
+  LEGACY_ID_KEY,
+  segmentMetaKey,
+  segmentMetaPrefix,
+} from './key-layout.ts';
 import { checkVersionMark, versionMarkValue } from './version-mark.ts';
 
 /** Segment lifecycle states (Milvus SegmentState names). */
@@ -57,14 +70,6 @@ export interface ChannelCheckpoint {
   lastTs: bigint;
 }
 
-const ID_KEY = 'meta/next-id';
-/**
- * The id allocator's high-water mark, as a versioned key: many processes (API and ingest Lambdas)
- * allocate ids from one catalog, and putIfNewer makes claiming a block a compare-and-set.
- */
-const ID_BLOCK_KEY = 'meta/id-block';
-
-const FORMAT_KEY = 'meta/format';
 /**
  * Version of the catalog and on-disk layout this build writes; bumped on incompatible changes.
  * 2: checksums on every persistent format (catalog values, chunks, delta logs, PK-index entries,
@@ -75,14 +80,6 @@ export const CATALOG_FORMAT_VERSION = 2;
 /** Formats this build reads (older ones are restamped with CATALOG_FORMAT_VERSION on open). */
 const READABLE_FORMATS: readonly number[] = [1, CATALOG_FORMAT_VERSION];
 const ID_BLOCK = 1000;
-
-const COLLECTION_PREFIX = 'meta/collection/';
-const collectionKey = (id: number) => `${COLLECTION_PREFIX}${String(id).padStart(12, '0')}`;
-const segmentPrefix = (collectionId: number) => `meta/segment/${String(collectionId).padStart(12, '0')}/`;
-const segmentKey = (collectionId: number, segmentId: number) => `${segmentPrefix(collectionId)}${String(segmentId).padStart(12, '0')}`;
-const checkpointKey = (channel: string) => `meta/checkpoint/${channel}`;
-const DROPPING_PREFIX = 'meta/dropping/';
-const droppingKey = (id: number) => `${DROPPING_PREFIX}${String(id).padStart(12, '0')}`;
 
 /** Typed access to catalog entries. */
 export class Catalog {
@@ -122,8 +119,8 @@ export class Catalog {
       const [mark] = await this.kv.batchGetVersioned([ID_BLOCK_KEY]);
       if (mark) checkVersionMark(ID_BLOCK_KEY, mark);
       // Catalogs written before the versioned mark kept the next free id under a plain key.
-      const legacy = mark ? undefined : await this.kv.get(ID_KEY);
-      const start = mark ? Number(mark.version) : legacy ? decodeJson<number>(legacy, ID_KEY) : 1;
+      const legacy = mark ? undefined : await this.kv.get(LEGACY_ID_KEY);
+      const start = mark ? Number(mark.version) : legacy ? decodeJson<number>(legacy, LEGACY_ID_KEY) : 1;
       const [claimed] = await this.kv.batchPutIfNewer([{ key: ID_BLOCK_KEY, value: versionMarkValue(BigInt(start + ID_BLOCK)), version: BigInt(start + ID_BLOCK) }]);
       if (!claimed) continue; // another process claimed this block first
       this.idLimit = start + ID_BLOCK;
@@ -152,7 +149,7 @@ export class Catalog {
       try {
         infos.push(decodeJson<CollectionInfo>(e.value, e.key));
       } catch (err) {
-        damaged.push({ key: e.key, collectionId: Number(e.key.slice(COLLECTION_PREFIX.length)), error: err as Error });
+        damaged.push({ key: e.key, collectionId: collectionIdOfKey(e.key), error: err as Error });
       }
     }
     return { infos, damaged };
@@ -187,25 +184,25 @@ export class Catalog {
 
   /** Last step of a drop, once its data is deleted: removes its segment metadata, checkpoints and drop intent. */
   async finishDrop(collectionId: number, channels: string[]): Promise<void> {
-    await this.kv.deletePrefix(segmentPrefix(collectionId));
+    await this.kv.deletePrefix(segmentMetaPrefix(collectionId));
     await this.write(channels.map((c) => this.deleteCheckpointOp(c)));
     await this.kv.delete(droppingKey(collectionId));
   }
 
   async listSegments(collectionId: number): Promise<SegmentMeta[]> {
     const out: SegmentMeta[] = [];
-    for await (const e of this.kv.scan({ prefix: segmentPrefix(collectionId) })) out.push(decodeJson<SegmentMeta>(e.value, e.key));
+    for await (const e of this.kv.scan({ prefix: segmentMetaPrefix(collectionId) })) out.push(decodeJson<SegmentMeta>(e.value, e.key));
     return out;
   }
 
   /** Write op that stores a segment's metadata. */
   putSegmentOp(meta: SegmentMeta): KvWrite {
-    return { type: 'put', key: segmentKey(meta.collectionId, meta.segmentId), value: encodeJson(meta) };
+    return { type: 'put', key: segmentMetaKey(meta.collectionId, meta.segmentId), value: encodeJson(meta) };
   }
 
   /** Write op that removes a segment's metadata. */
   deleteSegmentOp(collectionId: number, segmentId: number): KvWrite {
-    return { type: 'delete', key: segmentKey(collectionId, segmentId) };
+    return { type: 'delete', key: segmentMetaKey(collectionId, segmentId) };
   }
 
   /** A collection by id, if it exists. */
@@ -217,7 +214,7 @@ export class Catalog {
 
   /** A segment's metadata, if it exists. */
   async getSegment(collectionId: number, segmentId: number): Promise<SegmentMeta | undefined> {
-    const key = segmentKey(collectionId, segmentId);
+    const key = segmentMetaKey(collectionId, segmentId);
     const v = await this.kv.get(key);
     return v ? decodeJson<SegmentMeta>(v, key) : undefined;
   }

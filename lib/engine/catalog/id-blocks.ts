@@ -13,10 +13,9 @@
  */
 import type { KvStore } from '../ports/kv-store.ts';
 import { composeTs } from '../tso.ts';
+import { AUTO_ID_KEY } from './key-layout.ts';
 import { checkVersionMark, versionMarkValue } from './version-mark.ts';
 
-/** The versioned key holding the end of the last claimed autoID block. */
-export const AUTO_ID_KEY = 'meta/autoid-block';
 /** Ids one claim reserves by default. */
 export const DEFAULT_AUTO_ID_BLOCK = 10_000;
 

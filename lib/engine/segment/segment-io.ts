@@ -14,6 +14,7 @@
  */
 import { checksumMismatch, CorruptDataError, StorageError } from '../errors.ts';
 import type { SegmentMeta } from '../catalog/catalog.ts';
+import { chunkKey, deltaLogKey, deltaLogPrefix } from '../catalog/key-layout.ts';
 import { chunkHeadBytes, COLUMN_HEADER_BYTES, decodeColumn, encodeColumn, encodeVectors, vectorChunkLayout } from '../codec/column-codec.ts';
 import { crc32 } from '../codec/crc32.ts';
 import type { LocalFileHandle, LocalFiles } from '../ports/local-files.ts';
@@ -36,33 +37,6 @@ const DELTA_MAGIC = 0x4c44474d; // 'MGDL'
 const DELTA_VERSION = 2;
 const DELTA_VERSION_V1 = 1;
 const DELTA_HEADER_BYTES = 16;
-
-/** Object-key prefixes of one collection. */
-export function collectionPrefixes(collectionId: number): string[] {
-  return ['insert_log', 'delta_log', 'index_files'].map((k) => `${k}/${collectionId}/`);
-}
-
-function segmentBase(kind: string, meta: SegmentMeta): string {
-  return `${kind}/${meta.collectionId}/${meta.partition}/${meta.segmentId}`;
-}
-
-/** Key of one field's chunk. */
-export function chunkKey(meta: SegmentMeta, fieldId: number): string {
-  return `${segmentBase('insert_log', meta)}/${fieldId}/1`;
-}
-
-/**
- * Key of a segment's index file for a field; `build` (unique per build) keeps a rebuilt index from
- * colliding with the old file in caches of remote object stores.
- */
-export function indexKey(meta: SegmentMeta, fieldId: number, build: bigint): string {
-  return `${segmentBase('index_files', meta)}/${fieldId}/${build}.hnsw`;
-}
-
-/** Every object key prefix of one segment (used when it is dropped). */
-export function segmentPrefixes(meta: SegmentMeta): string[] {
-  return ['insert_log', 'delta_log', 'index_files'].map((k) => `${segmentBase(k, meta)}/`);
-}
 
 /** Writes every column of a sealed segment. */
 export async function writeSegmentChunks(store: ObjectStore, seg: Segment, schema: CollectionSchema): Promise<void> {
@@ -170,7 +144,7 @@ export async function readSegment(
     for (let i = 0; i < d.rowCount; i++) dynamic[i] = d.get(i) as Record<string, unknown> | null;
   }
   const seg = Segment.sealed(meta, schema, { pks, rowTs, scalars, vectors, dynamic });
-  for (const key of await store.list(`${segmentBase('delta_log', meta)}/`)) seg.applyDeltaLog(decodeDeltaLog(await store.get(key), key));
+  for (const key of await store.list(deltaLogPrefix(meta))) seg.applyDeltaLog(decodeDeltaLog(await store.get(key), key));
   seg.syncDeletes = true;
   return seg;
 }
@@ -255,7 +229,7 @@ export async function writeDeltaLog(store: ObjectStore, seg: Segment, seq: bigin
   view.setUint32(8, offsets.length, true);
   for (let i = 0; i < offsets.length; i++) view.setUint32(DELTA_HEADER_BYTES + 4 * i, offsets[i], true);
   view.setUint32(12, deltaCrc(buf), true);
-  const key = `${segmentBase('delta_log', seg.meta)}/${seq.toString().padStart(20, '0')}`;
+  const key = deltaLogKey(seg.meta, seq);
   try {
     await store.put(key, buf);
   } catch (err) {
