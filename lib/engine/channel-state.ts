@@ -24,8 +24,8 @@ export class ChannelState {
   inFlight = 0;
   /** Partition name → its growing segment on this channel. */
   readonly growing = new Map<string, Segment>();
-  /** Wall-clock ms of the last applied insert (for idle sealing). */
-  lastInsertAt = Date.now();
+  /** Wall-clock ms of the last applied insert (for idle sealing); starts at the channel's opening. */
+  lastInsertAt: number;
   /** A flush record is in the WAL and not applied yet (avoids piling up idle seals). */
   flushPending = false;
   /** Set when applying a record failed: reads fail fast with it instead of waiting. */
@@ -42,7 +42,10 @@ export class ChannelState {
   constructor(
     readonly name: string,
     readonly index: number,
-  ) {}
+    openedAt: number,
+  ) {
+    this.lastInsertAt = openedAt;
+  }
 
   /** Resolves at the next progress notification (apply or append). */
   progress(): Promise<void> {

@@ -169,7 +169,7 @@ export class CollectionRuntime {
     readonly deps: RuntimeDeps,
   ) {
     this.roles = deps.roles ?? ALL_ROLES;
-    this.channels = Array.from({ length: info.shardsNum }, (_, i) => new ChannelState(channelName(info.collectionId, i), i));
+    this.channels = Array.from({ length: info.shardsNum }, (_, i) => new ChannelState(channelName(info.collectionId, i), i, deps.clock.now()));
     this.pk = new PkIndex(deps.catalog.kv, info.collectionId);
     this.bytesPerRow = rowBytes(info);
   }
@@ -383,11 +383,11 @@ export class CollectionRuntime {
     await Promise.all([...this.flushTasks.values()]);
     for (const ch of this.channels) await this.checkpoint(ch);
     // A channel applied by another process is flushed once its checkpoint passes the flush record.
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.deps.clock.now() + timeoutMs;
     for (const ch of this.channels) {
       if (this.applies(ch)) continue;
       while ((await this.deps.catalog.getCheckpoint(ch.name)).lastTs < ts) {
-        if (Date.now() > deadline) throw new FlushTimeoutError(ch.name, timeoutMs, ts);
+        if (this.deps.clock.now() > deadline) throw new FlushTimeoutError(ch.name, timeoutMs, ts);
         await this.deps.clock.sleep(50);
       }
     }
@@ -412,12 +412,12 @@ export class CollectionRuntime {
 
   /** Waits until every channel has applied everything up to `ts`, or throws a timeout error. */
   async waitForTs(ts: bigint, timeoutMs = this.config.consistencyTimeoutMs): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.deps.clock.now() + timeoutMs;
     for (const ch of this.channels) {
       if (!this.applies(ch)) continue; // visibility is the business of the process that applies it
       if (ch.unavailable) throw ch.unavailable;
       while (this.tSafe(ch) < ts) {
-        const left = deadline - Date.now();
+        const left = deadline - this.deps.clock.now();
         if (left <= 0) {
           // A failing apply is retried in the background; the read reports it once it gives up.
           if (ch.error) throw new ChannelStuckError(this.info.name, ch.name, timeoutMs, ts, ch.lastTs, ch.applied, ch.error);
@@ -605,7 +605,7 @@ export class CollectionRuntime {
       }
     }
     seg.meta.rowCount = seg.rowCount;
-    ch.lastInsertAt = Date.now();
+    ch.lastInsertAt = this.deps.clock.now();
     await this.persistTouched(ts);
     await this.pk.write(writes);
     this.deps.memory?.grew(ch.name, ts, seg, seg.rowCount * this.bytesPerRow, () => this.appendFlushRecords([ch]));
@@ -740,7 +740,7 @@ export class CollectionRuntime {
     const wait = async (done: () => boolean, what: string, ch?: ChannelState) => {
       while (!done()) {
         if (ch?.error) throw ch.error;
-        if (Date.now() > deadline) throw new OperationTimeoutError(what);
+        if (this.deps.clock.now() > deadline) throw new OperationTimeoutError(what);
         await Promise.race([ch ? ch.progress() : this.deps.clock.sleep(50), this.deps.clock.sleep(50)]);
       }
     };
@@ -752,7 +752,7 @@ export class CollectionRuntime {
   }
 
   /** Seals growing segments that have been idle longer than the configured time. */
-  sealIdle(now = Date.now()): void {
+  sealIdle(now = this.deps.clock.now()): void {
     const idle = this.channels.filter((ch) => ch.growing.size > 0 && !ch.unavailable && !ch.flushPending && now - ch.lastInsertAt >= this.config.idleSealMs);
     if (idle.length > 0) this.appendFlushRecords(idle).catch((error) => this.log.error('idle seal failed', { error }));
   }
@@ -786,7 +786,7 @@ export class CollectionRuntime {
    * a segment exactly meanwhile). This is how another querynode's share falls to a querynode.
    */
   async makeResident(scope?: SegmentScope): Promise<void> {
-    const now = Date.now();
+    const now = this.deps.clock.now();
     const loads: Promise<void>[] = [];
     for (const seg of this.segments.values()) {
       if (scope && !scope(seg.meta)) continue;
@@ -816,7 +816,7 @@ export class CollectionRuntime {
    * Brings memory in line with the roles' `resident`: flushed segments that turned resident are
    * taken in; those that no longer are, and that no read has needed for `idleMs`, go back to disk.
    */
-  async applyResidency(idleMs: number, now = Date.now()): Promise<void> {
+  async applyResidency(idleMs: number, now = this.deps.clock.now()): Promise<void> {
     for (const seg of [...this.segments.values()]) {
       if (seg.meta.state !== 'Flushed' || this.compacting.has(seg.id)) continue;
       if (this.keepsResident(seg.meta)) {
@@ -1062,7 +1062,7 @@ export class CollectionRuntime {
    * caller builds one here then.
    */
   private async adoptIndex(seg: Segment, field: FieldSchema, spec: IndexSpec): Promise<boolean> {
-    const deadline = Date.now() + SHARED_INDEX_WAIT_MS;
+    const deadline = this.deps.clock.now() + SHARED_INDEX_WAIT_MS;
     const wanted = () => !this.closed && this.segments.has(seg.id) && seg.resident && !seg.indexes.has(field.name) && this.indexOf(field.name) === spec;
     while (wanted()) {
       const key = await this.roles.sharedIndexFile!(seg.meta, field.name);
@@ -1080,7 +1080,7 @@ export class CollectionRuntime {
         await this.deps.catalog.write([this.deps.catalog.putSegmentOp(seg.meta)]);
         return true;
       }
-      if (Date.now() >= deadline) {
+      if (this.deps.clock.now() >= deadline) {
         this.log.warn(`no shared index for segment ${seg.id} field ${field.name} after ${SHARED_INDEX_WAIT_MS / 1000} s; building one here`, { segment: seg.id });
         return false;
       }

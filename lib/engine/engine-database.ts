@@ -104,7 +104,7 @@ export class EngineDatabase implements Database {
   private readonly deps: RuntimeDeps;
   private readonly compactions = new Map<number, CompactionState>();
   private readonly compactionRuns = new Map<CollectionRuntime, Promise<number>>();
-  private lastCompactionAt = Date.now();
+  private lastCompactionAt: number;
   private timer: NodeJS.Timeout | undefined;
   /** Serializes DDL so concurrent creates and drops see each other. */
   private readonly ddl = new TaskQueue();
@@ -138,6 +138,7 @@ export class EngineDatabase implements Database {
       // scheduled sweep seals): growing data stays under one budget.
       memory: this.follows || options.maintain === false ? undefined : new GrowingMemory(config.growingBudgetBytes),
     };
+    this.lastCompactionAt = this.deps.clock.now();
   }
 
   /** The logger this database writes to (its runtimes bind their collection's name). */
@@ -212,7 +213,7 @@ export class EngineDatabase implements Database {
   refreshCatalog(): Promise<void> {
     return this.ddl.run(async () => {
       if (this.closed) return;
-      this.lastRefreshAt = Date.now();
+      this.lastRefreshAt = this.deps.clock.now();
       const { infos, damaged } = await (this.options.catalogSource ?? this.deps.catalog).scanCollections();
       const seen = new Set(infos.map((i) => i.collectionId));
       for (const d of damaged) seen.add(d.collectionId);
@@ -279,7 +280,7 @@ export class EngineDatabase implements Database {
 
   /** Refreshes the catalog when it was last read more than `maxAgeMs` ago. */
   async refreshCatalogIfOlder(maxAgeMs: number): Promise<void> {
-    if (Date.now() - this.lastRefreshAt > maxAgeMs) await this.refreshCatalog();
+    if (this.deps.clock.now() - this.lastRefreshAt > maxAgeMs) await this.refreshCatalog();
   }
 
   private following = false;
@@ -297,7 +298,7 @@ export class EngineDatabase implements Database {
   }
 
   private maintain(): void {
-    const now = Date.now();
+    const now = this.deps.clock.now();
     for (const rt of this.runtimes.values()) rt.sealIdle(now);
     const every = this.deps.config.compactionIntervalMs;
     if (every > 0 && now - this.lastCompactionAt >= every) {
@@ -607,7 +608,7 @@ export class EngineDatabase implements Database {
       case 'Strong':
         return this.deps.tso.now();
       case 'Bounded':
-        return composeTs(Date.now() - this.deps.config.gracefulTimeMs, 0);
+        return composeTs(this.deps.clock.now() - this.deps.config.gracefulTimeMs, 0);
       case 'Session':
       case 'Customized':
         return options.sessionToken ?? 0n;

@@ -95,36 +95,38 @@ export class DatabaseNotFoundError extends EngineError {
   }
 }
 
-/** An alias the database does not hold. */
-export class AliasNotFoundError extends EngineError {
-  static readonly kind: string = 'AliasNotFound';
+/** An error about one alias: `what` in Milvus's wording, then the database and the alias. */
+abstract class AliasError extends EngineError {
   constructor(
     readonly db: string,
     readonly alias: string,
+    what: string,
   ) {
-    super(`alias not found[database=${db}][alias=${alias}]`);
+    super(`${what}[database=${db}][alias=${alias}]`);
+  }
+}
+
+/** An alias the database does not hold. */
+export class AliasNotFoundError extends AliasError {
+  static readonly kind: string = 'AliasNotFound';
+  constructor(db: string, alias: string) {
+    super(db, alias, 'alias not found');
   }
 }
 
 /** An alias whose name is already a collection's. */
-export class AliasConflictError extends EngineError {
+export class AliasConflictError extends AliasError {
   static readonly kind: string = 'AliasConflict';
-  constructor(
-    readonly db: string,
-    readonly alias: string,
-  ) {
-    super(`alias and collection name conflict[database=${db}][alias=${alias}]`);
+  constructor(db: string, alias: string) {
+    super(db, alias, 'alias and collection name conflict');
   }
 }
 
 /** An alias that already exists (pointing at another collection). */
-export class AliasExistsError extends EngineError {
+export class AliasExistsError extends AliasError {
   static readonly kind: string = 'AliasExists';
-  constructor(
-    readonly db: string,
-    readonly alias: string,
-  ) {
-    super(`alias already exists[database=${db}][alias=${alias}]`);
+  constructor(db: string, alias: string) {
+    super(db, alias, 'alias already exists');
   }
 }
 

@@ -18,19 +18,18 @@ import { openRoleDatabase, type RoleStores } from '../../lib/aws/shared-stores.t
 import { Catalog } from '../../lib/engine/catalog/catalog.ts';
 import { channelName } from '../../lib/engine/channel-state.ts';
 import { EngineDatabase } from '../../lib/engine/engine-database.ts';
-import type { ObjectStore } from '../../lib/engine/ports/object-store.ts';
 import { simpleSpec } from '../support/data.ts';
 import { tempDir } from '../support/engine.ts';
+import { ForwardingObjectStore } from '../support/store-faults.ts';
 import { FolderLocalFiles } from '../../lib/adapters/local/local-files.ts';
 
 const DIM = 4;
 const rows = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => ({ id: from + i, vector: [from + i, 1, 2, 3] }));
 
 /** Counts reads of vector chunks (field 101 of simpleSpec) per segment, and logs every put and vector read in order. */
-class CountingObjectStore implements ObjectStore {
+class CountingObjectStore extends ForwardingObjectStore {
   readonly vectorReads = new Map<number, number>();
   readonly log: string[] = [];
-  constructor(private readonly inner: ObjectStore) {}
   private seen(key: string): void {
     const m = /^insert_log\/\d+\/[^/]+\/(\d+)\/101\//.exec(key);
     if (!m) return;
@@ -38,30 +37,18 @@ class CountingObjectStore implements ObjectStore {
     this.vectorReads.set(seg, (this.vectorReads.get(seg) ?? 0) + 1);
     this.log.push(`read ${seg}`);
   }
-  async put(key: string, data: Uint8Array) {
+  override async put(key: string, data: Uint8Array) {
     const m = /^insert_log\/\d+\/[^/]+\/(\d+)\//.exec(key);
     if (m) this.log.push(`put ${m[1]}`);
     return this.inner.put(key, data);
   }
-  async get(key: string) {
+  override async get(key: string) {
     this.seen(key);
     return this.inner.get(key);
   }
-  async getRange(key: string, offset: number, length: number) {
+  override async getRange(key: string, offset: number, length: number) {
     this.seen(key);
     return this.inner.getRange(key, offset, length);
-  }
-  exists(key: string) {
-    return this.inner.exists(key);
-  }
-  list(prefix: string) {
-    return this.inner.list(prefix);
-  }
-  delete(key: string) {
-    return this.inner.delete(key);
-  }
-  deletePrefix(prefix: string) {
-    return this.inner.deletePrefix(prefix);
   }
 }
 

@@ -15,8 +15,8 @@ import type { EngineConfig } from '../../lib/engine/engine-config.ts';
 import { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import { milvusCode, QUOTA_EXCEEDED_CODE } from '../../lib/api/error-codes.ts';
 import { MemoryQuotaError } from '../../lib/engine/errors.ts';
-import type { ObjectStore } from '../../lib/engine/ports/object-store.ts';
 import { simpleSpec, tempDir } from '../support/engine.ts';
+import { ForwardingObjectStore } from '../support/store-faults.ts';
 import { FolderLocalFiles } from '../../lib/adapters/local/local-files.ts';
 
 const D = 'default';
@@ -26,11 +26,10 @@ const MiB = 1024 * 1024;
 const ROW_BYTES = 96;
 
 /** An object store whose writes wait while the gate is closed, or take `delayMs` (a slow or stuck flush). */
-class GatedObjectStore implements ObjectStore {
+class GatedObjectStore extends ForwardingObjectStore {
   private gate: Promise<void> | null = null;
   private openGate: (() => void) | null = null;
   delayMs = 0;
-  constructor(private readonly inner: ObjectStore) {}
   close(): void {
     this.gate ??= new Promise((r) => (this.openGate = r));
   }
@@ -39,28 +38,10 @@ class GatedObjectStore implements ObjectStore {
     this.gate = null;
     this.openGate = null;
   }
-  async put(key: string, data: Uint8Array): Promise<void> {
+  override async put(key: string, data: Uint8Array): Promise<void> {
     while (this.gate) await this.gate;
     if (this.delayMs > 0) await sleep(this.delayMs);
     return this.inner.put(key, data);
-  }
-  get(key: string) {
-    return this.inner.get(key);
-  }
-  getRange(key: string, offset: number, length: number) {
-    return this.inner.getRange(key, offset, length);
-  }
-  exists(key: string) {
-    return this.inner.exists(key);
-  }
-  list(prefix: string) {
-    return this.inner.list(prefix);
-  }
-  delete(key: string) {
-    return this.inner.delete(key);
-  }
-  deletePrefix(prefix: string) {
-    return this.inner.deletePrefix(prefix);
   }
 }
 

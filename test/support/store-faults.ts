@@ -1,6 +1,6 @@
 /**
- * Fault injection for the store's fault tests (test/faults/store-*.test.ts): an ObjectStore wrapper
- * whose deletePrefix fails on demand (a drop interrupted by a crash), and a full disk for the real
+ * Fault injection for the fault tests (test/faults/*.test.ts): a ForwardingObjectStore that fault
+ * wrappers extend, one whose deletePrefix fails on demand (a drop interrupted by a crash), and a full disk for the real
  * file adapters (every FileHandle write fails with ENOSPC until the disk is "freed").
  */
 import * as fs from 'node:fs/promises';
@@ -8,15 +8,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ObjectStore } from '../../lib/engine/ports/object-store.ts';
 
-/** An ObjectStore that forwards to `inner`, except that deletePrefix throws while `failDeletes` is set. */
-export class FaultyObjectStore implements ObjectStore {
-  /** While true, deletePrefix removes nothing and throws (what a crash in the middle of a drop leaves). */
-  failDeletes = false;
-  readonly localPath?: (key: string) => string | undefined;
-
-  constructor(readonly inner: ObjectStore) {
-    if (inner.localPath) this.localPath = (key) => inner.localPath!(key);
-  }
+/** An ObjectStore that forwards every call to `inner`; fault wrappers override what they change. */
+export class ForwardingObjectStore implements ObjectStore {
+  constructor(readonly inner: ObjectStore) {}
 
   put(key: string, data: Uint8Array): Promise<void> {
     return this.inner.put(key, data);
@@ -37,6 +31,22 @@ export class FaultyObjectStore implements ObjectStore {
     return this.inner.delete(key);
   }
   deletePrefix(prefix: string): Promise<number> {
+    return this.inner.deletePrefix(prefix);
+  }
+}
+
+/** Forwards to `inner` (local paths included), except that deletePrefix throws while `failDeletes` is set. */
+export class FaultyObjectStore extends ForwardingObjectStore {
+  /** While true, deletePrefix removes nothing and throws (what a crash in the middle of a drop leaves). */
+  failDeletes = false;
+  readonly localPath?: (key: string) => string | undefined;
+
+  constructor(inner: ObjectStore) {
+    super(inner);
+    if (inner.localPath) this.localPath = (key) => inner.localPath!(key);
+  }
+
+  override deletePrefix(prefix: string): Promise<number> {
     if (this.failDeletes) return Promise.reject(new Error(`injected crash while deleting ${prefix}`));
     return this.inner.deletePrefix(prefix);
   }

@@ -4,22 +4,7 @@ import { milvusCode } from '../../lib/api/error-codes.ts';
 import { BadInsertDataError } from '../../lib/engine/errors.ts';
 import { rowsToBatch } from '../../lib/engine/schema/rows-to-batch.ts';
 import type { CollectionSchema, FieldSchema } from '../../lib/engine/schema/types.ts';
-
-function field(fieldId: number, name: string, dataType: FieldSchema['dataType'], extra: Partial<FieldSchema> = {}): FieldSchema {
-  return {
-    fieldId,
-    name,
-    dataType,
-    description: '',
-    isPrimary: false,
-    autoId: false,
-    isPartitionKey: false,
-    isClusteringKey: false,
-    nullable: false,
-    typeParams: {},
-    ...extra,
-  };
-}
+import { field } from '../support/data.ts';
 
 function schema(fields: FieldSchema[], enableDynamicField = false): CollectionSchema {
   return { fields, enableDynamicField };

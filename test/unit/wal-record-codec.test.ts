@@ -3,25 +3,10 @@ import { describe, it } from 'node:test';
 import { decodeWalRecord, encodeWalRecord, type WalRecordBody } from '../../lib/engine/codec/wal-record-codec.ts';
 import { CorruptDataError } from '../../lib/engine/errors.ts';
 import type { InsertBatch } from '../../lib/engine/schema/batch.ts';
-import type { CollectionSchema, FieldSchema } from '../../lib/engine/schema/types.ts';
+import type { CollectionSchema } from '../../lib/engine/schema/types.ts';
+import { field } from '../support/data.ts';
 
 /** A field with defaults for the flags these tests do not care about. */
-function field(fieldId: number, name: string, dataType: FieldSchema['dataType'], extra: Partial<FieldSchema> = {}): FieldSchema {
-  return {
-    fieldId,
-    name,
-    dataType,
-    description: '',
-    isPrimary: false,
-    autoId: false,
-    isPartitionKey: false,
-    isClusteringKey: false,
-    nullable: false,
-    typeParams: {},
-    ...extra,
-  };
-}
-
 const schema: CollectionSchema = {
   enableDynamicField: true,
   fields: [

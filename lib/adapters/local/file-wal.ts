@@ -46,8 +46,28 @@ import {
   SEGMENT_HEADER_BYTES,
   segmentFileName,
   walkFrames,
+  type WalkStop,
   writeSegmentHeader,
 } from './wal-segment-format.ts';
+
+/** Walks a segment's frames from its header to `size`, verifying each checksum; collects the sparse offset index on the way. */
+async function scanFrames(fh: FileHandle, size: number): Promise<{ end: number; stop: WalkStop; sparse: number[]; count: number }> {
+  const sparse: number[] = [];
+  let count = 0;
+  const walk = await walkFrames(
+    fh,
+    SEGMENT_HEADER_BYTES,
+    size,
+    SCAN_CHUNK,
+    (_buf, _payload, _len, offset) => {
+      if (count % SPARSE_STRIDE === 0) sparse.push(offset);
+      count++;
+      return true;
+    },
+    allocBytes(Math.min(SCAN_CHUNK, size)),
+  );
+  return { ...walk, sparse, count };
+}
 
 /** Options of FileWal. */
 export interface FileWalOptions {
@@ -382,7 +402,7 @@ export class FileWal implements Wal {
       const header = allocBytes(Math.min(size, SEGMENT_HEADER_BYTES));
       await readAt(fh, header, 0);
       let end = SEGMENT_HEADER_BYTES;
-      const sparse: number[] = [];
+      let sparse: number[] = [];
       let count = 0;
       if (checkSegmentHeader(header, seg.path, seg.first) === 'blank') {
         // A crash interrupted the segment's creation before any append to it was acknowledged.
@@ -393,18 +413,8 @@ export class FileWal implements Wal {
         await fh.datasync();
         this.fsyncCount++;
       } else {
-        const walk = await walkFrames(
-          fh,
-          SEGMENT_HEADER_BYTES,
-          size,
-          SCAN_CHUNK,
-          (_buf, _payload, _len, offset) => {
-            if (count % SPARSE_STRIDE === 0) sparse.push(offset);
-            count++;
-            return true;
-          },
-          allocBytes(Math.min(SCAN_CHUNK, size)),
-        );
+        const walk = await scanFrames(fh, size);
+        ({ sparse, count } = walk);
         end = walk.end;
         if (end < size) {
           const intact = await findFrame(fh, end + 1, size, SCAN_CHUNK);
@@ -633,20 +643,8 @@ export class FileWal implements Wal {
   private async buildSparse(ch: Channel, seg: Segment, fh: FileHandle): Promise<void> {
     seg.sparseBuild ??= (async () => {
       const size = await this.segmentSize(seg, fh);
-      const sparse: number[] = [];
-      let count = 0;
-      const walk = await walkFrames(
-        fh,
-        SEGMENT_HEADER_BYTES,
-        size,
-        SCAN_CHUNK,
-        (_buf, _payload, _len, offset) => {
-          if (count % SPARSE_STRIDE === 0) sparse.push(offset);
-          count++;
-          return true;
-        },
-        allocBytes(Math.min(SCAN_CHUNK, size)),
-      );
+      const walk = await scanFrames(fh, size);
+      const { sparse, count } = walk;
       const idx = ch.segments.indexOf(seg);
       const next = idx >= 0 && idx + 1 < ch.segments.length ? ch.segments[idx + 1].first : undefined;
       if (walk.stop !== 'end' || (next !== undefined && seg.first + BigInt(count) !== next)) {

@@ -1,5 +1,6 @@
 /**
- * Port: time, for the engine's waits (poll intervals, retry backoff). The engine sleeps through a
+ * Port: time, for the engine's waits and deadlines (poll intervals, retry backoff, timeouts, idle
+ * seals). The engine reads the time and sleeps through a
  * Clock instead of importing node:timers, so the layering rules hold and a test can hand in a
  * clock that does not wait on real intervals. `systemClock` is the real one: it uses only the
  * language's global timers, so it lives here beside the port and needs no adapter.
