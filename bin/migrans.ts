@@ -20,7 +20,7 @@ import { openEmbeddedDatabase } from '../lib/embedded.ts';
 import { Catalog } from '../lib/engine/catalog/catalog.ts';
 import { collectionOfChannel } from '../lib/engine/channel-state.ts';
 import { pkRebuildKey } from '../lib/engine/catalog/key-layout.ts';
-import { walReach } from '../lib/engine/collection-runtime.ts';
+import { walReach } from '../lib/engine/collection/collection-runtime.ts';
 import type { KvWrite } from '../lib/engine/ports/kv-store.ts';
 import type { Logger } from '../lib/engine/ports/logger.ts';
 import { CorruptDataError, DataDirInUseError, StorageError } from '../lib/engine/errors.ts';

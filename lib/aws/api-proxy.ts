@@ -11,6 +11,7 @@
  * know reads the catalog again before it is refused: another container may have just created it.
  * A request's X-Request-Id goes with it to the querynodes, so their log lines share its requestId.
  */
+import { proxyRole } from '../engine/roles/proxy.ts';
 import { isAuthorized } from '../api/auth.ts';
 import { ErrorCode } from '../api/error-codes.ts';
 import { errorBody, JSON_HEADERS } from '../api/response.ts';
@@ -76,7 +77,7 @@ export class ApiProxy {
   ): Promise<ApiProxy> {
     const querynodeToken = options.querynodeToken ?? options.token;
     if (!querynodeToken) throw new TypeError('ApiProxy needs a token for the querynodes (querynodeToken or token)');
-    const db = await openRoleDatabase(stores, 'proxy', options.config, { loadsSegments: () => false, applies: () => false, indexSegment: options.indexSegment }, options.logger);
+    const db = await openRoleDatabase(stores, 'proxy', options.config, proxyRole(options.indexSegment), options.logger);
     const log = options.logger ?? NOOP_LOGGER;
     return new ApiProxy(db, new QuerynodeRegistry(stores.kv), options.token, querynodeToken, log);
   }

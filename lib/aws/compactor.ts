@@ -11,7 +11,8 @@
  */
 import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
 import { Catalog, type SegmentMeta } from '../engine/catalog/catalog.ts';
-import type { CompactionBudget } from '../engine/collection-runtime.ts';
+import type { CompactionBudget } from '../engine/compaction/compaction-runner.ts';
+import { compactorRole } from '../engine/roles/compactor.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
 import type { EngineDatabase } from '../engine/engine-database.ts';
 import { openRoleDatabase, type RoleStores } from './shared-stores.ts';
@@ -56,7 +57,7 @@ export class Compactor {
   static async open(stores: RoleStores, config: Partial<EngineConfig>, indexSegment: (meta: SegmentMeta) => void, options: CompactorOptions = {}): Promise<Compactor> {
     const budget = options.memoryBudgetBytes ?? defaultCompactorBudget();
     if (!Number.isSafeInteger(budget) || budget <= 0) throw new RangeError(`the compactor's memory budget must be a positive integer of bytes, got ${budget}`);
-    const db = await openRoleDatabase(stores, 'compactor', config, { loadsSegments: () => true, applies: () => false, indexSegment, readsVectors: false }, options.logger);
+    const db = await openRoleDatabase(stores, 'compactor', config, compactorRole(indexSegment), options.logger);
     return new Compactor(db, stores, budget, options.logger ?? NOOP_LOGGER);
   }
 

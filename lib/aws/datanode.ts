@@ -27,7 +27,8 @@ import { leaseKey } from '../engine/catalog/key-layout.ts';
 import { collectionOfChannel } from '../engine/channel-state.ts';
 import { decodeWalRecord, encodeWalRecord, type WalRecordBody } from '../engine/codec/wal-record-codec.ts';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '../engine/engine-config.ts';
-import { TaskQueue } from '../engine/collection-runtime.ts';
+import { datanodeRole } from '../engine/roles/datanode.ts';
+import { TaskQueue } from '../engine/task-queue.ts';
 import type { EngineDatabase } from '../engine/engine-database.ts';
 import { LeaseConflictError, WalRecordMissingError } from '../engine/errors.ts';
 import type { KvStore } from '../engine/ports/kv-store.ts';
@@ -85,18 +86,7 @@ export class Datanode {
   /** Opens the datanode; `indexSegment` hands a flushed segment to the indexer. */
   static async open(stores: RoleStores, config: Partial<EngineConfig>, indexSegment: (meta: SegmentMeta) => void, options: DatanodeOptions = {}): Promise<Datanode> {
     const applying = new Set<string>();
-    const db = await openRoleDatabase(
-      stores,
-      'datanode',
-      config,
-      {
-        loadsSegments: (ch) => applying.has(ch),
-        applies: (ch) => applying.has(ch),
-        indexSegment,
-        readsVectors: false,
-      },
-      options.logger,
-    );
+    const db = await openRoleDatabase(stores, 'datanode', config, datanodeRole(applying, indexSegment), options.logger);
     const idleSealMs = config.idleSealMs ?? DEFAULT_ENGINE_CONFIG.idleSealMs;
     return new Datanode(db, stores.kv, stores.wal, applying, idleSealMs, options.maxUnflushedAgeMs ?? DEFAULT_MAX_UNFLUSHED_AGE_MS, options.logger ?? NOOP_LOGGER);
   }

@@ -22,6 +22,7 @@
  * under the live registry, and leaves the others' on local disk until a search's view hands them
  * to it (a node gone), releasing them again when idle.
  */
+import { querynodeRole } from '../engine/roles/querynode.ts';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -179,7 +180,7 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
     localFiles: new FolderLocalFiles(path.join(options.dataDir, 'cache')),
     config: options.config,
     followMs: FOLLOW_MS,
-    roles: { loadsSegments: () => true, applies: () => true, seedsPkIndex: true, resident, sharedIndexFile: (meta, field) => sharedIndexFile(shared, meta, field) },
+    role: querynodeRole(resident, (meta, field) => sharedIndexFile(shared, meta, field)),
     catalogSource: shared,
     beforeOpen: (info) => copyCollection(shared, own, info),
     logger: log,

@@ -5,7 +5,7 @@ import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UsearchIndexFactory } from '../adapters/vector/usearch-index-factory.ts';
-import type { RuntimeRoles } from '../engine/collection-runtime.ts';
+import type { CollectionRole } from '../engine/roles/collection-role.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
 import { EngineDatabase } from '../engine/engine-database.ts';
 import type { KvStore } from '../engine/ports/kv-store.ts';
@@ -40,12 +40,12 @@ export function openSharedStores(config: AwsConfig): SharedStores {
 }
 
 /**
- * An EngineDatabase over the shared stores playing `roles` (proxy, datanode, compactor), with no
+ * An EngineDatabase over the shared stores playing `role` (proxy, datanode, compactor), with no
  * maintenance timers: the datanodes' scheduled sweep seals idle channels, the compactor compacts. WAL truncations
  * wait an hour, so querynodes behind the checkpoint can still read what they need. `name` names its
  * scratch directory under the temp dir (Lambda's only writable place); `logger` gets its faults.
  */
-export function openRoleDatabase(stores: RoleStores, name: string, config: Partial<EngineConfig> | undefined, roles: RuntimeRoles, logger?: Logger): Promise<EngineDatabase> {
+export function openRoleDatabase(stores: RoleStores, name: string, config: Partial<EngineConfig> | undefined, role: CollectionRole, logger?: Logger): Promise<EngineDatabase> {
   return EngineDatabase.open({
     kv: stores.kv,
     wal: new DeferredTruncateWal(stores.wal),
@@ -54,7 +54,7 @@ export function openRoleDatabase(stores: RoleStores, name: string, config: Parti
     localFiles: new FolderLocalFiles(path.join(os.tmpdir(), `migrans-${name}`)),
     config,
     maintain: false,
-    roles,
+    role,
     logger,
   });
 }

@@ -10,7 +10,11 @@
 import { Catalog } from './catalog/catalog.ts';
 import { AutoIdAllocator } from './catalog/id-blocks.ts';
 import { channelName, type ChannelState } from './channel-state.ts';
-import { CollectionRuntime, TaskQueue, type RuntimeDeps, type RuntimeRoles } from './collection-runtime.ts';
+import { CollectionRuntime } from './collection/collection-runtime.ts';
+import type { RuntimeDeps } from './collection/collection-state.ts';
+import { embeddedRole } from './roles/embedded.ts';
+import type { CollectionRole } from './roles/collection-role.ts';
+import { TaskQueue } from './task-queue.ts';
 import type { CollectionSpec, CompactionState, Database, IndexStatus, LoadState, QueryRequest, ReadOptions, Row, SearchRequest, WriteResult } from './database.ts';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.ts';
 import {
@@ -60,8 +64,8 @@ export interface EngineDatabaseOptions {
   /** Time for the engine's waits (default: the real clock). */
   clock?: Clock;
   config?: Partial<EngineConfig>;
-  /** The roles this process plays (default: all, the embedded deployment). */
-  roles?: RuntimeRoles;
+  /** The role this process plays on each collection (default: every role, the embedded deployment). */
+  role?: CollectionRole;
   /**
    * Other processes write the WAL and the catalog (AWS): poll the WAL tails and the catalog every
    * this many ms, and learn the tails before a consistency wait. Also turns off idle sealing and
@@ -132,7 +136,6 @@ export class EngineDatabase implements Database {
       vectorIndexes: options.vectorIndexes,
       clock: options.clock ?? systemClock,
       indexQueue: new TaskQueue(),
-      roles: options.roles,
       logger: options.logger ?? NOOP_LOGGER,
       // Where this process keeps its own segments (not a follower, not a role of a fleet whose
       // scheduled sweep seals): growing data stays under one budget.
@@ -198,7 +201,7 @@ export class EngineDatabase implements Database {
   }
 
   private async openRuntime(info: CollectionInfo): Promise<CollectionRuntime> {
-    const rt = await CollectionRuntime.open(info, this.deps);
+    const rt = await CollectionRuntime.open(info, this.deps, this.options.role ?? embeddedRole);
     this.runtimes.set(info.collectionId, rt);
     // Timestamps stay monotonic across restarts even if the clock went back.
     for (const ch of rt.channels) this.deps.tso.observe(ch.lastTs);
@@ -247,7 +250,7 @@ export class EngineDatabase implements Database {
         const changed = info.schema.fields.filter((f) => before.find((b) => b.fieldName === f.name) !== info.indexes.find((i) => i.fieldName === f.name));
         rt.info = info;
         if (this.options.catalogSource) await this.deps.catalog.putCollection(info);
-        if (!this.deps.roles?.indexSegment) for (const f of changed) await rt.resetIndexes(f.name);
+        for (const f of changed) await rt.role.indexes.specChangedElsewhere(f.name);
       }
     });
   }
@@ -462,12 +465,12 @@ export class EngineDatabase implements Database {
   async getCollectionStats(db: string, name: string): Promise<{ rowCount: number }> {
     const rt = this.runtime(db, name);
     await this.caughtUp(rt);
-    return { rowCount: rt.rowCount() };
+    return { rowCount: rt.state.rowCount() };
   }
 
   async loadCollection(db: string, name: string): Promise<void> {
     const rt = this.runtime(db, name);
-    const missing = rt.info.schema.fields.filter((f) => f.dataType === 'FloatVector' && !rt.indexOf(f.name)).map((f) => f.name);
+    const missing = rt.info.schema.fields.filter((f) => f.dataType === 'FloatVector' && !rt.state.indexOf(f.name)).map((f) => f.name);
     if (missing.length > 0) {
       throw new IndexNotFoundError(name, undefined, `there is no vector index on field: [${missing.join(', ')}], please create index firstly: collection=${name}: index not found`);
     }
@@ -555,7 +558,7 @@ export class EngineDatabase implements Database {
     const rt = this.runtime(db, name);
     const partition = this.partitionOf(rt, options.partitionName);
     const batch = rowsToBatch(rt.info.schema, rows, options.upsert ? 'upsert' : 'insert');
-    const pkField = rt.pkField();
+    const pkField = rt.state.pkField();
     if (pkField.autoId && !options.upsert) {
       const ids = await this.autoIds.allocate(batch.rowCount);
       batch.columns.set(pkField.name, pkField.dataType === 'Int64' ? ids : ids.map(String));
@@ -592,7 +595,7 @@ export class EngineDatabase implements Database {
     if (!pks) {
       // Resolve the filter against everything acknowledged so far, then delete exactly those keys.
       await this.caughtUp(rt);
-      const rows = await queryRows(rt, compiled, { limit: -1, offset: 0, partitions: partition ? [partition] : undefined, unordered: true });
+      const rows = await queryRows(rt.state, compiled, { limit: -1, offset: 0, partitions: partition ? [partition] : undefined, unordered: true });
       pks = rows.map((r) => r.segment.pks[r.offset]);
     }
     if (pks.length === 0) return { deleteCount: 0, sessionToken: this.deps.tso.now() };
@@ -633,7 +636,7 @@ export class EngineDatabase implements Database {
   }
 
   /**
-   * Brings each collection's memory in line with the roles' `resident` (RuntimeRoles): segments
+   * Brings each collection's memory in line with the role's residency policy: segments
    * that turned resident are taken in, the others go back to disk once no read needed them for
    * `idleMs`. A querynode calls it when its view of the fleet changes, and now and then.
    */
@@ -647,9 +650,9 @@ export class EngineDatabase implements Database {
 
   async get(db: string, name: string, ids: PrimaryKey[], options: ReadOptions): Promise<Row[]> {
     const rt = await this.readable(db, name, options);
-    const plan = planOutput(rt, options.outputFields ?? ['*']);
-    const rows = await getRows(rt, ids, this.partitions(options), options.scope);
-    return rows.map((r) => materialize(rt, r.segment, r.offset, plan));
+    const plan = planOutput(rt.state, options.outputFields ?? ['*']);
+    const rows = await getRows(rt.state, ids, this.partitions(options), options.scope);
+    return rows.map((r) => materialize(rt.state, r.segment, r.offset, plan));
   }
 
   async query(db: string, name: string, request: QueryRequest): Promise<Row[]> {
@@ -657,16 +660,16 @@ export class EngineDatabase implements Database {
     const filter = compileFilter(request.filter ?? '', rt.info.schema, request.exprParams);
     const outputs = request.outputFields ?? ['*'];
     if (outputs.length === 1 && outputs[0].replace(/\s/g, '').toLowerCase() === 'count(*)') {
-      return [{ 'count(*)': await countRows(rt, filter, this.partitions(request), request.scope) }];
+      return [{ 'count(*)': await countRows(rt.state, filter, this.partitions(request), request.scope) }];
     }
     if (outputs.some((o) => o.replace(/\s/g, '').toLowerCase() === 'count(*)')) {
       throw invalidParameter('count(*) cannot be combined with other output fields');
     }
-    const plan = planOutput(rt, outputs);
+    const plan = planOutput(rt.state, outputs);
     // Primary-key order (Milvus's): the same in every process, so the shares of a fanned-out
     // query also merge by key into the answer one node holding every segment gives.
-    const rows = await queryRows(rt, filter, { limit: request.limit ?? -1, offset: request.offset ?? 0, partitions: this.partitions(request), scope: request.scope });
-    return rows.map((r) => materialize(rt, r.segment, r.offset, plan));
+    const rows = await queryRows(rt.state, filter, { limit: request.limit ?? -1, offset: request.offset ?? 0, partitions: this.partitions(request), scope: request.scope });
+    return rows.map((r) => materialize(rt.state, r.segment, r.offset, plan));
   }
 
   async search(db: string, name: string, request: SearchRequest): Promise<Row[][]> {
@@ -683,7 +686,7 @@ export class EngineDatabase implements Database {
     } else if (vectorFields.length > 1) {
       throw new RequestFormatError(`search without annsField, but already found multiple vector fields: [${vectorFields.map((f) => f.name).join(', ')}]`);
     }
-    const spec = rt.indexOf(field.name);
+    const spec = rt.state.indexOf(field.name);
     const metric = spec?.metricType ?? request.metricType ?? 'COSINE';
     if (request.metricType && spec && request.metricType !== spec.metricType) {
       throw invalidParameter(`metric type not match: the index of ${field.name} uses ${spec.metricType}, the search asked for ${request.metricType}`);
@@ -705,8 +708,8 @@ export class EngineDatabase implements Database {
       partitions: this.partitions(request),
       scope: request.scope,
     };
-    const output = planOutput(rt, request.outputFields ?? []);
-    return request.vectors.map((q) => searchVector(rt, q, plan, this.deps.config).map((h) => materialize(rt, h.segment, h.offset, output, { distance: h.score })));
+    const output = planOutput(rt.state, request.outputFields ?? []);
+    return request.vectors.map((q) => searchVector(rt.state, q, plan, this.deps.config).map((h) => materialize(rt.state, h.segment, h.offset, output, { distance: h.score })));
   }
 
   // ---------------------------------------------------------------- indexes
@@ -805,7 +808,7 @@ export class EngineDatabase implements Database {
     const rt = this.runtime(db, name);
     const p = this.partitionOf(rt, partition);
     await this.caughtUp(rt);
-    return { rowCount: rt.rowCount([p]) };
+    return { rowCount: rt.state.rowCount([p]) };
   }
 
   // ---------------------------------------------------------------- aliases

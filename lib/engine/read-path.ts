@@ -3,7 +3,7 @@
  * primary-key order as Milvus returns them), get (PK index), search (per-segment top-k, global
  * reduce) and late materialization of output fields for the final rows only.
  */
-import type { CollectionRuntime } from './collection-runtime.ts';
+import type { CollectionState } from './collection/collection-state.ts';
 import type { Row } from './database.ts';
 import type { EngineConfig } from './engine-config.ts';
 import { invalidParameter } from './errors.ts';
@@ -24,7 +24,7 @@ export interface OutputPlan {
 }
 
 /** Resolves output field names (`*` = everything) against the schema. */
-export function planOutput(rt: CollectionRuntime, names: string[] | undefined): OutputPlan {
+export function planOutput(rt: CollectionState, names: string[] | undefined): OutputPlan {
   const schema = rt.info.schema;
   const plan: OutputPlan = { fields: [], dynamicKeys: [], allDynamic: false };
   const chosen = new Set<FieldSchema>();
@@ -46,7 +46,7 @@ export function planOutput(rt: CollectionRuntime, names: string[] | undefined): 
 }
 
 /** Builds the output row of one stored row. */
-export function materialize(rt: CollectionRuntime, seg: Segment, offset: number, plan: OutputPlan, extra?: Record<string, Value>): Row {
+export function materialize(rt: CollectionState, seg: Segment, offset: number, plan: OutputPlan, extra?: Record<string, Value>): Row {
   const pkName = rt.pkField().name;
   const row: Row = { [pkName]: seg.pks[offset] };
   if (extra) Object.assign(row, extra);
@@ -85,7 +85,7 @@ function byPrimaryKey(a: RowRef, b: RowRef): number {
  * linear in the collection per page.
  */
 export async function queryRows(
-  rt: CollectionRuntime,
+  rt: CollectionState,
   filter: CompiledFilter,
   options: { limit: number; offset: number; partitions?: string[]; scope?: SegmentScope; /** any order will do (a delete by filter) */ unordered?: boolean },
 ): Promise<RowRef[]> {
@@ -155,7 +155,7 @@ function smallestKeys(segments: Segment[], filter: CompiledFilter, k: number): R
 }
 
 /** Counts live rows matching a filter. */
-export async function countRows(rt: CollectionRuntime, filter: CompiledFilter | undefined, partitions?: string[], scope?: SegmentScope): Promise<number> {
+export async function countRows(rt: CollectionState, filter: CompiledFilter | undefined, partitions?: string[], scope?: SegmentScope): Promise<number> {
   if (!filter || filter.expression.trim() === '') return rt.rowCount(partitions, scope);
   if (filter.primaryKeys) return (await getRows(rt, filter.primaryKeys, partitions, scope)).length;
   let n = 0;
@@ -167,7 +167,7 @@ export async function countRows(rt: CollectionRuntime, filter: CompiledFilter | 
 }
 
 /** Live rows of the given keys through the PK index (no scan), of the segments in `scope` when given. */
-export async function getRows(rt: CollectionRuntime, pks: PrimaryKey[], partitions?: string[], scope?: SegmentScope): Promise<RowRef[]> {
+export async function getRows(rt: CollectionState, pks: PrimaryKey[], partitions?: string[], scope?: SegmentScope): Promise<RowRef[]> {
   return rt.lock.read(async () => {
     const entries = await rt.pk.lookup(pks);
     const out: RowRef[] = [];
@@ -217,7 +217,7 @@ function scoreRange(metric: MetricType, radius: number | undefined, rangeFilter:
 }
 
 /** Top hits of one query vector across all segments. */
-export function searchVector(rt: CollectionRuntime, query: Float32Array, plan: SearchPlan, config: EngineConfig): Hit[] {
+export function searchVector(rt: CollectionState, query: Float32Array, plan: SearchPlan, config: EngineConfig): Hit[] {
   const range = scoreRange(plan.metric, plan.radius, plan.rangeFilter);
   const k = plan.limit + plan.offset;
   const lists: Hit[][] = [];

@@ -1,10 +1,14 @@
 /**
  * Segment residency: a process that keeps only its share of the flushed segments in memory (a
- * querynode, RuntimeRoles.resident) leaves the others' vectors on local disk with no index
+ * querynode, its Residency policy) leaves the others' vectors on local disk with no index
  * attached, takes a segment in when a read's scope needs it, and lets it go again when idle —
  * answering exactly as when everything was in memory. A process that never reads vectors (a
- * datanode, RuntimeRoles.readsVectors) opens flushed segments without them.
+ * datanode, VectorlessSegments) opens flushed segments without them.
  */
+import { EVERY_CHANNEL } from '../../lib/engine/roles/collection-role.ts';
+import { VectorlessSegments } from '../../lib/engine/read/vectorless-segments.ts';
+import { Residency } from '../../lib/engine/read/residency.ts';
+import { LocalIndexScheduler } from '../../lib/engine/index/local-index-scheduler.ts';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryKvStore } from '../../lib/adapters/memory/memory-kv-store.ts';
@@ -37,7 +41,10 @@ describe('segment residency', () => {
       vectorIndexes: new UsearchIndexFactory(),
       localFiles: new FolderLocalFiles(tmp.dir),
       config: { compactionIntervalMs: 0 },
-      roles: { loadsSegments: () => true, applies: () => true, resident: (meta) => share?.(meta) ?? true },
+      role: (state) => {
+        const indexes = new LocalIndexScheduler(state);
+        return { share: EVERY_CHANNEL, indexes, segments: new Residency(state, indexes, (meta) => share?.(meta) ?? true) };
+      },
     });
     try {
       await db.createCollection(D, simpleSpec('c', DIM));
@@ -103,7 +110,7 @@ describe('segment residency', () => {
       assert.ok(!hits.some((h) => h.id === victim.id), `row ${victim.id}, deleted while its segment was on disk, is not returned`);
       assert.equal(hits.length, 10);
 
-      // The share grows back: applyResidency takes in what the roles now keep.
+      // The share grows back: applyResidency takes in what the policy now keeps.
       await db.applyResidency(0);
       share = undefined;
       await db.applyResidency(0);
@@ -130,7 +137,11 @@ describe('segment residency', () => {
     await writer.db.close();
 
     // A datanode's view: same stores, no vectors.
-    const datanode = await stores.open(undefined, undefined, { loadsSegments: () => true, applies: () => true, readsVectors: false });
+    const datanode = await stores.open(undefined, undefined, (state) => ({
+      share: EVERY_CHANNEL,
+      indexes: new LocalIndexScheduler(state),
+      segments: new VectorlessSegments(state),
+    }));
     const [flushed] = [...datanode.db.runtimeOf('c').segments.values()];
     assert.equal(flushed.meta.state, 'Flushed');
     assert.equal(flushed.indexes.size, 0, 'no index file is opened');

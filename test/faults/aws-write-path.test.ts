@@ -6,6 +6,7 @@
  * - the compactor reads the vectors of the segments it merges only, one plan at a time, and defers
  *   a plan over its memory budget instead of running out of memory.
  */
+import { proxyRole } from '../../lib/engine/roles/proxy.ts';
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { MemoryKvStore } from '../../lib/adapters/memory/memory-kv-store.ts';
@@ -61,7 +62,12 @@ describe('AWS write path: idle channels are sealed by the datanode, with no comp
   it('an idle channel with acknowledged rows is flushed by the sweep and its checkpoint age goes back to 0', async () => {
     const stores: RoleStores = { kv: new MemoryKvStore(), wal: new MemoryWal(), objects: new MemoryObjectStore() };
     const config = { idleSealMs: 10_000 };
-    const proxy = await openRoleDatabase(stores, 'proxy', config, { loadsSegments: () => false, applies: () => false, indexSegment: () => undefined });
+    const proxy = await openRoleDatabase(
+      stores,
+      'proxy',
+      config,
+      proxyRole(() => undefined),
+    );
     closing.push(proxy);
     await proxy.createCollection('default', { ...simpleSpec('idle', DIM), indexes: [] });
     await proxy.insert('default', 'idle', rows(0, 30), { upsert: false });
@@ -97,7 +103,12 @@ describe('AWS write path: idle channels are sealed by the datanode, with no comp
     const stores: RoleStores = { kv: new MemoryKvStore(), wal: new MemoryWal(), objects: new MemoryObjectStore() };
     // Never idle by idleSealMs (an hour), but rows older than a minute are forced out.
     const config = { idleSealMs: 3_600_000 };
-    const proxy = await openRoleDatabase(stores, 'proxy', config, { loadsSegments: () => false, applies: () => false, indexSegment: () => undefined });
+    const proxy = await openRoleDatabase(
+      stores,
+      'proxy',
+      config,
+      proxyRole(() => undefined),
+    );
     closing.push(proxy);
     await proxy.createCollection('default', { ...simpleSpec('trickle', DIM), indexes: [] });
     await proxy.insert('default', 'trickle', rows(0, 5), { upsert: false });

@@ -9,7 +9,7 @@ import { MemoryKvStore } from '../../lib/adapters/memory/memory-kv-store.ts';
 import { MemoryObjectStore } from '../../lib/adapters/memory/memory-object-store.ts';
 import { MemoryWal } from '../../lib/adapters/memory/memory-wal.ts';
 import { UsearchIndexFactory } from '../../lib/adapters/vector/usearch-index-factory.ts';
-import type { RuntimeRoles } from '../../lib/engine/collection-runtime.ts';
+import type { CollectionRole } from '../../lib/engine/roles/collection-role.ts';
 import type { EngineConfig } from '../../lib/engine/engine-config.ts';
 import { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import { tempDir } from './engine.ts';
@@ -39,7 +39,7 @@ export class SharedStores {
   readonly cache = tempDir('migrans-crash-harness-').dir;
 
   /** Opens an engine on the shared stores. `close()` of that engine does not close the stores. */
-  async open(config?: Partial<EngineConfig>, setup?: (i: Omit<Instance, 'db'>) => void, roles?: RuntimeRoles): Promise<Instance> {
+  async open(config?: Partial<EngineConfig>, setup?: (i: Omit<Instance, 'db'>) => void, role?: CollectionRole): Promise<Instance> {
     let dead = false;
     const faults: Fault[] = [];
     const before: Instance['before'] = [];
@@ -70,7 +70,7 @@ export class SharedStores {
       vectorIndexes: new UsearchIndexFactory(),
       localFiles: new FolderLocalFiles(this.cache),
       config: { compactionIntervalMs: 0, idleSealMs: 3_600_000, ...config },
-      roles,
+      role,
     });
     return {
       db,

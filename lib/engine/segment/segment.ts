@@ -70,7 +70,7 @@ export class Segment implements RowSource {
   readonly indexes = new Map<string, VectorIndex>();
   /**
    * False while the segment's vectors stay on local disk (read row by row when asked for) and no
-   * index is attached: a flushed segment outside this process's share (RuntimeRoles.resident).
+   * index is attached: a flushed segment outside this process's share (its role’s residency).
    */
   resident = true;
   /** When a read last needed this segment's vectors (ms since the epoch; 0 = never). */
