@@ -13,6 +13,7 @@ import { channelName, type ChannelState } from './channel-state.ts';
 import { CollectionRuntime } from './collection/collection-runtime.ts';
 import type { RuntimeDeps } from './collection/collection-state.ts';
 import { embeddedRole } from './roles/embedded.ts';
+import { DEFAULT_DB, OpenCollections, damagedError, jsonText } from './collection/open-collections.ts';
 import type { CollectionRole } from './roles/collection-role.ts';
 import { TaskQueue } from './task-queue.ts';
 import type { CollectionSpec, CompactionState, Database, IndexStatus, LoadState, QueryRequest, ReadOptions, Row, SearchRequest, WriteResult } from './database.ts';
@@ -21,19 +22,13 @@ import {
   AliasConflictError,
   AliasExistsError,
   AliasNotFoundError,
-  CollectionDamagedError,
   CollectionNotFoundError,
-  CollectionNotLoadedError,
-  CorruptDataError,
-  DatabaseNotFoundError,
   IndexInUseError,
   IndexNotFoundError,
   InvalidParameterError,
   MissingParameterError,
-  NotFoundError,
   PartitionNotFoundError,
   RequestFormatError,
-  collectionNotFound,
   invalidParameter,
 } from './errors.ts';
 import { compileFilter } from './filter/compile-filter.ts';
@@ -84,27 +79,12 @@ export interface EngineDatabaseOptions {
   logger?: Logger;
 }
 
-const DEFAULT_DB = 'default';
-/** Channels tried when dropping a collection whose catalog entry (and so its shard count) is unreadable: Milvus's maximum. */
-const MAX_SHARDS = 16;
-
-/** A collection that could not be opened. */
-interface DamagedCollection {
-  info: CollectionInfo;
-  reason: string;
-  /** The error that made it damaged. */
-  cause: Error;
-  /** The failure was not damage found in the data (an I/O or network error): a catalog refresh tries again. */
-  transient: boolean;
-}
 const DEFAULT_PARTITION = '_default';
 const MAINTENANCE_INTERVAL_MS = 1000;
 
 /** Database implementation over the engine's ports. */
 export class EngineDatabase implements Database {
-  private readonly runtimes = new Map<number, CollectionRuntime>();
-  /** Collections found damaged when opened, by id: listed, refused for reads and writes. */
-  private readonly damaged = new Map<number, DamagedCollection>();
+  private readonly collections: OpenCollections;
   private readonly deps: RuntimeDeps;
   private readonly compactions = new Map<number, CompactionState>();
   private readonly compactionRuns = new Map<CollectionRuntime, Promise<number>>();
@@ -141,6 +121,7 @@ export class EngineDatabase implements Database {
       // scheduled sweep seals): growing data stays under one budget.
       memory: this.follows || options.maintain === false ? undefined : new GrowingMemory(config.growingBudgetBytes),
     };
+    this.collections = new OpenCollections(this.deps, options.role ?? embeddedRole, () => this.log);
     this.lastCompactionAt = this.deps.clock.now();
   }
 
@@ -164,9 +145,9 @@ export class EngineDatabase implements Database {
       db.timer = setInterval(() => db.follow(), options.followMs);
     } else {
       const { infos, damaged } = await db.deps.catalog.scanCollections();
-      for (const d of damaged) db.markDamaged(unreadableInfo(d.collectionId), `its catalog entry ${d.key} cannot be read (${d.error.message})`, d.error);
+      for (const d of damaged) db.collections.markUnreadable(d.collectionId, d.key, d.error);
       for (const info of infos) {
-        const rt = await db.openOrMarkDamaged(info);
+        const rt = await db.collections.openOrMarkDamaged(info);
         rt?.purgeDroppedPartitions().catch((error) =>
           db.log.error(`finishing a partition drop of ${info.name} failed (retried on the next create or restart)`, { collection: info.name, error }),
         );
@@ -175,37 +156,6 @@ export class EngineDatabase implements Database {
     }
     db.timer?.unref();
     return db;
-  }
-
-  /** Opens a collection; one that fails to open is marked damaged (and undefined returned) instead of failing the others. */
-  private async openOrMarkDamaged(info: CollectionInfo): Promise<CollectionRuntime | undefined> {
-    try {
-      const rt = await this.openRuntime(info);
-      this.damaged.delete(info.collectionId);
-      return rt;
-    } catch (err) {
-      this.markDamaged(info, `${(err as Error).name}: ${(err as Error).message}`, err as Error, !(err instanceof CorruptDataError || err instanceof NotFoundError));
-      return undefined;
-    }
-  }
-
-  private markDamaged(info: CollectionInfo, reason: string, cause: Error, transient = false): void {
-    const known = this.damaged.get(info.collectionId);
-    this.damaged.set(info.collectionId, { info, reason, cause, transient });
-    if (known?.reason === reason) return; // logged already
-    this.log.error(`collection ${info.name} (id ${info.collectionId}) is damaged and not served (the other collections are): ${reason}`, {
-      collection: info.name,
-      collectionId: info.collectionId,
-      error: cause,
-    });
-  }
-
-  private async openRuntime(info: CollectionInfo): Promise<CollectionRuntime> {
-    const rt = await CollectionRuntime.open(info, this.deps, this.options.role ?? embeddedRole);
-    this.runtimes.set(info.collectionId, rt);
-    // Timestamps stay monotonic across restarts even if the clock went back.
-    for (const ch of rt.channels) this.deps.tso.observe(ch.lastTs);
-    return rt;
   }
 
   /**
@@ -220,27 +170,26 @@ export class EngineDatabase implements Database {
       const { infos, damaged } = await (this.options.catalogSource ?? this.deps.catalog).scanCollections();
       const seen = new Set(infos.map((i) => i.collectionId));
       for (const d of damaged) seen.add(d.collectionId);
-      for (const [id, rt] of this.runtimes) {
+      for (const [id, rt] of this.collections.runtimes) {
         if (seen.has(id)) continue;
-        this.runtimes.delete(id);
+        this.collections.runtimes.delete(id);
         await rt.close();
       }
-      for (const id of this.damaged.keys()) if (!seen.has(id)) this.damaged.delete(id);
-      for (const d of damaged)
-        if (!this.runtimes.has(d.collectionId)) this.markDamaged(unreadableInfo(d.collectionId), `its catalog entry ${d.key} cannot be read (${d.error.message})`, d.error);
+      for (const id of this.collections.damaged.keys()) if (!seen.has(id)) this.collections.damaged.delete(id);
+      for (const d of damaged) if (!this.collections.runtimes.has(d.collectionId)) this.collections.markUnreadable(d.collectionId, d.key, d.error);
       for (const info of infos) {
-        const rt = this.runtimes.get(info.collectionId);
+        const rt = this.collections.runtimes.get(info.collectionId);
         if (!rt) {
           // A damaged collection is tried again when its catalog entry changes or its failure may pass.
-          const known = this.damaged.get(info.collectionId);
+          const known = this.collections.damaged.get(info.collectionId);
           if (known && !known.transient && jsonText(known.info) === jsonText(info)) continue;
           try {
             await this.options.beforeOpen?.(info);
           } catch (err) {
-            this.markDamaged(info, `${(err as Error).name}: ${(err as Error).message}`, err as Error, true);
+            this.collections.markDamaged(info, `${(err as Error).name}: ${(err as Error).message}`, err as Error, true);
             continue;
           }
-          await this.openOrMarkDamaged(info);
+          await this.collections.openOrMarkDamaged(info);
           continue;
         }
         if (jsonText(rt.info) === jsonText(info)) continue;
@@ -259,25 +208,25 @@ export class EngineDatabase implements Database {
   reopenCollection(collectionId: number): Promise<CollectionRuntime | undefined> {
     return this.ddl.run(async () => {
       if (this.closed) return undefined;
-      const rt = this.runtimes.get(collectionId);
+      const rt = this.collections.runtimes.get(collectionId);
       if (rt) {
-        this.runtimes.delete(collectionId);
+        this.collections.runtimes.delete(collectionId);
         await rt.close();
       }
       const info = await this.deps.catalog.getCollection(collectionId);
-      return info ? this.openRuntime(info) : undefined;
+      return info ? this.collections.open(info) : undefined;
     });
   }
 
   /** The open runtime of a collection id, if any. */
   runtimeById(collectionId: number): CollectionRuntime | undefined {
-    return this.runtimes.get(collectionId);
+    return this.collections.runtimes.get(collectionId);
   }
 
   /** The channels whose last apply attempt failed, with the error (retried in the background meanwhile). */
   applyErrors(): { channel: string; error: Error }[] {
     const out: { channel: string; error: Error }[] = [];
-    for (const rt of this.runtimes.values()) for (const ch of rt.channels) if (ch.error) out.push({ channel: ch.name, error: ch.error });
+    for (const rt of this.collections.runtimes.values()) for (const ch of rt.channels) if (ch.error) out.push({ channel: ch.name, error: ch.error });
     return out;
   }
 
@@ -293,7 +242,7 @@ export class EngineDatabase implements Database {
     this.following = true;
     const work = async () => {
       await this.refreshCatalogIfOlder(MAINTENANCE_INTERVAL_MS);
-      await Promise.all([...this.runtimes.values()].map((rt) => rt.followTails()));
+      await Promise.all([...this.collections.runtimes.values()].map((rt) => rt.followTails()));
     };
     work()
       .catch((error) => this.log.warn('following the WAL and the catalog failed (retrying)', { error }))
@@ -302,50 +251,12 @@ export class EngineDatabase implements Database {
 
   private maintain(): void {
     const now = this.deps.clock.now();
-    for (const rt of this.runtimes.values()) rt.sealIdle(now);
+    for (const rt of this.collections.runtimes.values()) rt.sealIdle(now);
     const every = this.deps.config.compactionIntervalMs;
     if (every > 0 && now - this.lastCompactionAt >= every) {
       this.lastCompactionAt = now;
-      for (const rt of this.runtimes.values()) this.runCompaction(rt).catch(() => undefined);
+      for (const rt of this.collections.runtimes.values()) this.runCompaction(rt).catch(() => undefined);
     }
-  }
-
-  // ---------------------------------------------------------------- name resolution
-
-  private checkDb(db: string): void {
-    if ((db || DEFAULT_DB) !== DEFAULT_DB) throw new DatabaseNotFoundError(db);
-  }
-
-  private find(db: string, name: string): CollectionRuntime | undefined {
-    this.checkDb(db);
-    for (const rt of this.runtimes.values()) if (rt.info.name === name) return rt;
-    for (const rt of this.runtimes.values()) if (rt.info.aliases.includes(name)) return rt;
-    return undefined;
-  }
-
-  /** The damaged collection called `name` (or aliased so), if any. */
-  private findDamaged(name: string): DamagedCollection | undefined {
-    for (const d of this.damaged.values()) if (d.info.name === name || d.info.aliases.includes(name)) return d;
-    return undefined;
-  }
-
-  /** Whether `name` is taken by a collection or an alias, damaged ones included. */
-  private nameTaken(db: string, name: string): boolean {
-    return this.find(db, name) !== undefined || this.findDamaged(name) !== undefined;
-  }
-
-  private runtime(db: string, name: string): CollectionRuntime {
-    const rt = this.find(db, name);
-    if (rt) return rt;
-    const damaged = this.findDamaged(name);
-    if (damaged) throw damagedError(damaged);
-    throw collectionNotFound(name, db || DEFAULT_DB);
-  }
-
-  private loaded(db: string, name: string): CollectionRuntime {
-    const rt = this.runtime(db, name);
-    if (!rt.info.loaded) throw new CollectionNotLoadedError(name);
-    return rt;
   }
 
   private async save(rt: CollectionRuntime): Promise<void> {
@@ -359,7 +270,7 @@ export class EngineDatabase implements Database {
   }
 
   async describeDatabase(db: string): Promise<{ dbName: string; dbId: number; properties: Record<string, string> }> {
-    this.checkDb(db);
+    this.collections.checkDb(db);
     return { dbName: DEFAULT_DB, dbId: 1, properties: {} };
   }
 
@@ -367,7 +278,7 @@ export class EngineDatabase implements Database {
 
   createCollection(db: string, spec: CollectionSpec): Promise<void> {
     return this.ddl.run(async () => {
-      const existing = this.find(db, spec.name) ?? this.findDamaged(spec.name);
+      const existing = this.collections.find(db, spec.name) ?? this.collections.findDamaged(spec.name);
       if (existing) {
         if (existing.info.name !== spec.name) throw invalidParameter(`collection name ${spec.name} conflicts with an existing alias`);
         throw new InvalidParameterError(`collection already exists: ${spec.name}; drop it first or choose another name`);
@@ -390,18 +301,18 @@ export class EngineDatabase implements Database {
       for (const idx of spec.indexes) addIndex(info, idx);
       info.loaded = spec.load && info.indexes.length > 0 && allVectorFieldsIndexed(info);
       await this.deps.catalog.putCollection(info);
-      await this.openRuntime(info);
+      await this.collections.open(info);
     });
   }
 
   dropCollection(db: string, name: string): Promise<void> {
     return this.ddl.run(async () => {
-      const rt = this.find(db, name);
-      const damaged = rt ? undefined : this.findDamaged(name);
+      const rt = this.collections.find(db, name);
+      const damaged = rt ? undefined : this.collections.findDamaged(name);
       if (damaged) {
         if (damaged.info.name !== name) throw invalidParameter(`${name} is an alias of ${damaged.info.name}; drop the collection by its name`);
         await this.deps.catalog.markDropping(damaged.info);
-        this.damaged.delete(damaged.info.collectionId);
+        this.collections.damaged.delete(damaged.info.collectionId);
         await this.removeDropped(damaged.info);
         return;
       }
@@ -409,7 +320,7 @@ export class EngineDatabase implements Database {
       if (rt.info.name !== name) throw invalidParameter(`${name} is an alias of ${rt.info.name}; drop the alias, or drop the collection by its name`);
       // The intent is durable before anything is deleted: a crash from here on is finished by the next open.
       await this.deps.catalog.markDropping(rt.info);
-      this.runtimes.delete(rt.info.collectionId);
+      this.collections.runtimes.delete(rt.info.collectionId);
       await rt.close();
       await this.removeDropped(rt.info);
     });
@@ -436,40 +347,40 @@ export class EngineDatabase implements Database {
   }
 
   async listCollections(db: string): Promise<string[]> {
-    this.checkDb(db);
-    return [...this.runtimes.values(), ...this.damaged.values()].map((r) => r.info.name).sort();
+    this.collections.checkDb(db);
+    return [...this.collections.runtimes.values(), ...this.collections.damaged.values()].map((r) => r.info.name).sort();
   }
 
   async hasCollection(db: string, name: string): Promise<boolean> {
-    return this.nameTaken(db, name);
+    return this.collections.nameTaken(db, name);
   }
 
   async describeCollection(db: string, name: string): Promise<CollectionInfo & { loadState: LoadState; loadFailure?: string }> {
-    const damaged = this.find(db, name) ? undefined : this.findDamaged(name);
+    const damaged = this.collections.find(db, name) ? undefined : this.collections.findDamaged(name);
     if (damaged) return { ...damaged.info, loadState: 'LoadStateNotLoad', loadFailure: damagedError(damaged).message };
-    const rt = this.runtime(db, name);
+    const rt = this.collections.runtime(db, name);
     return { ...rt.info, loadState: rt.info.loaded ? 'LoadStateLoaded' : 'LoadStateNotLoad' };
   }
 
   renameCollection(db: string, name: string, newName: string, newDb?: string): Promise<void> {
     return this.ddl.run(async () => {
-      if (newDb) this.checkDb(newDb);
-      const rt = this.runtime(db, name);
+      if (newDb) this.collections.checkDb(newDb);
+      const rt = this.collections.runtime(db, name);
       if (rt.info.name !== name) throw invalidParameter(`${name} is an alias; rename the collection ${rt.info.name} instead`);
-      if (this.nameTaken(db, newName)) throw invalidParameter(`duplicated new collection name ${newName}; it is already a collection or alias`);
+      if (this.collections.nameTaken(db, newName)) throw invalidParameter(`duplicated new collection name ${newName}; it is already a collection or alias`);
       rt.info.name = newName;
       await this.save(rt);
     });
   }
 
   async getCollectionStats(db: string, name: string): Promise<{ rowCount: number }> {
-    const rt = this.runtime(db, name);
+    const rt = this.collections.runtime(db, name);
     await this.caughtUp(rt);
     return { rowCount: rt.state.rowCount() };
   }
 
   async loadCollection(db: string, name: string): Promise<void> {
-    const rt = this.runtime(db, name);
+    const rt = this.collections.runtime(db, name);
     const missing = rt.info.schema.fields.filter((f) => f.dataType === 'FloatVector' && !rt.state.indexOf(f.name)).map((f) => f.name);
     if (missing.length > 0) {
       throw new IndexNotFoundError(name, undefined, `there is no vector index on field: [${missing.join(', ')}], please create index firstly: collection=${name}: index not found`);
@@ -481,7 +392,7 @@ export class EngineDatabase implements Database {
   }
 
   async releaseCollection(db: string, name: string): Promise<void> {
-    const rt = this.runtime(db, name);
+    const rt = this.collections.runtime(db, name);
     if (rt.info.loaded) {
       rt.info.loaded = false;
       await this.save(rt);
@@ -489,23 +400,23 @@ export class EngineDatabase implements Database {
   }
 
   async getLoadState(db: string, name: string): Promise<{ loadState: LoadState; loadProgress: number; message?: string }> {
-    const rt = this.find(db, name);
-    const damaged = rt ? undefined : this.findDamaged(name);
+    const rt = this.collections.find(db, name);
+    const damaged = rt ? undefined : this.collections.findDamaged(name);
     if (damaged) return { loadState: 'LoadStateNotLoad', loadProgress: 0, message: damagedError(damaged).message };
     if (!rt) throw new CollectionNotFoundError(name, undefined, `collection not found[collection=${name}]`);
     return rt.info.loaded ? { loadState: 'LoadStateLoaded', loadProgress: 100 } : { loadState: 'LoadStateNotLoad', loadProgress: 0 };
   }
 
   async refreshLoad(db: string, name: string): Promise<void> {
-    this.loaded(db, name);
+    this.collections.loaded(db, name);
   }
 
   async flush(db: string, name: string): Promise<void> {
-    await this.runtime(db, name).flush();
+    await this.collections.runtime(db, name).flush();
   }
 
   async compact(db: string, name: string): Promise<number> {
-    const rt = this.runtime(db, name);
+    const rt = this.collections.runtime(db, name);
     const compactionId = await this.deps.catalog.allocateId();
     const state: CompactionState = { compactionId, state: 'Executing', executingPlanNumber: 1, completedPlanNumber: 0 };
     this.compactions.set(compactionId, state);
@@ -535,13 +446,13 @@ export class EngineDatabase implements Database {
   }
 
   async alterProperties(db: string, name: string, properties: Record<string, string>): Promise<void> {
-    const rt = this.runtime(db, name);
+    const rt = this.collections.runtime(db, name);
     Object.assign(rt.info.properties, properties);
     await this.save(rt);
   }
 
   async dropProperties(db: string, name: string, keys: string[]): Promise<void> {
-    const rt = this.runtime(db, name);
+    const rt = this.collections.runtime(db, name);
     for (const k of keys) delete rt.info.properties[k];
     await this.save(rt);
   }
@@ -555,7 +466,7 @@ export class EngineDatabase implements Database {
   }
 
   async insert(db: string, name: string, rows: unknown[], options: { partitionName?: string; upsert: boolean }): Promise<WriteResult> {
-    const rt = this.runtime(db, name);
+    const rt = this.collections.runtime(db, name);
     const partition = this.partitionOf(rt, options.partitionName);
     const batch = rowsToBatch(rt.info.schema, rows, options.upsert ? 'upsert' : 'insert');
     const pkField = rt.state.pkField();
@@ -587,7 +498,7 @@ export class EngineDatabase implements Database {
     filter: string,
     options: { partitionName?: string; exprParams?: Record<string, unknown> },
   ): Promise<{ deleteCount: number; sessionToken: bigint }> {
-    const rt = this.runtime(db, name);
+    const rt = this.collections.runtime(db, name);
     const partition = options.partitionName ? this.partitionOf(rt, options.partitionName) : '';
     if (!filter || filter.trim() === '') throw invalidParameter('delete needs a filter; to delete everything use a filter that matches every row, e.g. "id >= 0"');
     const compiled = compileFilter(filter, rt.info.schema, options.exprParams);
@@ -627,7 +538,7 @@ export class EngineDatabase implements Database {
   }
 
   private async readable(db: string, name: string, options: ReadOptions): Promise<CollectionRuntime> {
-    const rt = this.loaded(db, name);
+    const rt = this.collections.loaded(db, name);
     if (options.partitionNames) for (const p of options.partitionNames) this.partitionOf(rt, p);
     const ts = this.guaranteeTs(rt, options);
     if (ts > 0n && this.follows) await rt.followTails();
@@ -641,7 +552,7 @@ export class EngineDatabase implements Database {
    * `idleMs`. A querynode calls it when its view of the fleet changes, and now and then.
    */
   async applyResidency(idleMs: number): Promise<void> {
-    for (const rt of [...this.runtimes.values()]) await rt.applyResidency(idleMs);
+    for (const rt of [...this.collections.runtimes.values()]) await rt.applyResidency(idleMs);
   }
 
   private partitions(options: ReadOptions): string[] | undefined {
@@ -715,7 +626,7 @@ export class EngineDatabase implements Database {
   // ---------------------------------------------------------------- indexes
 
   async createIndex(db: string, name: string, specs: IndexSpec[]): Promise<void> {
-    const rt = this.runtime(db, name);
+    const rt = this.collections.runtime(db, name);
     const changed: string[] = [];
     for (const spec of specs) {
       const field = rt.info.schema.fields.find((f) => f.name === spec.fieldName);
@@ -729,7 +640,7 @@ export class EngineDatabase implements Database {
   }
 
   async describeIndex(db: string, name: string, indexName: string): Promise<IndexStatus[]> {
-    const rt = this.runtime(db, name);
+    const rt = this.collections.runtime(db, name);
     const specs = rt.info.indexes.filter((i) => !indexName || i.indexName === indexName);
     if (specs.length === 0) throw new IndexNotFoundError(rt.info.name, indexName || undefined, `index not found[indexName=${indexName}]`);
     return specs.map((spec) => {
@@ -746,11 +657,11 @@ export class EngineDatabase implements Database {
   }
 
   async listIndexes(db: string, name: string): Promise<string[]> {
-    return this.runtime(db, name).info.indexes.map((i) => i.indexName);
+    return this.collections.runtime(db, name).info.indexes.map((i) => i.indexName);
   }
 
   async dropIndex(db: string, name: string, indexName: string): Promise<void> {
-    const rt = this.runtime(db, name);
+    const rt = this.collections.runtime(db, name);
     const spec = rt.info.indexes.find((i) => i.indexName === indexName);
     if (!spec) throw new IndexNotFoundError(rt.info.name, indexName, `index not found[indexName=${indexName}]`);
     if (rt.info.loaded) throw new IndexInUseError(rt.info.name, indexName);
@@ -763,7 +674,7 @@ export class EngineDatabase implements Database {
 
   createPartition(db: string, name: string, partition: string): Promise<void> {
     return this.ddl.run(async () => {
-      const rt = this.runtime(db, name);
+      const rt = this.collections.runtime(db, name);
       if (rt.info.partitions.includes(partition)) throw invalidParameter(`partition already exists[partition=${partition}]`);
       await rt.purgeDroppedPartitions(); // leftovers of an earlier partition of that name
       rt.info.partitions.push(partition);
@@ -773,7 +684,7 @@ export class EngineDatabase implements Database {
 
   dropPartition(db: string, name: string, partition: string): Promise<void> {
     return this.ddl.run(async () => {
-      const rt = this.runtime(db, name);
+      const rt = this.collections.runtime(db, name);
       if (partition === DEFAULT_PARTITION) throw invalidParameter('default partition cannot be deleted');
       if (!rt.info.partitions.includes(partition)) return;
       // Hide the partition first: new writes are refused and reads skip it. Writes already past the
@@ -786,26 +697,26 @@ export class EngineDatabase implements Database {
   }
 
   async listPartitions(db: string, name: string): Promise<string[]> {
-    return [...this.runtime(db, name).info.partitions];
+    return [...this.collections.runtime(db, name).info.partitions];
   }
 
   async hasPartition(db: string, name: string, partition: string): Promise<boolean> {
-    return this.runtime(db, name).info.partitions.includes(partition);
+    return this.collections.runtime(db, name).info.partitions.includes(partition);
   }
 
   async loadPartitions(db: string, name: string, partitions: string[]): Promise<void> {
-    const rt = this.runtime(db, name);
+    const rt = this.collections.runtime(db, name);
     for (const p of partitions) this.partitionOf(rt, p);
     await this.loadCollection(db, name);
   }
 
   async releasePartitions(db: string, name: string, partitions: string[]): Promise<void> {
-    const rt = this.runtime(db, name);
+    const rt = this.collections.runtime(db, name);
     for (const p of partitions) this.partitionOf(rt, p);
   }
 
   async getPartitionStats(db: string, name: string, partition: string): Promise<{ rowCount: number }> {
-    const rt = this.runtime(db, name);
+    const rt = this.collections.runtime(db, name);
     const p = this.partitionOf(rt, partition);
     await this.caughtUp(rt);
     return { rowCount: rt.state.rowCount([p]) };
@@ -816,9 +727,9 @@ export class EngineDatabase implements Database {
   /** Alias changes go through the DDL queue: a concurrent create of a collection with that name sees them. */
   createAlias(db: string, collection: string, alias: string): Promise<void> {
     return this.ddl.run(async () => {
-      const rt = this.runtime(db, collection);
+      const rt = this.collections.runtime(db, collection);
       if (rt.info.name !== collection) throw invalidParameter(`${collection} is an alias; aliases point at collections`);
-      const other = this.find(db, alias) ?? this.findDamaged(alias);
+      const other = this.collections.find(db, alias) ?? this.collections.findDamaged(alias);
       if (other) {
         if (other.info.name === alias) throw new AliasConflictError(db, alias);
         throw new AliasExistsError(db, alias);
@@ -830,7 +741,7 @@ export class EngineDatabase implements Database {
 
   alterAlias(db: string, collection: string, alias: string): Promise<void> {
     return this.ddl.run(async () => {
-      const target = this.runtime(db, collection);
+      const target = this.collections.runtime(db, collection);
       const current = this.aliasOwner(db, alias);
       if (current === target) return;
       current.info.aliases = current.info.aliases.filter((a) => a !== alias);
@@ -840,8 +751,8 @@ export class EngineDatabase implements Database {
   }
 
   private aliasOwner(db: string, alias: string): CollectionRuntime {
-    this.checkDb(db);
-    for (const rt of this.runtimes.values()) if (rt.info.aliases.includes(alias)) return rt;
+    this.collections.checkDb(db);
+    for (const rt of this.collections.runtimes.values()) if (rt.info.aliases.includes(alias)) return rt;
     throw new AliasNotFoundError(db, alias);
   }
 
@@ -859,16 +770,16 @@ export class EngineDatabase implements Database {
   }
 
   async listAliases(db: string, collection?: string): Promise<string[]> {
-    this.checkDb(db);
-    if (collection) return [...this.runtime(db, collection).info.aliases];
-    return [...this.runtimes.values()].flatMap((r) => r.info.aliases);
+    this.collections.checkDb(db);
+    if (collection) return [...this.collections.runtime(db, collection).info.aliases];
+    return [...this.collections.runtimes.values()].flatMap((r) => r.info.aliases);
   }
 
   // ---------------------------------------------------------------- lifecycle
 
   /** The runtime of a collection (tests and benchmarks inspect segments through it). */
   runtimeOf(name: string): CollectionRuntime {
-    return this.runtime(DEFAULT_DB, name);
+    return this.collections.runtime(DEFAULT_DB, name);
   }
 
   async close(): Promise<void> {
@@ -877,8 +788,8 @@ export class EngineDatabase implements Database {
     await Promise.allSettled(this.compactionRuns.values());
     // Through the DDL queue: a catalog refresh in flight must not open a runtime after this.
     await this.ddl.run(async () => {
-      for (const rt of this.runtimes.values()) await rt.close();
-      this.runtimes.clear();
+      for (const rt of this.collections.runtimes.values()) await rt.close();
+      this.collections.runtimes.clear();
     });
     await this.deps.indexQueue.run(async () => undefined); // lets a running index build finish
     try {
@@ -888,35 +799,6 @@ export class EngineDatabase implements Database {
       this.options.onClose?.();
     }
   }
-}
-
-/** The refusal of a read, write or load of a damaged collection. */
-function damagedError(d: DamagedCollection): CollectionDamagedError {
-  return new CollectionDamagedError(d.info.name, d.reason, d.cause);
-}
-
-/** A stand-in description for a collection whose catalog entry cannot be decoded (listed under a made-up name so it can be seen and dropped). */
-function unreadableInfo(collectionId: number): CollectionInfo {
-  return {
-    collectionId,
-    name: `damaged_collection_${collectionId}`,
-    dbName: DEFAULT_DB,
-    description: '',
-    schema: { fields: [], enableDynamicField: false },
-    shardsNum: MAX_SHARDS,
-    consistencyLevel: 'Bounded',
-    partitions: [],
-    indexes: [],
-    aliases: [],
-    properties: {},
-    loaded: false,
-    createdTs: 0n,
-  };
-}
-
-/** JSON text of a catalog value (bigints included), for change detection. */
-function jsonText(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
 }
 
 /** Adds or replaces a field's index spec; returns whether anything changed. */
