@@ -13,24 +13,14 @@ import { channelName, type ChannelState } from './channel-state.ts';
 import { CollectionRuntime } from './collection/collection-runtime.ts';
 import type { RuntimeDeps } from './collection/collection-state.ts';
 import { embeddedRole } from './roles/embedded.ts';
+import { Aliases } from './ddl/aliases.ts';
+import { DEFAULT_PARTITION, PartitionDdl, partitionOf } from './ddl/partitions.ts';
 import { DEFAULT_DB, OpenCollections, damagedError, jsonText } from './collection/open-collections.ts';
 import type { CollectionRole } from './roles/collection-role.ts';
 import { TaskQueue } from './task-queue.ts';
 import type { CollectionSpec, CompactionState, Database, IndexStatus, LoadState, QueryRequest, ReadOptions, Row, SearchRequest, WriteResult } from './database.ts';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.ts';
-import {
-  AliasConflictError,
-  AliasExistsError,
-  AliasNotFoundError,
-  CollectionNotFoundError,
-  IndexInUseError,
-  IndexNotFoundError,
-  InvalidParameterError,
-  MissingParameterError,
-  PartitionNotFoundError,
-  RequestFormatError,
-  invalidParameter,
-} from './errors.ts';
+import { CollectionNotFoundError, IndexInUseError, IndexNotFoundError, InvalidParameterError, MissingParameterError, RequestFormatError, invalidParameter } from './errors.ts';
 import { compileFilter } from './filter/compile-filter.ts';
 import { GrowingMemory, type GrowingUsage } from './growing-memory.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
@@ -79,12 +69,13 @@ export interface EngineDatabaseOptions {
   logger?: Logger;
 }
 
-const DEFAULT_PARTITION = '_default';
 const MAINTENANCE_INTERVAL_MS = 1000;
 
 /** Database implementation over the engine's ports. */
 export class EngineDatabase implements Database {
   private readonly collections: OpenCollections;
+  private readonly aliases: Aliases;
+  private readonly partitionDdl: PartitionDdl;
   private readonly deps: RuntimeDeps;
   private readonly compactions = new Map<number, CompactionState>();
   private readonly compactionRuns = new Map<CollectionRuntime, Promise<number>>();
@@ -122,6 +113,8 @@ export class EngineDatabase implements Database {
       memory: this.follows || options.maintain === false ? undefined : new GrowingMemory(config.growingBudgetBytes),
     };
     this.collections = new OpenCollections(this.deps, options.role ?? embeddedRole, () => this.log);
+    this.aliases = new Aliases(this.collections, this.deps.catalog);
+    this.partitionDdl = new PartitionDdl(this.deps.catalog);
     this.lastCompactionAt = this.deps.clock.now();
   }
 
@@ -459,15 +452,9 @@ export class EngineDatabase implements Database {
 
   // ---------------------------------------------------------------- writes
 
-  private partitionOf(rt: CollectionRuntime, partitionName: string | undefined): string {
-    const p = partitionName || DEFAULT_PARTITION;
-    if (!rt.info.partitions.includes(p)) throw new PartitionNotFoundError(rt.info.name, p);
-    return p;
-  }
-
   async insert(db: string, name: string, rows: unknown[], options: { partitionName?: string; upsert: boolean }): Promise<WriteResult> {
     const rt = this.collections.runtime(db, name);
-    const partition = this.partitionOf(rt, options.partitionName);
+    const partition = partitionOf(rt, options.partitionName);
     const batch = rowsToBatch(rt.info.schema, rows, options.upsert ? 'upsert' : 'insert');
     const pkField = rt.state.pkField();
     if (pkField.autoId && !options.upsert) {
@@ -499,7 +486,7 @@ export class EngineDatabase implements Database {
     options: { partitionName?: string; exprParams?: Record<string, unknown> },
   ): Promise<{ deleteCount: number; sessionToken: bigint }> {
     const rt = this.collections.runtime(db, name);
-    const partition = options.partitionName ? this.partitionOf(rt, options.partitionName) : '';
+    const partition = options.partitionName ? partitionOf(rt, options.partitionName) : '';
     if (!filter || filter.trim() === '') throw invalidParameter('delete needs a filter; to delete everything use a filter that matches every row, e.g. "id >= 0"');
     const compiled = compileFilter(filter, rt.info.schema, options.exprParams);
     let pks = compiled.primaryKeys;
@@ -539,7 +526,7 @@ export class EngineDatabase implements Database {
 
   private async readable(db: string, name: string, options: ReadOptions): Promise<CollectionRuntime> {
     const rt = this.collections.loaded(db, name);
-    if (options.partitionNames) for (const p of options.partitionNames) this.partitionOf(rt, p);
+    if (options.partitionNames) for (const p of options.partitionNames) partitionOf(rt, p);
     const ts = this.guaranteeTs(rt, options);
     if (ts > 0n && this.follows) await rt.followTails();
     if (ts > 0n) await rt.waitForTs(ts);
@@ -673,27 +660,11 @@ export class EngineDatabase implements Database {
   // ---------------------------------------------------------------- partitions
 
   createPartition(db: string, name: string, partition: string): Promise<void> {
-    return this.ddl.run(async () => {
-      const rt = this.collections.runtime(db, name);
-      if (rt.info.partitions.includes(partition)) throw invalidParameter(`partition already exists[partition=${partition}]`);
-      await rt.purgeDroppedPartitions(); // leftovers of an earlier partition of that name
-      rt.info.partitions.push(partition);
-      await this.save(rt);
-    });
+    return this.ddl.run(() => this.partitionDdl.create(this.collections.runtime(db, name), partition));
   }
 
   dropPartition(db: string, name: string, partition: string): Promise<void> {
-    return this.ddl.run(async () => {
-      const rt = this.collections.runtime(db, name);
-      if (partition === DEFAULT_PARTITION) throw invalidParameter('default partition cannot be deleted');
-      if (!rt.info.partitions.includes(partition)) return;
-      // Hide the partition first: new writes are refused and reads skip it. Writes already past the
-      // partition check are in flight now; once they are applied, delete everything it holds.
-      rt.info.partitions = rt.info.partitions.filter((p) => p !== partition);
-      await this.save(rt);
-      await this.caughtUp(rt);
-      await rt.purgeDroppedPartitions();
-    });
+    return this.ddl.run(() => this.partitionDdl.drop(this.collections.runtime(db, name), partition, (rt) => this.caughtUp(rt)));
   }
 
   async listPartitions(db: string, name: string): Promise<string[]> {
@@ -706,18 +677,18 @@ export class EngineDatabase implements Database {
 
   async loadPartitions(db: string, name: string, partitions: string[]): Promise<void> {
     const rt = this.collections.runtime(db, name);
-    for (const p of partitions) this.partitionOf(rt, p);
+    for (const p of partitions) partitionOf(rt, p);
     await this.loadCollection(db, name);
   }
 
   async releasePartitions(db: string, name: string, partitions: string[]): Promise<void> {
     const rt = this.collections.runtime(db, name);
-    for (const p of partitions) this.partitionOf(rt, p);
+    for (const p of partitions) partitionOf(rt, p);
   }
 
   async getPartitionStats(db: string, name: string, partition: string): Promise<{ rowCount: number }> {
     const rt = this.collections.runtime(db, name);
-    const p = this.partitionOf(rt, partition);
+    const p = partitionOf(rt, partition);
     await this.caughtUp(rt);
     return { rowCount: rt.state.rowCount([p]) };
   }
@@ -726,53 +697,23 @@ export class EngineDatabase implements Database {
 
   /** Alias changes go through the DDL queue: a concurrent create of a collection with that name sees them. */
   createAlias(db: string, collection: string, alias: string): Promise<void> {
-    return this.ddl.run(async () => {
-      const rt = this.collections.runtime(db, collection);
-      if (rt.info.name !== collection) throw invalidParameter(`${collection} is an alias; aliases point at collections`);
-      const other = this.collections.find(db, alias) ?? this.collections.findDamaged(alias);
-      if (other) {
-        if (other.info.name === alias) throw new AliasConflictError(db, alias);
-        throw new AliasExistsError(db, alias);
-      }
-      rt.info.aliases.push(alias);
-      await this.save(rt);
-    });
+    return this.ddl.run(() => this.aliases.create(db, collection, alias));
   }
 
   alterAlias(db: string, collection: string, alias: string): Promise<void> {
-    return this.ddl.run(async () => {
-      const target = this.collections.runtime(db, collection);
-      const current = this.aliasOwner(db, alias);
-      if (current === target) return;
-      current.info.aliases = current.info.aliases.filter((a) => a !== alias);
-      target.info.aliases.push(alias);
-      await this.deps.catalog.write([this.deps.catalog.putCollectionOp(current.info), this.deps.catalog.putCollectionOp(target.info)]);
-    });
-  }
-
-  private aliasOwner(db: string, alias: string): CollectionRuntime {
-    this.collections.checkDb(db);
-    for (const rt of this.collections.runtimes.values()) if (rt.info.aliases.includes(alias)) return rt;
-    throw new AliasNotFoundError(db, alias);
+    return this.ddl.run(() => this.aliases.alter(db, collection, alias));
   }
 
   dropAlias(db: string, alias: string): Promise<void> {
-    return this.ddl.run(async () => {
-      const rt = this.aliasOwner(db, alias);
-      rt.info.aliases = rt.info.aliases.filter((a) => a !== alias);
-      await this.save(rt);
-    });
+    return this.ddl.run(() => this.aliases.drop(db, alias));
   }
 
   async describeAlias(db: string, alias: string): Promise<{ dbName: string; collectionName: string; aliasName: string }> {
-    const rt = this.aliasOwner(db, alias);
-    return { dbName: DEFAULT_DB, collectionName: rt.info.name, aliasName: alias };
+    return this.aliases.describe(db, alias);
   }
 
   async listAliases(db: string, collection?: string): Promise<string[]> {
-    this.collections.checkDb(db);
-    if (collection) return [...this.collections.runtime(db, collection).info.aliases];
-    return [...this.collections.runtimes.values()].flatMap((r) => r.info.aliases);
+    return this.aliases.list(db, collection);
   }
 
   // ---------------------------------------------------------------- lifecycle
