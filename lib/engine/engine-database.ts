@@ -9,13 +9,15 @@
  */
 import { Catalog } from './catalog/catalog.ts';
 import { AutoIdAllocator } from './catalog/id-blocks.ts';
-import { channelName, type ChannelState } from './channel-state.ts';
+import type { ChannelState } from './channel-state.ts';
 import { CollectionRuntime } from './collection/collection-runtime.ts';
 import type { RuntimeDeps } from './collection/collection-state.ts';
 import { embeddedRole } from './roles/embedded.ts';
 import { Aliases } from './ddl/aliases.ts';
+import { dropCollection, finishPendingDrops } from './ddl/drop-collection.ts';
+import { refreshFromCatalog } from './collection/catalog-refresh.ts';
 import { DEFAULT_PARTITION, PartitionDdl, partitionOf } from './ddl/partitions.ts';
-import { DEFAULT_DB, OpenCollections, damagedError, jsonText } from './collection/open-collections.ts';
+import { DEFAULT_DB, OpenCollections, damagedError } from './collection/open-collections.ts';
 import type { CollectionRole } from './roles/collection-role.ts';
 import { TaskQueue } from './task-queue.ts';
 import type { CollectionSpec, CompactionState, Database, IndexStatus, LoadState, QueryRequest, ReadOptions, Row, SearchRequest, WriteResult } from './database.ts';
@@ -31,9 +33,7 @@ import type { ObjectStore } from './ports/object-store.ts';
 import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
 import { countRows, getRows, materialize, planOutput, queryRows, searchVector, type SearchPlan } from './read-path.ts';
-import { PkIndex } from './pk-index.ts';
 import { rowsToBatch } from './schema/rows-to-batch.ts';
-import { collectionObjectPrefixes } from './catalog/key-layout.ts';
 import { estimatedRowBytes } from './segment/segment.ts';
 import type { CollectionInfo, ConsistencyLevel, IndexSpec, PrimaryKey } from './schema/types.ts';
 import { Tso, composeTs } from './tso.ts';
@@ -132,7 +132,7 @@ export class EngineDatabase implements Database {
   static async open(options: EngineDatabaseOptions): Promise<EngineDatabase> {
     const db = new EngineDatabase(options);
     await db.deps.catalog.checkFormat();
-    if (!options.catalogSource) await db.finishPendingDrops();
+    if (!options.catalogSource) await finishPendingDrops(db.deps, db.log);
     if (db.follows) {
       await db.refreshCatalog();
       db.timer = setInterval(() => db.follow(), options.followMs);
@@ -153,47 +153,18 @@ export class EngineDatabase implements Database {
 
   /**
    * Brings the open collections in line with the catalog, which other processes change: opens new
-   * ones, adopts changed descriptions (rebuilding indexes whose spec changed, where this process
-   * builds them) and closes dropped ones.
+   * ones, adopts changed descriptions and closes dropped ones (catalog-refresh.ts).
    */
   refreshCatalog(): Promise<void> {
     return this.ddl.run(async () => {
       if (this.closed) return;
       this.lastRefreshAt = this.deps.clock.now();
-      const { infos, damaged } = await (this.options.catalogSource ?? this.deps.catalog).scanCollections();
-      const seen = new Set(infos.map((i) => i.collectionId));
-      for (const d of damaged) seen.add(d.collectionId);
-      for (const [id, rt] of this.collections.runtimes) {
-        if (seen.has(id)) continue;
-        this.collections.runtimes.delete(id);
-        await rt.close();
-      }
-      for (const id of this.collections.damaged.keys()) if (!seen.has(id)) this.collections.damaged.delete(id);
-      for (const d of damaged) if (!this.collections.runtimes.has(d.collectionId)) this.collections.markUnreadable(d.collectionId, d.key, d.error);
-      for (const info of infos) {
-        const rt = this.collections.runtimes.get(info.collectionId);
-        if (!rt) {
-          // A damaged collection is tried again when its catalog entry changes or its failure may pass.
-          const known = this.collections.damaged.get(info.collectionId);
-          if (known && !known.transient && jsonText(known.info) === jsonText(info)) continue;
-          try {
-            await this.options.beforeOpen?.(info);
-          } catch (err) {
-            this.collections.markDamaged(info, `${(err as Error).name}: ${(err as Error).message}`, err as Error, true);
-            continue;
-          }
-          await this.collections.openOrMarkDamaged(info);
-          continue;
-        }
-        if (jsonText(rt.info) === jsonText(info)) continue;
-        // Unchanged index specs keep their identity: builds in flight for them stay valid.
-        const before = rt.info.indexes;
-        info.indexes = info.indexes.map((s) => before.find((b) => jsonText(b) === jsonText(s)) ?? s);
-        const changed = info.schema.fields.filter((f) => before.find((b) => b.fieldName === f.name) !== info.indexes.find((i) => i.fieldName === f.name));
-        rt.info = info;
-        if (this.options.catalogSource) await this.deps.catalog.putCollection(info);
-        for (const f of changed) await rt.role.indexes.specChangedElsewhere(f.name);
-      }
+      await refreshFromCatalog(
+        this.collections,
+        this.options.catalogSource ?? this.deps.catalog,
+        this.options.catalogSource ? this.deps.catalog : undefined,
+        this.options.beforeOpen,
+      );
     });
   }
 
@@ -299,44 +270,7 @@ export class EngineDatabase implements Database {
   }
 
   dropCollection(db: string, name: string): Promise<void> {
-    return this.ddl.run(async () => {
-      const rt = this.collections.find(db, name);
-      const damaged = rt ? undefined : this.collections.findDamaged(name);
-      if (damaged) {
-        if (damaged.info.name !== name) throw invalidParameter(`${name} is an alias of ${damaged.info.name}; drop the collection by its name`);
-        await this.deps.catalog.markDropping(damaged.info);
-        this.collections.damaged.delete(damaged.info.collectionId);
-        await this.removeDropped(damaged.info);
-        return;
-      }
-      if (!rt) return;
-      if (rt.info.name !== name) throw invalidParameter(`${name} is an alias of ${rt.info.name}; drop the alias, or drop the collection by its name`);
-      // The intent is durable before anything is deleted: a crash from here on is finished by the next open.
-      await this.deps.catalog.markDropping(rt.info);
-      this.collections.runtimes.delete(rt.info.collectionId);
-      await rt.close();
-      await this.removeDropped(rt.info);
-    });
-  }
-
-  /** Deletes every trace of a collection whose drop intent is recorded: WAL channels, objects, PK index, metadata. */
-  private async removeDropped(info: CollectionInfo): Promise<void> {
-    const channels = Array.from({ length: info.shardsNum }, (_, i) => channelName(info.collectionId, i));
-    for (const ch of channels) await this.deps.wal.dropChannel(ch);
-    for (const prefix of collectionObjectPrefixes(info.collectionId)) await this.deps.objects.deletePrefix(prefix);
-    await new PkIndex(this.deps.catalog.kv, info.collectionId).drop();
-    await this.deps.catalog.finishDrop(info.collectionId, channels);
-  }
-
-  /** Finishes drops a crash interrupted (their collections are no longer listed; their files still are). */
-  private async finishPendingDrops(): Promise<void> {
-    for (const info of await this.deps.catalog.listDropping()) {
-      try {
-        await this.removeDropped(info);
-      } catch (error) {
-        this.log.error(`finishing the drop of collection ${info.name} (id ${info.collectionId}) failed; it is retried on the next start`, { collection: info.name, error });
-      }
-    }
+    return this.ddl.run(() => dropCollection(this.collections, this.deps, db, name));
   }
 
   async listCollections(db: string): Promise<string[]> {
