@@ -9,11 +9,12 @@
  */
 import { Catalog } from './catalog/catalog.ts';
 import { AutoIdAllocator } from './catalog/id-blocks.ts';
-import type { ChannelState } from './channel-state.ts';
 import { CollectionRuntime } from './collection/collection-runtime.ts';
 import type { RuntimeDeps } from './collection/collection-state.ts';
 import { embeddedRole } from './roles/embedded.ts';
 import { Aliases } from './ddl/aliases.ts';
+import { CompactionJobs } from './compaction/compaction-jobs.ts';
+import { insertRows } from './write/insert-rows.ts';
 import { dropCollection, finishPendingDrops } from './ddl/drop-collection.ts';
 import { refreshFromCatalog } from './collection/catalog-refresh.ts';
 import { DEFAULT_PARTITION, PartitionDdl, partitionOf } from './ddl/partitions.ts';
@@ -33,8 +34,6 @@ import type { ObjectStore } from './ports/object-store.ts';
 import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
 import { countRows, getRows, materialize, planOutput, queryRows, searchVector, type SearchPlan } from './read-path.ts';
-import { rowsToBatch } from './schema/rows-to-batch.ts';
-import { estimatedRowBytes } from './segment/segment.ts';
 import type { CollectionInfo, ConsistencyLevel, IndexSpec, PrimaryKey } from './schema/types.ts';
 import { Tso, composeTs } from './tso.ts';
 
@@ -76,9 +75,8 @@ export class EngineDatabase implements Database {
   private readonly collections: OpenCollections;
   private readonly aliases: Aliases;
   private readonly partitionDdl: PartitionDdl;
+  private readonly compactionJobs: CompactionJobs;
   private readonly deps: RuntimeDeps;
-  private readonly compactions = new Map<number, CompactionState>();
-  private readonly compactionRuns = new Map<CollectionRuntime, Promise<number>>();
   private lastCompactionAt: number;
   private timer: NodeJS.Timeout | undefined;
   /** Serializes DDL so concurrent creates and drops see each other. */
@@ -115,6 +113,7 @@ export class EngineDatabase implements Database {
     this.collections = new OpenCollections(this.deps, options.role ?? embeddedRole, () => this.log);
     this.aliases = new Aliases(this.collections, this.deps.catalog);
     this.partitionDdl = new PartitionDdl(this.deps.catalog);
+    this.compactionJobs = new CompactionJobs(() => this.log);
     this.lastCompactionAt = this.deps.clock.now();
   }
 
@@ -219,7 +218,7 @@ export class EngineDatabase implements Database {
     const every = this.deps.config.compactionIntervalMs;
     if (every > 0 && now - this.lastCompactionAt >= every) {
       this.lastCompactionAt = now;
-      for (const rt of this.collections.runtimes.values()) this.runCompaction(rt).catch(() => undefined);
+      for (const rt of this.collections.runtimes.values()) this.compactionJobs.run(rt).catch(() => undefined);
     }
   }
 
@@ -344,32 +343,11 @@ export class EngineDatabase implements Database {
 
   async compact(db: string, name: string): Promise<number> {
     const rt = this.collections.runtime(db, name);
-    const compactionId = await this.deps.catalog.allocateId();
-    const state: CompactionState = { compactionId, state: 'Executing', executingPlanNumber: 1, completedPlanNumber: 0 };
-    this.compactions.set(compactionId, state);
-    this.runCompaction(rt)
-      .then((plans) => Object.assign(state, { state: 'Completed', executingPlanNumber: 0, completedPlanNumber: plans }))
-      .catch(() => Object.assign(state, { state: 'Completed', executingPlanNumber: 0 }));
-    return compactionId;
-  }
-
-  /** Runs a collection's compactions unless they are already running. */
-  private runCompaction(rt: CollectionRuntime): Promise<number> {
-    const running = this.compactionRuns.get(rt);
-    if (running) return running;
-    const run = rt
-      .compact()
-      .catch((err) => {
-        this.log.error(`compaction of ${rt.info.name} failed (it is retried later)`, { collection: rt.info.name, error: err });
-        throw err;
-      })
-      .finally(() => this.compactionRuns.delete(rt));
-    this.compactionRuns.set(rt, run);
-    return run;
+    return this.compactionJobs.start(rt, await this.deps.catalog.allocateId());
   }
 
   async getCompactionState(compactionId: number): Promise<CompactionState> {
-    return this.compactions.get(compactionId) ?? { compactionId, state: 'UndefiedState', executingPlanNumber: 0, completedPlanNumber: 0 };
+    return this.compactionJobs.state(compactionId);
   }
 
   async alterProperties(db: string, name: string, properties: Record<string, string>): Promise<void> {
@@ -388,29 +366,7 @@ export class EngineDatabase implements Database {
 
   async insert(db: string, name: string, rows: unknown[], options: { partitionName?: string; upsert: boolean }): Promise<WriteResult> {
     const rt = this.collections.runtime(db, name);
-    const partition = partitionOf(rt, options.partitionName);
-    const batch = rowsToBatch(rt.info.schema, rows, options.upsert ? 'upsert' : 'insert');
-    const pkField = rt.state.pkField();
-    if (pkField.autoId && !options.upsert) {
-      const ids = await this.autoIds.allocate(batch.rowCount);
-      batch.columns.set(pkField.name, pkField.dataType === 'Int64' ? ids : ids.map(String));
-    }
-    const pks = batch.columns.get(pkField.name) as PrimaryKey[];
-    // Refused before anything is appended when growing data is at its limit (MemoryQuotaError).
-    const rowBytes = estimatedRowBytes(rt.info.schema);
-    const admission = this.deps.memory?.admit(batch.rowCount * rowBytes);
-    const place =
-      admission &&
-      ((ts: bigint, rowsByChannel: Map<ChannelState, number[]>) =>
-        admission.place([...rowsByChannel].filter(([ch]) => rt.applies(ch)).map(([ch, rows]) => ({ channel: ch.name, ts, bytes: rows.length * rowBytes }))));
-    let sessionToken: bigint;
-    try {
-      sessionToken = await rt.appendInsert(batch, pks, partition, options.upsert, place);
-    } catch (err) {
-      admission?.cancel();
-      throw err;
-    }
-    return { ids: pks, sessionToken };
+    return insertRows(rt, partitionOf(rt, options.partitionName), rows, options.upsert, this.autoIds, this.deps.memory);
   }
 
   async delete(
@@ -660,7 +616,7 @@ export class EngineDatabase implements Database {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
-    await Promise.allSettled(this.compactionRuns.values());
+    await this.compactionJobs.drain();
     // Through the DDL queue: a catalog refresh in flight must not open a runtime after this.
     await this.ddl.run(async () => {
       for (const rt of this.collections.runtimes.values()) await rt.close();
