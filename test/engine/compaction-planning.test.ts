@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SegmentMeta } from '../../lib/engine/catalog/catalog.ts';
-import { planCompactions } from '../../lib/engine/compactor.ts';
+import { planCompactions } from '../../lib/engine/compaction/compaction-plan.ts';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '../../lib/engine/engine-config.ts';
 import type { CollectionSchema } from '../../lib/engine/schema/types.ts';
 import { estimatedRowBytes, Segment } from '../../lib/engine/segment/segment.ts';

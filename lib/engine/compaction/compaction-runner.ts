@@ -7,7 +7,7 @@
 import type { SegmentMeta } from '../catalog/catalog.ts';
 import type { CollectionState } from '../collection/collection-state.ts';
 import type { WalRecordBody } from '../codec/wal-record-codec.ts';
-import { buildCompactedSegment, compactionBytes, planCompactions, type CompactionPlan } from '../compactor.ts';
+import { buildCompactedSegment, compactionBytes, planCompactions, type CompactionPlan } from './compaction-plan.ts';
 import type { Visibility } from '../read/visibility.ts';
 import type { ChannelShare, SegmentSource } from '../roles/collection-role.ts';
 import { writeSegmentChunks } from '../segment/segment-io.ts';

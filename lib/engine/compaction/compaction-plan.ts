@@ -8,11 +8,11 @@
  * record's timestamp (newer than every earlier mutation of those keys), and a crash at any point
  * replays to the same result.
  */
-import type { SegmentMeta } from './catalog/catalog.ts';
-import type { EngineConfig } from './engine-config.ts';
-import type { CollectionSchema, PrimaryKey, Value } from './schema/types.ts';
-import { estimatedRowBytes, Segment, type ScalarColumn } from './segment/segment.ts';
-import { VectorColumn } from './segment/vector-column.ts';
+import type { SegmentMeta } from '../catalog/catalog.ts';
+import type { EngineConfig } from '../engine-config.ts';
+import type { CollectionSchema, PrimaryKey, Value } from '../schema/types.ts';
+import { estimatedRowBytes, Segment, type ScalarColumn } from '../segment/segment.ts';
+import { VectorColumn } from '../segment/vector-column.ts';
 
 /** Inputs of one compaction: flushed segments of one channel and partition. */
 export interface CompactionPlan {
