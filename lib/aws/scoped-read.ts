@@ -5,6 +5,7 @@
  * the proxy's catalog does not know yet) goes unscoped to one querynode, which holds every segment
  * and so answers it — or reports the error — exactly.
  */
+import { vectorFieldFor } from '../engine/read/planner.ts';
 import { StructReader, isJsonObject, type JsonObject } from '../api/bind.ts';
 import { parseJsonBody } from '../api/json-parse.ts';
 import { writeJson } from '../api/json-writer.ts';
@@ -70,8 +71,12 @@ function planSearch(body: JsonObject, info: CollectionInfo): ScopedRead | undefi
   } catch {
     return undefined;
   }
-  const vectors = info.schema.fields.filter((f) => f.dataType === 'FloatVector');
-  const field = annsField ? vectors.find((f) => f.name === annsField) : vectors.length === 1 ? vectors[0] : undefined;
+  let field;
+  try {
+    field = vectorFieldFor(info.schema, annsField);
+  } catch {
+    return undefined; // one node reports the error exactly
+  }
   // The metric decides the merge direction; without an index the engine's default could differ.
   const metric = field && info.indexes.find((s) => s.fieldName === field.name)?.metricType;
   if (!metric) return undefined;

@@ -23,7 +23,7 @@ import type { CollectionRole } from './roles/collection-role.ts';
 import { TaskQueue } from './task-queue.ts';
 import type { CollectionSpec, CompactionState, Database, IndexStatus, LoadState, QueryRequest, ReadOptions, Row, SearchRequest, WriteResult } from './database.ts';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.ts';
-import { CollectionNotFoundError, IndexInUseError, IndexNotFoundError, InvalidParameterError, MissingParameterError, RequestFormatError, invalidParameter } from './errors.ts';
+import { CollectionNotFoundError, IndexInUseError, IndexNotFoundError, InvalidParameterError, MissingParameterError, invalidParameter } from './errors.ts';
 import { compileFilter } from './filter/compile-filter.ts';
 import { GrowingMemory, type GrowingUsage } from './growing-memory.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
@@ -33,7 +33,8 @@ import { NOOP_LOGGER, type Logger } from './ports/logger.ts';
 import type { ObjectStore } from './ports/object-store.ts';
 import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
-import { countRows, getRows, materialize, planOutput, queryRows, searchVector, type SearchPlan } from './read-path.ts';
+import { countRows, getRows, materialize, planOutput, queryRows, searchVector } from './read-path.ts';
+import { planQuery, planSearch, readPartitions } from './read/planner.ts';
 import type { CollectionInfo, ConsistencyLevel, IndexSpec, PrimaryKey } from './schema/types.ts';
 import { Tso, composeTs } from './tso.ts';
 
@@ -432,72 +433,32 @@ export class EngineDatabase implements Database {
     for (const rt of [...this.collections.runtimes.values()]) await rt.applyResidency(idleMs);
   }
 
-  private partitions(options: ReadOptions): string[] | undefined {
-    return options.partitionNames && options.partitionNames.length > 0 ? options.partitionNames : undefined;
-  }
-
   async get(db: string, name: string, ids: PrimaryKey[], options: ReadOptions): Promise<Row[]> {
     const rt = await this.readable(db, name, options);
     const plan = planOutput(rt.state, options.outputFields ?? ['*']);
-    const rows = await getRows(rt.state, ids, this.partitions(options), options.scope);
+    const rows = await getRows(rt.state, ids, readPartitions(options), options.scope);
     return rows.map((r) => materialize(rt.state, r.segment, r.offset, plan));
   }
 
   async query(db: string, name: string, request: QueryRequest): Promise<Row[]> {
     const rt = await this.readable(db, name, request);
-    const filter = compileFilter(request.filter ?? '', rt.info.schema, request.exprParams);
-    const outputs = request.outputFields ?? ['*'];
-    if (outputs.length === 1 && outputs[0].replace(/\s/g, '').toLowerCase() === 'count(*)') {
-      return [{ 'count(*)': await countRows(rt.state, filter, this.partitions(request), request.scope) }];
-    }
-    if (outputs.some((o) => o.replace(/\s/g, '').toLowerCase() === 'count(*)')) {
-      throw invalidParameter('count(*) cannot be combined with other output fields');
-    }
-    const plan = planOutput(rt.state, outputs);
+    const q = planQuery(rt.info, request);
+    if (q.count) return [{ 'count(*)': await countRows(rt.state, q.filter, q.partitions, q.scope) }];
+    const output = planOutput(rt.state, q.outputFields);
     // Primary-key order (Milvus's): the same in every process, so the shares of a fanned-out
     // query also merge by key into the answer one node holding every segment gives.
-    const rows = await queryRows(rt.state, filter, { limit: request.limit ?? -1, offset: request.offset ?? 0, partitions: this.partitions(request), scope: request.scope });
-    return rows.map((r) => materialize(rt.state, r.segment, r.offset, plan));
+    const rows = await queryRows(rt.state, q.filter, { limit: q.limit, offset: q.offset, partitions: q.partitions, scope: q.scope });
+    return rows.map((r) => materialize(rt.state, r.segment, r.offset, output));
   }
 
   async search(db: string, name: string, request: SearchRequest): Promise<Row[][]> {
     const rt = await this.readable(db, name, request);
+    const { plan, outputFields } = planSearch(rt.info, request, this.deps.config);
     // Searches need the segments' vectors and indexes in memory; gets and queries read the few
     // vectors they return from a released segment's local file.
     await rt.makeResident(request.scope);
-    const vectorFields = rt.info.schema.fields.filter((f) => f.dataType === 'FloatVector');
-    let field = vectorFields[0];
-    if (request.annsField) {
-      const named = vectorFields.find((f) => f.name === request.annsField);
-      if (!named) throw new RequestFormatError(`cannot find a vector field named: ${request.annsField}`);
-      field = named;
-    } else if (vectorFields.length > 1) {
-      throw new RequestFormatError(`search without annsField, but already found multiple vector fields: [${vectorFields.map((f) => f.name).join(', ')}]`);
-    }
-    const spec = rt.state.indexOf(field.name);
-    const metric = spec?.metricType ?? request.metricType ?? 'COSINE';
-    if (request.metricType && spec && request.metricType !== spec.metricType) {
-      throw invalidParameter(`metric type not match: the index of ${field.name} uses ${spec.metricType}, the search asked for ${request.metricType}`);
-    }
-    for (const [i, v] of request.vectors.entries()) {
-      if (v.length !== field.dim) {
-        throw new RequestFormatError(`can only accept json format request, error: dimension: ${field.dim}, but length of []float: ${v.length} (query vector ${i})`);
-      }
-    }
-    const plan: SearchPlan = {
-      field,
-      metric,
-      limit: request.limit,
-      offset: request.offset ?? 0,
-      ef: request.ef ?? this.deps.config.defaultSearchEf,
-      radius: request.radius,
-      rangeFilter: request.rangeFilter,
-      filter: request.filter && request.filter.trim() !== '' ? compileFilter(request.filter, rt.info.schema, request.exprParams) : undefined,
-      partitions: this.partitions(request),
-      scope: request.scope,
-    };
-    const output = planOutput(rt.state, request.outputFields ?? []);
-    return request.vectors.map((q) => searchVector(rt.state, q, plan, this.deps.config).map((h) => materialize(rt.state, h.segment, h.offset, output, { distance: h.score })));
+    const output = planOutput(rt.state, outputFields);
+    return request.vectors.map((v) => searchVector(rt.state, v, plan, this.deps.config).map((h) => materialize(rt.state, h.segment, h.offset, output, { distance: h.score })));
   }
 
   // ---------------------------------------------------------------- indexes

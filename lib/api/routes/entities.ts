@@ -7,6 +7,7 @@
  * and the legacy top-level `params` (2.4) is read last. `searchParams.metricType` is ignored exactly
  * as Milvus ignores it (issue #37138); `metric_type`, which Milvus does read, must match the index.
  */
+import { vectorFieldFor } from '../../engine/read/planner.ts';
 import type { Row, SearchRequest } from '../../engine/database.ts';
 import { invalidParameter } from '../../engine/errors.ts';
 import { ErrorCode, MilvusError } from '../error-codes.ts';
@@ -130,8 +131,7 @@ function mergeSearchParams(searchParams: JsonObject | undefined, legacy: JsonObj
   return merged;
 }
 
-function parseVectors(data: unknown[], field: FieldSchema): Float32Array[] {
-  const dim = field.dim!;
+function parseVectors(data: unknown[]): Float32Array[] {
   if (data.length === 0 || data.length > MAX_NQ) {
     throw invalidParameter(`nq [${data.length}] is invalid, nq (number of search vector per search request) should be in range [1, ${MAX_NQ}]`);
   }
@@ -146,14 +146,9 @@ function parseVectors(data: unknown[], field: FieldSchema): Float32Array[] {
         `${BAD_JSON_PREFIX}, error: query vector ${q} is not an array of numbers: invalid parameter[expected=FloatVector][actual=${shown()}]`,
       );
     }
-    if (vec.length !== dim) {
-      throw new MilvusError(
-        ErrorCode.BadJson,
-        `${BAD_JSON_PREFIX}, error: dimension: ${dim}, but length of []float: ${vec.length} (query vector ${q}, field ${field.name}): invalid parameter[expected=FloatVector][actual=${shown()}]`,
-      );
-    }
-    const out = new Float32Array(dim);
-    for (let j = 0; j < dim; j++) {
+    // The dimension is checked by the engine's planner, for every front door.
+    const out = new Float32Array(vec.length);
+    for (let j = 0; j < vec.length; j++) {
       const x = vec[j];
       const f = typeof x === 'number' ? Math.fround(x) : NaN;
       if (f - f !== 0) {
@@ -166,23 +161,6 @@ function parseVectors(data: unknown[], field: FieldSchema): Float32Array[] {
     }
     return out;
   });
-}
-
-/** Picks the searched vector field: the named one, or the only one (1801 otherwise, Milvus's texts). */
-function resolveAnnsField(schema: CollectionSchema, annsField: string | undefined): FieldSchema {
-  const vectors = schema.fields.filter((f) => f.dataType === 'FloatVector');
-  if (annsField) {
-    const f = vectors.find((v) => v.name === annsField);
-    if (!f) throw new MilvusError(ErrorCode.BadJson, `${BAD_JSON_PREFIX}, error: cannot find a vector field named: ${annsField}`);
-    return f;
-  }
-  if (vectors.length > 1) {
-    throw new MilvusError(
-      ErrorCode.BadJson,
-      `${BAD_JSON_PREFIX}, error: search without annsField, but already found multiple vector fields: [${vectors.map((v) => v.name).join(', ')}]; set annsField`,
-    );
-  }
-  return vectors[0]!;
 }
 
 /** Entity routes. */
@@ -271,10 +249,10 @@ export const entityRoutes: RouteTable = {
       const params = mergeSearchParams(req.map('searchParams'), req.map('params'));
 
       const info = await db.describeCollection(dbName, name);
-      const field = resolveAnnsField(info.schema, req.string('annsField'));
+      const field = vectorFieldFor(info.schema, req.string('annsField'));
       const request: SearchRequest = {
         ...options,
-        vectors: parseVectors(data, field),
+        vectors: parseVectors(data),
         annsField: field.name,
         limit,
         offset,

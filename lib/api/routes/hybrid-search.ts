@@ -13,10 +13,11 @@
  * top-level limit + offset (Milvus requires it; this is friendlier). Per-sub-request search params
  * live under `params` (ef, radius, range_filter), as in Milvus.
  */
+import { vectorFieldFor } from '../../engine/read/planner.ts';
 import type { ReadOptions, Row, SearchRequest } from '../../engine/database.ts';
 import { invalidParameter } from '../../engine/errors.ts';
 import { ErrorCode, MilvusError } from '../error-codes.ts';
-import type { CollectionSchema, FieldSchema, PrimaryKey } from '../../engine/schema/types.ts';
+import type { PrimaryKey } from '../../engine/schema/types.ts';
 import { BAD_JSON_PREFIX, StructReader, isJsonObject, missingRequired, unmarshalError } from '../bind.ts';
 import { readOptions } from '../read-options.ts';
 import { success } from '../response.ts';
@@ -44,25 +45,10 @@ function numberParam(key: string, value: unknown): number {
   return n;
 }
 
-function vectorField(schema: CollectionSchema, annsField: string | undefined, i: number): FieldSchema {
-  const vectors = schema.fields.filter((f) => f.dataType === 'FloatVector');
-  if (!annsField) {
-    if (vectors.length === 1) return vectors[0]!;
-    throw new MilvusError(ErrorCode.BadJson, `${BAD_JSON_PREFIX}, error: search[${i}] has no annsField; set one of [${vectors.map((v) => v.name).join(', ')}]`);
-  }
-  const f = vectors.find((v) => v.name === annsField);
-  if (!f) throw new MilvusError(ErrorCode.BadJson, `${BAD_JSON_PREFIX}, error: cannot find a vector field named: ${annsField}`);
-  return f;
-}
-
-function toVectors(data: unknown[], field: FieldSchema, i: number): Float32Array[] {
+/** The sub-search's query vectors as float32 (their dimension is the engine planner's to check). */
+function toVectors(data: unknown[], i: number): Float32Array[] {
   return data.map((vec, q) => {
-    if (!Array.isArray(vec) || vec.length !== field.dim) {
-      throw new MilvusError(
-        ErrorCode.BadJson,
-        `${BAD_JSON_PREFIX}, error: dimension: ${field.dim}, but length of []float: ${Array.isArray(vec) ? vec.length : 'not an array'} (search[${i}] query vector ${q}): invalid parameter`,
-      );
-    }
+    if (!Array.isArray(vec)) throw new MilvusError(ErrorCode.BadJson, `${BAD_JSON_PREFIX}, error: search[${i}] query vector ${q} is not an array of numbers: invalid parameter`);
     const out = new Float32Array(vec.length);
     for (let j = 0; j < vec.length; j++) {
       const x = vec[j];
@@ -134,8 +120,8 @@ async function hybridSearch(ctx: HandlerContext): Promise<string> {
     const raw = sub.obj.data; // case-sensitive, as Milvus reads `search[i].data`
     if (raw === undefined || raw === null) throw missingRequired('SubSearchReq', 'data');
     if (!Array.isArray(raw)) throw unmarshalError('SubSearchReq', 'data', raw, '[]interface {}');
-    const field = vectorField(info.schema, sub.string('annsField'), i);
-    const vectors = toVectors(raw, field, i);
+    const field = vectorFieldFor(info.schema, sub.string('annsField'), `search[${i}] `);
+    const vectors = toVectors(raw, i);
     if (nq >= 0 && vectors.length !== nq) throw invalidParameter(`nq of every search request should be equal, search[${i}] has ${vectors.length}, search[0] has ${nq}`);
     nq = vectors.length;
     if (nq === 0 || nq > MAX_WINDOW) throw invalidParameter(`nq [${nq}] is invalid, nq (number of search vector per search request) should be in range [1, ${MAX_WINDOW}]`);
