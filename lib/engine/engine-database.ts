@@ -13,6 +13,7 @@ import { CollectionRuntime } from './collection/collection-runtime.ts';
 import type { RuntimeDeps } from './collection/collection-state.ts';
 import { embeddedRole } from './roles/embedded.ts';
 import { Aliases } from './ddl/aliases.ts';
+import { addIndex, allVectorFieldsIndexed, createIndexes, describeIndexes, dropIndex } from './ddl/indexes.ts';
 import { CompactionJobs } from './compaction/compaction-jobs.ts';
 import { insertRows } from './write/insert-rows.ts';
 import { dropCollection, finishPendingDrops } from './ddl/drop-collection.ts';
@@ -23,7 +24,7 @@ import type { CollectionRole } from './roles/collection-role.ts';
 import { TaskQueue } from './task-queue.ts';
 import type { CollectionSpec, CompactionState, Database, IndexStatus, LoadState, QueryRequest, ReadOptions, Row, SearchRequest, WriteResult } from './database.ts';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.ts';
-import { CollectionNotFoundError, IndexInUseError, IndexNotFoundError, InvalidParameterError, MissingParameterError, invalidParameter } from './errors.ts';
+import { CollectionNotFoundError, IndexNotFoundError, InvalidParameterError, invalidParameter } from './errors.ts';
 import { compileFilter } from './filter/compile-filter.ts';
 import { GrowingMemory, type GrowingUsage } from './growing-memory.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
@@ -464,34 +465,11 @@ export class EngineDatabase implements Database {
   // ---------------------------------------------------------------- indexes
 
   async createIndex(db: string, name: string, specs: IndexSpec[]): Promise<void> {
-    const rt = this.collections.runtime(db, name);
-    const changed: string[] = [];
-    for (const spec of specs) {
-      const field = rt.info.schema.fields.find((f) => f.name === spec.fieldName);
-      if (!field) throw new MissingParameterError(spec.fieldName, `missing required parameters, error: \`${spec.fieldName}\` hasn't defined in schema`);
-      if (field.dataType !== 'FloatVector')
-        throw invalidParameter(`${spec.indexType} index is for vector fields; ${field.name} is ${field.dataType} (scalar indexes are not supported yet)`);
-      if (addIndex(rt.info, spec)) changed.push(field.name);
-    }
-    await this.save(rt);
-    for (const f of changed) await rt.resetIndexes(f);
+    await createIndexes(this.collections.runtime(db, name), specs);
   }
 
   async describeIndex(db: string, name: string, indexName: string): Promise<IndexStatus[]> {
-    const rt = this.collections.runtime(db, name);
-    const specs = rt.info.indexes.filter((i) => !indexName || i.indexName === indexName);
-    if (specs.length === 0) throw new IndexNotFoundError(rt.info.name, indexName || undefined, `index not found[indexName=${indexName}]`);
-    return specs.map((spec) => {
-      let total = 0;
-      let indexed = 0;
-      let flushedUnindexed = 0;
-      for (const seg of rt.segments.values()) {
-        total += seg.liveCount;
-        if (seg.indexes.has(spec.fieldName) || spec.indexType === 'FLAT') indexed += seg.liveCount;
-        else if (seg.meta.state === 'Flushed') flushedUnindexed++;
-      }
-      return { ...spec, totalRows: total, indexedRows: indexed, pendingRows: total - indexed, state: flushedUnindexed === 0 ? 'Finished' : 'InProgress' };
-    });
+    return describeIndexes(this.collections.runtime(db, name), indexName);
   }
 
   async listIndexes(db: string, name: string): Promise<string[]> {
@@ -499,13 +477,7 @@ export class EngineDatabase implements Database {
   }
 
   async dropIndex(db: string, name: string, indexName: string): Promise<void> {
-    const rt = this.collections.runtime(db, name);
-    const spec = rt.info.indexes.find((i) => i.indexName === indexName);
-    if (!spec) throw new IndexNotFoundError(rt.info.name, indexName, `index not found[indexName=${indexName}]`);
-    if (rt.info.loaded) throw new IndexInUseError(rt.info.name, indexName);
-    rt.info.indexes = rt.info.indexes.filter((i) => i !== spec);
-    await this.save(rt);
-    await rt.resetIndexes(spec.fieldName);
+    await dropIndex(this.collections.runtime(db, name), indexName);
   }
 
   // ---------------------------------------------------------------- partitions
@@ -591,28 +563,4 @@ export class EngineDatabase implements Database {
       this.options.onClose?.();
     }
   }
-}
-
-/** Adds or replaces a field's index spec; returns whether anything changed. */
-function addIndex(info: CollectionInfo, spec: IndexSpec): boolean {
-  const sameName = info.indexes.find((i) => i.indexName === spec.indexName);
-  const sameField = info.indexes.find((i) => i.fieldName === spec.fieldName);
-  if (sameField) {
-    const identical =
-      sameField.indexName === spec.indexName &&
-      sameField.indexType === spec.indexType &&
-      sameField.metricType === spec.metricType &&
-      sameField.M === spec.M &&
-      sameField.efConstruction === spec.efConstruction &&
-      sameField.quantization === spec.quantization;
-    if (identical) return false;
-    throw invalidParameter(`CreateIndex failed: at most one distinct index is allowed per field (field ${spec.fieldName} already has index ${sameField.indexName}); drop it first`);
-  }
-  if (sameName) throw invalidParameter(`CreateIndex failed: index name ${spec.indexName} is already used by field ${sameName.fieldName}`);
-  info.indexes.push(spec);
-  return true;
-}
-
-function allVectorFieldsIndexed(info: CollectionInfo): boolean {
-  return info.schema.fields.every((f) => f.dataType !== 'FloatVector' || info.indexes.some((i) => i.fieldName === f.name));
 }
