@@ -13,18 +13,20 @@ import { CollectionRuntime } from './collection/collection-runtime.ts';
 import type { RuntimeDeps } from './collection/collection-state.ts';
 import { embeddedRole } from './roles/embedded.ts';
 import { Aliases } from './ddl/aliases.ts';
-import { addIndex, allVectorFieldsIndexed, createIndexes, describeIndexes, dropIndex } from './ddl/indexes.ts';
+import { createCollection } from './ddl/create-collection.ts';
+import { loadCollection, loadState, releaseCollection } from './ddl/load-state.ts';
+import { createIndexes, describeIndexes, dropIndex } from './ddl/indexes.ts';
 import { CompactionJobs } from './compaction/compaction-jobs.ts';
 import { insertRows } from './write/insert-rows.ts';
 import { dropCollection, finishPendingDrops } from './ddl/drop-collection.ts';
 import { refreshFromCatalog } from './collection/catalog-refresh.ts';
-import { DEFAULT_PARTITION, PartitionDdl, partitionOf } from './ddl/partitions.ts';
+import { PartitionDdl, partitionOf } from './ddl/partitions.ts';
 import { DEFAULT_DB, OpenCollections, damagedError } from './collection/open-collections.ts';
 import type { CollectionRole } from './roles/collection-role.ts';
 import { TaskQueue } from './task-queue.ts';
 import type { CollectionSpec, CompactionState, Database, IndexStatus, LoadState, QueryRequest, ReadOptions, Row, SearchRequest, WriteResult } from './database.ts';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.ts';
-import { CollectionNotFoundError, IndexNotFoundError, InvalidParameterError, invalidParameter } from './errors.ts';
+import { invalidParameter } from './errors.ts';
 import { compileFilter } from './filter/compile-filter.ts';
 import { GrowingMemory, type GrowingUsage } from './growing-memory.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
@@ -242,32 +244,7 @@ export class EngineDatabase implements Database {
   // ---------------------------------------------------------------- collections
 
   createCollection(db: string, spec: CollectionSpec): Promise<void> {
-    return this.ddl.run(async () => {
-      const existing = this.collections.find(db, spec.name) ?? this.collections.findDamaged(spec.name);
-      if (existing) {
-        if (existing.info.name !== spec.name) throw invalidParameter(`collection name ${spec.name} conflicts with an existing alias`);
-        throw new InvalidParameterError(`collection already exists: ${spec.name}; drop it first or choose another name`);
-      }
-      const info: CollectionInfo = {
-        collectionId: await this.deps.catalog.allocateId(),
-        name: spec.name,
-        dbName: DEFAULT_DB,
-        description: spec.description,
-        schema: spec.schema,
-        shardsNum: spec.shardsNum,
-        consistencyLevel: spec.consistencyLevel,
-        partitions: [DEFAULT_PARTITION],
-        indexes: [],
-        aliases: [],
-        properties: spec.properties,
-        loaded: false,
-        createdTs: this.deps.tso.allocate(),
-      };
-      for (const idx of spec.indexes) addIndex(info, idx);
-      info.loaded = spec.load && info.indexes.length > 0 && allVectorFieldsIndexed(info);
-      await this.deps.catalog.putCollection(info);
-      await this.collections.open(info);
-    });
+    return this.ddl.run(() => createCollection(this.collections, this.deps, db, spec));
   }
 
   dropCollection(db: string, name: string): Promise<void> {
@@ -308,31 +285,15 @@ export class EngineDatabase implements Database {
   }
 
   async loadCollection(db: string, name: string): Promise<void> {
-    const rt = this.collections.runtime(db, name);
-    const missing = rt.info.schema.fields.filter((f) => f.dataType === 'FloatVector' && !rt.state.indexOf(f.name)).map((f) => f.name);
-    if (missing.length > 0) {
-      throw new IndexNotFoundError(name, undefined, `there is no vector index on field: [${missing.join(', ')}], please create index firstly: collection=${name}: index not found`);
-    }
-    if (!rt.info.loaded) {
-      rt.info.loaded = true;
-      await this.save(rt);
-    }
+    await loadCollection(this.collections.runtime(db, name));
   }
 
   async releaseCollection(db: string, name: string): Promise<void> {
-    const rt = this.collections.runtime(db, name);
-    if (rt.info.loaded) {
-      rt.info.loaded = false;
-      await this.save(rt);
-    }
+    await releaseCollection(this.collections.runtime(db, name));
   }
 
   async getLoadState(db: string, name: string): Promise<{ loadState: LoadState; loadProgress: number; message?: string }> {
-    const rt = this.collections.find(db, name);
-    const damaged = rt ? undefined : this.collections.findDamaged(name);
-    if (damaged) return { loadState: 'LoadStateNotLoad', loadProgress: 0, message: damagedError(damaged).message };
-    if (!rt) throw new CollectionNotFoundError(name, undefined, `collection not found[collection=${name}]`);
-    return rt.info.loaded ? { loadState: 'LoadStateLoaded', loadProgress: 100 } : { loadState: 'LoadStateNotLoad', loadProgress: 0 };
+    return loadState(this.collections, db, name);
   }
 
   async refreshLoad(db: string, name: string): Promise<void> {
