@@ -7,6 +7,7 @@
  * damaged with the reason: describe and get_load_state show it, reads and writes to it are refused
  * naming the damage, it can be dropped, and every other collection is served.
  */
+import { validateCollectionSpec, validateIndexSpecs } from './schema/validate-spec.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { AutoIdAllocator } from './catalog/id-blocks.ts';
 import { channelName, type ChannelState } from './channel-state.ts';
@@ -364,6 +365,7 @@ export class EngineDatabase implements Database {
 
   createCollection(db: string, spec: CollectionSpec): Promise<void> {
     return this.ddl.run(async () => {
+      validateCollectionSpec(spec);
       const existing = this.find(db, spec.name) ?? this.findDamaged(spec.name);
       if (existing) {
         if (existing.info.name !== spec.name) throw invalidParameter(`collection name ${spec.name} conflicts with an existing alias`);
@@ -713,6 +715,7 @@ export class EngineDatabase implements Database {
 
   async createIndex(db: string, name: string, specs: IndexSpec[]): Promise<void> {
     const rt = this.runtime(db, name);
+    validateIndexSpecs(specs);
     const changed: string[] = [];
     for (const spec of specs) {
       const field = rt.info.schema.fields.find((f) => f.name === spec.fieldName);
