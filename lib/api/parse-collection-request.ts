@@ -27,7 +27,6 @@ import { ErrorCode, MilvusError } from './error-codes.ts';
 import { AUTOINDEX_EF_CONSTRUCTION, AUTOINDEX_M, DEFAULT_HNSW_EF_CONSTRUCTION, DEFAULT_HNSW_M, type MetricType, type Quantization } from '../engine/ports/vector-index.ts';
 import {
   MAX_ARRAY_CAPACITY,
-  MAX_DIM,
   MAX_FIELDS,
   MAX_HNSW_EF_CONSTRUCTION,
   MAX_HNSW_M,
