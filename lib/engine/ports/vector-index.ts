@@ -48,6 +48,14 @@ export interface VectorHits {
   scores: Float32Array;
 }
 
+/** Options of one VectorIndex search. */
+export interface VectorSearchOptions {
+  ef?: number;
+  accept?: (key: number) => boolean;
+  exactBelowSelectivity?: number;
+}
+
+/** One segment's index of one vector field. */
 export interface VectorIndex {
   readonly params: VectorIndexParams;
   /** Rows in the index. */
@@ -56,9 +64,11 @@ export interface VectorIndex {
   add(keys: Uint32Array, vectors: Float32Array): void;
   /**
    * The `k` best hits for one query. `ef` widens the HNSW beam (ignored by exact indexes);
-   * `accept` (when given) restricts results to offsets it returns true for.
+   * `accept` (when given) restricts results to offsets it returns true for. `exactBelowSelectivity`
+   * (the engine's EngineConfig.exactSearchMaxSelectivity) tells an index holding the raw vectors to
+   * scan them exactly when fewer than that fraction of rows pass `accept`; the index decides nothing itself.
    */
-  search(query: Float32Array, k: number, options?: { ef?: number; accept?: (key: number) => boolean }): VectorHits;
+  search(query: Float32Array, k: number, options?: VectorSearchOptions): VectorHits;
   /** Writes the index to a local file. */
   save(path: string): void;
   /** Releases native memory or the memory map. */
