@@ -24,31 +24,24 @@ import { StructReader, missingRequired, type JsonObject } from './bind.ts';
 import type { CollectionSpec } from '../engine/database.ts';
 import { invalidParameter } from '../engine/errors.ts';
 import { ErrorCode, MilvusError } from './error-codes.ts';
-import type { MetricType, Quantization } from '../engine/ports/vector-index.ts';
+import { AUTOINDEX_EF_CONSTRUCTION, AUTOINDEX_M, DEFAULT_HNSW_EF_CONSTRUCTION, DEFAULT_HNSW_M, type MetricType, type Quantization } from '../engine/ports/vector-index.ts';
+import {
+  MAX_ARRAY_CAPACITY,
+  MAX_FIELDS,
+  MAX_HNSW_EF_CONSTRUCTION,
+  MAX_HNSW_M,
+  MAX_SHARDS,
+  MAX_VARCHAR_LENGTH,
+  MAX_VECTOR_FIELDS,
+  MIN_HNSW_EF_CONSTRUCTION,
+  MIN_HNSW_M,
+} from '../engine/schema/limits.ts';
+import { checkDim, validateName } from '../engine/schema/validate-spec.ts';
+
+/** Name validation lives in the engine (lib/engine/schema/validate-spec.ts); re-exported for the routes. */
+export { validateName, type NameKind } from '../engine/schema/validate-spec.ts';
 import type { CollectionSchema, ConsistencyLevel, DataType, ElementType, FieldSchema, IndexSpec, Value } from '../engine/schema/types.ts';
 
-/** Largest vector dimension (Milvus `proxy.maxDimension`). */
-export const MAX_DIM = 32768;
-/** Largest VarChar max_length (Milvus). */
-export const MAX_VARCHAR_LENGTH = 65535;
-/** Largest Array max_capacity (Milvus). */
-export const MAX_ARRAY_CAPACITY = 4096;
-/** Most fields per collection (Milvus `proxy.maxFieldNum`). */
-export const MAX_FIELDS = 64;
-/** Most vector fields per collection (Milvus `proxy.maxVectorFieldNum`). */
-export const MAX_VECTOR_FIELDS = 4;
-/** Most shards per collection. */
-export const MAX_SHARDS = 16;
-/** Longest name of a collection, field, partition, alias or index (Milvus `proxy.maxNameLength`). */
-export const MAX_NAME_LENGTH = 255;
-/** HNSW defaults when an HNSW index gives no M / efConstruction. */
-export const DEFAULT_HNSW_M = 16;
-/** HNSW defaults when an HNSW index gives no M / efConstruction. */
-export const DEFAULT_HNSW_EF_CONSTRUCTION = 128;
-/** What AUTOINDEX builds (Milvus OSS `autoIndex.params.build`: HNSW M 18, efConstruction 240). */
-export const AUTOINDEX_M = 18;
-/** What AUTOINDEX builds (Milvus OSS `autoIndex.params.build`). */
-export const AUTOINDEX_EF_CONSTRUCTION = 240;
 /** VarChar pk max_length of a quick-setup collection without `params.max_length`. */
 export const DEFAULT_QUICK_VARCHAR_LENGTH = 65535;
 
@@ -80,36 +73,6 @@ const PROPERTY_PARAMS: Record<string, string> = {
   partitionKeyIsolation: 'partitionkey.isolation',
   'mmap.enabled': 'mmap.enabled',
 };
-
-/** What a name names, for validation messages. */
-export type NameKind = 'collection' | 'field' | 'partition' | 'alias' | 'index' | 'database';
-
-/**
- * Validates a collection/field/partition/alias/index/database name with Milvus's rule
- * (`^[a-zA-Z_][a-zA-Z0-9_]*$`, at most 255 characters); throws 1100 with Milvus-like wording.
- */
-export function validateName(kind: NameKind, name: string): void {
-  const label = kind === 'alias' ? 'collection alias' : `${kind} name`;
-  if (name === '') throw invalidParameter(`${label} should not be empty`);
-  const invalid = `Invalid ${label}: ${name}.`;
-  if (name.length > MAX_NAME_LENGTH) {
-    throw invalidParameter(`${invalid} the length of a ${label} must be less than ${MAX_NAME_LENGTH} characters`);
-  }
-  const first = name.charCodeAt(0);
-  if (!(first === 95 || isAsciiLetter(first))) {
-    throw invalidParameter(`${invalid} the first character of a ${label} must be an underscore or letter`);
-  }
-  for (let i = 1; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (!(c === 95 || isAsciiLetter(c) || (c >= 48 && c <= 57))) {
-      throw invalidParameter(`${invalid} ${label} can only contain numbers, letters and underscores`);
-    }
-  }
-}
-
-function isAsciiLetter(c: number): boolean {
-  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-}
 
 /**
  * Parses a consistency level name (case-sensitive, as Milvus); throws 1100 with Milvus's message,
@@ -305,12 +268,6 @@ function quickSetup(req: StructReader, params: JsonObject): { schema: Collection
       },
     ],
   };
-}
-
-function checkDim(dim: number, field: string): void {
-  if (!Number.isInteger(dim) || dim < 1 || dim > MAX_DIM) {
-    throw invalidParameter(`invalid dimension: ${dim} of field ${field}. should be in range 1 ~ ${MAX_DIM}`);
-  }
 }
 
 function parseDataType(raw: string | undefined, what: 'data type' | 'element data type', field: string): DataType {
@@ -542,13 +499,14 @@ export function parseIndexParams(items: StructReader[], schema: CollectionSchema
     const rawMetric = item.string('metricType') || (params.metric_type !== undefined && params.metric_type !== null ? paramString(params.metric_type) : '') || 'COSINE';
     const metricType = parseMetricType(rawMetric);
     const isAuto = indexType === 'AUTOINDEX';
-    const M = params.M === undefined || params.M === null ? (isAuto ? AUTOINDEX_M : DEFAULT_HNSW_M) : intParam(params.M, `index param M of field ${fieldName}`, 2, 2048);
+    const M =
+      params.M === undefined || params.M === null ? (isAuto ? AUTOINDEX_M : DEFAULT_HNSW_M) : intParam(params.M, `index param M of field ${fieldName}`, MIN_HNSW_M, MAX_HNSW_M);
     const efConstruction =
       params.efConstruction === undefined || params.efConstruction === null
         ? isAuto
           ? AUTOINDEX_EF_CONSTRUCTION
           : DEFAULT_HNSW_EF_CONSTRUCTION
-        : intParam(params.efConstruction, `index param efConstruction of field ${fieldName}`, 1, 2147483647);
+        : intParam(params.efConstruction, `index param efConstruction of field ${fieldName}`, MIN_HNSW_EF_CONSTRUCTION, MAX_HNSW_EF_CONSTRUCTION);
     let quantization: Quantization = 'f32';
     if (params.quantization !== undefined && params.quantization !== null) {
       const q = QUANTIZATIONS[paramString(params.quantization).toLowerCase()];

@@ -5,7 +5,7 @@
 import type { Catalog, SegmentMeta } from './catalog/catalog.ts';
 import type { LocalFiles } from './ports/local-files.ts';
 import type { ObjectStore } from './ports/object-store.ts';
-import type { VectorIndexFactory, VectorIndexParams } from './ports/vector-index.ts';
+import { completeIndexParams, type VectorIndexFactory, type VectorIndexParams } from './ports/vector-index.ts';
 import type { CollectionInfo, FieldSchema, IndexSpec } from './schema/types.ts';
 import { indexFileKey } from './catalog/key-layout.ts';
 import { readSegment } from './segment/segment-io.ts';
@@ -21,9 +21,9 @@ export interface IndexBuildDeps {
   localFiles: LocalFiles;
 }
 
-/** Index params of a field for building or viewing. */
-export function indexParams(field: FieldSchema, spec: IndexSpec): VectorIndexParams {
-  return { dim: field.dim!, metric: spec.metricType, M: spec.M, efConstruction: spec.efConstruction, quantization: spec.quantization };
+/** Index params of a field for building or viewing, complete (the port's defaults fill what the spec lacks). */
+export function indexParams(field: FieldSchema, spec: IndexSpec): Required<VectorIndexParams> {
+  return completeIndexParams({ dim: field.dim!, metric: spec.metricType, M: spec.M, efConstruction: spec.efConstruction, quantization: spec.quantization });
 }
 
 /** The HNSW spec of a vector field, if it has one that needs building. */

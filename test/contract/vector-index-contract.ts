@@ -239,7 +239,7 @@ export function vectorIndexContract(subject: VectorIndexSubject): void {
             const accept = (k: number) => k % mod === 0;
             let sum = 0;
             for (const q of queries) {
-              const hits = idx.search(q, 10, { ef: 64, accept });
+              const hits = idx.search(q, 10, { ef: 64, accept, exactBelowSelectivity: 0.05 });
               assert.equal(hits.keys.length, expected, `selectivity 1/${mod}`);
               for (const k of hits.keys) assert.equal(k % mod, 0, `key ${k} was not accepted`);
               assertOrdered(metric, hits);

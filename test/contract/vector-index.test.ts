@@ -129,7 +129,7 @@ describe('HnswVectorIndex specifics', () => {
         const accept = (k: number) => k % mod === 0;
         let sum = 0;
         for (const q of queries) {
-          const hits = idx.search(q, 10, { ef: 64, accept });
+          const hits = idx.search(q, 10, { ef: 64, accept, exactBelowSelectivity: 0.05 });
           const ref = bruteForce(metric, data, keys, q, 10, accept);
           if (mod >= 100) assert.deepEqual([...hits.keys], ref.keys, `${metric} 1/${mod}`);
           sum += recall(hits, ref.keys);

@@ -12,7 +12,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import { CorruptDataError } from '../../engine/errors.ts';
 import { ensureVectors } from '../../engine/ports/lazy-vectors.ts';
-import type { VectorHits, VectorIndex, VectorIndexParams } from '../../engine/ports/vector-index.ts';
+import type { VectorHits, VectorIndex, VectorIndexParams, VectorSearchOptions } from '../../engine/ports/vector-index.ts';
 import { estimateSelectivity } from '../../engine/search/selectivity.ts';
 import { FlatVectorIndex } from './flat-vector-index.ts';
 import { appendChecksumFooter, verifyChecksumFooter } from './index-file-checksum.ts';
@@ -38,13 +38,6 @@ const HEAD_BYTES = 64;
 
 const EMPTY_HITS: VectorHits = { keys: new Uint32Array(0), scores: new Float32Array(0) };
 
-/**
- * Below this estimated selectivity a filtered search scans the raw vectors exactly when they were
- * given (`opts.vectors`): scoring a few % of the rows is cheap (100k × 128: 0.2 ms at 0.1 %,
- * 0.4 ms at 1 %, 1.7 ms at 10 %), while graph over-fetch costs 1.7–28 ms at 1–0.1 % (more when
- * the filter correlates with the clusters) but only ≈ 0.3 ms from 10 % up.
- */
-const EXACT_BELOW_SELECTIVITY = 0.05;
 /** Keys are dense row offsets, so row r of the sample is key r. */
 const identity = (r: number) => r;
 
@@ -138,7 +131,7 @@ export class HnswVectorIndex implements VectorIndex {
    * the raw vectors were given at open, very selective filters, and searches that fall short
    * once, scan them exactly instead (see HnswOpenOptions.vectors).
    */
-  search(query: Float32Array, k: number, options: { ef?: number; accept?: (key: number) => boolean } = {}): VectorHits {
+  search(query: Float32Array, k: number, options: VectorSearchOptions = {}): VectorHits {
     const index = this.#live();
     checkQuery(query, this.params.dim);
     const size = index.size();
@@ -154,7 +147,9 @@ export class HnswVectorIndex implements VectorIndex {
 
     const selectivity = estimateSelectivity(size, accept, identity);
     const exact = this.#vectors !== null;
-    if (exact && selectivity < EXACT_BELOW_SELECTIVITY) return this.#exactSearch(query, k, accept);
+    // The caller (the engine's segment search) sets the threshold; scanning a few % of the rows
+    // exactly is cheap, while graph over-fetch degrades sharply for selective filters.
+    if (exact && options.exactBelowSelectivity !== undefined && selectivity < options.exactBelowSelectivity) return this.#exactSearch(query, k, accept);
     let count = Math.min(Math.max(2 * k, ef, Math.ceil((k / selectivity) * 1.5)), size);
     for (;;) {
       const m = index.search(query, count, 1);

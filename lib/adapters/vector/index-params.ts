@@ -1,23 +1,15 @@
 /** Validation and defaults of VectorIndexParams shared by the vector index adapters. */
-import type { MetricType, Quantization, VectorIndexParams } from '../../engine/ports/vector-index.ts';
+import { completeIndexParams, type MetricType, type Quantization, type VectorIndexParams } from '../../engine/ports/vector-index.ts';
 
 /** Params with every default filled in. */
 export type ResolvedIndexParams = Required<VectorIndexParams>;
 
-/** Default HNSW graph degree (the VectorIndex port documents M 16, efConstruction 128). */
-export const DEFAULT_M = 16;
-/** Default HNSW construction beam. */
-export const DEFAULT_EF_CONSTRUCTION = 128;
-
 const METRICS: ReadonlySet<string> = new Set<MetricType>(['L2', 'IP', 'COSINE']);
 const QUANTIZATIONS: ReadonlySet<string> = new Set<Quantization>(['f32', 'f16', 'bf16', 'i8']);
 
-/** Checks params and fills defaults; throws a RangeError naming the bad value. */
+/** Checks params (defaults come from the port's completeIndexParams, never from here); throws a RangeError naming the bad value. */
 export function resolveIndexParams(params: VectorIndexParams): ResolvedIndexParams {
-  const { dim, metric } = params;
-  const M = params.M ?? DEFAULT_M;
-  const efConstruction = params.efConstruction ?? DEFAULT_EF_CONSTRUCTION;
-  const quantization = params.quantization ?? 'f32';
+  const { dim, metric, M, efConstruction, quantization } = completeIndexParams(params);
   if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`vector index dim must be a positive integer, got ${dim}`);
   if (!METRICS.has(metric)) throw new RangeError(`vector index metric must be L2, IP or COSINE, got ${String(metric)}`);
   if (!Number.isInteger(M) || M < 2 || M > 2048) throw new RangeError(`HNSW M must be an integer in [2, 2048], got ${M}`);

@@ -9,11 +9,13 @@ import { DEFAULT_DB, type OpenCollections } from '../collection/open-collections
 import type { CollectionSpec } from '../database.ts';
 import { InvalidParameterError, invalidParameter } from '../errors.ts';
 import type { CollectionInfo } from '../schema/types.ts';
+import { validateCollectionSpec } from '../schema/validate-spec.ts';
 import { addIndex, allVectorFieldsIndexed } from './indexes.ts';
 import { DEFAULT_PARTITION } from './partitions.ts';
 
 /** Creates and opens a collection. */
 export async function createCollection(collections: OpenCollections, deps: RuntimeDeps, db: string, spec: CollectionSpec): Promise<void> {
+  validateCollectionSpec(spec);
   const existing = collections.find(db, spec.name) ?? collections.findDamaged(spec.name);
   if (existing) {
     if (existing.info.name !== spec.name) throw invalidParameter(`collection name ${spec.name} conflicts with an existing alias`);

@@ -8,9 +8,11 @@ import type { CollectionRuntime } from '../collection/collection-runtime.ts';
 import type { IndexStatus } from '../database.ts';
 import { IndexInUseError, IndexNotFoundError, MissingParameterError, invalidParameter } from '../errors.ts';
 import type { CollectionInfo, IndexSpec } from '../schema/types.ts';
+import { validateIndexSpecs } from '../schema/validate-spec.ts';
 
 /** Adds index specs to a collection (vector fields only) and has the changed fields indexed anew. */
 export async function createIndexes(rt: CollectionRuntime, specs: IndexSpec[]): Promise<void> {
+  validateIndexSpecs(specs);
   const changed: string[] = [];
   for (const spec of specs) {
     const field = rt.info.schema.fields.find((f) => f.name === spec.fieldName);

@@ -1,6 +1,8 @@
 /**
  * Vector search within one segment, filter-aware: when few rows pass the filter they are scored
- * exactly; otherwise the HNSW index is searched with an acceptance test and over-fetching.
+ * exactly; otherwise the HNSW index is searched with an acceptance test and over-fetching. This is
+ * the one place that decides exact scan versus graph (thresholds from EngineConfig); the index
+ * adapter only executes what it is told (VectorSearchOptions.exactBelowSelectivity).
  */
 import type { EngineConfig } from '../engine-config.ts';
 import type { CompiledFilter } from '../filter/compile-filter.ts';
@@ -88,7 +90,10 @@ export function searchSegment(seg: Segment, p: SegmentSearchParams, config: Engi
   const notDeleted = seg.deletedCount > 0 ? (o: number) => !seg.isDeleted(o) : undefined;
   /** `test`, also refusing deleted rows when there are any. */
   const live = (test: (o: number) => boolean) => (notDeleted ? (o: number) => test(o) && !seg.isDeleted(o) : test);
-  const graph = (accept: ((o: number) => boolean) | undefined) => (p.range ? rangeSearch(index!, p, accept, n) : index!.search(p.query, p.k, { ef: p.ef, accept }));
+  const graph = (accept: ((o: number) => boolean) | undefined) =>
+    p.range
+      ? rangeSearch(index!, p, accept, n, config.exactSearchMaxSelectivity)
+      : index!.search(p.query, p.k, { ef: p.ef, accept, exactBelowSelectivity: config.exactSearchMaxSelectivity });
   const exact = (candidates: ArrayLike<number> | undefined, accept: ((o: number) => boolean) | undefined) =>
     exactSearch(p.metric, p.query, column, p.k, candidates, accept, p.range);
   if (!p.filter) return toHits(seg, index ? graph(notDeleted) : exact(undefined, notDeleted));
@@ -118,9 +123,15 @@ function toHits(seg: Segment, { keys, scores }: { keys: ArrayLike<number>; score
  * Range search on a graph index: widen the beam until k hits fall inside the bounds, the ranked
  * list passes the outer bound, or the whole segment was ranked.
  */
-function rangeSearch(index: VectorIndex, p: SegmentSearchParams, accept: ((o: number) => boolean) | undefined, n: number): { keys: number[]; scores: number[] } {
+function rangeSearch(
+  index: VectorIndex,
+  p: SegmentSearchParams,
+  accept: ((o: number) => boolean) | undefined,
+  n: number,
+  exactBelowSelectivity: number,
+): { keys: number[]; scores: number[] } {
   for (let count = Math.max(p.k, p.ef ?? 0, 64); ; count *= 4) {
-    const res = index.search(p.query, Math.min(count, n), { ef: p.ef, accept });
+    const res = index.search(p.query, Math.min(count, n), { ef: p.ef, accept, exactBelowSelectivity });
     const keys: number[] = [];
     const scores: number[] = [];
     for (let i = 0; i < res.keys.length && keys.length < p.k; i++) {

@@ -1,0 +1,69 @@
+/**
+ * The engine's schema limits (lib/engine/schema/validate-spec.ts): the rules every front door gets
+ * through EngineDatabase.createCollection / createIndex, with the messages REST clients see.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InvalidParameterError } from '../../lib/engine/errors.ts';
+import { MAX_DIM, MAX_FIELDS, MAX_SHARDS, MAX_VARCHAR_LENGTH } from '../../lib/engine/schema/limits.ts';
+import { validateCollectionSpec, validateIndexSpecs, validateName } from '../../lib/engine/schema/validate-spec.ts';
+import type { CollectionSpec } from '../../lib/engine/database.ts';
+import type { FieldSchema, IndexSpec } from '../../lib/engine/schema/types.ts';
+
+function f(name: string, dataType: FieldSchema['dataType'], extra: Partial<FieldSchema> = {}): FieldSchema {
+  return {
+    fieldId: 100,
+    name,
+    dataType,
+    description: '',
+    isPrimary: false,
+    autoId: false,
+    isPartitionKey: false,
+    isClusteringKey: false,
+    nullable: false,
+    typeParams: {},
+    ...extra,
+  };
+}
+
+function spec(extra: Partial<CollectionSpec> = {}): CollectionSpec {
+  return {
+    name: 'c',
+    description: '',
+    schema: { fields: [f('id', 'Int64', { isPrimary: true }), f('v', 'FloatVector', { dim: 4 })], enableDynamicField: false },
+    shardsNum: 1,
+    consistencyLevel: 'Bounded',
+    properties: {},
+    indexes: [],
+    load: false,
+    ...extra,
+  };
+}
+
+const hnsw: IndexSpec = { indexName: 'v', fieldName: 'v', indexType: 'HNSW', metricType: 'L2', M: 16, efConstruction: 128, quantization: 'f32', params: {} };
+
+describe('engine schema limits', () => {
+  it('accepts a valid spec', () => validateCollectionSpec(spec({ indexes: [hnsw] })));
+
+  it('refuses bad names with Milvus wording', () => {
+    assert.throws(() => validateName('collection', ''), { name: InvalidParameterError.name, message: /collection name should not be empty/ });
+    assert.throws(() => validateCollectionSpec(spec({ name: '1abc' })), /the first character of a collection name must be an underscore or letter/);
+    assert.throws(() => validateName('field', 'x'.repeat(256)), /must be less than 255 characters/);
+  });
+
+  it('refuses shards, dims, lengths and field counts past the limits', () => {
+    assert.throws(() => validateCollectionSpec(spec({ shardsNum: MAX_SHARDS + 1 })), InvalidParameterError);
+    const withField = (x: FieldSchema) => spec({ schema: { fields: [f('id', 'Int64', { isPrimary: true }), x], enableDynamicField: false } });
+    assert.throws(() => validateCollectionSpec(withField(f('v', 'FloatVector', { dim: MAX_DIM + 1 }))), /invalid dimension: 32769 of field v/);
+    assert.throws(() => validateCollectionSpec(withField(f('s', 'VarChar', { maxLength: MAX_VARCHAR_LENGTH + 1 }))), /should be in \(0, 65535\]/);
+    const many = Array.from({ length: MAX_FIELDS + 1 }, (_, i) => f(`f${i}`, 'Int64'));
+    assert.throws(() => validateCollectionSpec(spec({ schema: { fields: many, enableDynamicField: false } })), /maximum field's number should be limited to 64/);
+    assert.throws(() => validateCollectionSpec(withField(f('id', 'Int64'))), /duplicated field name id found/);
+  });
+
+  it('refuses HNSW params out of range and duplicate indexes', () => {
+    assert.throws(() => validateIndexSpecs([{ ...hnsw, M: 1 }]), /index param M of field v should be an integer in \[2, 2048\]/);
+    assert.throws(() => validateIndexSpecs([{ ...hnsw, efConstruction: 0 }]), /efConstruction of field v should be an integer/);
+    assert.throws(() => validateIndexSpecs([hnsw, { ...hnsw, indexName: 'w' }]), /at most one distinct index is allowed per field/);
+  });
+});
