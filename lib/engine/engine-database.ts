@@ -28,7 +28,6 @@ import {
   MissingParameterError,
   NotFoundError,
   PartitionNotFoundError,
-  RequestFormatError,
   collectionNotFound,
   invalidParameter,
 } from './errors.ts';
@@ -42,6 +41,7 @@ import type { ObjectStore } from './ports/object-store.ts';
 import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
 import { countRows, getRows, materialize, planOutput, queryRows, searchVector, type SearchPlan } from './read-path.ts';
+import { planGet, planQuery, planSearch } from './read/planner.ts';
 import { PkIndex } from './pk-index.ts';
 import { rowsToBatch } from './schema/rows-to-batch.ts';
 import { collectionObjectPrefixes } from './catalog/key-layout.ts';
@@ -647,25 +647,19 @@ export class EngineDatabase implements Database {
 
   async get(db: string, name: string, ids: PrimaryKey[], options: ReadOptions): Promise<Row[]> {
     const rt = await this.readable(db, name, options);
-    const plan = planOutput(rt, options.outputFields ?? ['*']);
+    const plan = planOutput(rt, planGet(options.outputFields));
     const rows = await getRows(rt, ids, this.partitions(options), options.scope);
     return rows.map((r) => materialize(rt, r.segment, r.offset, plan));
   }
 
   async query(db: string, name: string, request: QueryRequest): Promise<Row[]> {
     const rt = await this.readable(db, name, request);
-    const filter = compileFilter(request.filter ?? '', rt.info.schema, request.exprParams);
-    const outputs = request.outputFields ?? ['*'];
-    if (outputs.length === 1 && outputs[0].replace(/\s/g, '').toLowerCase() === 'count(*)') {
-      return [{ 'count(*)': await countRows(rt, filter, this.partitions(request), request.scope) }];
-    }
-    if (outputs.some((o) => o.replace(/\s/g, '').toLowerCase() === 'count(*)')) {
-      throw invalidParameter('count(*) cannot be combined with other output fields');
-    }
-    const plan = planOutput(rt, outputs);
+    const planned = planQuery(rt.info, request);
+    if (planned.kind === 'count') return [{ 'count(*)': await countRows(rt, planned.filter, this.partitions(request), request.scope) }];
+    const plan = planOutput(rt, planned.outputFields);
     // Primary-key order (Milvus's): the same in every process, so the shares of a fanned-out
     // query also merge by key into the answer one node holding every segment gives.
-    const rows = await queryRows(rt, filter, { limit: request.limit ?? -1, offset: request.offset ?? 0, partitions: this.partitions(request), scope: request.scope });
+    const rows = await queryRows(rt, planned.filter, { limit: planned.limit, offset: planned.offset, partitions: this.partitions(request), scope: request.scope });
     return rows.map((r) => materialize(rt, r.segment, r.offset, plan));
   }
 
@@ -674,38 +668,9 @@ export class EngineDatabase implements Database {
     // Searches need the segments' vectors and indexes in memory; gets and queries read the few
     // vectors they return from a released segment's local file.
     await rt.makeResident(request.scope);
-    const vectorFields = rt.info.schema.fields.filter((f) => f.dataType === 'FloatVector');
-    let field = vectorFields[0];
-    if (request.annsField) {
-      const named = vectorFields.find((f) => f.name === request.annsField);
-      if (!named) throw new RequestFormatError(`cannot find a vector field named: ${request.annsField}`);
-      field = named;
-    } else if (vectorFields.length > 1) {
-      throw new RequestFormatError(`search without annsField, but already found multiple vector fields: [${vectorFields.map((f) => f.name).join(', ')}]`);
-    }
-    const spec = rt.indexOf(field.name);
-    const metric = spec?.metricType ?? request.metricType ?? 'COSINE';
-    if (request.metricType && spec && request.metricType !== spec.metricType) {
-      throw invalidParameter(`metric type not match: the index of ${field.name} uses ${spec.metricType}, the search asked for ${request.metricType}`);
-    }
-    for (const [i, v] of request.vectors.entries()) {
-      if (v.length !== field.dim) {
-        throw new RequestFormatError(`can only accept json format request, error: dimension: ${field.dim}, but length of []float: ${v.length} (query vector ${i})`);
-      }
-    }
-    const plan: SearchPlan = {
-      field,
-      metric,
-      limit: request.limit,
-      offset: request.offset ?? 0,
-      ef: request.ef ?? this.deps.config.defaultSearchEf,
-      radius: request.radius,
-      rangeFilter: request.rangeFilter,
-      filter: request.filter && request.filter.trim() !== '' ? compileFilter(request.filter, rt.info.schema, request.exprParams) : undefined,
-      partitions: this.partitions(request),
-      scope: request.scope,
-    };
-    const output = planOutput(rt, request.outputFields ?? []);
+    const planned = planSearch(rt.info, request, this.deps.config.defaultSearchEf);
+    const plan: SearchPlan = { ...planned, partitions: this.partitions(request), scope: request.scope };
+    const output = planOutput(rt, planned.outputFields);
     return request.vectors.map((q) => searchVector(rt, q, plan, this.deps.config).map((h) => materialize(rt, h.segment, h.offset, output, { distance: h.score })));
   }
 

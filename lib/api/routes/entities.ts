@@ -8,7 +8,8 @@
  * as Milvus ignores it (issue #37138); `metric_type`, which Milvus does read, must match the index.
  */
 import type { Row, SearchRequest } from '../../engine/database.ts';
-import { invalidParameter } from '../../engine/errors.ts';
+import { RequestFormatError, invalidParameter, isEngineError } from '../../engine/errors.ts';
+import { resolveAnnsField as planAnnsField } from '../../engine/read/planner.ts';
 import { ErrorCode, MilvusError } from '../error-codes.ts';
 import { parseMetricType } from '../parse-collection-request.ts';
 import { MAX_TERM_COUNT } from '../../engine/request-limits.ts';
@@ -168,21 +169,14 @@ function parseVectors(data: unknown[], field: FieldSchema): Float32Array[] {
   });
 }
 
-/** Picks the searched vector field: the named one, or the only one (1801 otherwise, Milvus's texts). */
+/** The searched vector field by the engine's rule (read/planner.ts), refused as Milvus's REST layer words it (1801). */
 function resolveAnnsField(schema: CollectionSchema, annsField: string | undefined): FieldSchema {
-  const vectors = schema.fields.filter((f) => f.dataType === 'FloatVector');
-  if (annsField) {
-    const f = vectors.find((v) => v.name === annsField);
-    if (!f) throw new MilvusError(ErrorCode.BadJson, `${BAD_JSON_PREFIX}, error: cannot find a vector field named: ${annsField}`);
-    return f;
+  try {
+    return planAnnsField(schema, annsField);
+  } catch (err) {
+    if (isEngineError(err, RequestFormatError)) throw new MilvusError(ErrorCode.BadJson, `${BAD_JSON_PREFIX}, error: ${err.message}`);
+    throw err;
   }
-  if (vectors.length > 1) {
-    throw new MilvusError(
-      ErrorCode.BadJson,
-      `${BAD_JSON_PREFIX}, error: search without annsField, but already found multiple vector fields: [${vectors.map((v) => v.name).join(', ')}]; set annsField`,
-    );
-  }
-  return vectors[0]!;
 }
 
 /** Entity routes. */
