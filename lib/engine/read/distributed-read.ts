@@ -137,7 +137,8 @@ export async function distributedGet(source: ShardSource, info: CollectionInfo, 
     shard.fetch({ kind: 'fetch', db, collection: info.name, view, pks: ids, outputFields, partitionNames, consistencyLevel, sessionToken }),
   );
   const pkName = pkNameOf(info);
-  const rank = new Map(ids.map((id, i) => [id, i] as const));
+  const rank = new Map<PrimaryKey, number>();
+  ids.forEach((id, i) => rank.has(id) || rank.set(id, i)); // a repeated id ranks where it first appears
   // The order the ids were asked in, as one node answers (each key lives in one share only).
   return answers.flatMap(({ answer }) => answer.rows).sort((a, b) => rank.get(a[pkName] as PrimaryKey)! - rank.get(b[pkName] as PrimaryKey)!);
 }

@@ -128,3 +128,38 @@ export function decodeRows(text: string): ShardRows {
   if (!isObject(m) || !Array.isArray(m.rows) || !m.rows.every(isObject)) fail('rows');
   return m as unknown as ShardRows;
 }
+
+/** An engine error a shard answered, rebuilt on the reader's side: same `kind`, message and fields, so isEngineError and the wire table treat it as the original. */
+export class ShardAnsweredError extends Error {
+  /** The answered error's kind (its class's stable name). */
+  readonly kind: string;
+  constructor(kind: string, message: string, fields: Record<string, unknown>) {
+    super(message);
+    Object.assign(this, fields);
+    this.kind = kind;
+    this.name = `${kind}Error`;
+  }
+}
+
+/** The wire text of an error a shard answers: the engine error's kind, message and own fields. */
+export function encodeShardError(err: unknown): string {
+  const e = err as { kind?: unknown; message?: unknown };
+  const fields: Record<string, unknown> = {};
+  if (err !== null && typeof err === 'object') for (const [k, v] of Object.entries(err)) if (k !== 'kind' && (typeof v !== 'object' || v === null)) fields[k] = v;
+  return JSON.stringify(
+    { error: { kind: typeof e.kind === 'string' ? e.kind : 'Internal', message: typeof e.message === 'string' ? e.message : String(err), fields } },
+    (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v),
+  );
+}
+
+/** The error of an error answer, or undefined when `text` is not one. */
+export function decodeShardError(text: string): ShardAnsweredError | undefined {
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(m) || !isObject(m.error) || typeof m.error.kind !== 'string' || typeof m.error.message !== 'string') return undefined;
+  return new ShardAnsweredError(m.error.kind, m.error.message, isObject(m.error.fields) ? m.error.fields : {});
+}
