@@ -6,6 +6,7 @@
  * and the read runs again on the rest, whose shares then cover its segments; an engine error a
  * shard answers is the read's error.
  */
+import { ChannelUnavailableError } from '../errors.ts';
 import type { Database, QueryRequest, ReadOptions, Row, SearchRequest } from '../database.ts';
 import { ShardUnavailableError, type ShardClient } from '../ports/shard-client.ts';
 import type { CollectionInfo, PrimaryKey } from '../schema/types.ts';
@@ -43,7 +44,9 @@ async function onView<T>(source: ShardSource, collection: string, step: (shard: 
     }
     shards = shards.filter((s) => !lost.includes(s));
   }
-  throw new ShardUnavailableError('', failures.length === 0 ? 'no querynode is registered' : `no querynode answered: ${failures.join('; ')}`);
+  // Answered as before the shard protocol: a retryable 65535 naming the nodes that did not answer.
+  const why = failures.length === 0 ? 'no querynode is registered' : `no querynode answered: ${failures.join('; ')}`;
+  throw new ChannelUnavailableError(collection, `${why}; the querynode service may be starting or scaling, retry shortly`);
 }
 
 function pkNameOf(info: CollectionInfo): string {
@@ -99,7 +102,7 @@ async function rerunOnLoss<T>(source: ShardSource, collection: string, read: () 
     try {
       return await read();
     } catch (err) {
-      if (!(err instanceof ShardUnavailableError) || err.shardId === '' || attempt >= 3) throw err;
+      if (!(err instanceof ShardUnavailableError) || attempt >= 3) throw err;
       source.lost?.((await source.shards(collection)).find((s) => s.id === err.shardId) ?? ({ id: err.shardId } as ShardClient), err);
     }
   }
