@@ -9,7 +9,8 @@
  *   lib/adapters/**  implement ports: import adapters/**, engine/ports/**, engine/errors.ts and the
  *                    pure engine helpers they share with the engine (hash.ts: murmur3 for keys that
  *                    must match the engine's; codec/crc32.ts; search/selectivity.ts: the
- *                    exact-vs-graph estimate) plus any npm package or node built-in.
+ *                    exact-vs-graph estimate; read/shard-protocol.ts: the ShardClient port's wire types) plus any
+ *                    npm package or node built-in.
  *   lib/infra/**     CDK: imports infra/**, aws-cdk-lib / constructs, node built-ins and the env
  *                    contract only (lib/aws/aws-env.ts; lib/config.ts for the engine's variables).
  *   composition roots (lib/embedded.ts, lib/aws/**, bin/**, lambdas/**) are the only modules that
@@ -19,7 +20,14 @@
  */
 
 /** The pure engine modules adapters may share (see above). */
-const ADAPTER_ENGINE_ALLOW = ['^lib/engine/ports/', '^lib/engine/errors\\.ts$', '^lib/engine/hash\\.ts$', '^lib/engine/codec/crc32\\.ts$', '^lib/engine/search/selectivity\\.ts$'];
+const ADAPTER_ENGINE_ALLOW = [
+  '^lib/engine/ports/',
+  '^lib/engine/read/shard-protocol\\.ts$',
+  '^lib/engine/errors\\.ts$',
+  '^lib/engine/hash\\.ts$',
+  '^lib/engine/codec/crc32\\.ts$',
+  '^lib/engine/search/selectivity\\.ts$',
+];
 
 /** Node built-ins that only compute (no file, network, process or timer access). */
 const ENGINE_BUILTIN_ALLOW = '^(node:)?(zlib|crypto)$';

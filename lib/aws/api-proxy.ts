@@ -1,10 +1,12 @@
 /**
  * The proxy on AWS (the API Lambda's role): the same REST v2 router over an EngineDatabase that
  * loads no segments and applies no channel. DDL goes to the shared catalog, writes to Kinesis (the
- * write is acknowledged once its records are committed to the WAL). get, query and search fan out
- * to every live querynode with a view header: each node serves its rendezvous share of the segments
- * (querynode-view.ts) and the proxy reduces the shares (reduce-results.ts); a node that does not
- * answer leaves the view and the read runs again on the others, which then serve its segments too.
+ * write is acknowledged once its records are committed to the WAL). get, query and search (and so
+ * hybrid search) run the REST router over a Database whose reads are the engine's distributed read
+ * (lib/engine/read/distributed-read.ts) over one HTTP ShardClient per live querynode: each node
+ * serves its rendezvous share of the segments (querynode-view.ts), the proxy reduces candidates and
+ * fetches the global page only; a node that does not answer leaves the view and the read runs
+ * again on the others, which then serve its segments too.
  * Other reads, stats and deletes by filter go unscoped to one querynode — the collection's first
  * live one in rendezvous order, then the next when one does not answer — which is exact because
  * every querynode still holds every segment. A request naming a collection this proxy does not
@@ -22,33 +24,21 @@ import type { EngineConfig } from '../engine/engine-config.ts';
 import type { EngineDatabase } from '../engine/engine-database.ts';
 import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
 import { QuerynodeRegistry, rendezvousOrder, type QuerynodeEntry } from './querynode-registry.ts';
-import { VIEW_HEADER, formatView } from './querynode-view.ts';
-import { FANNED_OUT, parseBodyObject, planScopedRead, type ScopedRead } from './scoped-read.ts';
+import { httpShardClient } from '../adapters/http/shard-client.ts';
+import type { Database } from '../engine/database.ts';
+import { DEFAULT_ENGINE_CONFIG } from '../engine/engine-config.ts';
+import { distributedDatabase, type ShardSource } from '../engine/read/distributed-read.ts';
 import { openRoleDatabase, type SharedStores } from './shared-stores.ts';
 
-/**
- * Routes a querynode answers: they need the data. Those in FANNED_OUT go to every querynode, the
- * others (hybrid and advanced search, deletes by filter, stats, index progress) to one.
- */
-const FORWARDED = new Set(
-  [
-    'entities/get',
-    'entities/query',
-    'entities/search',
-    'entities/hybrid_search',
-    'entities/advanced_search',
-    'entities/delete',
-    'collections/get_stats',
-    'partitions/get_stats',
-    'indexes/describe',
-  ].map((r) => API_PREFIX + r),
-);
+/** Routes whose reads run distributed over the querynodes (the router over the distributed Database). */
+const DISTRIBUTED = new Set(['entities/get', 'entities/query', 'entities/search', 'entities/hybrid_search', 'entities/advanced_search'].map((r) => API_PREFIX + r));
+/** Routes one querynode answers: they need the data (deletes by filter, stats, index progress). */
+const FORWARDED = new Set(['entities/delete', 'collections/get_stats', 'partitions/get_stats', 'indexes/describe'].map((r) => API_PREFIX + r));
 /** How stale the proxy's view of the catalog and of the registry may be. */
 const CACHE_MS = 500;
+
 const FORWARD_TIMEOUT_MS = 60_000;
 const UNAUTHENTICATED = errorBody(ErrorCode.NotAuthenticated, "user hasn't authenticated");
-/** A successful answer (response.ts `success` always starts so). */
-const SUCCESS = /^\{"code":0[,}]/;
 /** An answer refusing a collection this proxy does not know (response.ts error bodies start so). */
 const COLLECTION_NOT_FOUND = new RegExp(`^\\{"code":${ErrorCode.CollectionNotFound}[,}]`);
 /** Request headers a querynode needs to answer as the proxy would. */
@@ -60,6 +50,7 @@ export class ApiProxy {
 
   private constructor(
     readonly db: EngineDatabase,
+    private readonly defaultEf: number,
     private readonly registry: QuerynodeRegistry,
     private readonly token: string | undefined,
     private readonly querynodeToken: string,
@@ -79,7 +70,7 @@ export class ApiProxy {
     if (!querynodeToken) throw new TypeError('ApiProxy needs a token for the querynodes (querynodeToken or token)');
     const db = await openRoleDatabase(stores, 'proxy', options.config, proxyRole(options.indexSegment), options.logger);
     const log = options.logger ?? NOOP_LOGGER;
-    return new ApiProxy(db, new QuerynodeRegistry(stores.kv), options.token, querynodeToken, log);
+    return new ApiProxy(db, { ...DEFAULT_ENGINE_CONFIG, ...options.config }.defaultSearchEf, new QuerynodeRegistry(stores.kv), options.token, querynodeToken, log);
   }
 
   /** Answers one request; never throws. `logger` (default: the proxy's) has the request's id bound. */
@@ -90,14 +81,15 @@ export class ApiProxy {
       const auth = Object.entries(req.headers).find(([k]) => k.toLowerCase() === 'authorization')?.[1];
       if (this.token !== undefined && !isAuthorized(auth, this.token)) return { status: 401, headers: { ...JSON_HEADERS }, body: UNAUTHENTICATED };
       const name = collectionNameOf(req.body);
-      if (name !== undefined) return FANNED_OUT.has(route) ? this.fanOut(route, name, req) : this.forward(route, name, req);
+      if (name !== undefined) return this.forward(route, name, req);
     }
+    const db: Database = req.method.toUpperCase() === 'POST' && DISTRIBUTED.has(route) ? this.distributed(req) : this.db;
     try {
       await this.db.refreshCatalogIfOlder(CACHE_MS);
     } catch (err) {
       return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(ErrorCode.Unexpected, `reading the catalog failed: ${(err as Error).message}; retry`) };
     }
-    const res = await handleRequest(this.db, req, { token: this.token, logger });
+    const res = await handleRequest(db, req, { token: this.token, logger });
     if (!COLLECTION_NOT_FOUND.test(res.body)) return res;
     // Another proxy container may have created it since this one's last look at the catalog: look
     // again before answering so (a request refused for it changed nothing, so it runs once more).
@@ -106,7 +98,20 @@ export class ApiProxy {
     } catch {
       return res;
     }
-    return handleRequest(this.db, req, { token: this.token, logger });
+    return handleRequest(db, req, { token: this.token, logger });
+  }
+
+  /** The proxy's Database with get, query and search distributed over the live querynodes (HTTP shard clients). */
+  private distributed(req: ApiRequest): Database {
+    const requestId = Object.entries(req.headers).find(([k]) => k.toLowerCase() === REQUEST_ID_HEADER)?.[1];
+    const headers: Record<string, string> = requestId ? { [REQUEST_ID_HEADER]: requestId } : {};
+    const source: ShardSource = {
+      shards: async () => (await this.liveNodes()).map((n) => httpShardClient(n.id, n.url, this.querynodeToken, { headers })),
+      lost: () => {
+        this.nodes.at = 0; // the registry is stale: re-read it on the next request
+      },
+    };
+    return distributedDatabase(this.db, source, this.defaultEf);
   }
 
   private async liveNodes(): Promise<QuerynodeEntry[]> {
@@ -151,69 +156,10 @@ export class ApiProxy {
     return noQuerynode(nodes.length, failures);
   }
 
-  /** Plans a fanned-out read from the proxy's catalog; undefined sends it unscoped to one node. */
-  private async plan(route: string, collection: string, req: ApiRequest): Promise<ScopedRead | undefined> {
-    const raw = typeof req.body === 'string' ? req.body : req.body.toString('utf8');
-    const body = await parseBodyObject(raw);
-    if (!body) return undefined;
-    const header = Object.entries(req.headers).find(([k]) => k.toLowerCase() === 'db-name')?.[1];
-    const dbName = (typeof body.dbName === 'string' && body.dbName) || header || 'default';
-    try {
-      await this.db.refreshCatalogIfOlder(CACHE_MS);
-      return planScopedRead(route, body, raw, await this.db.describeCollection(dbName, collection));
-    } catch {
-      return undefined; // not in this proxy's catalog (yet): a querynode answers or reports it
-    }
-  }
-
-  /**
-   * Sends the read to every live querynode with the same view; the nodes serve disjoint shares of
-   * the segments, reduced here. A node that does not answer (or is not the node the registry
-   * named) leaves the view and the read runs again on the rest, whose shares then cover its
-   * segments: no row is lost or served twice. The first error answer of a node is the answer.
-   */
-  private async fanOut(route: string, collection: string, req: ApiRequest): Promise<ApiResponse> {
-    const plan = await this.plan(route, collection, req);
-    if (!plan) return this.forward(route, collection, req);
-    let nodes: QuerynodeEntry[];
-    try {
-      nodes = [...(await this.liveNodes())];
-    } catch (err) {
-      return registryFailed(err);
-    }
-    const registered = nodes.length;
-    const failures: string[] = [];
-    while (nodes.length > 0) {
-      const headers = { ...this.nodeHeaders(req), [VIEW_HEADER]: formatView(nodes.map((n) => n.id)) };
-      const answers = await Promise.all(nodes.map((node) => this.post(node, route, headers, plan.nodeBody).catch((err: Error) => ({ status: 0, body: err.message }))));
-      const lost = nodes.filter((_, i) => answers[i].status !== 200);
-      if (lost.length > 0) {
-        lost.forEach((node) => failures.push(`${node.id} (${answerTrouble(answers[nodes.indexOf(node)])})`));
-        this.nodes.at = 0; // the registry is stale: re-read it on the next request
-        nodes = nodes.filter((n) => !lost.includes(n));
-        continue;
-      }
-      const bodies = answers.map((a) => a.body);
-      const failed = bodies.find((b) => !SUCCESS.test(b));
-      if (failed !== undefined) return { status: 200, headers: { ...JSON_HEADERS }, body: failed };
-      try {
-        return { status: 200, headers: { ...JSON_HEADERS }, body: plan.reduce(bodies) };
-      } catch (err) {
-        return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(ErrorCode.Unexpected, `merging the querynodes' answers failed: ${(err as Error).message}; retry`) };
-      }
-    }
-    return noQuerynode(registered, failures);
-  }
-
   /** Closes the engine (not the shared stores). */
   close(): Promise<void> {
     return this.db.close();
   }
-}
-
-/** Why a querynode's answer does not count: no answer at all, or an HTTP status other than 200. */
-function answerTrouble(answer: { status: number; body: string }): string {
-  return answer.status === 0 ? answer.body : `HTTP ${answer.status}: ${answer.body.slice(0, 200)}`;
 }
 
 function registryFailed(err: unknown): ApiResponse {

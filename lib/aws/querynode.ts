@@ -40,7 +40,12 @@ import { Catalog, type SegmentMeta } from '../engine/catalog/catalog.ts';
 import { channelName } from '../engine/channel-state.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
 import { EngineDatabase } from '../engine/engine-database.ts';
-import { isEngineError, WalTruncatedError } from '../engine/errors.ts';
+import { CollectionNotFoundError, CollectionNotLoadedError, isEngineError, WalTruncatedError } from '../engine/errors.ts';
+import type { ShardClient } from '../engine/ports/shard-client.ts';
+import { localShardClient } from '../engine/read/local-shard-client.ts';
+import { decodeShardRequest, encodeShardError, encodeShardMessage, type ShardRequest } from '../engine/read/shard-protocol.ts';
+import { SHARD_ROUTE } from '../adapters/http/shard-client.ts';
+import { isAuthorized } from '../api/auth.ts';
 import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
 import { segmentPlacementKey, type SegmentScope } from '../engine/segment-scope.ts';
 import type { CollectionInfo } from '../engine/schema/types.ts';
@@ -145,6 +150,49 @@ function liveFleet(entries: { id: string }[], self: string): string[] {
   return ids.includes(self) ? ids : [...ids, self];
 }
 
+/** Whether an error may only mean this node has not seen a recent DDL yet. */
+function staleCatalog(err: unknown): boolean {
+  return isEngineError(err, CollectionNotFoundError) || isEngineError(err, CollectionNotLoadedError);
+}
+
+/**
+ * Serves one shard-protocol request (the proxy's distributed read) from this node's share under
+ * the request's view: 409 when the view does not name this node, an engine error as the
+ * protocol's error answer. A collection this node does not know yet reads the catalog again first.
+ */
+async function serveShard(req: ApiRequest, token: string, id: string, db: EngineDatabase, shards: (view: string[]) => ShardClient): Promise<ApiResponse> {
+  const answer = (status: number, body: string): ApiResponse => ({ status, headers: { ...JSON_HEADERS }, body });
+  if (req.method.toUpperCase() !== 'POST' || !isAuthorized(headerOf(req, 'authorization'), token))
+    return answer(401, errorBody(ErrorCode.NotAuthenticated, "user hasn't authenticated"));
+  let request: ShardRequest;
+  try {
+    request = decodeShardRequest(typeof req.body === 'string' ? req.body : req.body.toString('utf8'));
+  } catch (err) {
+    return answer(400, encodeShardError(err));
+  }
+  if (!request.view.includes(id)) {
+    const message = `querynode ${id} at this address is not in the read's view [${request.view.join(', ')}]: the proxy's registry is stale; it drops this node and retries`;
+    return answer(409, errorBody(ErrorCode.Unexpected, message));
+  }
+  const run = async (): Promise<string> => {
+    const shard = shards(request.view);
+    if (request.kind === 'search') return encodeShardMessage(await shard.search(request));
+    if (request.kind === 'query') return encodeShardMessage(await shard.query(request));
+    return encodeShardMessage(await shard.fetch(request));
+  };
+  try {
+    try {
+      return answer(200, await run());
+    } catch (err) {
+      if (!staleCatalog(err)) throw err;
+      await db.refreshCatalog();
+      return answer(200, await run());
+    }
+  } catch (err) {
+    return answer(200, encodeShardError(err));
+  }
+}
+
 /** A lower-cased header of a request. */
 function headerOf(req: ApiRequest, name: string): string | undefined {
   return Object.entries(req.headers).find(([k]) => k.toLowerCase() === name)?.[1];
@@ -186,7 +234,9 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
     logger: log,
   });
   const token = options.token;
+  const shards = (view: string[]) => localShardClient(id, db, () => viewScope(view, id));
   const handle = async (req: ApiRequest, logger: Logger): Promise<ApiResponse> => {
+    if (req.path.split('?')[0] === SHARD_ROUTE) return serveShard(req, token, id, db, shards);
     const viewHeader = headerOf(req, VIEW_HEADER);
     let scope: SegmentScope | undefined;
     if (viewHeader !== undefined) {

@@ -37,7 +37,7 @@ import type { ObjectStore } from './ports/object-store.ts';
 import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
 import { countRows, getRows, materialize, planOutput, queryRows, searchVector } from './read-path.ts';
-import { planQuery, planSearch, readPartitions } from './read/planner.ts';
+import { planGet, planQuery, planSearch, readPartitions } from './read/planner.ts';
 import type { CollectionInfo, ConsistencyLevel, IndexSpec, PrimaryKey } from './schema/types.ts';
 import { Tso, composeTs } from './tso.ts';
 
@@ -397,7 +397,7 @@ export class EngineDatabase implements Database {
 
   async get(db: string, name: string, ids: PrimaryKey[], options: ReadOptions): Promise<Row[]> {
     const rt = await this.readable(db, name, options);
-    const plan = planOutput(rt.state, options.outputFields ?? ['*']);
+    const plan = planOutput(rt.state, planGet(options.outputFields));
     const rows = await getRows(rt.state, ids, readPartitions(options), options.scope);
     return rows.map((r) => materialize(rt.state, r.segment, r.offset, plan));
   }
@@ -415,7 +415,7 @@ export class EngineDatabase implements Database {
 
   async search(db: string, name: string, request: SearchRequest): Promise<Row[][]> {
     const rt = await this.readable(db, name, request);
-    const { plan, outputFields } = planSearch(rt.info, request, this.deps.config);
+    const { plan, outputFields } = planSearch(rt.info, request, this.deps.config.defaultSearchEf);
     // Searches need the segments' vectors and indexes in memory; gets and queries read the few
     // vectors they return from a released segment's local file.
     await rt.makeResident(request.scope);

@@ -45,21 +45,25 @@ describe('read planner', () => {
 
   it('refuses a query vector of the wrong dimension, naming the vector and the field', () => {
     assert.throws(
-      () => planSearch(info, { annsField: 'b', vectors: [v(1, 2, 3), v(1, 2)], limit: 3 }, DEFAULT_ENGINE_CONFIG),
+      () => planSearch(info, { annsField: 'b', vectors: [v(1, 2, 3), v(1, 2)], limit: 3 }, DEFAULT_ENGINE_CONFIG.defaultSearchEf),
       (e: Error) => e instanceof RequestFormatError && /dimension: 3, but length of \[\]float: 2 \(query vector 1, field b\)/.test(e.message),
     );
   });
 
   it('takes the index metric, refuses a different one, and defaults the rest', () => {
-    const { plan, outputFields } = planSearch(info, { annsField: 'a', vectors: [v(1, 2)], limit: 3, filter: 'n > 1', partitionNames: ['p'] }, DEFAULT_ENGINE_CONFIG);
+    const { plan, outputFields } = planSearch(
+      info,
+      { annsField: 'a', vectors: [v(1, 2)], limit: 3, filter: 'n > 1', partitionNames: ['p'] },
+      DEFAULT_ENGINE_CONFIG.defaultSearchEf,
+    );
     assert.equal(plan.metric, 'L2');
     assert.equal(plan.ef, DEFAULT_ENGINE_CONFIG.defaultSearchEf);
     assert.equal(plan.offset, 0);
     assert.deepEqual(plan.partitions, ['p']);
     assert.ok(plan.filter);
     assert.deepEqual(outputFields, []);
-    assert.throws(() => planSearch(info, { annsField: 'a', vectors: [v(1, 2)], limit: 3, metricType: 'IP' }, DEFAULT_ENGINE_CONFIG), InvalidParameterError);
-    assert.equal(planSearch(info, { annsField: 'b', vectors: [v(1, 2, 3)], limit: 1 }, DEFAULT_ENGINE_CONFIG).plan.metric, 'COSINE');
+    assert.throws(() => planSearch(info, { annsField: 'a', vectors: [v(1, 2)], limit: 3, metricType: 'IP' }, DEFAULT_ENGINE_CONFIG.defaultSearchEf), InvalidParameterError);
+    assert.equal(planSearch(info, { annsField: 'b', vectors: [v(1, 2, 3)], limit: 1 }, DEFAULT_ENGINE_CONFIG.defaultSearchEf).plan.metric, 'COSINE');
   });
 
   it('plans count(*) alone, and refuses it mixed with other output fields', () => {

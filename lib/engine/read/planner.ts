@@ -6,7 +6,6 @@
  * rule lives here and nowhere else. Messages are Milvus's, whose REST server prefixes request-shape
  * errors with the JSON-binding text.
  */
-import type { EngineConfig } from '../engine-config.ts';
 import { RequestFormatError, invalidParameter } from '../errors.ts';
 import { compileFilter, type CompiledFilter } from '../filter/compile-filter.ts';
 import type { QueryRequest, ReadOptions, SearchRequest } from '../database.ts';
@@ -50,8 +49,8 @@ export interface PlannedSearch {
   outputFields: string[];
 }
 
-/** Plans a search: field, metric, dimension of every query vector, paging, filter. */
-export function planSearch(info: CollectionInfo, request: SearchRequest, config: EngineConfig): PlannedSearch {
+/** Plans a search: field, metric, dimension of every query vector, paging, filter; `defaultEf` is the engine's configured beam width. */
+export function planSearch(info: CollectionInfo, request: SearchRequest, defaultEf: number): PlannedSearch {
   const field = vectorFieldFor(info.schema, request.annsField);
   const spec = info.indexes.find((i) => i.fieldName === field.name);
   if (request.metricType && spec && request.metricType !== spec.metricType) {
@@ -66,7 +65,7 @@ export function planSearch(info: CollectionInfo, request: SearchRequest, config:
     metric: spec?.metricType ?? request.metricType ?? 'COSINE',
     limit: request.limit,
     offset: request.offset ?? 0,
-    ef: request.ef ?? config.defaultSearchEf,
+    ef: request.ef ?? defaultEf,
     radius: request.radius,
     rangeFilter: request.rangeFilter,
     filter: request.filter && request.filter.trim() !== '' ? compileFilter(request.filter, info.schema, request.exprParams) : undefined,
@@ -103,4 +102,9 @@ export function planQuery(info: CollectionInfo, request: QueryRequest): PlannedQ
     partitions: readPartitions(request),
     scope: request.scope,
   };
+}
+
+/** The output fields of a get (default: every field). */
+export function planGet(outputFields: string[] | undefined): string[] {
+  return outputFields ?? ['*'];
 }

@@ -1,0 +1,166 @@
+/**
+ * A distributed read: get, query and search planned once (planner.ts), fanned out to every shard
+ * of a view over the typed shard protocol, reduced with the engine's orders (score by metric,
+ * primary-key order for queries), and only the global page (offset..offset+limit) materialized
+ * through fetch. A shard that fails or refuses the view (ShardUnavailableError) leaves the view
+ * and the read runs again on the rest, whose shares then cover its segments; an engine error a
+ * shard answers is the read's error.
+ */
+import { ChannelUnavailableError } from '../errors.ts';
+import type { Database, QueryRequest, ReadOptions, Row, SearchRequest } from '../database.ts';
+import { ShardUnavailableError, type ShardClient } from '../ports/shard-client.ts';
+import type { CollectionInfo, PrimaryKey } from '../schema/types.ts';
+import { higherIsBetter } from '../search/metric.ts';
+import { comparePrimaryKeys } from '../segment-scope.ts';
+import { planGet, planQuery, planSearch } from './planner.ts';
+import type { ShardTarget } from './shard-protocol.ts';
+
+/** Where a distributed read finds its shards; `lost` tells it a shard left the view. */
+export interface ShardSource {
+  shards(collection: string): Promise<ShardClient[]>;
+  lost?(shard: ShardClient, error: ShardUnavailableError): void;
+}
+
+/** Runs `step` on every shard of the view; reruns without the shards that were unavailable. */
+async function onView<T>(source: ShardSource, collection: string, step: (shard: ShardClient, view: string[]) => Promise<T>): Promise<{ shard: ShardClient; answer: T }[]> {
+  let shards = await source.shards(collection);
+  const failures: string[] = [];
+  while (shards.length > 0) {
+    const view = shards.map((s) => s.id).sort();
+    const settled = await Promise.allSettled(shards.map((s) => step(s, view)));
+    const lost = shards.filter((_, i) => {
+      const r = settled[i];
+      return r.status === 'rejected' && r.reason instanceof ShardUnavailableError;
+    });
+    if (lost.length === 0) {
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      return shards.map((shard, i) => ({ shard, answer: (settled[i] as PromiseFulfilledResult<T>).value }));
+    }
+    for (const s of lost) {
+      const err = (settled[shards.indexOf(s)] as PromiseRejectedResult).reason as ShardUnavailableError;
+      failures.push(`${s.id} (${err.message})`);
+      source.lost?.(s, err);
+    }
+    shards = shards.filter((s) => !lost.includes(s));
+  }
+  // Answered as before the shard protocol: a retryable 65535 naming the nodes that did not answer.
+  const why = failures.length === 0 ? 'no querynode is registered' : `no querynode answered: ${failures.join('; ')}`;
+  throw new ChannelUnavailableError(collection, `${why}; the querynode service may be starting or scaling, retry shortly`);
+}
+
+function pkNameOf(info: CollectionInfo): string {
+  return info.schema.fields.find((f) => f.isPrimary)!.name;
+}
+
+/** Fetches the rows of `owned` (pk → the shard that holds it) and returns them by pk. */
+async function fetchRows(target: Omit<ShardTarget, 'view'>, view: string[], owned: Map<PrimaryKey, ShardClient>, outputFields: string[], options: ReadOptions, pkName: string) {
+  const byShard = new Map<ShardClient, PrimaryKey[]>();
+  for (const [pk, shard] of owned) byShard.set(shard, [...(byShard.get(shard) ?? []), pk]);
+  const rows = new Map<PrimaryKey, Row>();
+  const { partitionNames, consistencyLevel, sessionToken } = options;
+  const answers = await Promise.all(
+    [...byShard].map(([shard, pks]) => shard.fetch({ kind: 'fetch', ...target, view, pks, outputFields, partitionNames, consistencyLevel, sessionToken })),
+  );
+  for (const a of answers) for (const row of a.rows) rows.set(row[pkName] as PrimaryKey, row);
+  return rows;
+}
+
+/** A distributed search: candidates from every shard, the global page, then its rows fetched. */
+export async function distributedSearch(source: ShardSource, info: CollectionInfo, db: string, request: SearchRequest, defaultEf: number): Promise<Row[][]> {
+  const { plan, outputFields } = planSearch(info, request, defaultEf);
+  const target = { db, collection: info.name };
+  const { scope: _scope, outputFields: _outputs, ...rest } = request;
+  const shardRequest = { ...rest, annsField: plan.field.name, limit: plan.offset + plan.limit, offset: 0 };
+  // One round: candidates and, with output fields, the fetch under the same view.
+  return rerunOnLoss(source, info.name, async () => {
+    const answers = await onView(source, info.name, (shard, view) => shard.search({ kind: 'search', ...target, view, request: shardRequest }).then((a) => ({ a, view })));
+    const desc = higherIsBetter(plan.metric);
+    const pages = request.vectors.map((_, q) => {
+      const all = answers.flatMap(({ shard, answer }) => answer.a.hits[q].map((h) => ({ ...h, shard })));
+      all.sort((x, y) => (desc ? y.score - x.score : x.score - y.score));
+      return all.slice(plan.offset, plan.offset + plan.limit);
+    });
+    const pkName = pkNameOf(info);
+    if (outputFields.length === 0) return pages.map((page) => page.map((h) => ({ [pkName]: h.pk, distance: h.score })));
+    const owned = new Map<PrimaryKey, ShardClient>();
+    for (const page of pages) for (const h of page) owned.set(h.pk, h.shard);
+    const rows = await fetchRows(target, answers[0].answer.view, owned, outputFields, request, pkName);
+    return pages.map((page) => page.map((h) => ({ [pkName]: h.pk, distance: h.score, ...withoutKey(rows.get(h.pk), pkName) })));
+  });
+}
+
+function withoutKey(row: Row | undefined, pkName: string): Row {
+  if (!row) return {};
+  const { [pkName]: _pk, ...rest } = row;
+  return rest;
+}
+
+/** A fetch after a completed fan-out can meet a shard that left since: the whole read runs again. */
+async function rerunOnLoss<T>(source: ShardSource, collection: string, read: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (!(err instanceof ShardUnavailableError) || attempt >= 3) throw err;
+      source.lost?.((await source.shards(collection)).find((s) => s.id === err.shardId) ?? ({ id: err.shardId } as ShardClient), err);
+    }
+  }
+}
+
+/** A distributed query: keys in primary-key order from every shard, the global page, its rows fetched; or the summed count. */
+export async function distributedQuery(source: ShardSource, info: CollectionInfo, db: string, request: QueryRequest): Promise<Row[]> {
+  const plan = planQuery(info, request);
+  const target = { db, collection: info.name };
+  const { scope: _scope, outputFields: _outputs, ...rest } = request;
+  if (plan.count) {
+    const answers = await onView(source, info.name, (shard, view) => shard.query({ kind: 'query', ...target, view, request: rest, count: true }));
+    return [{ 'count(*)': answers.reduce((n, { answer }) => n + ('count' in answer ? answer.count : 0), 0) }];
+  }
+  const end = plan.limit < 0 ? undefined : plan.offset + plan.limit;
+  const shardRequest = { ...rest, limit: end, offset: end === undefined ? undefined : 0 };
+  return rerunOnLoss(source, info.name, async () => {
+    const answers = await onView(source, info.name, (shard, view) =>
+      shard.query({ kind: 'query', ...target, view, request: shardRequest, count: false }).then((a) => ({ a, view })),
+    );
+    const all = answers.flatMap(({ shard, answer }) => ('pks' in answer.a ? answer.a.pks : []).map((pk) => ({ pk, shard })));
+    all.sort((x, y) => comparePrimaryKeys(x.pk, y.pk));
+    const page = all.slice(end === undefined ? 0 : plan.offset, end);
+    const pkName = pkNameOf(info);
+    const rows = await fetchRows(target, answers[0].answer.view, new Map(page.map((h) => [h.pk, h.shard])), plan.outputFields, request, pkName);
+    return page.map((h) => rows.get(h.pk)).filter((r): r is Row => r !== undefined);
+  });
+}
+
+/** A distributed get: every shard materializes the keys it holds; rows in the order of `ids`. */
+export async function distributedGet(source: ShardSource, info: CollectionInfo, db: string, ids: PrimaryKey[], options: ReadOptions): Promise<Row[]> {
+  const outputFields = planGet(options.outputFields);
+  const { partitionNames, consistencyLevel, sessionToken } = options;
+  const answers = await onView(source, info.name, (shard, view) =>
+    shard.fetch({ kind: 'fetch', db, collection: info.name, view, pks: ids, outputFields, partitionNames, consistencyLevel, sessionToken }),
+  );
+  const pkName = pkNameOf(info);
+  const rank = new Map<PrimaryKey, number>();
+  ids.forEach((id, i) => rank.has(id) || rank.set(id, i)); // a repeated id ranks where it first appears
+  // The order the ids were asked in, as one node answers (each key lives in one share only).
+  return answers.flatMap(({ answer }) => answer.rows).sort((a, b) => rank.get(a[pkName] as PrimaryKey)! - rank.get(b[pkName] as PrimaryKey)!);
+}
+
+/**
+ * `base` (DDL, writes, describe) with get, query and search through a distributed read over
+ * `source`; hybrid search and count go through them too, as the router builds them on these.
+ */
+export function distributedDatabase(base: Database, source: ShardSource, defaultEf: number): Database {
+  const reads: Partial<Database> = {
+    get: async (db, name, ids, options) => distributedGet(source, await base.describeCollection(db, name), db, ids, options),
+    query: async (db, name, request) => distributedQuery(source, await base.describeCollection(db, name), db, request),
+    search: async (db, name, request) => distributedSearch(source, await base.describeCollection(db, name), db, request, defaultEf),
+  };
+  return new Proxy(base, {
+    get(target, prop) {
+      if (typeof prop === 'string' && Object.hasOwn(reads, prop)) return reads[prop as keyof Database];
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,165 @@
+/**
+ * The typed internal protocol between a distributed read and its shards: request and response
+ * types plus their wire encoding. Values keep their types across the wire: int64 keys as bigint,
+ * vectors as Float32Array (tagged JSON), so no key loses precision. decode validates the shape and
+ * throws on anything else.
+ */
+import type { QueryRequest, Row, SearchRequest } from '../database.ts';
+import type { PrimaryKey } from '../schema/types.ts';
+
+/** What every shard request names: the collection and the view whose share the shard serves. */
+export interface ShardTarget {
+  db: string;
+  collection: string;
+  view: string[];
+}
+
+/** Search the shard's share: candidates only (no output fields), `limit` per query vector. */
+export interface ShardSearchRequest extends ShardTarget {
+  kind: 'search';
+  request: Omit<SearchRequest, 'scope' | 'outputFields'>;
+}
+/** Per query vector, the shard's best candidates, best first. */
+export interface ShardSearchResponse {
+  hits: { pk: PrimaryKey; score: number }[][];
+}
+
+/** Query the shard's share: keys in primary-key order, or the count. */
+export interface ShardQueryRequest extends ShardTarget {
+  kind: 'query';
+  request: Omit<QueryRequest, 'scope' | 'outputFields'>;
+  count: boolean;
+}
+/** Keys in primary-key order, or the count of a count(*) query. */
+export type ShardQueryResponse = { pks: PrimaryKey[] } | { count: number };
+
+/** Materialize the rows of `pks` the shard holds, with `outputFields`. */
+export interface ShardFetchRequest extends ShardTarget {
+  kind: 'fetch';
+  pks: PrimaryKey[];
+  outputFields: string[];
+  partitionNames?: string[];
+  consistencyLevel?: QueryRequest['consistencyLevel'];
+  sessionToken?: bigint;
+}
+/** Rows as the engine materializes them. */
+export interface ShardRows {
+  rows: Row[];
+}
+
+/** Any shard request. */
+export type ShardRequest = ShardSearchRequest | ShardQueryRequest | ShardFetchRequest;
+
+const BIGINT = '$bigint';
+const F32 = '$f32';
+
+/** The wire text of a request or response. */
+export function encodeShardMessage(message: ShardRequest | ShardSearchResponse | ShardQueryResponse | ShardRows): string {
+  return JSON.stringify(message, function (this: unknown, _key, value: unknown) {
+    if (typeof value === 'bigint') return { [BIGINT]: value.toString() };
+    if (value instanceof Float32Array) return { [F32]: Array.from(value) };
+    return value;
+  });
+}
+
+function revive(text: string): unknown {
+  return JSON.parse(text, (_key, value: unknown) => {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const keys = Object.keys(value);
+      const v = value as Record<string, unknown>;
+      if (keys.length === 1 && keys[0] === BIGINT && typeof v[BIGINT] === 'string') return BigInt(v[BIGINT]);
+      if (keys.length === 1 && keys[0] === F32 && Array.isArray(v[F32])) return Float32Array.from(v[F32] as number[]);
+    }
+    return value;
+  });
+}
+
+function fail(what: string): never {
+  throw new TypeError(`malformed shard message: ${what}`);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function isKey(v: unknown): v is PrimaryKey {
+  return typeof v === 'bigint' || typeof v === 'string';
+}
+
+/** Decodes and validates a request. */
+export function decodeShardRequest(text: string): ShardRequest {
+  const m = revive(text);
+  if (!isObject(m)) fail('not an object');
+  if (typeof m.db !== 'string' || typeof m.collection !== 'string' || !Array.isArray(m.view) || !m.view.every((id) => typeof id === 'string')) fail('target');
+  if (m.kind === 'search') {
+    if (!isObject(m.request) || !Array.isArray(m.request.vectors) || !m.request.vectors.every((v) => v instanceof Float32Array)) fail('search request');
+    return m as unknown as ShardSearchRequest;
+  }
+  if (m.kind === 'query') {
+    if (!isObject(m.request) || typeof m.count !== 'boolean') fail('query request');
+    return m as unknown as ShardQueryRequest;
+  }
+  if (m.kind === 'fetch') {
+    if (!Array.isArray(m.pks) || !m.pks.every(isKey) || !Array.isArray(m.outputFields)) fail('fetch request');
+    return m as unknown as ShardFetchRequest;
+  }
+  return fail(`kind ${String(m.kind)}`);
+}
+
+/** Decodes and validates a search response. */
+export function decodeSearchResponse(text: string): ShardSearchResponse {
+  const m = revive(text);
+  if (!isObject(m) || !Array.isArray(m.hits)) fail('search response');
+  for (const list of m.hits) if (!Array.isArray(list) || !list.every((h) => isObject(h) && isKey(h.pk) && typeof h.score === 'number')) fail('search hits');
+  return m as unknown as ShardSearchResponse;
+}
+
+/** Decodes and validates a query response. */
+export function decodeQueryResponse(text: string): ShardQueryResponse {
+  const m = revive(text);
+  if (isObject(m) && typeof m.count === 'number') return { count: m.count };
+  if (isObject(m) && Array.isArray(m.pks) && m.pks.every(isKey)) return { pks: m.pks };
+  return fail('query response');
+}
+
+/** Decodes and validates a fetch response. */
+export function decodeRows(text: string): ShardRows {
+  const m = revive(text);
+  if (!isObject(m) || !Array.isArray(m.rows) || !m.rows.every(isObject)) fail('rows');
+  return m as unknown as ShardRows;
+}
+
+/** An engine error a shard answered, rebuilt on the reader's side: same `kind`, message and fields, so isEngineError and the wire table treat it as the original. */
+export class ShardAnsweredError extends Error {
+  /** The answered error's kind (its class's stable name). */
+  readonly kind: string;
+  constructor(kind: string, message: string, fields: Record<string, unknown>) {
+    super(message);
+    Object.assign(this, fields);
+    this.kind = kind;
+    this.name = `${kind}Error`;
+  }
+}
+
+/** The wire text of an error a shard answers: the engine error's kind, message and own fields. */
+export function encodeShardError(err: unknown): string {
+  const e = err as { kind?: unknown; message?: unknown };
+  const fields: Record<string, unknown> = {};
+  if (err !== null && typeof err === 'object') for (const [k, v] of Object.entries(err)) if (k !== 'kind' && (typeof v !== 'object' || v === null)) fields[k] = v;
+  return JSON.stringify(
+    { error: { kind: typeof e.kind === 'string' ? e.kind : 'Internal', message: typeof e.message === 'string' ? e.message : String(err), fields } },
+    (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v),
+  );
+}
+
+/** The error of an error answer, or undefined when `text` is not one. */
+export function decodeShardError(text: string): ShardAnsweredError | undefined {
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(m) || !isObject(m.error) || typeof m.error.kind !== 'string' || typeof m.error.message !== 'string') return undefined;
+  return new ShardAnsweredError(m.error.kind, m.error.message, isObject(m.error.fields) ? m.error.fields : {});
+}
