@@ -181,7 +181,7 @@ describe('a flipped byte in any persistent object is refused with its name, neve
 
   before(async () => {
     const { db } = await fileDatabase(CONFIG, template.dir);
-    await db.createCollection(D, simpleSpec('c', DIM, { extraFields: [{ name: 'tag', dataType: 'VarChar', typeParams: { max_length: '32' } }] }));
+    await db.createCollection(D, simpleSpec('c', DIM, { extraFields: [{ name: 'tag', dataType: 'VarChar', maxLength: 32, typeParams: { max_length: '32' } }] }));
     for (let b = 0; b < ROWS; b += 100) {
       await db.insert(
         D,
