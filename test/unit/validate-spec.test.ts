@@ -9,22 +9,10 @@ import { MAX_DIM, MAX_FIELDS, MAX_SHARDS, MAX_VARCHAR_LENGTH } from '../../lib/e
 import { validateCollectionSpec, validateIndexSpecs, validateName } from '../../lib/engine/schema/validate-spec.ts';
 import type { CollectionSpec } from '../../lib/engine/database.ts';
 import type { FieldSchema, IndexSpec } from '../../lib/engine/schema/types.ts';
+import { field } from '../support/data.ts';
 
-function f(name: string, dataType: FieldSchema['dataType'], extra: Partial<FieldSchema> = {}): FieldSchema {
-  return {
-    fieldId: 100,
-    name,
-    dataType,
-    description: '',
-    isPrimary: false,
-    autoId: false,
-    isPartitionKey: false,
-    isClusteringKey: false,
-    nullable: false,
-    typeParams: {},
-    ...extra,
-  };
-}
+/** A field with the defaults filled in (ids do not matter to these rules). */
+const f = (name: string, dataType: FieldSchema['dataType'], extra: Partial<FieldSchema> = {}): FieldSchema => field(100, name, dataType, extra);
 
 function spec(extra: Partial<CollectionSpec> = {}): CollectionSpec {
   return {
