@@ -125,6 +125,6 @@ export async function handleRequest(db: Database, req: ApiRequest, options: ApiO
   } catch (err) {
     const wire = wireError(err);
     if (wire.internal) (options.logger ?? NOOP_LOGGER).error(`unexpected error in ${path}`, { path, error: err });
-    return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(wire.code, wire.message) };
+    return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(wire.code, wire.message), error: err as Error };
   }
 }

@@ -17,6 +17,8 @@ export interface ApiResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** The error the request was refused with, for callers that react to it (never sent). */
+  error?: Error;
 }
 
 /** Router options. */

@@ -13,6 +13,7 @@
  * know reads the catalog again before it is refused: another container may have just created it.
  * A request's X-Request-Id goes with it to the querynodes, so their log lines share its requestId.
  */
+import { CollectionNotFoundError, isEngineError } from '../engine/errors.ts';
 import { proxyRole } from '../engine/roles/proxy.ts';
 import { isAuthorized } from '../api/auth.ts';
 import { ErrorCode } from '../api/error-codes.ts';
@@ -39,8 +40,6 @@ const CACHE_MS = 500;
 
 const FORWARD_TIMEOUT_MS = 60_000;
 const UNAUTHENTICATED = errorBody(ErrorCode.NotAuthenticated, "user hasn't authenticated");
-/** An answer refusing a collection this proxy does not know (response.ts error bodies start so). */
-const COLLECTION_NOT_FOUND = new RegExp(`^\\{"code":${ErrorCode.CollectionNotFound}[,}]`);
 /** Request headers a querynode needs to answer as the proxy would. */
 const PASSED_HEADERS = new Set(['db-name', 'accept-type-allow-int64', 'request-timeout', REQUEST_ID_HEADER]);
 
@@ -90,7 +89,7 @@ export class ApiProxy {
       return { status: 200, headers: { ...JSON_HEADERS }, body: errorBody(ErrorCode.Unexpected, `reading the catalog failed: ${(err as Error).message}; retry`) };
     }
     const res = await handleRequest(db, req, { token: this.token, logger });
-    if (!COLLECTION_NOT_FOUND.test(res.body)) return res;
+    if (!isEngineError(res.error, CollectionNotFoundError)) return res;
     // Another proxy container may have created it since this one's last look at the catalog: look
     // again before answering so (a request refused for it changed nothing, so it runs once more).
     try {

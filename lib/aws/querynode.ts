@@ -40,7 +40,7 @@ import { Catalog, type SegmentMeta } from '../engine/catalog/catalog.ts';
 import { channelName } from '../engine/channel-state.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
 import { EngineDatabase } from '../engine/engine-database.ts';
-import { CollectionNotFoundError, CollectionNotLoadedError, isEngineError, WalTruncatedError } from '../engine/errors.ts';
+import { CollectionDamagedError, CollectionNotFoundError, CollectionNotLoadedError, isEngineError, WalTruncatedError } from '../engine/errors.ts';
 import type { ShardClient } from '../engine/ports/shard-client.ts';
 import { localShardClient } from '../engine/read/local-shard-client.ts';
 import { decodeShardRequest, encodeShardError, encodeShardMessage, type ShardRequest } from '../engine/read/shard-protocol.ts';
@@ -57,8 +57,8 @@ import { FolderLocalFiles } from '../adapters/local/local-files.ts';
 
 /** Ids of segments a querynode creates itself start here, far above the shared catalog's. */
 const PRIVATE_ID_BASE = 1e12;
-/** Answers that may only mean this node has not seen a recent DDL yet: collection not found / not loaded. */
-const STALE_CATALOG = new RegExp(`^\\{"code":(${ErrorCode.CollectionNotFound}|${ErrorCode.CollectionNotLoaded}),`);
+/** Refusals that may only mean this node has not seen a recent DDL yet: collection not found, not loaded, or damaged when it last looked. */
+const STALE_CATALOG = [CollectionNotFoundError, CollectionNotLoadedError, CollectionDamagedError];
 /** How often the querynode polls the WAL tails and the catalog. */
 const FOLLOW_MS = 100;
 /** How often the querynode checks its channels for an error it cannot recover from. */
@@ -249,7 +249,7 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
     }
     const res = await handleRequest(db, req, { token, scope, logger });
     // A collection created or loaded moments ago may be newer than this node's catalog poll.
-    if (!STALE_CATALOG.test(res.body)) return res;
+    if (!STALE_CATALOG.some((type) => isEngineError(res.error, type))) return res;
     await db.refreshCatalog();
     return handleRequest(db, req, { token, scope, logger });
   };
