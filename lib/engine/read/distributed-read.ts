@@ -56,7 +56,11 @@ function pkNameOf(info: CollectionInfo): string {
 /** Fetches the rows of `owned` (pk → the shard that holds it) and returns them by pk. */
 async function fetchRows(target: Omit<ShardTarget, 'view'>, view: string[], owned: Map<PrimaryKey, ShardClient>, outputFields: string[], options: ReadOptions, pkName: string) {
   const byShard = new Map<ShardClient, PrimaryKey[]>();
-  for (const [pk, shard] of owned) byShard.set(shard, [...(byShard.get(shard) ?? []), pk]);
+  for (const [pk, shard] of owned) {
+    const pks = byShard.get(shard);
+    if (pks) pks.push(pk);
+    else byShard.set(shard, [pk]);
+  }
   const rows = new Map<PrimaryKey, Row>();
   const { partitionNames, consistencyLevel, sessionToken } = options;
   const answers = await Promise.all(
