@@ -1,7 +1,9 @@
 /**
- * Turns a `collections/create` request body (REST v2, Milvus 2.5) into a validated CollectionSpec,
- * and holds the schema-level request validation shared with other endpoints (names, consistency
- * levels, index params).
+ * Turns a `collections/create` request body (REST v2, Milvus 2.5) into a CollectionSpec, and holds
+ * the wire parsing shared with other endpoints (consistency levels, metrics, index params). This
+ * layer reads the wire shapes (types, Milvus's names, defaults); the rules of a schema — names,
+ * limits, key fields, which fields an index may cover — are the engine's
+ * (lib/engine/schema/validate-spec.ts), the same for every front door.
  *
  * Two shapes, as Milvus:
  * - quick setup (no `schema.fields`): pk `id` (Int64, or VarChar with `params.max_length`) + FloatVector
@@ -25,21 +27,7 @@ import type { CollectionSpec } from '../engine/database.ts';
 import { invalidParameter } from '../engine/errors.ts';
 import { ErrorCode, MilvusError } from './error-codes.ts';
 import { AUTOINDEX_EF_CONSTRUCTION, AUTOINDEX_M, DEFAULT_HNSW_EF_CONSTRUCTION, DEFAULT_HNSW_M, type MetricType, type Quantization } from '../engine/ports/vector-index.ts';
-import {
-  MAX_ARRAY_CAPACITY,
-  MAX_FIELDS,
-  MAX_HNSW_EF_CONSTRUCTION,
-  MAX_HNSW_M,
-  MAX_SHARDS,
-  MAX_VARCHAR_LENGTH,
-  MAX_VECTOR_FIELDS,
-  MIN_HNSW_EF_CONSTRUCTION,
-  MIN_HNSW_M,
-} from '../engine/schema/limits.ts';
-import { checkDim, validateName } from '../engine/schema/validate-spec.ts';
 
-/** Name validation lives in the engine (lib/engine/schema/validate-spec.ts); re-exported for the routes. */
-export { validateName, type NameKind } from '../engine/schema/validate-spec.ts';
 import type { CollectionSchema, ConsistencyLevel, DataType, ElementType, FieldSchema, IndexSpec, Value } from '../engine/schema/types.ts';
 
 /** VarChar pk max_length of a quick-setup collection without `params.max_length`. */
@@ -49,7 +37,6 @@ const CONSISTENCY_LEVELS: readonly ConsistencyLevel[] = ['Strong', 'Session', 'B
 const METRICS: readonly MetricType[] = ['L2', 'IP', 'COSINE'];
 const INDEX_TYPES: readonly IndexSpec['indexType'][] = ['HNSW', 'FLAT', 'AUTOINDEX'];
 const DATA_TYPES: readonly DataType[] = ['Bool', 'Int8', 'Int16', 'Int32', 'Int64', 'Float', 'Double', 'VarChar', 'JSON', 'Array', 'FloatVector'];
-const ELEMENT_TYPES: readonly ElementType[] = ['Bool', 'Int8', 'Int16', 'Int32', 'Int64', 'Float', 'Double', 'VarChar'];
 /** Milvus types Migrans does not store yet (a clear 1100 instead of "invalid"). */
 const UNSUPPORTED_TYPES = new Set(['BinaryVector', 'Float16Vector', 'BFloat16Vector', 'SparseFloatVector', 'Int8Vector', 'Geometry', 'Timestamptz']);
 const QUANTIZATIONS: Record<string, Quantization> = {
@@ -112,12 +99,10 @@ function parseIntLike(value: unknown): number | undefined {
   return undefined;
 }
 
-/** Reads an integer param within [min, max] or throws 1100 naming the param, the range and the value. */
-function intParam(value: unknown, what: string, min: number, max: number): number {
+/** Reads an integer param (a JSON number or a decimal string) or throws 1100 naming the param and the value; the engine checks its range. */
+function intParam(value: unknown, what: string): number {
   const n = parseIntLike(value);
-  if (n === undefined || n < min || n > max) {
-    throw invalidParameter(`${what} should be an integer in [${min}, ${max}], but got ${JSON.stringify(paramString(value))}`);
-  }
+  if (n === undefined) throw invalidParameter(`${what} should be an integer, but got ${JSON.stringify(paramString(value))}`);
   return n;
 }
 
@@ -133,7 +118,6 @@ function parseGoBool(value: unknown): boolean | undefined {
 export function parseCollectionRequest(body: unknown): CollectionSpec {
   const req = StructReader.of(body, 'CollectionReq');
   const name = req.string('collectionName', true);
-  validateName('collection', name);
   const description = req.string('description') ?? '';
   const params = req.map('params') ?? {};
   const schemaReader = req.struct('schema', 'CollectionSchema');
@@ -152,25 +136,16 @@ export function parseCollectionRequest(body: unknown): CollectionSpec {
     ({ schema, indexes } = quickSetup(req, params));
     load = true;
   } else {
-    schema = fullSchema(schemaReader!, fieldReaders, name);
-    indexes = parseIndexParams(req.structArray('indexParams', 'IndexParam') ?? [], schema);
+    schema = fullSchema(schemaReader!, fieldReaders);
+    indexes = parseIndexParams(req.structArray('indexParams', 'IndexParam') ?? []);
     load = indexes.length > 0;
-    if (load) {
-      const missing = schema.fields.filter((f) => f.dataType === 'FloatVector' && !indexes.some((ix) => ix.fieldName === f.name)).map((f) => f.name);
-      if (missing.length > 0) {
-        throw invalidParameter(
-          `indexParams must index every vector field so the collection can be loaded; missing: [${missing.join(', ')}]; ` +
-            'add an index for each, or omit indexParams and create the indexes later',
-        );
-      }
-    }
   }
 
   return {
     name,
     description,
     schema,
-    shardsNum: params.shardsNum === undefined || params.shardsNum === null ? 1 : intParam(params.shardsNum, 'shardsNum', 1, MAX_SHARDS),
+    shardsNum: params.shardsNum === undefined || params.shardsNum === null ? 1 : intParam(params.shardsNum, 'shardsNum'),
     consistencyLevel:
       params.consistencyLevel === undefined || params.consistencyLevel === null || params.consistencyLevel === ''
         ? 'Bounded'
@@ -186,7 +161,7 @@ function collectionProperties(params: JsonObject): Record<string, string> {
   for (const [key, prop] of Object.entries(PROPERTY_PARAMS)) {
     const v = params[key];
     if (v === undefined || v === null) continue;
-    if (key === 'ttlSeconds') intParam(v, 'ttlSeconds', 0, Number.MAX_SAFE_INTEGER);
+    if (key === 'ttlSeconds' && intParam(v, 'ttlSeconds') < 0) throw invalidParameter(`ttlSeconds should be a non-negative integer, but got ${JSON.stringify(paramString(v))}`);
     if (key !== 'ttlSeconds' && parseGoBool(v) === undefined) {
       throw invalidParameter(`${key} should be true or false, but got ${JSON.stringify(paramString(v))}`);
     }
@@ -218,7 +193,6 @@ function quickSetup(req: StructReader, params: JsonObject): { schema: Collection
       'dimension is required for quickly create collection(default metric type: COSINE): invalid parameter' + '[expected=collectionName & dimension][actual=collectionName]',
     );
   }
-  checkDim(dim, 'vector');
   const metricType = parseMetricType(req.string('metricType') || 'COSINE');
   const idType = req.string('idType') ?? '';
   let pkType: 'Int64' | 'VarChar';
@@ -229,16 +203,13 @@ function quickSetup(req: StructReader, params: JsonObject): { schema: Collection
   }
   const pkName = req.string('primaryFieldName') || 'id';
   const vectorName = req.string('vectorFieldName') || 'vector';
-  validateName('field', pkName);
-  validateName('field', vectorName);
-  if (pkName === vectorName) throw invalidParameter(`duplicated field name ${pkName} found`);
 
   const pk = baseField(100, pkName, pkType);
   pk.isPrimary = true;
   pk.autoId = req.bool('autoID') ?? false;
   if (pkType === 'VarChar') {
     const raw = params.max_length;
-    pk.maxLength = raw === undefined || raw === null ? DEFAULT_QUICK_VARCHAR_LENGTH : intParam(raw, 'max_length', 1, MAX_VARCHAR_LENGTH);
+    pk.maxLength = raw === undefined || raw === null ? DEFAULT_QUICK_VARCHAR_LENGTH : intParam(raw, 'max_length');
     pk.typeParams = { max_length: String(pk.maxLength) };
   }
   const vector = baseField(101, vectorName, 'FloatVector');
@@ -283,58 +254,17 @@ function parseDataType(raw: string | undefined, what: 'data type' | 'element dat
   throw new MilvusError(ErrorCode.InvalidParameter, `invalid parameter, ${what} ${value} is invalid(case sensitive).`);
 }
 
-function fullSchema(schemaReader: StructReader, fieldReaders: StructReader[], collection: string): CollectionSchema {
+function fullSchema(schemaReader: StructReader, fieldReaders: StructReader[]): CollectionSchema {
   const autoId = schemaReader.bool('autoID') ?? false;
   const enableDynamicField = schemaReader.bool('enableDynamicField') ?? false;
-  if (fieldReaders.length > MAX_FIELDS) {
-    throw invalidParameter(`maximum field's number should be limited to ${MAX_FIELDS}, but got ${fieldReaders.length}`);
-  }
-  const fields: FieldSchema[] = [];
-  const seen = new Set<string>();
-  fieldReaders.forEach((r, i) => {
-    const field = parseField(r, 100 + i, collection);
-    if (seen.has(field.name)) throw invalidParameter(`duplicated field name ${field.name} found`);
-    seen.add(field.name);
-    fields.push(field);
-  });
-
-  const pks = fields.filter((f) => f.isPrimary);
-  if (pks.length === 0) {
-    throw invalidParameter('primary key is not specified; mark exactly one Int64 or VarChar field with "isPrimary": true');
-  }
-  if (pks.length > 1) {
-    throw invalidParameter(`there are more than one primary key, field name = ${pks.map((f) => f.name).join(', ')}`);
-  }
-  const pk = pks[0]!;
-  if (pk.dataType !== 'Int64' && pk.dataType !== 'VarChar') {
-    throw invalidParameter(`the data type of primary key should be Int64 or VarChar, but field ${pk.name} is ${pk.dataType}`);
-  }
-  if (pk.nullable) throw invalidParameter(`primary field not support null (field ${pk.name})`);
-  if (pk.defaultValue !== undefined) throw invalidParameter(`primary field not support default_value (field ${pk.name})`);
-  if (pk.isPartitionKey) throw invalidParameter(`the partition key field must not be primary field (field ${pk.name})`);
-  pk.autoId = autoId;
-
-  const vectors = fields.filter((f) => f.dataType === 'FloatVector');
-  if (vectors.length === 0) {
-    throw invalidParameter('schema does not contain vector field; add a FloatVector field with elementTypeParams.dim');
-  }
-  if (vectors.length > MAX_VECTOR_FIELDS) {
-    throw invalidParameter(`maximum vector field's number should be limited to ${MAX_VECTOR_FIELDS}, but got ${vectors.length}`);
-  }
-  const partitionKeys = fields.filter((f) => f.isPartitionKey);
-  if (partitionKeys.length > 1) {
-    throw invalidParameter(`there are more than one partition key, field name = ${partitionKeys.map((f) => f.name).join(', ')}`);
-  }
-  const clusteringKeys = fields.filter((f) => f.isClusteringKey);
-  if (clusteringKeys.length > 1) {
-    throw invalidParameter(`there are more than one clustering key, field name = ${clusteringKeys.map((f) => f.name).join(', ')}`);
-  }
+  const fields = fieldReaders.map((r, i) => parseField(r, 100 + i));
+  const pk = fields.find((f) => f.isPrimary);
+  if (pk) pk.autoId = autoId;
   return { fields, enableDynamicField };
 }
 
-function parseField(r: StructReader, fieldId: number, collection: string): FieldSchema {
+function parseField(r: StructReader, fieldId: number): FieldSchema {
   const name = r.string('fieldName') ?? '';
-  validateName('field', name);
   const dataType = parseDataType(r.string('dataType'), 'data type', name);
   const field = baseField(fieldId, name, dataType);
   field.description = r.string('description') ?? '';
@@ -356,51 +286,22 @@ function parseField(r: StructReader, fieldId: number, collection: string): Field
     if (dim === undefined) {
       throw invalidParameter(`dim of field ${name} should be an integer, but got ${JSON.stringify(paramString(typeParams.dim))}`);
     }
-    checkDim(dim, name);
     field.dim = dim;
     field.typeParams.dim = String(dim);
-    if (field.nullable) throw invalidParameter(`vector type not support null (field ${name})`);
   }
-  if (dataType === 'VarChar' || (dataType === 'Array' && r.string('elementDataType') === 'VarChar')) {
-    field.maxLength = maxLengthParam(typeParams.max_length, name, collection);
+  if (dataType === 'Array') field.elementType = parseDataType(r.string('elementDataType'), 'element data type', name) as ElementType;
+  if (typeParams.max_length !== undefined && typeParams.max_length !== null) {
+    field.maxLength = intParam(typeParams.max_length, `max_length of field ${name}`);
     field.typeParams.max_length = String(field.maxLength);
   }
-  if (dataType === 'Array') {
-    const elementType = parseDataType(r.string('elementDataType'), 'element data type', name);
-    if (!(ELEMENT_TYPES as readonly string[]).includes(elementType)) {
-      throw invalidParameter(`element type ${elementType} of array field ${name} is not supported; use one of ${ELEMENT_TYPES.join(', ')}`);
-    }
-    field.elementType = elementType as ElementType;
-    const raw = typeParams.max_capacity;
-    if (raw === undefined || raw === null) {
-      throw invalidParameter(`type param(max_capacity) should be specified for array field ${name} of collection ${collection}`);
-    }
-    const cap = parseIntLike(raw);
-    if (cap === undefined || cap < 1 || cap > MAX_ARRAY_CAPACITY) {
-      throw invalidParameter(`the maximum capacity specified for a array should be in (0, ${MAX_ARRAY_CAPACITY}], but got ${paramString(raw)} instead, field: ${name}`);
-    }
-    field.maxCapacity = cap;
-    field.typeParams.max_capacity = String(cap);
+  if (typeParams.max_capacity !== undefined && typeParams.max_capacity !== null) {
+    field.maxCapacity = intParam(typeParams.max_capacity, `max_capacity of field ${name}`);
+    field.typeParams.max_capacity = String(field.maxCapacity);
   }
-  if (field.isPartitionKey && dataType !== 'Int64' && dataType !== 'VarChar') {
-    throw invalidParameter(`the data type of partition key should be Int64 or VarChar, but field ${name} is ${dataType}`);
-  }
-  if (field.isPartitionKey && field.nullable) throw invalidParameter(`partition key field not support nullable (field ${name})`);
 
   const defaultValue = r.raw('defaultValue');
   if (defaultValue !== undefined) field.defaultValue = parseDefaultValue(field, defaultValue);
   return field;
-}
-
-function maxLengthParam(raw: unknown, field: string, collection: string): number {
-  if (raw === undefined || raw === null) {
-    throw invalidParameter(`type param(max_length) should be specified for the field(${field}) of collection ${collection}`);
-  }
-  const n = parseIntLike(raw);
-  if (n === undefined || n < 1 || n > MAX_VARCHAR_LENGTH) {
-    throw invalidParameter(`the maximum length specified for the field(${field}) should be in (0, ${MAX_VARCHAR_LENGTH}], but got ${paramString(raw)} instead`);
-  }
-  return n;
 }
 
 const INT_RANGES: Record<string, [number, number]> = {
@@ -473,59 +374,42 @@ function parseDefaultValue(field: FieldSchema, value: unknown): Value {
 }
 
 /**
- * Converts REST `indexParams` items into IndexSpecs against a schema (collections/create and
- * indexes/create). Throws 1802 for a field not in the schema and 1100 for anything unsupported.
+ * Converts REST `indexParams` items into IndexSpecs with their defaults (collections/create and
+ * indexes/create); throws 1100 for an index type, metric or quantization Migrans does not serve.
+ * The engine checks them against the schema and the limits.
  */
-export function parseIndexParams(items: StructReader[], schema: CollectionSchema): IndexSpec[] {
+export function parseIndexParams(items: StructReader[]): IndexSpec[] {
   const specs: IndexSpec[] = [];
   for (const item of items) {
     const fieldName = item.string('fieldName');
     if (!fieldName) throw missingRequired('IndexParam', 'fieldName');
-    const field = schema.fields.find((f) => f.name === fieldName);
-    if (!field) {
-      throw new MilvusError(ErrorCode.MissingParameter, `missing required parameters, error: \`${fieldName}\` hasn't defined in schema`);
-    }
     const params = item.map('params') ?? {};
     const indexName = item.string('indexName') || fieldName;
-    validateName('index', indexName);
     const rawType = item.string('indexType') || (params.index_type !== undefined && params.index_type !== null ? paramString(params.index_type) : '') || 'AUTOINDEX';
     const indexType = rawType.toUpperCase() as IndexSpec['indexType'];
     if (!INDEX_TYPES.includes(indexType)) {
       throw invalidParameter(`index type ${rawType} is not supported by Migrans; supported: ${INDEX_TYPES.join(', ')} (on FloatVector fields)`);
     }
-    if (field.dataType !== 'FloatVector') {
-      throw invalidParameter(`field ${fieldName} is ${field.dataType}: Migrans builds indexes on FloatVector fields only (scalar indexes are not needed; filters scan columns)`);
-    }
     const rawMetric = item.string('metricType') || (params.metric_type !== undefined && params.metric_type !== null ? paramString(params.metric_type) : '') || 'COSINE';
     const metricType = parseMetricType(rawMetric);
     const isAuto = indexType === 'AUTOINDEX';
-    const M =
-      params.M === undefined || params.M === null ? (isAuto ? AUTOINDEX_M : DEFAULT_HNSW_M) : intParam(params.M, `index param M of field ${fieldName}`, MIN_HNSW_M, MAX_HNSW_M);
+    const M = params.M === undefined || params.M === null ? (isAuto ? AUTOINDEX_M : DEFAULT_HNSW_M) : intParam(params.M, `index param M of field ${fieldName}`);
     const efConstruction =
       params.efConstruction === undefined || params.efConstruction === null
         ? isAuto
           ? AUTOINDEX_EF_CONSTRUCTION
           : DEFAULT_HNSW_EF_CONSTRUCTION
-        : intParam(params.efConstruction, `index param efConstruction of field ${fieldName}`, MIN_HNSW_EF_CONSTRUCTION, MAX_HNSW_EF_CONSTRUCTION);
+        : intParam(params.efConstruction, `index param efConstruction of field ${fieldName}`);
     let quantization: Quantization = 'f32';
     if (params.quantization !== undefined && params.quantization !== null) {
       const q = QUANTIZATIONS[paramString(params.quantization).toLowerCase()];
       if (!q) {
         throw invalidParameter(`quantization ${JSON.stringify(paramString(params.quantization))} is not supported; use f32, f16, bf16 or i8`);
       }
-      if (indexType === 'FLAT' && q !== 'f32') {
-        throw invalidParameter('quantization applies to HNSW and AUTOINDEX indexes; FLAT always scans full-precision vectors');
-      }
       quantization = q;
     }
     const echoed: Record<string, string> = {};
     for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) echoed[k] = paramString(v);
-    if (specs.some((s) => s.fieldName === fieldName)) {
-      throw invalidParameter(`at most one distinct index is allowed per field; field ${fieldName} has more than one in indexParams`);
-    }
-    if (specs.some((s) => s.indexName === indexName)) {
-      throw invalidParameter(`duplicate index name ${indexName} in indexParams`);
-    }
     specs.push({ indexName, fieldName, indexType, metricType, M, efConstruction, quantization, params: echoed });
   }
   return specs;

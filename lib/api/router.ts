@@ -11,8 +11,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../engine/database.ts';
 import { NOOP_LOGGER } from '../engine/ports/logger.ts';
-import { scopedDatabase } from '../engine/scoped-database.ts';
-import type { SegmentScope } from '../engine/segment-scope.ts';
 import { isAuthorized } from './auth.ts';
 import { ErrorCode, MilvusError, wireError } from './error-codes.ts';
 import { BAD_JSON_PREFIX, StructReader } from './bind.ts';
@@ -97,11 +95,8 @@ async function parseBody(raw: string | Buffer, tooDeepCode: number): Promise<unk
   }
 }
 
-/**
- * Handles one REST v2 request against `db`; never throws. With `scope`, get, query and search serve
- * only the segments it accepts (a querynode's share of a read the proxy fans out).
- */
-export async function handleRequest(db: Database, req: ApiRequest, options: ApiOptions & { scope?: SegmentScope } = {}): Promise<ApiResponse> {
+/** Handles one REST v2 request against `db`; never throws. */
+export async function handleRequest(db: Database, req: ApiRequest, options: ApiOptions = {}): Promise<ApiResponse> {
   const method = req.method.toUpperCase();
   if (method === 'OPTIONS') return { status: 204, headers: { ...CORS_HEADERS }, body: '' };
   const headers = lowerHeaders(req.headers);
@@ -120,7 +115,7 @@ export async function handleRequest(db: Database, req: ApiRequest, options: ApiO
     const reader = StructReader.of(await parseBody(req.body, ROW_ROUTES.has(path) ? ErrorCode.BadInsertData : ErrorCode.BadJson), route.structName);
     const dbName = reader.string('dbName') || headers['db-name'] || 'default';
     const int64AsString = parseGoBool(headers['accept-type-allow-int64']) === false;
-    const text = await route.handle({ db: options.scope ? scopedDatabase(db, options.scope) : db, dbName, req: reader, body: reader.obj, int64AsString });
+    const text = await route.handle({ db, dbName, req: reader, body: reader.obj, int64AsString });
     return { status: 200, headers: { ...JSON_HEADERS }, body: text };
   } catch (err) {
     const wire = wireError(err);

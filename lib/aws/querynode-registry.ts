@@ -1,9 +1,8 @@
 /**
  * The querynode registry, kept in the deployment's KV table (LocalStack's free tier has no Cloud
  * Map): each querynode writes a heartbeat item. The live querynodes are the proxy's view for a
- * fanned-out read (querynode-view.ts splits the segments among them by rendezvous hashing); reads
- * that go to one querynode try them in rendezvous-hash order (highest random weight), so every
- * collection has one preferred querynode and, when that one is gone, the same next one for every proxy.
+ * fanned-out read (querynode-view.ts splits the segments among them by rendezvous hashing, with
+ * the weight defined here).
  */
 import { decodeJson, encodeJson } from '../engine/catalog/json-codec.ts';
 import { QUERYNODE_REGISTRY_PREFIX } from '../engine/catalog/key-layout.ts';
@@ -54,10 +53,4 @@ export class QuerynodeRegistry {
 /** A querynode's rendezvous (highest-random-weight) weight for a key: the highest weight wins the key. */
 export function rendezvousWeight(nodeId: string, key: string): number {
   return murmur3_32(encoder.encode(`${nodeId}/${key}`)) >>> 0;
-}
-
-/** The querynodes in the order a collection's reads try them. */
-export function rendezvousOrder(nodes: QuerynodeEntry[], collection: string): QuerynodeEntry[] {
-  const score = (n: QuerynodeEntry) => rendezvousWeight(n.id, collection);
-  return [...nodes].sort((a, b) => score(b) - score(a) || (a.id < b.id ? -1 : 1));
 }

@@ -1,28 +1,12 @@
 /**
  * Which querynode serves which segment of a fanned-out read. The proxy sends one read to every
- * querynode of a *view* (the live querynode ids it chose, sent in a header); each node serves the
+ * querynode of a *view* (the live querynode ids it chose, named in the shard request); each node serves the
  * segments whose rendezvous winner among the view is itself. All nodes get the same view, so every
  * segment is served exactly once; a node dropping out of the view hands only its own segments to
  * the others (rendezvous hashing moves nothing else).
  */
 import { segmentPlacementKey, type SegmentScope } from '../engine/segment-scope.ts';
 import { rendezvousWeight } from './querynode-registry.ts';
-
-/** Request header carrying the view: the querynode ids, comma-separated. */
-export const VIEW_HEADER = 'x-migrans-view';
-
-/** The header value of a view (sorted ids; ids never contain commas). */
-export function formatView(ids: readonly string[]): string {
-  return [...ids].sort().join(',');
-}
-
-/** The ids of a view header value. */
-export function parseView(header: string): string[] {
-  return header
-    .split(',')
-    .map((id) => id.trim())
-    .filter((id) => id !== '');
-}
 
 /** The view member that serves `key`: the highest rendezvous weight, ties to the smaller id. */
 export function ownerOf(key: string, view: readonly string[]): string | undefined {

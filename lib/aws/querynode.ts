@@ -12,8 +12,8 @@
  * the WAL tails first, so Strong reads see every acknowledged write. Its private state is a cache:
  * it is wiped at every start and rebuilt from the shared state.
  *
- * A read carrying a view header (the proxy's fan-out) is served from this node's share of the
- * segments only (querynode-view.ts). A view without this node's id means the proxy took this
+ * A shard-protocol request on the internal route (the proxy's fan-out) is served from this node's
+ * share of the segments under the request's view (querynode-view.ts). A view without this node's id means the proxy took this
  * address for another node (a restart under a new id): the node refuses with HTTP 409 rather than
  * serve nothing, so the proxy drops it from the view and re-reads the registry instead of
  * silently losing the share that the id it believed in would have served.
@@ -47,10 +47,10 @@ import { decodeShardRequest, encodeShardError, encodeShardMessage, type ShardReq
 import { SHARD_ROUTE } from '../adapters/http/shard-client.ts';
 import { isAuthorized } from '../api/auth.ts';
 import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
-import { segmentPlacementKey, type SegmentScope } from '../engine/segment-scope.ts';
+import { segmentPlacementKey } from '../engine/segment-scope.ts';
 import type { CollectionInfo } from '../engine/schema/types.ts';
 import { HEARTBEAT_MS, QuerynodeRegistry } from './querynode-registry.ts';
-import { VIEW_HEADER, ownerOf, parseView, viewScope } from './querynode-view.ts';
+import { ownerOf, viewScope } from './querynode-view.ts';
 import { SharedWalView } from './shared-wal-view.ts';
 import type { SharedStores } from './shared-stores.ts';
 import { FolderLocalFiles } from '../adapters/local/local-files.ts';
@@ -176,9 +176,18 @@ async function serveShard(req: ApiRequest, token: string, id: string, db: Engine
   }
   const run = async (): Promise<string> => {
     const shard = shards(request.view);
-    if (request.kind === 'search') return encodeShardMessage(await shard.search(request));
-    if (request.kind === 'query') return encodeShardMessage(await shard.query(request));
-    return encodeShardMessage(await shard.fetch(request));
+    switch (request.kind) {
+      case 'search':
+        return encodeShardMessage(await shard.search(request));
+      case 'query':
+        return encodeShardMessage(await shard.query(request));
+      case 'fetch':
+        return encodeShardMessage(await shard.fetch(request));
+      case 'stats':
+        return encodeShardMessage(await shard.stats(request));
+      case 'indexes':
+        return encodeShardMessage(await shard.indexes(request));
+    }
   };
   try {
     try {
@@ -237,21 +246,11 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
   const shards = (view: string[]) => localShardClient(id, db, () => viewScope(view, id));
   const handle = async (req: ApiRequest, logger: Logger): Promise<ApiResponse> => {
     if (req.path.split('?')[0] === SHARD_ROUTE) return serveShard(req, token, id, db, shards);
-    const viewHeader = headerOf(req, VIEW_HEADER);
-    let scope: SegmentScope | undefined;
-    if (viewHeader !== undefined) {
-      const view = parseView(viewHeader);
-      if (!view.includes(id)) {
-        const message = `querynode ${id} at this address is not in the read's view [${view.join(', ')}]: the proxy's registry is stale; it drops this node and retries`;
-        return { status: 409, headers: { ...JSON_HEADERS }, body: errorBody(ErrorCode.Unexpected, message) };
-      }
-      scope = viewScope(view, id);
-    }
-    const res = await handleRequest(db, req, { token, scope, logger });
+    const res = await handleRequest(db, req, { token, logger });
     // A collection created or loaded moments ago may be newer than this node's catalog poll.
     if (!STALE_CATALOG.some((type) => isEngineError(res.error, type))) return res;
     await db.refreshCatalog();
-    return handleRequest(db, req, { token, scope, logger });
+    return handleRequest(db, req, { token, logger });
   };
   const server = await startServer({ db, handle, host: options.host, port: options.port, token, logger: log });
   const url = `http://${options.address ?? defaultAddress(options.host)}:${server.port}`;

@@ -36,6 +36,19 @@ export interface ReadOptions {
   scope?: SegmentScope;
 }
 
+/** Serve only these segments: a querynode's share of a fanned-out read. */
+export interface ScopeOption {
+  scope?: SegmentScope;
+}
+
+/** Options of a delete by filter. */
+export interface DeleteOptions {
+  partitionName?: string;
+  exprParams?: Record<string, unknown>;
+  /** The keys the filter matches, resolved by a distributed read: deleted without resolving the filter here. */
+  keys?: PrimaryKey[];
+}
+
 /** A result row: field name → value, dynamic fields flattened in, `distance` on search hits. */
 export type Row = Record<string, Value>;
 
@@ -102,7 +115,8 @@ export interface Database {
   /** `loadFailure`: why a listed collection cannot be served (it was found damaged at open). */
   describeCollection(db: string, name: string): Promise<CollectionInfo & { loadState: LoadState; loadFailure?: string }>;
   renameCollection(db: string, name: string, newName: string, newDb?: string): Promise<void>;
-  getCollectionStats(db: string, name: string): Promise<{ rowCount: number }>;
+  /** Live rows; with `scope`, of those segments only (a querynode's share). */
+  getCollectionStats(db: string, name: string, options?: ScopeOption): Promise<{ rowCount: number }>;
   loadCollection(db: string, name: string): Promise<void>;
   releaseCollection(db: string, name: string): Promise<void>;
   /** `message`: why the collection cannot be loaded, when it was found damaged. */
@@ -116,19 +130,15 @@ export interface Database {
 
   /** Insert (an existing key is overwritten) or upsert raw JSON rows; validation errors are code 1804. */
   insert(db: string, name: string, rows: unknown[], options: { partitionName?: string; upsert: boolean }): Promise<WriteResult>;
-  delete(
-    db: string,
-    name: string,
-    filter: string,
-    options: { partitionName?: string; exprParams?: Record<string, unknown> },
-  ): Promise<{ deleteCount: number; sessionToken: bigint }>;
+  delete(db: string, name: string, filter: string, options: DeleteOptions): Promise<{ deleteCount: number; sessionToken: bigint }>;
   get(db: string, name: string, ids: PrimaryKey[], options: ReadOptions): Promise<Row[]>;
   query(db: string, name: string, request: QueryRequest): Promise<Row[]>;
   /** One result list per query vector, best first. */
   search(db: string, name: string, request: SearchRequest): Promise<Row[][]>;
 
   createIndex(db: string, name: string, specs: IndexSpec[]): Promise<void>;
-  describeIndex(db: string, name: string, indexName: string): Promise<IndexStatus[]>;
+  /** Build progress; with `scope`, over those segments only. */
+  describeIndex(db: string, name: string, indexName: string, options?: ScopeOption): Promise<IndexStatus[]>;
   listIndexes(db: string, name: string): Promise<string[]>;
   dropIndex(db: string, name: string, indexName: string): Promise<void>;
 
@@ -138,7 +148,7 @@ export interface Database {
   hasPartition(db: string, name: string, partition: string): Promise<boolean>;
   loadPartitions(db: string, name: string, partitions: string[]): Promise<void>;
   releasePartitions(db: string, name: string, partitions: string[]): Promise<void>;
-  getPartitionStats(db: string, name: string, partition: string): Promise<{ rowCount: number }>;
+  getPartitionStats(db: string, name: string, partition: string, options?: ScopeOption): Promise<{ rowCount: number }>;
 
   createAlias(db: string, collection: string, alias: string): Promise<void>;
   alterAlias(db: string, collection: string, alias: string): Promise<void>;

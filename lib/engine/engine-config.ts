@@ -1,4 +1,5 @@
 /** Engine tuning knobs, with Milvus-like defaults. Read from the environment in lib/config.ts. */
+import { DEFAULT_SEARCH_EF } from './ports/vector-index.ts';
 
 /** Thresholds and timings of the engine's roles. */
 export interface EngineConfig {
@@ -31,7 +32,7 @@ export interface EngineConfig {
    * the machine's memory (lib/config.ts).
    */
   growingBudgetBytes: number;
-  /** HNSW beam width when a search does not set `ef` (recall ≥ 0.95 on clustered data at 128). */
+  /** HNSW beam width when a search does not set `ef` (default DEFAULT_SEARCH_EF). */
   defaultSearchEf: number;
   /** Filtered search scans candidates exactly when at most this many rows pass the filter… */
   exactSearchMaxCandidates: number;
@@ -51,7 +52,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   deleteRatio: 0.2,
   compactionIntervalMs: 60_000,
   growingBudgetBytes: 1024 * 1024 * 1024,
-  defaultSearchEf: 128,
+  defaultSearchEf: DEFAULT_SEARCH_EF,
   exactSearchMaxCandidates: 4096,
   exactSearchMaxSelectivity: 0.05,
 };

@@ -7,6 +7,7 @@
  * damaged with the reason: describe and get_load_state show it, reads and writes to it are refused
  * naming the damage, it can be dropped, and every other collection is served.
  */
+import { validateName } from './schema/validate-spec.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { AutoIdAllocator } from './catalog/id-blocks.ts';
 import { CollectionRuntime } from './collection/collection-runtime.ts';
@@ -18,16 +19,30 @@ import { loadCollection, loadState, releaseCollection } from './ddl/load-state.t
 import { createIndexes, describeIndexes, dropIndex } from './ddl/indexes.ts';
 import { CompactionJobs } from './compaction/compaction-jobs.ts';
 import { insertRows } from './write/insert-rows.ts';
+import { deleteRows } from './write/delete-rows.ts';
 import { dropCollection, finishPendingDrops } from './ddl/drop-collection.ts';
 import { refreshFromCatalog } from './collection/catalog-refresh.ts';
 import { PartitionDdl, partitionOf } from './ddl/partitions.ts';
 import { DEFAULT_DB, OpenCollections, damagedError } from './collection/open-collections.ts';
 import type { CollectionRole } from './roles/collection-role.ts';
 import { TaskQueue } from './task-queue.ts';
-import type { CollectionSpec, CompactionState, Database, IndexStatus, LoadState, QueryRequest, ReadOptions, Row, SearchRequest, WriteResult } from './database.ts';
+import type {
+  CollectionSpec,
+  CompactionState,
+  Database,
+  DeleteOptions,
+  IndexStatus,
+  LoadState,
+  QueryRequest,
+  ReadOptions,
+  Row,
+  ScopeOption,
+  SearchRequest,
+  WriteResult,
+} from './database.ts';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine-config.ts';
 import { invalidParameter } from './errors.ts';
-import { compileFilter } from './filter/compile-filter.ts';
+import { guaranteeTs } from './read/visibility.ts';
 import { GrowingMemory, type GrowingUsage } from './growing-memory.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import type { KvStore } from './ports/kv-store.ts';
@@ -38,8 +53,8 @@ import type { VectorIndexFactory } from './ports/vector-index.ts';
 import type { Wal } from './ports/wal.ts';
 import { countRows, getRows, materialize, planOutput, queryRows, searchVector } from './read-path.ts';
 import { planGet, planQuery, planSearch, readPartitions } from './read/planner.ts';
-import type { CollectionInfo, ConsistencyLevel, IndexSpec, PrimaryKey } from './schema/types.ts';
-import { Tso, composeTs } from './tso.ts';
+import type { CollectionInfo, IndexSpec, PrimaryKey } from './schema/types.ts';
+import { Tso } from './tso.ts';
 
 /** The adapters and settings an EngineDatabase runs on. */
 export interface EngineDatabaseOptions {
@@ -269,6 +284,7 @@ export class EngineDatabase implements Database {
 
   renameCollection(db: string, name: string, newName: string, newDb?: string): Promise<void> {
     return this.ddl.run(async () => {
+      validateName('collection', newName);
       if (newDb) this.collections.checkDb(newDb);
       const rt = this.collections.runtime(db, name);
       if (rt.info.name !== name) throw invalidParameter(`${name} is an alias; rename the collection ${rt.info.name} instead`);
@@ -278,10 +294,10 @@ export class EngineDatabase implements Database {
     });
   }
 
-  async getCollectionStats(db: string, name: string): Promise<{ rowCount: number }> {
+  async getCollectionStats(db: string, name: string, options: ScopeOption = {}): Promise<{ rowCount: number }> {
     const rt = this.collections.runtime(db, name);
     await this.caughtUp(rt);
-    return { rowCount: rt.state.rowCount() };
+    return { rowCount: rt.state.rowCount(undefined, options.scope) };
   }
 
   async loadCollection(db: string, name: string): Promise<void> {
@@ -332,44 +348,14 @@ export class EngineDatabase implements Database {
     return insertRows(rt, partitionOf(rt, options.partitionName), rows, options.upsert, this.autoIds, this.deps.memory);
   }
 
-  async delete(
-    db: string,
-    name: string,
-    filter: string,
-    options: { partitionName?: string; exprParams?: Record<string, unknown> },
-  ): Promise<{ deleteCount: number; sessionToken: bigint }> {
+  async delete(db: string, name: string, filter: string, options: DeleteOptions): Promise<{ deleteCount: number; sessionToken: bigint }> {
     const rt = this.collections.runtime(db, name);
     const partition = options.partitionName ? partitionOf(rt, options.partitionName) : '';
-    if (!filter || filter.trim() === '') throw invalidParameter('delete needs a filter; to delete everything use a filter that matches every row, e.g. "id >= 0"');
-    const compiled = compileFilter(filter, rt.info.schema, options.exprParams);
-    let pks = compiled.primaryKeys;
-    if (!pks) {
-      // Resolve the filter against everything acknowledged so far, then delete exactly those keys.
-      await this.caughtUp(rt);
-      const rows = await queryRows(rt.state, compiled, { limit: -1, offset: 0, partitions: partition ? [partition] : undefined, unordered: true });
-      pks = rows.map((r) => r.segment.pks[r.offset]);
-    }
-    if (pks.length === 0) return { deleteCount: 0, sessionToken: this.deps.tso.now() };
-    const sessionToken = await rt.appendDelete(pks, partition);
-    return { deleteCount: pks.length, sessionToken };
+    const res = await deleteRows(rt, partition, filter, options, () => this.caughtUp(rt));
+    return { deleteCount: res.deleteCount, sessionToken: res.sessionToken ?? this.deps.tso.now() };
   }
 
   // ---------------------------------------------------------------- reads
-
-  private guaranteeTs(rt: CollectionRuntime, options: ReadOptions): bigint {
-    const level: ConsistencyLevel = options.consistencyLevel ?? rt.info.consistencyLevel;
-    switch (level) {
-      case 'Strong':
-        return this.deps.tso.now();
-      case 'Bounded':
-        return composeTs(this.deps.clock.now() - this.deps.config.gracefulTimeMs, 0);
-      case 'Session':
-      case 'Customized':
-        return options.sessionToken ?? 0n;
-      default:
-        return 0n;
-    }
-  }
 
   /** Waits until everything acknowledged so far is applied. */
   private async caughtUp(rt: CollectionRuntime): Promise<void> {
@@ -380,7 +366,7 @@ export class EngineDatabase implements Database {
   private async readable(db: string, name: string, options: ReadOptions): Promise<CollectionRuntime> {
     const rt = this.collections.loaded(db, name);
     if (options.partitionNames) for (const p of options.partitionNames) partitionOf(rt, p);
-    const ts = this.guaranteeTs(rt, options);
+    const ts = guaranteeTs(options.consistencyLevel ?? rt.info.consistencyLevel, options.sessionToken, this.deps);
     if (ts > 0n && this.follows) await rt.followTails();
     if (ts > 0n) await rt.waitForTs(ts);
     return rt;
@@ -429,8 +415,8 @@ export class EngineDatabase implements Database {
     await createIndexes(this.collections.runtime(db, name), specs);
   }
 
-  async describeIndex(db: string, name: string, indexName: string): Promise<IndexStatus[]> {
-    return describeIndexes(this.collections.runtime(db, name), indexName);
+  async describeIndex(db: string, name: string, indexName: string, options: ScopeOption = {}): Promise<IndexStatus[]> {
+    return describeIndexes(this.collections.runtime(db, name), indexName, options.scope);
   }
 
   async listIndexes(db: string, name: string): Promise<string[]> {
@@ -470,11 +456,11 @@ export class EngineDatabase implements Database {
     for (const p of partitions) partitionOf(rt, p);
   }
 
-  async getPartitionStats(db: string, name: string, partition: string): Promise<{ rowCount: number }> {
+  async getPartitionStats(db: string, name: string, partition: string, options: ScopeOption = {}): Promise<{ rowCount: number }> {
     const rt = this.collections.runtime(db, name);
     const p = partitionOf(rt, partition);
     await this.caughtUp(rt);
-    return { rowCount: rt.state.rowCount([p]) };
+    return { rowCount: rt.state.rowCount([p], options.scope) };
   }
 
   // ---------------------------------------------------------------- aliases

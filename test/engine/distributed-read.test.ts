@@ -12,7 +12,16 @@ import type { EngineDatabase } from '../../lib/engine/engine-database.ts';
 import { ShardUnavailableError, type ShardClient } from '../../lib/engine/ports/shard-client.ts';
 import { distributedDatabase } from '../../lib/engine/read/distributed-read.ts';
 import { localShardClient } from '../../lib/engine/read/local-shard-client.ts';
-import { decodeQueryResponse, decodeRows, decodeSearchResponse, decodeShardRequest, encodeShardMessage } from '../../lib/engine/read/shard-protocol.ts';
+import {
+  decodeIndexes,
+  decodeQueryResponse,
+  decodeRows,
+  decodeSearchResponse,
+  decodeShardRequest,
+  decodeStats,
+  encodeShardMessage,
+  type ShardRequest,
+} from '../../lib/engine/read/shard-protocol.ts';
 import { memoryDatabase, simpleSpec } from '../support/engine.ts';
 
 const D = 'default';
@@ -21,25 +30,25 @@ const vec = (i: number) => [Math.sin(i), Math.cos(i * 0.7), Math.sin(i * 3), 1 +
 /** A shard over `db` whose messages cross the wire encoding, counting the rows it fetches. */
 function wiredShard(id: string, db: Database, counter: { rows: number }, down?: () => boolean): ShardClient {
   const local = localShardClient(id, db, (view) => viewScope(view, id));
-  const guard = () => {
-    if (down?.()) throw new ShardUnavailableError(id, 'connection refused');
-  };
+  /** `op` of the local shard, its request and answer through the wire encoding. */
+  const wired =
+    <R extends ShardRequest, A>(op: (r: R) => Promise<A>, decode: (text: string) => A) =>
+    async (r: R): Promise<A> => {
+      if (down?.()) throw new ShardUnavailableError(id, 'connection refused');
+      return decode(encodeShardMessage((await op(decodeShardRequest(encodeShardMessage(r)) as R)) as never));
+    };
+  const fetch = wired(local.fetch, decodeRows);
   return {
     id,
-    async search(r) {
-      guard();
-      return decodeSearchResponse(encodeShardMessage(await local.search(decodeShardRequest(encodeShardMessage(r)) as typeof r)));
-    },
-    async query(r) {
-      guard();
-      return decodeQueryResponse(encodeShardMessage(await local.query(decodeShardRequest(encodeShardMessage(r)) as typeof r)));
-    },
+    search: wired(local.search, decodeSearchResponse),
+    query: wired(local.query, decodeQueryResponse),
     async fetch(r) {
-      guard();
-      const rows = decodeRows(encodeShardMessage(await local.fetch(decodeShardRequest(encodeShardMessage(r)) as typeof r)));
+      const rows = await fetch(r);
       counter.rows += rows.rows.length;
       return rows;
     },
+    stats: wired(local.stats, decodeStats),
+    indexes: wired(local.indexes, decodeIndexes),
   };
 }
 
@@ -87,6 +96,29 @@ describe('distributed read over shard clients', () => {
 
   it('plans once: a bad request is refused before any shard is asked', async () => {
     await assert.rejects(dist.search(D, 'c', { vectors: [new Float32Array(3)], limit: 5 }), /dimension: 4/);
+  });
+
+  it('collection and partition stats and index progress sum the shares to the single-node figures', async () => {
+    assert.deepEqual(await dist.getCollectionStats(D, 'c'), await db.getCollectionStats(D, 'c'));
+    assert.deepEqual(await dist.getPartitionStats(D, 'c', '_default'), { rowCount: 400 });
+    await assert.rejects(dist.getPartitionStats(D, 'c', 'nope'), /partition not found/);
+    const [one] = await db.describeIndex(D, 'c', '');
+    const [all] = await dist.describeIndex(D, 'c', '');
+    assert.deepEqual(all, one, 'totals, indexed rows and state equal the one node that holds every segment');
+    await assert.rejects(dist.describeIndex(D, 'c', 'nope'), /index not found/);
+  });
+
+  it('a delete by filter removes exactly the rows the shares match', async () => {
+    const before = await db.getCollectionStats(D, 'c');
+    const res = await dist.delete(D, 'c', 'id >= 390 and tag != "t391"', {});
+    assert.equal(res.deleteCount, 9);
+    assert.deepEqual(
+      await dist.query(D, 'c', { filter: 'id >= 385', consistencyLevel: 'Strong', outputFields: [] }),
+      [385n, 386n, 387n, 388n, 389n, 391n].map((id) => ({ id })),
+    );
+    assert.deepEqual(await dist.getCollectionStats(D, 'c'), { rowCount: before.rowCount - 9 });
+    assert.equal((await dist.delete(D, 'c', 'id in [385, 386]', {})).deleteCount, 2, 'a delete by keys needs no read');
+    await assert.rejects(dist.delete(D, 'c', 'tag ==', {}), /cannot parse|syntax|invalid/i);
   });
 
   it('a shard that fails leaves the view and the read reruns on the rest', async () => {

@@ -69,7 +69,7 @@ describe('AWS write path: idle channels are sealed by the datanode, with no comp
       proxyRole(() => undefined),
     );
     closing.push(proxy);
-    await proxy.createCollection('default', { ...simpleSpec('idle', DIM), indexes: [] });
+    await proxy.createCollection('default', { ...simpleSpec('idle', DIM), indexes: [], load: false });
     await proxy.insert('default', 'idle', rows(0, 30), { upsert: false });
     const datanode = await Datanode.open(stores, config, () => undefined);
     closing.push(datanode);
@@ -110,7 +110,7 @@ describe('AWS write path: idle channels are sealed by the datanode, with no comp
       proxyRole(() => undefined),
     );
     closing.push(proxy);
-    await proxy.createCollection('default', { ...simpleSpec('trickle', DIM), indexes: [] });
+    await proxy.createCollection('default', { ...simpleSpec('trickle', DIM), indexes: [], load: false });
     await proxy.insert('default', 'trickle', rows(0, 5), { upsert: false });
     const datanode = await Datanode.open(stores, config, () => undefined, { maxUnflushedAgeMs: 60_000 });
     closing.push(datanode);
@@ -135,7 +135,7 @@ describe('AWS compactor memory', () => {
     const cache = tempDir();
     const db = await EngineDatabase.open({ ...stores, vectorIndexes: new UsearchIndexFactory(), localFiles: new FolderLocalFiles(cache.dir), config });
     closing.push({ close: async () => (await db.close(), cache.cleanup()) });
-    await db.createCollection('default', { ...simpleSpec('merge', DIM, { shards: 2 }), indexes: [] });
+    await db.createCollection('default', { ...simpleSpec('merge', DIM, { shards: 2 }), indexes: [], load: false });
     await db.insert('default', 'merge', rows(0, 160), { upsert: false });
     await db.flush('default', 'merge');
     for (let i = 0; i < 3; i++) {

@@ -13,7 +13,9 @@ import { handleRequest } from '../../lib/api/router.ts';
 import { Compactor } from '../../lib/aws/compactor.ts';
 import type { RunningQuerynode } from '../../lib/aws/querynode.ts';
 import { QuerynodeRegistry } from '../../lib/aws/querynode-registry.ts';
-import { VIEW_HEADER, ownerOf } from '../../lib/aws/querynode-view.ts';
+import { ownerOf } from '../../lib/aws/querynode-view.ts';
+import { httpShardClient } from '../../lib/adapters/http/shard-client.ts';
+import { ShardUnavailableError } from '../../lib/engine/ports/shard-client.ts';
 import { Catalog } from '../../lib/engine/catalog/catalog.ts';
 import { segmentPlacementKey } from '../../lib/engine/segment-scope.ts';
 import { PATH_TOKEN, callPath, okData, startAwsPath, type AwsPath } from '../support/aws-path-setup.ts';
@@ -29,14 +31,9 @@ describe('reads fanned out over querynodes', () => {
   let path: AwsPath;
   const call = (route: string, body: unknown) => callPath(path.proxy, route, body);
 
-  /** A querynode's own answer: unscoped, or scoped to its share of `view`. */
-  async function direct(node: RunningQuerynode, route: string, body: unknown, view?: string[]): Promise<{ status: number; reply: any }> {
+  /** A querynode's own REST answer, over every segment it holds. */
+  async function direct(node: RunningQuerynode, route: string, body: unknown): Promise<{ status: number; reply: any }> {
     const headers: Record<string, string> = { authorization: `Bearer ${PATH_TOKEN}`, 'content-type': 'application/json' };
-    if (view) {
-      headers[VIEW_HEADER] = view.join(',');
-      const res = await fetch(`${node.url}/v2/vectordb/${route}`, { method: 'POST', headers, body: JSON.stringify(body) });
-      return { status: res.status, reply: JSON.parse(await res.text()) };
-    }
     const res = await handleRequest(node.db, { method: 'POST', path: `/v2/vectordb/${route}`, headers, body: JSON.stringify(body) }, { token: PATH_TOKEN });
     return { status: res.status, reply: JSON.parse(res.body) };
   }
@@ -62,6 +59,13 @@ describe('reads fanned out over querynodes', () => {
     const got = await call('entities/get', get);
     assert.deepEqual(got, (await direct(reference, 'entities/get', get)).reply, `${when}: get equals one node's (same rows, same order)`);
     assert.deepEqual(ids(got.data), [15, 240, 123, 5, 201], `${when}: get skips the deleted and missing ids`);
+
+    for (const [route, body] of [
+      ['collections/get_stats', { collectionName: 'fan' }],
+      ['partitions/get_stats', { collectionName: 'fan', partitionName: '_default' }],
+    ] as const) {
+      assert.deepEqual(await call(route, body), (await direct(reference, route, body)).reply, `${when}: ${route} sums the shares to one node's figure`);
+    }
   }
 
   before(async () => {
@@ -157,6 +161,23 @@ describe('reads fanned out over querynodes', () => {
     assert.deepEqual(unindexed(), [], "every resident flushed segment has the indexer's index file attached");
   });
 
+  test('index progress through the proxy sums the shares: Finished although no node indexes every segment', async () => {
+    const count = (await call('entities/query', { collectionName: 'fan', filter: '', outputFields: ['count(*)'], consistencyLevel: 'Strong' })).data[0]['count(*)'];
+    const [index] = okData(await call('indexes/describe', { collectionName: 'fan', indexName: 'vector' }));
+    assert.equal(index.totalRows, count, 'every live row is counted once');
+    assert.equal(index.indexState, 'Finished', `every flushed segment is indexed on the node that serves it: ${JSON.stringify(index)}`);
+    assert.ok(index.indexedRows > 0 && index.pendingRows === index.totalRows - index.indexedRows, `growing rows are pending: ${JSON.stringify(index)}`);
+    const [alone] = okData((await direct(path.nodes[0], 'indexes/describe', { collectionName: 'fan', indexName: 'vector' })).reply);
+    assert.ok(alone.indexedRows < index.indexedRows, `one node alone indexes only its share (${alone.indexedRows} of ${index.indexedRows} rows)`);
+  });
+
+  test('a delete by filter through the proxy removes the rows every share matches', async () => {
+    const matching = { collectionName: 'fan', filter: 'id >= 245 or (id >= 100 and id < 103)', outputFields: ['count(*)'], consistencyLevel: 'Strong' };
+    assert.equal((await call('entities/query', matching)).data[0]['count(*)'], 8, 'the rows exist on several shares');
+    okData(await call('entities/delete', { collectionName: 'fan', filter: matching.filter }));
+    assert.equal((await call('entities/query', matching)).data[0]['count(*)'], 0, 'none is left');
+  });
+
   test('search, query and get through the proxy equal one querynode serving every segment', async () => {
     await assertSameAsOneNode(path.nodes[0], 'four querynodes');
     await assertSameAsOneNode(path.nodes[3], 'four querynodes, the late one as reference');
@@ -166,18 +187,23 @@ describe('reads fanned out over querynodes', () => {
     const view = path.nodes.map((n) => n.id);
     const all = { collectionName: 'fan', filter: 'id >= 0', limit: 0, consistencyLevel: 'Strong' };
     const total = ids(okData((await direct(path.nodes[0], 'entities/query', all)).reply));
+    const target = { db: 'default', collection: 'fan', view };
+    const request = { filter: 'id >= 0', consistencyLevel: 'Strong' as const };
     const seen = new Set<number>();
     let serving = 0;
     for (const node of path.nodes) {
-      const share = ids(okData((await direct(node, 'entities/query', all, view)).reply));
+      const shard = httpShardClient(node.id, node.url, PATH_TOKEN);
+      const answer = await shard.query({ kind: 'query', ...target, request, count: false });
+      const share = ('pks' in answer ? answer.pks : []).map(Number);
       assert.ok(share.length < total.length, `${node.id} serves ${share.length} of ${total.length} rows, not all`);
       if (share.length > 0) serving++;
       for (const id of share) {
         assert.ok(!seen.has(id), `row ${id} is served by ${node.id} and another node`);
         seen.add(id);
       }
-      const count = okData((await direct(node, 'entities/query', { ...all, filter: '', limit: undefined, outputFields: ['count(*)'] }, view)).reply);
-      assert.equal(count[0]['count(*)'], share.length, `${node.id}: its scoped count(*) counts its share`);
+      const count = await shard.query({ kind: 'query', ...target, request: { ...request, filter: '' }, count: true });
+      assert.deepEqual(count, { count: share.length }, `${node.id}: its scoped count(*) counts its share`);
+      assert.deepEqual(await shard.stats({ kind: 'stats', ...target }), { rowCount: share.length }, `${node.id}: its stats count its share`);
     }
     assert.ok(serving >= 2, `rows are spread over ${serving} querynodes`);
     assert.deepEqual(
@@ -188,9 +214,11 @@ describe('reads fanned out over querynodes', () => {
   });
 
   test('a querynode refuses a view without its id, so the proxy does not lose its share silently', async () => {
-    const res = await direct(path.nodes[0], 'entities/query', { collectionName: 'fan', filter: 'id >= 0', limit: 5 }, ['qn-x', 'qn-y']);
-    assert.equal(res.status, 409, `answer: ${JSON.stringify(res.reply)}`);
-    assert.notEqual(res.reply.code, 0, 'the answer is an error');
+    const shard = httpShardClient(path.nodes[0].id, path.nodes[0].url, PATH_TOKEN);
+    await assert.rejects(
+      shard.query({ kind: 'query', db: 'default', collection: 'fan', view: ['qn-x', 'qn-y'], request: { filter: 'id >= 0', limit: 5 }, count: false }),
+      (err: Error) => err instanceof ShardUnavailableError && /HTTP 409/.test(err.message),
+    );
   });
 
   test('after a querynode dies its segments are served by the others without losing or repeating rows', async () => {

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { milvusCode, wireError } from '../../lib/api/error-codes.ts';
-import { parseCollectionRequest, parseConsistencyLevel, validateName } from '../../lib/api/parse-collection-request.ts';
+import { parseCollectionRequest, parseConsistencyLevel } from '../../lib/api/parse-collection-request.ts';
+import type { CollectionSpec } from '../../lib/engine/database.ts';
+import { validateCollectionSpec, validateName } from '../../lib/engine/schema/validate-spec.ts';
+
+/** What collections/create hands the engine, as the engine accepts it (the wire parse, then the engine's schema rules). */
+function createSpec(body: unknown): CollectionSpec {
+  const spec = parseCollectionRequest(body);
+  validateCollectionSpec(spec);
+  return spec;
+}
 
 /** Asserts that `fn` throws a client error with wire `code` whose message matches `message`. */
 function throwsMilvus(fn: () => unknown, code: number, message?: RegExp | string): void {
@@ -80,32 +89,32 @@ describe('parseCollectionRequest: quick setup', () => {
 
   it('rejects a missing dimension with Milvus text', () => {
     throwsMilvus(
-      () => parseCollectionRequest({ collectionName: 'q' }),
+      () => createSpec({ collectionName: 'q' }),
       1100,
       'dimension is required for quickly create collection(default metric type: COSINE): invalid parameter[expected=collectionName & dimension][actual=collectionName]',
     );
   });
 
   it('rejects bad dimension, metric, idType, shards, consistency', () => {
-    throwsMilvus(() => parseCollectionRequest({ collectionName: 'q', dimension: 40000 }), 1100, /invalid dimension: 40000/);
-    throwsMilvus(() => parseCollectionRequest({ collectionName: 'q', dimension: 4, metricType: 'HAMMING' }), 1100, /HAMMING.*L2, IP, COSINE/);
+    throwsMilvus(() => createSpec({ collectionName: 'q', dimension: 40000 }), 1100, /invalid dimension: 40000/);
+    throwsMilvus(() => createSpec({ collectionName: 'q', dimension: 4, metricType: 'HAMMING' }), 1100, /HAMMING.*L2, IP, COSINE/);
     throwsMilvus(
-      () => parseCollectionRequest({ collectionName: 'q', dimension: 4, idType: 'unknown' }),
+      () => createSpec({ collectionName: 'q', dimension: 4, idType: 'unknown' }),
       1100,
       'idType can only be [Int64, VarChar], default: Int64: invalid parameter[expected=Int64, Varchar][actual=unknown]',
     );
-    throwsMilvus(() => parseCollectionRequest({ collectionName: 'q', dimension: 4, params: { shardsNum: 17 } }), 1100, /shardsNum.*\[1, 16\].*17/);
+    throwsMilvus(() => createSpec({ collectionName: 'q', dimension: 4, params: { shardsNum: 17 } }), 1100, /shardsNum.*\[1, 16\].*17/);
     throwsMilvus(
-      () => parseCollectionRequest({ collectionName: 'q', dimension: 4, params: { consistencyLevel: 'strong' } }),
+      () => createSpec({ collectionName: 'q', dimension: 4, params: { consistencyLevel: 'strong' } }),
       1100,
       'consistencyLevel can only be [Strong, Session, Bounded, Eventually, Customized], default: Bounded: invalid parameter[expected=Strong, Session, Bounded, Eventually, Customized][actual=strong]',
     );
-    throwsMilvus(() => parseCollectionRequest({ collectionName: 'q', dimension: '4' }), 1801, /cannot unmarshal string into Go struct field CollectionReq.dimension of type int32/);
+    throwsMilvus(() => createSpec({ collectionName: 'q', dimension: '4' }), 1801, /cannot unmarshal string into Go struct field CollectionReq.dimension of type int32/);
   });
 
   it('requires and validates the collection name', () => {
-    throwsMilvus(() => parseCollectionRequest({ dimension: 4 }), 1802, /CollectionReq.CollectionName.*required/);
-    throwsMilvus(() => parseCollectionRequest({ collectionName: '1abc', dimension: 4 }), 1100, /first character/);
+    throwsMilvus(() => createSpec({ dimension: 4 }), 1802, /CollectionReq.CollectionName.*required/);
+    throwsMilvus(() => createSpec({ collectionName: '1abc', dimension: 4 }), 1100, /first character/);
   });
 });
 
@@ -164,77 +173,65 @@ describe('parseCollectionRequest: full schema', () => {
   });
 
   it('rejects unsupported index types, metrics, quantizations and unknown fields', () => {
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, vec], { indexParams: [{ fieldName: 'v', indexType: 'IVF_FLAT' }] })), 1100, /IVF_FLAT.*HNSW, FLAT, AUTOINDEX/);
-    throwsMilvus(
-      () => parseCollectionRequest(withFields([pk, vec], { indexParams: [{ fieldName: 'x' }] })),
-      1802,
-      "missing required parameters, error: `x` hasn't defined in schema",
-    );
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, vec], { indexParams: [{ fieldName: 'v', params: { quantization: 'pq' } }] })), 1100, /quantization "pq"/);
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, vec], { indexParams: [{ fieldName: 'v', params: { M: 1 } }] })), 1100, /M .*\[2, 2048\]/);
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, vec], { indexParams: [{ fieldName: 'id' }] })), 1100, /FloatVector fields only/);
+    throwsMilvus(() => createSpec(withFields([pk, vec], { indexParams: [{ fieldName: 'v', indexType: 'IVF_FLAT' }] })), 1100, /IVF_FLAT.*HNSW, FLAT, AUTOINDEX/);
+    throwsMilvus(() => createSpec(withFields([pk, vec], { indexParams: [{ fieldName: 'x' }] })), 1802, "missing required parameters, error: `x` hasn't defined in schema");
+    throwsMilvus(() => createSpec(withFields([pk, vec], { indexParams: [{ fieldName: 'v', params: { quantization: 'pq' } }] })), 1100, /quantization "pq"/);
+    throwsMilvus(() => createSpec(withFields([pk, vec], { indexParams: [{ fieldName: 'v', params: { M: 1 } }] })), 1100, /M .*\[2, 2048\]/);
+    throwsMilvus(() => createSpec(withFields([pk, vec], { indexParams: [{ fieldName: 'id' }] })), 1100, /index is for vector fields; id is Int64/);
   });
 
   it('requires indexes on every vector field when indexParams are given', () => {
     const v2 = { fieldName: 'v2', dataType: 'FloatVector', elementTypeParams: { dim: 2 } };
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, vec, v2], { indexParams: [{ fieldName: 'v' }] })), 1100, /missing: \[v2\]/);
+    throwsMilvus(() => createSpec(withFields([pk, vec, v2], { indexParams: [{ fieldName: 'v' }] })), 1100, /missing: \[v2\]/);
   });
 
   it('validates data types with Milvus wording', () => {
-    throwsMilvus(() => parseCollectionRequest(withFields([{ ...pk, dataType: 'int64' }, vec])), 1100, 'invalid parameter, data type int64 is invalid(case sensitive).');
+    throwsMilvus(() => createSpec(withFields([{ ...pk, dataType: 'int64' }, vec])), 1100, 'invalid parameter, data type int64 is invalid(case sensitive).');
     throwsMilvus(
-      () => parseCollectionRequest(withFields([pk, { fieldName: 'b', dataType: 'BinaryVector', elementTypeParams: { dim: 8 } }])),
+      () => createSpec(withFields([pk, { fieldName: 'b', dataType: 'BinaryVector', elementTypeParams: { dim: 8 } }])),
       1100,
       /BinaryVector .*not supported by Migrans yet/,
     );
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, vec, { fieldName: 's', dataType: 'SparseFloatVector' }])), 1100, /not supported by Migrans yet/);
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, vec, { fieldName: 's', dataType: 'String' }])), 1100, /please use VarChar/);
+    throwsMilvus(() => createSpec(withFields([pk, vec, { fieldName: 's', dataType: 'SparseFloatVector' }])), 1100, /not supported by Migrans yet/);
+    throwsMilvus(() => createSpec(withFields([pk, vec, { fieldName: 's', dataType: 'String' }])), 1100, /please use VarChar/);
   });
 
   it('validates the primary key and vector fields', () => {
-    throwsMilvus(() => parseCollectionRequest(withFields([{ fieldName: 'id', dataType: 'Int64' }, vec])), 1100, /primary key is not specified/);
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, { ...pk, fieldName: 'id2' }, vec])), 1100, /more than one primary key, field name = id, id2/);
-    throwsMilvus(() => parseCollectionRequest(withFields([{ ...pk, dataType: 'Float' }, vec])), 1100, /primary key should be Int64 or VarChar/);
-    throwsMilvus(() => parseCollectionRequest(withFields([{ ...pk, nullable: true }, vec])), 1100, /primary field not support null/);
-    throwsMilvus(() => parseCollectionRequest(withFields([pk])), 1100, /does not contain vector field/);
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, { ...vec, elementTypeParams: {} }])), 1100, /dimension is not defined/);
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, { ...vec, elementTypeParams: { dim: 0 } }])), 1100, /invalid dimension: 0/);
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, { ...vec, elementTypeParams: { dim: 'abc' } }])), 1100, /dim of field v should be an integer/);
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, vec, { ...vec }])), 1100, /duplicated field name v/);
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, { ...vec, fieldName: 'bad-name' }])), 1100, /Invalid field name: bad-name/);
+    throwsMilvus(() => createSpec(withFields([{ fieldName: 'id', dataType: 'Int64' }, vec])), 1100, /primary key is not specified/);
+    throwsMilvus(() => createSpec(withFields([pk, { ...pk, fieldName: 'id2' }, vec])), 1100, /more than one primary key, field name = id, id2/);
+    throwsMilvus(() => createSpec(withFields([{ ...pk, dataType: 'Float' }, vec])), 1100, /primary key should be Int64 or VarChar/);
+    throwsMilvus(() => createSpec(withFields([{ ...pk, nullable: true }, vec])), 1100, /primary field not support null/);
+    throwsMilvus(() => createSpec(withFields([pk])), 1100, /does not contain vector field/);
+    throwsMilvus(() => createSpec(withFields([pk, { ...vec, elementTypeParams: {} }])), 1100, /dimension is not defined/);
+    throwsMilvus(() => createSpec(withFields([pk, { ...vec, elementTypeParams: { dim: 0 } }])), 1100, /invalid dimension: 0/);
+    throwsMilvus(() => createSpec(withFields([pk, { ...vec, elementTypeParams: { dim: 'abc' } }])), 1100, /dim of field v should be an integer/);
+    throwsMilvus(() => createSpec(withFields([pk, vec, { ...vec }])), 1100, /duplicated field name v/);
+    throwsMilvus(() => createSpec(withFields([pk, { ...vec, fieldName: 'bad-name' }])), 1100, /Invalid field name: bad-name/);
   });
 
   it('validates VarChar, Array and default values', () => {
     const vc = (p: unknown) => ({ fieldName: 's', dataType: 'VarChar', elementTypeParams: p });
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, vec, vc({})])), 1100, /type param\(max_length\) should be specified for the field\(s\) of collection c/);
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, vec, vc({ max_length: 70000 })])), 1100, /should be in \(0, 65535\], but got 70000/);
+    throwsMilvus(() => createSpec(withFields([pk, vec, vc({})])), 1100, /type param\(max_length\) should be specified for the field\(s\) of collection c/);
+    throwsMilvus(() => createSpec(withFields([pk, vec, vc({ max_length: 70000 })])), 1100, /should be in \(0, 65535\], but got 70000/);
+    throwsMilvus(() => createSpec(withFields([pk, vec, { fieldName: 'a', dataType: 'Array', elementTypeParams: { max_capacity: 4 } }])), 1100, /element data type {2}is invalid/);
     throwsMilvus(
-      () => parseCollectionRequest(withFields([pk, vec, { fieldName: 'a', dataType: 'Array', elementTypeParams: { max_capacity: 4 } }])),
-      1100,
-      /element data type {2}is invalid/,
-    );
-    throwsMilvus(
-      () => parseCollectionRequest(withFields([pk, vec, { fieldName: 'a', dataType: 'Array', elementDataType: 'Int8', elementTypeParams: { max_capacity: 5000 } }])),
+      () => createSpec(withFields([pk, vec, { fieldName: 'a', dataType: 'Array', elementDataType: 'Int8', elementTypeParams: { max_capacity: 5000 } }])),
       1100,
       /\(0, 4096\], but got 5000/,
     );
     throwsMilvus(
-      () => parseCollectionRequest(withFields([pk, vec, { fieldName: 'a', dataType: 'Array', elementDataType: 'VarChar', elementTypeParams: { max_capacity: 5 } }])),
+      () => createSpec(withFields([pk, vec, { fieldName: 'a', dataType: 'Array', elementDataType: 'VarChar', elementTypeParams: { max_capacity: 5 } }])),
       1100,
       /max_length/,
     );
     throwsMilvus(
-      () => parseCollectionRequest(withFields([pk, vec, { fieldName: 'n', dataType: 'Bool', defaultValue: 10 }])),
+      () => createSpec(withFields([pk, vec, { fieldName: 'n', dataType: 'Bool', defaultValue: 10 }])),
       1100,
       'convert defaultValue fail, err:cannot use "10"(type: float64) as bool default value of field n: invalid parameter',
     );
-    throwsMilvus(
-      () => parseCollectionRequest(withFields([pk, vec, { fieldName: 'n', dataType: 'Int64', defaultValue: '10' }])),
-      1100,
-      /cannot use "10"\(type: string\) as long default value/,
-    );
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, vec, { fieldName: 'n', dataType: 'Int8', defaultValue: 300 }])), 1100, /\[-128, 127\]/);
-    throwsMilvus(() => parseCollectionRequest(withFields([pk, vec, { fieldName: 'j', dataType: 'JSON', defaultValue: {} }])), 1100, /Unexpected default value type: JSON/);
+    throwsMilvus(() => createSpec(withFields([pk, vec, { fieldName: 'n', dataType: 'Int64', defaultValue: '10' }])), 1100, /cannot use "10"\(type: string\) as long default value/);
+    throwsMilvus(() => createSpec(withFields([pk, vec, { fieldName: 'n', dataType: 'Int8', defaultValue: 300 }])), 1100, /\[-128, 127\]/);
+    throwsMilvus(() => createSpec(withFields([pk, vec, { fieldName: 'j', dataType: 'JSON', defaultValue: {} }])), 1100, /Unexpected default value type: JSON/);
     const spec = parseCollectionRequest(
       withFields([
         pk,
@@ -251,7 +248,7 @@ describe('parseCollectionRequest: full schema', () => {
   });
 
   it('rejects functions (BM25)', () => {
-    throwsMilvus(() => parseCollectionRequest({ collectionName: 'c', schema: { fields: [pk, vec], functions: [{ name: 'bm25' }] } }), 1100, /functions/);
+    throwsMilvus(() => createSpec({ collectionName: 'c', schema: { fields: [pk, vec], functions: [{ name: 'bm25' }] } }), 1100, /functions/);
   });
 });
 

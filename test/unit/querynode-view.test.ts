@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatView, ownerOf, parseView, viewScope } from '../../lib/aws/querynode-view.ts';
+import { ownerOf, viewScope } from '../../lib/aws/querynode-view.ts';
 import type { SegmentMeta } from '../../lib/engine/catalog/catalog.ts';
 import { segmentPlacementKey } from '../../lib/engine/segment-scope.ts';
 
@@ -50,7 +50,6 @@ describe('segment assignment over a view', () => {
 
   it('does not depend on the order of the view', () => {
     for (const key of keys.slice(0, 200)) assert.equal(ownerOf(key, [...view].reverse()), ownerOf(key, view), `owner of ${key}`);
-    assert.deepEqual(parseView(formatView(['b', 'a', 'c'])), ['a', 'b', 'c'], 'a view round-trips through its header sorted');
   });
 
   it('names segments the same in every process, whatever their id', () => {

@@ -28,6 +28,7 @@ function spec(extra: Partial<CollectionSpec> = {}): CollectionSpec {
   };
 }
 
+const schema = spec().schema;
 const hnsw: IndexSpec = { indexName: 'v', fieldName: 'v', indexType: 'HNSW', metricType: 'L2', M: 16, efConstruction: 128, quantization: 'f32', params: {} };
 
 describe('engine schema limits', () => {
@@ -50,8 +51,32 @@ describe('engine schema limits', () => {
   });
 
   it('refuses HNSW params out of range and duplicate indexes', () => {
-    assert.throws(() => validateIndexSpecs([{ ...hnsw, M: 1 }]), /index param M of field v should be an integer in \[2, 2048\]/);
-    assert.throws(() => validateIndexSpecs([{ ...hnsw, efConstruction: 0 }]), /efConstruction of field v should be an integer/);
-    assert.throws(() => validateIndexSpecs([hnsw, { ...hnsw, indexName: 'w' }]), /at most one distinct index is allowed per field/);
+    assert.throws(() => validateIndexSpecs([{ ...hnsw, M: 1 }], schema), /index param M of field v should be an integer in \[2, 2048\]/);
+    assert.throws(() => validateIndexSpecs([{ ...hnsw, efConstruction: 0 }], schema), /efConstruction of field v should be an integer/);
+    assert.throws(() => validateIndexSpecs([hnsw, { ...hnsw, indexName: 'w' }], schema), /at most one distinct index is allowed per field/);
+    assert.throws(() => validateIndexSpecs([{ ...hnsw, fieldName: 'nope' }], schema), /`nope` hasn't defined in schema/);
+    assert.throws(() => validateIndexSpecs([{ ...hnsw, fieldName: 'id' }], schema), /HNSW index is for vector fields; id is Int64/);
+  });
+
+  it('refuses key fields Milvus refuses: no or two primary keys, a nullable or partition-key primary key, two partition or clustering keys', () => {
+    const pk = f('id', 'Int64', { isPrimary: true });
+    const v = f('v', 'FloatVector', { dim: 4 });
+    const withFields = (...fields: FieldSchema[]) => spec({ schema: { fields, enableDynamicField: false } });
+    assert.throws(() => validateCollectionSpec(withFields(f('id', 'Int64'), v)), /primary key is not specified/);
+    assert.throws(() => validateCollectionSpec(withFields(pk, { ...pk, name: 'id2' }, v)), /more than one primary key, field name = id, id2/);
+    assert.throws(() => validateCollectionSpec(withFields(f('id', 'Float', { isPrimary: true }), v)), /primary key should be Int64 or VarChar/);
+    assert.throws(() => validateCollectionSpec(withFields({ ...pk, nullable: true }, v)), /primary field not support null/);
+    assert.throws(() => validateCollectionSpec(withFields({ ...pk, isPartitionKey: true }, v)), /partition key field must not be primary field/);
+    const key = (name: string, extra: Partial<FieldSchema>) => f(name, 'Int64', extra);
+    assert.throws(() => validateCollectionSpec(withFields(pk, v, key('a', { isPartitionKey: true }), key('b', { isPartitionKey: true }))), /more than one partition key/);
+    assert.throws(() => validateCollectionSpec(withFields(pk, v, f('a', 'Float', { isPartitionKey: true }))), /partition key should be Int64 or VarChar/);
+    assert.throws(() => validateCollectionSpec(withFields(pk, v, key('a', { isClusteringKey: true }), key('b', { isClusteringKey: true }))), /more than one clustering key/);
+    assert.throws(() => validateCollectionSpec(withFields(pk)), /does not contain vector field/);
+    assert.throws(() => validateCollectionSpec(withFields(pk, { ...v, nullable: true })), /vector type not support null/);
+  });
+
+  it('refuses a collection loaded at creation without an index on every vector field', () => {
+    assert.throws(() => validateCollectionSpec(spec({ load: true })), /indexParams must index every vector field.*missing: \[v\]/);
+    validateCollectionSpec(spec({ load: true, indexes: [hnsw] }));
   });
 });

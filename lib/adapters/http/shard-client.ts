@@ -5,7 +5,16 @@
  * error answer is rebuilt as the engine error the node raised.
  */
 import { ShardUnavailableError, type ShardClient } from '../../engine/ports/shard-client.ts';
-import { decodeQueryResponse, decodeRows, decodeSearchResponse, decodeShardError, encodeShardMessage, type ShardRequest } from '../../engine/read/shard-protocol.ts';
+import {
+  decodeIndexes,
+  decodeQueryResponse,
+  decodeRows,
+  decodeSearchResponse,
+  decodeShardError,
+  decodeStats,
+  encodeShardMessage,
+  type ShardRequest,
+} from '../../engine/read/shard-protocol.ts';
 
 /** The querynode route that serves shard requests. */
 export const SHARD_ROUTE = '/internal/shard';
@@ -38,5 +47,7 @@ export function httpShardClient(id: string, url: string, token: string, options:
     search: async (r) => decodeSearchResponse(await post(r)),
     query: async (r) => decodeQueryResponse(await post(r)),
     fetch: async (r) => decodeRows(await post(r)),
+    stats: async (r) => decodeStats(await post(r)),
+    indexes: async (r) => decodeIndexes(await post(r)),
   };
 }

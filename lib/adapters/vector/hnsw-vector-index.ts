@@ -12,7 +12,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import { CorruptDataError } from '../../engine/errors.ts';
 import { ensureVectors } from '../../engine/ports/lazy-vectors.ts';
-import type { VectorHits, VectorIndex, VectorIndexParams, VectorSearchOptions } from '../../engine/ports/vector-index.ts';
+import { DEFAULT_SEARCH_EF, type VectorHits, type VectorIndex, type VectorIndexParams, type VectorSearchOptions } from '../../engine/ports/vector-index.ts';
 import { estimateSelectivity } from '../../engine/search/selectivity.ts';
 import { FlatVectorIndex } from './flat-vector-index.ts';
 import { appendChecksumFooter, verifyChecksumFooter } from './index-file-checksum.ts';
@@ -27,8 +27,6 @@ const SCALAR_KIND = { f32: ScalarKind.F32, f16: ScalarKind.F16, bf16: ScalarKind
  * small fixed value lets each search choose its own `ef` by asking for max(k, ef) results.
  */
 const BASE_EXPANSION_SEARCH = 16;
-/** Beam used when a search gives no `ef` (the engine normally passes the request's `ef` search param). */
-export const DEFAULT_EF = 64;
 
 /** usearch's on-disk codes (index_plugins.hpp metric_kind_t / scalar_kind_t). */
 const METRIC_CODE = { L2: 0x65 /* 'e' */, IP: 0x69 /* 'i' */, COSINE: 0x63 /* 'c' */ } as const;
@@ -136,7 +134,7 @@ export class HnswVectorIndex implements VectorIndex {
     checkQuery(query, this.params.dim);
     const size = index.size();
     if (k <= 0 || size === 0) return EMPTY_HITS;
-    const ef = options.ef ?? DEFAULT_EF;
+    const ef = options.ef ?? DEFAULT_SEARCH_EF;
     const accept = options.accept;
     if (!accept) {
       const m = index.search(query, Math.min(Math.max(k, ef), size), 1);

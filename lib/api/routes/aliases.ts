@@ -1,5 +1,4 @@
 /** `/v2/vectordb/aliases/*`: create, alter, drop, describe, list. */
-import { validateName } from '../parse-collection-request.ts';
 import { listResponse, OK_EMPTY, success } from '../response.ts';
 import type { RouteTable } from '../types.ts';
 
@@ -10,7 +9,6 @@ export const aliasRoutes: RouteTable = {
     async handle({ db, dbName, req }) {
       const collection = req.string('collectionName', true);
       const alias = req.string('aliasName', true);
-      validateName('alias', alias);
       await db.createAlias(dbName, collection, alias);
       return OK_EMPTY;
     },
@@ -20,7 +18,6 @@ export const aliasRoutes: RouteTable = {
     async handle({ db, dbName, req }) {
       const collection = req.string('collectionName', true);
       const alias = req.string('aliasName', true);
-      validateName('alias', alias);
       await db.alterAlias(dbName, collection, alias);
       return OK_EMPTY;
     },

@@ -1,7 +1,7 @@
 /** `/v2/vectordb/collections/*`: create, describe, list, has, drop, rename, stats, load state, properties, flush, compaction. */
 import type { CollectionInfo } from '../../engine/schema/types.ts';
 import type { LoadState } from '../../engine/database.ts';
-import { parseCollectionRequest, validateName } from '../parse-collection-request.ts';
+import { parseCollectionRequest } from '../parse-collection-request.ts';
 import { writeJson } from '../json-writer.ts';
 import { OK_EMPTY, hasResponse, keyValueList, listResponse, rowCountResponse, success } from '../response.ts';
 import type { FieldSchema, Value } from '../../engine/schema/types.ts';
@@ -112,7 +112,6 @@ export const collectionRoutes: RouteTable = {
     async handle({ db, dbName, req }) {
       const name = req.string('collectionName', true);
       const newName = req.string('newCollectionName', true);
-      validateName('collection', newName);
       const newDb = req.string('newDbName') || undefined;
       await db.renameCollection(dbName, name, newName, newDb);
       return OK_EMPTY;

@@ -7,6 +7,7 @@
  * and the legacy top-level `params` (2.4) is read last. `searchParams.metricType` is ignored exactly
  * as Milvus ignores it (issue #37138); `metric_type`, which Milvus does read, must match the index.
  */
+import { primaryField } from '../../engine/schema/primary-field.ts';
 import { vectorFieldFor } from '../../engine/read/planner.ts';
 import type { Row, SearchRequest } from '../../engine/database.ts';
 import { invalidParameter } from '../../engine/errors.ts';
@@ -34,12 +35,6 @@ const INT64_MAX = 2n ** 63n - 1n;
 
 function unexpected(message: string): MilvusError {
   return new MilvusError(ErrorCode.Unexpected, message);
-}
-
-function primaryField(schema: CollectionSchema): FieldSchema {
-  const pk = schema.fields.find((f) => f.isPrimary);
-  if (!pk) throw new Error('collection schema has no primary key');
-  return pk;
 }
 
 function encodeId(id: PrimaryKey, int64AsString: boolean): string {

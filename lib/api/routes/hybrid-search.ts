@@ -13,6 +13,7 @@
  * top-level limit + offset (Milvus requires it; this is friendlier). Per-sub-request search params
  * live under `params` (ef, radius, range_filter), as in Milvus.
  */
+import { primaryField } from '../../engine/schema/primary-field.ts';
 import { vectorFieldFor } from '../../engine/read/planner.ts';
 import type { ReadOptions, Row, SearchRequest } from '../../engine/database.ts';
 import { invalidParameter } from '../../engine/errors.ts';
@@ -113,7 +114,7 @@ async function hybridSearch(ctx: HandlerContext): Promise<string> {
   const outputFields = options.outputFields!;
 
   const info = await db.describeCollection(dbName, name);
-  const pk = info.schema.fields.find((f) => f.isPrimary)!;
+  const pk = primaryField(info.schema);
   const metrics: string[] = [];
   let nq = -1;
   const requests: SearchRequest[] = subs.map((sub, i) => {

@@ -33,8 +33,7 @@ export const indexRoutes: RouteTable = {
     async handle({ db, dbName, req }) {
       const name = req.string('collectionName', true);
       const items = req.structArray('indexParams', 'IndexParam', true)!;
-      const info = await db.describeCollection(dbName, name);
-      await db.createIndex(dbName, name, parseIndexParams(items, info.schema));
+      await db.createIndex(dbName, name, parseIndexParams(items));
       return OK_EMPTY;
     },
   },

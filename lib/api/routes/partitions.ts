@@ -1,5 +1,4 @@
 /** `/v2/vectordb/partitions/*`: create, drop, has, list, get_stats, load, release. */
-import { validateName } from '../parse-collection-request.ts';
 import { hasResponse, listResponse, OK_EMPTY, rowCountResponse } from '../response.ts';
 import type { RouteTable } from '../types.ts';
 
@@ -10,7 +9,6 @@ export const partitionRoutes: RouteTable = {
     async handle({ db, dbName, req }) {
       const name = req.string('collectionName', true);
       const partition = req.string('partitionName', true);
-      validateName('partition', partition);
       await db.createPartition(dbName, name, partition);
       return OK_EMPTY;
     },

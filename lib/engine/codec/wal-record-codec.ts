@@ -19,6 +19,7 @@
  * The dynamic field travels as a JSON column named `$meta`. The record has no checksum of its own: the
  * WAL framing carries one (FileWal: a CRC-32 per frame), and column blobs carry theirs (column-codec.ts).
  */
+import { primaryField } from '../schema/primary-field.ts';
 import { CorruptDataError } from '../errors.ts';
 import type { InsertBatch } from '../schema/batch.ts';
 import type { CollectionSchema, FieldSchema, PrimaryKey, Value } from '../schema/types.ts';
@@ -83,13 +84,6 @@ export type WalRecordBody = WalInsertRecord | WalDeleteRecord | WalFlushRecord |
 /** Rounds up to the next multiple of 8. */
 function align8(n: number): number {
   return (n + 7) & ~7;
-}
-
-/** The schema's primary-key field, or a clear error. */
-function primaryField(schema: CollectionSchema): FieldSchema {
-  const pk = schema.fields.find((f) => f.isPrimary);
-  if (!pk) throw new TypeError('collection schema has no primary key field; a WAL record needs one to encode keys');
-  return pk;
 }
 
 /** Encodes the batch's columns (declared fields, then `$meta`) as [name bytes, blob] pairs. */

@@ -4,6 +4,7 @@
  * compaction): its channels, its segments, its PK index and the lock that orders applies against
  * PK-index reads. The components hold no state of each other; what several of them need lives here.
  */
+import { primaryField } from '../schema/primary-field.ts';
 import type { Catalog, SegmentMeta } from '../catalog/catalog.ts';
 import { ChannelState, channelName } from '../channel-state.ts';
 import type { EngineConfig } from '../engine-config.ts';
@@ -91,7 +92,7 @@ export class CollectionState {
 
   /** The primary-key field. */
   pkField(): FieldSchema {
-    return this.info.schema.fields.find((f) => f.isPrimary)!;
+    return primaryField(this.info.schema);
   }
 
   /** The index spec of a vector field, if it has one. */

@@ -3,6 +3,7 @@
  * caller runs each change on the database's DDL queue, so a concurrent create of a collection with
  * that name sees it; a name is never both a collection and an alias.
  */
+import { validateName } from '../schema/validate-spec.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { CollectionRuntime } from '../collection/collection-runtime.ts';
 import { DEFAULT_DB, type OpenCollections } from '../collection/open-collections.ts';
@@ -17,6 +18,7 @@ export class Aliases {
 
   /** Points a new alias at a collection. */
   async create(db: string, collection: string, alias: string): Promise<void> {
+    validateName('alias', alias);
     const rt = this.collections.runtime(db, collection);
     if (rt.info.name !== collection) throw invalidParameter(`${collection} is an alias; aliases point at collections`);
     const other = this.collections.find(db, alias) ?? this.collections.findDamaged(alias);
@@ -30,6 +32,7 @@ export class Aliases {
 
   /** Moves an alias to another collection (both descriptions in one catalog write). */
   async alter(db: string, collection: string, alias: string): Promise<void> {
+    validateName('alias', alias);
     const target = this.collections.runtime(db, collection);
     const current = this.owner(db, alias);
     if (current === target) return;

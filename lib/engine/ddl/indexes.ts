@@ -6,27 +6,22 @@
  */
 import type { CollectionRuntime } from '../collection/collection-runtime.ts';
 import type { IndexStatus } from '../database.ts';
-import { IndexInUseError, IndexNotFoundError, MissingParameterError, invalidParameter } from '../errors.ts';
+import { IndexInUseError, IndexNotFoundError, invalidParameter } from '../errors.ts';
 import type { CollectionInfo, IndexSpec } from '../schema/types.ts';
 import { validateIndexSpecs } from '../schema/validate-spec.ts';
+import type { SegmentScope } from '../segment-scope.ts';
 
 /** Adds index specs to a collection (vector fields only) and has the changed fields indexed anew. */
 export async function createIndexes(rt: CollectionRuntime, specs: IndexSpec[]): Promise<void> {
-  validateIndexSpecs(specs);
+  validateIndexSpecs(specs, rt.info.schema);
   const changed: string[] = [];
-  for (const spec of specs) {
-    const field = rt.info.schema.fields.find((f) => f.name === spec.fieldName);
-    if (!field) throw new MissingParameterError(spec.fieldName, `missing required parameters, error: \`${spec.fieldName}\` hasn't defined in schema`);
-    if (field.dataType !== 'FloatVector')
-      throw invalidParameter(`${spec.indexType} index is for vector fields; ${field.name} is ${field.dataType} (scalar indexes are not supported yet)`);
-    if (addIndex(rt.info, spec)) changed.push(field.name);
-  }
+  for (const spec of specs) if (addIndex(rt.info, spec)) changed.push(spec.fieldName);
   await rt.state.deps.catalog.putCollection(rt.info);
   for (const f of changed) await rt.resetIndexes(f);
 }
 
-/** Build progress of a collection's indexes (all, or the one named). */
-export function describeIndexes(rt: CollectionRuntime, indexName: string): IndexStatus[] {
+/** Build progress of a collection's indexes (all, or the one named), over the segments in `scope` (default: all). */
+export function describeIndexes(rt: CollectionRuntime, indexName: string, scope?: SegmentScope): IndexStatus[] {
   const specs = rt.info.indexes.filter((i) => !indexName || i.indexName === indexName);
   if (specs.length === 0) throw new IndexNotFoundError(rt.info.name, indexName || undefined, `index not found[indexName=${indexName}]`);
   return specs.map((spec) => {
@@ -34,6 +29,7 @@ export function describeIndexes(rt: CollectionRuntime, indexName: string): Index
     let indexed = 0;
     let flushedUnindexed = 0;
     for (const seg of rt.segments.values()) {
+      if (scope && !scope(seg.meta)) continue;
       total += seg.liveCount;
       if (seg.indexes.has(spec.fieldName) || spec.indexType === 'FLAT') indexed += seg.liveCount;
       else if (seg.meta.state === 'Flushed') flushedUnindexed++;

@@ -4,6 +4,7 @@
  * what it holds; a partition created again with that name starts empty. The caller runs changes on
  * the database's DDL queue.
  */
+import { validateName } from '../schema/validate-spec.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { CollectionRuntime } from '../collection/collection-runtime.ts';
 import { PartitionNotFoundError, invalidParameter } from '../errors.ts';
@@ -24,6 +25,7 @@ export class PartitionDdl {
 
   /** Adds a partition, after deleting leftovers of an earlier one of that name. */
   async create(rt: CollectionRuntime, partition: string): Promise<void> {
+    validateName('partition', partition);
     if (rt.info.partitions.includes(partition)) throw invalidParameter(`partition already exists[partition=${partition}]`);
     await rt.purgeDroppedPartitions();
     rt.info.partitions.push(partition);

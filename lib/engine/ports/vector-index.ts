@@ -14,6 +14,8 @@ export const DEFAULT_HNSW_EF_CONSTRUCTION = 128;
 export const AUTOINDEX_M = 18;
 /** What AUTOINDEX builds (Milvus OSS `autoIndex.params.build`). */
 export const AUTOINDEX_EF_CONSTRUCTION = 240;
+/** HNSW search beam when a search gives no `ef` (recall ≥ 0.95 on clustered data); EngineConfig.defaultSearchEf can change it. */
+export const DEFAULT_SEARCH_EF = 128;
 /** Stored-vector precision when none is given. */
 export const DEFAULT_QUANTIZATION: Quantization = 'f32';
 

@@ -1,13 +1,15 @@
 /**
- * A distributed read: get, query and search planned once (planner.ts), fanned out to every shard
+ * A distributed read: get, query, search, stats and index progress planned once (planner.ts), fanned out to every shard
  * of a view over the typed shard protocol, reduced with the engine's orders (score by metric,
  * primary-key order for queries), and only the global page (offset..offset+limit) materialized
  * through fetch. A shard that fails or refuses the view (ShardUnavailableError) leaves the view
  * and the read runs again on the rest, whose shares then cover its segments; an engine error a
  * shard answers is the read's error.
  */
+import { primaryField } from '../schema/primary-field.ts';
 import { ChannelUnavailableError } from '../errors.ts';
-import type { Database, QueryRequest, ReadOptions, Row, SearchRequest } from '../database.ts';
+import type { Database, DeleteOptions, IndexStatus, QueryRequest, ReadOptions, Row, SearchRequest } from '../database.ts';
+import { compileFilter } from '../filter/compile-filter.ts';
 import { ShardUnavailableError, type ShardClient } from '../ports/shard-client.ts';
 import type { CollectionInfo, PrimaryKey } from '../schema/types.ts';
 import { higherIsBetter } from '../search/metric.ts';
@@ -50,7 +52,7 @@ async function onView<T>(source: ShardSource, collection: string, step: (shard: 
 }
 
 function pkNameOf(info: CollectionInfo): string {
-  return info.schema.fields.find((f) => f.isPrimary)!.name;
+  return primaryField(info.schema).name;
 }
 
 /** Fetches the rows of `owned` (pk → the shard that holds it) and returns them by pk. */
@@ -150,15 +152,53 @@ export async function distributedGet(source: ShardSource, info: CollectionInfo, 
   return answers.flatMap(({ answer }) => answer.rows).sort((a, b) => rank.get(a[pkName] as PrimaryKey)! - rank.get(b[pkName] as PrimaryKey)!);
 }
 
+/** Live rows summed over the shares (of one partition, or all). */
+async function distributedStats(source: ShardSource, db: string, collection: string, partitionName?: string): Promise<{ rowCount: number }> {
+  const answers = await onView(source, collection, (shard, view) => shard.stats({ kind: 'stats', db, collection, view, partitionName }));
+  return { rowCount: answers.reduce((n, { answer }) => n + answer.rowCount, 0) };
+}
+
+/** Index progress summed over the shares; an index is Finished when it is on every share. */
+async function distributedDescribeIndex(source: ShardSource, base: Database, db: string, collection: string, indexName: string): Promise<IndexStatus[]> {
+  const specs = await base.describeIndex(db, collection, indexName); // the catalog's specs; also refuses an unknown index
+  const answers = await onView(source, collection, (shard, view) => shard.indexes({ kind: 'indexes', db, collection, view, indexName }));
+  return specs.map((spec) => {
+    const shares = answers.map(({ answer }) => answer.indexes.find((i) => i.indexName === spec.indexName));
+    const totalRows = shares.reduce((n, i) => n + (i?.totalRows ?? 0), 0);
+    const indexedRows = shares.reduce((n, i) => n + (i?.indexedRows ?? 0), 0);
+    const finished = shares.every((i) => i?.finished === true);
+    return { ...spec, totalRows, indexedRows, pendingRows: totalRows - indexedRows, state: finished ? 'Finished' : 'InProgress' };
+  });
+}
+
+/** A delete by filter: the matching keys from every share (as of now), then deleted through `base`. */
+async function distributedDelete(source: ShardSource, base: Database, db: string, name: string, filter: string, options: DeleteOptions) {
+  const info = await base.describeCollection(db, name);
+  const compiled = compileFilter(filter, info.schema, options.exprParams);
+  if (compiled.primaryKeys || !filter.trim()) return base.delete(db, name, filter, options); // no read needed (or refused there)
+  const partitionNames = options.partitionName ? [options.partitionName] : undefined;
+  const pkName = pkNameOf(info);
+  const rows = await distributedQuery(source, info, db, { filter, exprParams: options.exprParams, partitionNames, outputFields: [pkName], consistencyLevel: 'Strong' });
+  return base.delete(db, name, filter, { ...options, keys: rows.map((r) => r[pkName] as PrimaryKey) });
+}
+
 /**
- * `base` (DDL, writes, describe) with get, query and search through a distributed read over
- * `source`; hybrid search and count go through them too, as the router builds them on these.
+ * `base` (DDL, writes, describe) with the reads that need the data through a distributed read over
+ * `source`: get, query, search (hybrid search and count go through them, as the router builds them
+ * on these), collection and partition stats, index progress and the keys a delete by filter hits.
  */
 export function distributedDatabase(base: Database, source: ShardSource, defaultEf: number): Database {
   const reads: Partial<Database> = {
     get: async (db, name, ids, options) => distributedGet(source, await base.describeCollection(db, name), db, ids, options),
     query: async (db, name, request) => distributedQuery(source, await base.describeCollection(db, name), db, request),
     search: async (db, name, request) => distributedSearch(source, await base.describeCollection(db, name), db, request, defaultEf),
+    getCollectionStats: async (db, name) => distributedStats(source, db, (await base.describeCollection(db, name)).name),
+    getPartitionStats: async (db, name, partition) => {
+      if (!(await base.hasPartition(db, name, partition))) return base.getPartitionStats(db, name, partition); // refused there, with its message
+      return distributedStats(source, db, (await base.describeCollection(db, name)).name, partition);
+    },
+    describeIndex: (db, name, indexName) => distributedDescribeIndex(source, base, db, name, indexName),
+    delete: (db, name, filter, options) => distributedDelete(source, base, db, name, filter, options),
   };
   return new Proxy(base, {
     get(target, prop) {

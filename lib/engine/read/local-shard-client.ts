@@ -1,17 +1,29 @@
 /**
  * A ShardClient over a local Database: what a querynode runs behind its internal route, and the
  * in-process shards of tests. The view becomes the node's segment scope through `scopeOf`; the
- * reads are the engine's own get, query and search with that scope.
+ * reads are the engine's own get, query, search, stats and index describe with that scope.
  */
+import { primaryField } from '../schema/primary-field.ts';
 import type { Database } from '../database.ts';
 import type { ShardClient } from '../ports/shard-client.ts';
 import type { SegmentScope } from '../segment-scope.ts';
 import type { PrimaryKey } from '../schema/types.ts';
-import type { ShardFetchRequest, ShardQueryRequest, ShardQueryResponse, ShardRows, ShardSearchRequest, ShardSearchResponse } from './shard-protocol.ts';
+import type {
+  ShardFetchRequest,
+  ShardIndexes,
+  ShardIndexesRequest,
+  ShardQueryRequest,
+  ShardQueryResponse,
+  ShardRows,
+  ShardSearchRequest,
+  ShardSearchResponse,
+  ShardStats,
+  ShardStatsRequest,
+} from './shard-protocol.ts';
 
 /** Serves shard requests from `db` with the scope `scopeOf(view)` (undefined: every segment). */
 export function localShardClient(id: string, db: Database, scopeOf: (view: string[]) => SegmentScope | undefined): ShardClient {
-  const pkName = async (r: { db: string; collection: string }) => (await db.describeCollection(r.db, r.collection)).schema.fields.find((f) => f.isPrimary)!.name;
+  const pkName = async (r: { db: string; collection: string }) => primaryField((await db.describeCollection(r.db, r.collection)).schema).name;
   return {
     id,
     async search(r: ShardSearchRequest): Promise<ShardSearchResponse> {
@@ -32,6 +44,14 @@ export function localShardClient(id: string, db: Database, scopeOf: (view: strin
     async fetch(r: ShardFetchRequest): Promise<ShardRows> {
       const { pks, outputFields, partitionNames, consistencyLevel, sessionToken } = r;
       return { rows: await db.get(r.db, r.collection, pks, { outputFields, partitionNames, consistencyLevel, sessionToken, scope: scopeOf(r.view) }) };
+    },
+    async stats(r: ShardStatsRequest): Promise<ShardStats> {
+      const scope = { scope: scopeOf(r.view) };
+      return r.partitionName === undefined ? db.getCollectionStats(r.db, r.collection, scope) : db.getPartitionStats(r.db, r.collection, r.partitionName, scope);
+    },
+    async indexes(r: ShardIndexesRequest): Promise<ShardIndexes> {
+      const statuses = await db.describeIndex(r.db, r.collection, r.indexName, { scope: scopeOf(r.view) });
+      return { indexes: statuses.map((s) => ({ indexName: s.indexName, totalRows: s.totalRows, indexedRows: s.indexedRows, finished: s.state === 'Finished' })) };
     },
   };
 }

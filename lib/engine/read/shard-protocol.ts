@@ -47,14 +47,34 @@ export interface ShardRows {
   rows: Row[];
 }
 
+/** Live rows of the shard's share, of one partition or of all. */
+export interface ShardStatsRequest extends ShardTarget {
+  kind: 'stats';
+  partitionName?: string;
+}
+/** The share's live rows. */
+export interface ShardStats {
+  rowCount: number;
+}
+
+/** Index build progress over the shard's share (every index, or the one named). */
+export interface ShardIndexesRequest extends ShardTarget {
+  kind: 'indexes';
+  indexName: string;
+}
+/** Per index, the share's progress. */
+export interface ShardIndexes {
+  indexes: { indexName: string; totalRows: number; indexedRows: number; finished: boolean }[];
+}
+
 /** Any shard request. */
-export type ShardRequest = ShardSearchRequest | ShardQueryRequest | ShardFetchRequest;
+export type ShardRequest = ShardSearchRequest | ShardQueryRequest | ShardFetchRequest | ShardStatsRequest | ShardIndexesRequest;
 
 const BIGINT = '$bigint';
 const F32 = '$f32';
 
 /** The wire text of a request or response. */
-export function encodeShardMessage(message: ShardRequest | ShardSearchResponse | ShardQueryResponse | ShardRows): string {
+export function encodeShardMessage(message: ShardRequest | ShardSearchResponse | ShardQueryResponse | ShardRows | ShardStats | ShardIndexes): string {
   return JSON.stringify(message, function (this: unknown, _key, value: unknown) {
     if (typeof value === 'bigint') return { [BIGINT]: value.toString() };
     if (value instanceof Float32Array) return { [F32]: Array.from(value) };
@@ -103,6 +123,14 @@ export function decodeShardRequest(text: string): ShardRequest {
     if (!Array.isArray(m.pks) || !m.pks.every(isKey) || !Array.isArray(m.outputFields)) fail('fetch request');
     return m as unknown as ShardFetchRequest;
   }
+  if (m.kind === 'stats') {
+    if (m.partitionName !== undefined && typeof m.partitionName !== 'string') fail('stats request');
+    return m as unknown as ShardStatsRequest;
+  }
+  if (m.kind === 'indexes') {
+    if (typeof m.indexName !== 'string') fail('indexes request');
+    return m as unknown as ShardIndexesRequest;
+  }
   return fail(`kind ${String(m.kind)}`);
 }
 
@@ -127,6 +155,22 @@ export function decodeRows(text: string): ShardRows {
   const m = revive(text);
   if (!isObject(m) || !Array.isArray(m.rows) || !m.rows.every(isObject)) fail('rows');
   return m as unknown as ShardRows;
+}
+
+/** Decodes and validates a stats response. */
+export function decodeStats(text: string): ShardStats {
+  const m = revive(text);
+  if (!isObject(m) || typeof m.rowCount !== 'number') fail('stats');
+  return { rowCount: m.rowCount };
+}
+
+/** Decodes and validates an indexes response. */
+export function decodeIndexes(text: string): ShardIndexes {
+  const m = revive(text);
+  const valid = (i: unknown) =>
+    isObject(i) && typeof i.indexName === 'string' && typeof i.totalRows === 'number' && typeof i.indexedRows === 'number' && typeof i.finished === 'boolean';
+  if (!isObject(m) || !Array.isArray(m.indexes) || !m.indexes.every(valid)) fail('indexes');
+  return m as unknown as ShardIndexes;
 }
 
 /** An engine error a shard answered, rebuilt on the reader's side: same `kind`, message and fields, so isEngineError and the wire table treat it as the original. */

@@ -7,6 +7,27 @@ import type { ChannelState } from '../channel-state.ts';
 import type { CollectionState } from '../collection/collection-state.ts';
 import { ChannelStuckError, ConsistencyTimeoutError } from '../errors.ts';
 import type { ChannelShare } from '../roles/collection-role.ts';
+import type { RuntimeDeps } from '../collection/collection-state.ts';
+import type { ConsistencyLevel } from '../schema/types.ts';
+import { composeTs } from '../tso.ts';
+
+/**
+ * The timestamp a read at `level` waits for: now (Strong), now less the graceful time (Bounded),
+ * the write's token (Session, Customized), nothing (Eventually).
+ */
+export function guaranteeTs(level: ConsistencyLevel, sessionToken: bigint | undefined, deps: Pick<RuntimeDeps, 'tso' | 'clock' | 'config'>): bigint {
+  switch (level) {
+    case 'Strong':
+      return deps.tso.now();
+    case 'Bounded':
+      return composeTs(deps.clock.now() - deps.config.gracefulTimeMs, 0);
+    case 'Session':
+    case 'Customized':
+      return sessionToken ?? 0n;
+    default:
+      return 0n;
+  }
+}
 
 /** The tSafe of a collection's channels applied in this process. */
 export class Visibility {
