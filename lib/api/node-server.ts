@@ -44,6 +44,8 @@ export interface ServerOptions {
   corsOrigins?: readonly string[];
   /** Where failures are logged (default: nowhere). */
   logger?: Logger;
+  /** GET paths answered without a token (health checks, which reveal no data). */
+  publicPaths?: ReadonlySet<string>;
 }
 
 /** A running server. */
@@ -117,7 +119,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         'To use a browser client there, start the server with --cors-origins <origin,...> (MIGRANS_CORS_ORIGINS)';
       return { status: 403, body: errorBody(ErrorCode.NotAuthenticated, message) };
     }
-    if (req.method !== 'OPTIONS' && options.token !== undefined && !isAuthorized(req.headers.authorization, options.token)) {
+    const isPublic = req.method === 'GET' && options.publicPaths?.has((req.url ?? '').split('?')[0]) === true;
+    if (req.method !== 'OPTIONS' && !isPublic && options.token !== undefined && !isAuthorized(req.headers.authorization, options.token)) {
       return { status: 401, body: UNAUTHENTICATED };
     }
     return undefined;

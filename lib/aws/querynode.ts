@@ -18,6 +18,9 @@
  * serve nothing, so the proxy drops it from the view and re-reads the registry instead of
  * silently losing the share that the id it believed in would have served.
  *
+ * `GET /readyz` (no token: it reveals no data) answers 200 once the node is registered, so serving
+ * its share, and 503 while it bootstraps or after an apply error stops it: the ECS health check.
+ *
  * Memory follows the share: the node keeps the vectors and indexes of the flushed segments it owns
  * under the live registry, and leaves the others' on local disk until a search's view hands them
  * to it (a node gone), releasing them again when idle.
@@ -202,6 +205,13 @@ async function serveShard(req: ApiRequest, token: string, id: string, db: Engine
   }
 }
 
+/** The readiness route the ECS health check calls (no token): 200 once the node serves its share, 503 before and after a fatal apply error. */
+export const READY_ROUTE = '/readyz';
+
+function readiness(ready: boolean, why: string): ApiResponse {
+  return { status: ready ? 200 : 503, headers: { ...JSON_HEADERS }, body: JSON.stringify(ready ? { status: 'ready' } : { status: 'unavailable', reason: why }) };
+}
+
 /** A lower-cased header of a request. */
 function headerOf(req: ApiRequest, name: string): string | undefined {
   return Object.entries(req.headers).find(([k]) => k.toLowerCase() === name)?.[1];
@@ -244,17 +254,22 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
   });
   const token = options.token;
   const shards = (view: string[]) => localShardClient(id, db, () => viewScope(view, id));
+  let registered = false;
+  let fatal = false;
   const handle = async (req: ApiRequest, logger: Logger): Promise<ApiResponse> => {
-    if (req.path.split('?')[0] === SHARD_ROUTE) return serveShard(req, token, id, db, shards);
+    const route = req.path.split('?')[0];
+    if (route === SHARD_ROUTE) return serveShard(req, token, id, db, shards);
+    if (route === READY_ROUTE) return readiness(registered && !fatal, registered ? 'an apply error stops this querynode' : 'bootstrapping');
     const res = await handleRequest(db, req, { token, logger });
     // A collection created or loaded moments ago may be newer than this node's catalog poll.
     if (!STALE_CATALOG.some((type) => isEngineError(res.error, type))) return res;
     await db.refreshCatalog();
     return handleRequest(db, req, { token, logger });
   };
-  const server = await startServer({ db, handle, host: options.host, port: options.port, token, logger: log });
+  const server = await startServer({ db, handle, host: options.host, port: options.port, token, logger: log, publicPaths: new Set([READY_ROUTE]) });
   const url = `http://${options.address ?? defaultAddress(options.host)}:${server.port}`;
   await registry.heartbeat(id, url);
+  registered = true;
   const releaseIdleMs = options.releaseIdleMs ?? RELEASE_IDLE_MS;
   const timer = setInterval(() => registry.heartbeat(id, url).catch((error) => log.warn('querynode: heartbeat failed', { error })), HEARTBEAT_MS);
   timer.unref();
@@ -271,7 +286,6 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
       .finally(() => (updating = undefined));
   }, HEARTBEAT_MS);
   residencyTimer.unref();
-  let fatal = false;
   const fatalTimer = setInterval(() => {
     const err = fatal ? undefined : unrecoverableApplyError(db);
     if (!err) return;

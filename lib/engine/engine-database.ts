@@ -385,6 +385,7 @@ export class EngineDatabase implements Database {
     const rt = await this.readable(db, name, options);
     const plan = planOutput(rt.state, planGet(options.outputFields));
     const rows = await getRows(rt.state, ids, readPartitions(options), options.scope);
+    if (plan.fields.some((f) => f.dataType === 'FloatVector')) await rt.fetchVectors(rows.map((r) => r.segment));
     return rows.map((r) => materialize(rt.state, r.segment, r.offset, plan));
   }
 
@@ -396,6 +397,7 @@ export class EngineDatabase implements Database {
     // Primary-key order (Milvus's): the same in every process, so the shares of a fanned-out
     // query also merge by key into the answer one node holding every segment gives.
     const rows = await queryRows(rt.state, q.filter, { limit: q.limit, offset: q.offset, partitions: q.partitions, scope: q.scope });
+    if (output.fields.some((f) => f.dataType === 'FloatVector')) await rt.fetchVectors(rows.map((r) => r.segment));
     return rows.map((r) => materialize(rt.state, r.segment, r.offset, output));
   }
 
@@ -403,7 +405,7 @@ export class EngineDatabase implements Database {
     const rt = await this.readable(db, name, request);
     const { plan, outputFields } = planSearch(rt.info, request, this.deps.config.defaultSearchEf);
     // Searches need the segments' vectors and indexes in memory; gets and queries read the few
-    // vectors they return from a released segment's local file.
+    // vectors they return from a released segment's local file (fetched first if never fetched).
     await rt.makeResident(request.scope);
     const output = planOutput(rt.state, outputFields);
     return request.vectors.map((v) => searchVector(rt.state, v, plan, this.deps.config).map((h) => materialize(rt.state, h.segment, h.offset, output, { distance: h.score })));

@@ -10,6 +10,7 @@ import { VectorlessSegments } from '../../lib/engine/read/vectorless-segments.ts
 import { Residency } from '../../lib/engine/read/residency.ts';
 import { LocalIndexScheduler } from '../../lib/engine/index/local-index-scheduler.ts';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { describe, it } from 'node:test';
 import { MemoryKvStore } from '../../lib/adapters/memory/memory-kv-store.ts';
 import { MemoryObjectStore } from '../../lib/adapters/memory/memory-object-store.ts';
@@ -121,6 +122,52 @@ describe('segment residency', () => {
     }
   });
 
+  it('a process opening flushed segments outside its share fetches none of their vectors until a read returns or searches them', async () => {
+    const stores = new SharedStores();
+    const writer = await stores.open();
+    await writer.db.createCollection(D, simpleSpec('c', DIM));
+    const vectors = clusteredVectors(400, DIM, 9);
+    for (let b = 0; b < 4; b++) {
+      const rows = vectors.slice(b * 100, (b + 1) * 100).map((v, i) => ({ id: b * 100 + i, vector: Array.from(v) }));
+      await writer.db.insert(D, 'c', rows, { upsert: false });
+      await writer.db.flush(D, 'c');
+    }
+    await waitIndexed(writer.db);
+    const queries = clusteredVectors(4, DIM, 31);
+    const expected = await writer.db.search(D, 'c', { vectors: queries, limit: 5, outputFields: ['vector'] });
+    await writer.db.close();
+
+    // A querynode's view: the same stores (no local files: chunks are fetched into its cache), one segment its share.
+    let mineKey: string | undefined;
+    const node = await stores.open(undefined, undefined, (state) => {
+      const indexes = new LocalIndexScheduler(state);
+      return { share: EVERY_CHANNEL, indexes, segments: new Residency(state, indexes, (meta) => segmentPlacementKey(meta) === (mineKey ??= segmentPlacementKey(meta))) };
+    });
+    try {
+      const segments = [...node.db.runtimeOf('c').segments.values()].filter((seg) => seg.meta.state === 'Flushed');
+      assert.equal(segments.length, 4, 'four flushed segments');
+      const vectorChunks = () => fs.readdirSync(stores.cache, { recursive: true, encoding: 'utf8' }).filter((f) => /insert_log.*\/101\/1$/.test(f));
+      const others = segments.filter((seg) => segmentPlacementKey(seg.meta) !== mineKey);
+      // The share's segment is read into memory whole (this object store has no local files); the others' chunks stay in the store.
+      assert.deepEqual(vectorChunks(), [], 'no vector chunk of a segment outside the share is fetched');
+      assert.throws(() => others[0].vectorColumn('vector').get(0), /vectors not fetched: the segment is outside this process's share/);
+
+      // A get returning vectors fetches the chunk of the segment holding the row, and no other.
+      const id = Number(others[0].pks[3]);
+      const got = await node.db.get(D, 'c', [BigInt(id)], { outputFields: ['vector'] });
+      assert.deepEqual(Array.from(got[0].vector as Float32Array), Array.from(vectors[id]));
+      assert.equal(vectorChunks().length, 1, "the get fetched that segment's chunk only");
+      assert.equal(others[0].resident, false, 'a get does not take the segment into memory');
+
+      // An unscoped search takes every segment in (fetching the rest) and answers as the writer did.
+      assert.deepEqual(await node.db.search(D, 'c', { vectors: queries, limit: 5, outputFields: ['vector'] }), expected);
+      assert.equal(vectorChunks().length, 3, 'a search over every segment fetched the chunks of the three outside the share');
+    } finally {
+      await node.db.close();
+      stores.cleanup();
+    }
+  });
+
   it('a process that never reads vectors opens flushed segments without them and still applies deletes and upserts exactly', async () => {
     const stores = new SharedStores();
     const writer = await stores.open();
@@ -145,7 +192,7 @@ describe('segment residency', () => {
     const [flushed] = [...datanode.db.runtimeOf('c').segments.values()];
     assert.equal(flushed.meta.state, 'Flushed');
     assert.equal(flushed.indexes.size, 0, 'no index file is opened');
-    assert.throws(() => flushed.vectorColumn('vector').get(0), /opened without its vectors .*never reads them/);
+    assert.throws(() => flushed.vectorColumn('vector').get(0), /opened without its vectors.*never reads them/);
     await datanode.db.delete(D, 'c', 'id in [7, 8]', {});
     await datanode.db.insert(D, 'c', [{ id: 9, vector: Array.from(vectors[0]) }], { upsert: true });
     await datanode.db.flush(D, 'c');

@@ -213,6 +213,16 @@ describe('reads fanned out over querynodes', () => {
     );
   });
 
+  test('a querynode reports ready without a token, and serves nothing else without one', async () => {
+    const node = path.nodes[0];
+    const ready = await fetch(`${node.url}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { status: 'ready' });
+    const other = await fetch(`${node.url}/v2/vectordb/collections/list`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    assert.equal(other.status, 401, 'a REST route still needs the token');
+    assert.equal((await fetch(`${node.url}/readyz`, { method: 'POST', body: '{}' })).status, 401, 'only GET of the readiness route is public');
+  });
+
   test('a querynode refuses a view without its id, so the proxy does not lose its share silently', async () => {
     const shard = httpShardClient(path.nodes[0].id, path.nodes[0].url, PATH_TOKEN);
     await assert.rejects(

@@ -20,6 +20,7 @@ import type { CollectionRole, RoleComponents } from '../roles/collection-role.ts
 import type { InsertBatch } from '../schema/batch.ts';
 import type { CollectionInfo, PrimaryKey } from '../schema/types.ts';
 import type { SegmentScope } from '../segment-scope.ts';
+import type { Segment } from '../segment/segment.ts';
 import { ChannelWriter } from '../write/channel-writer.ts';
 import { CollectionState, type RuntimeDeps } from './collection-state.ts';
 import { seedPkIndex } from './seed-pk-index.ts';
@@ -179,6 +180,11 @@ export class CollectionRuntime {
   /** {@inheritDoc SegmentSource.makeResident} */
   makeResident(scope?: SegmentScope): Promise<void> {
     return this.role.segments.makeResident(scope);
+  }
+
+  /** {@inheritDoc SegmentSource.fetchVectors} */
+  fetchVectors(segments: Iterable<Segment>): Promise<void> {
+    return this.role.segments.fetchVectors(segments);
   }
 
   /** {@inheritDoc SegmentSource.applyResidency} */

@@ -1,9 +1,11 @@
 /**
  * Residency (the serving roles: embedded and querynode): which flushed segments keep their vectors
- * and HNSW indexes in memory. A `keep` policy names this process's share (default: every segment);
- * the others are opened cold (vectors on local disk, no index attached) until a search's scope takes
- * them in, and go back to disk when no read has needed them for a while. This is how another
- * querynode's share falls to a querynode when that node leaves.
+ * and HNSW indexes in memory. A `keep` policy names this process's share (default: every segment).
+ * The others are opened *remote*: keys, timestamps and scalars only, their vector chunks left in the
+ * object store, so a querynode's local disk holds its share's vectors, not every segment's. A search
+ * whose scope takes one in (another querynode's share falls to this one when that node leaves)
+ * fetches its chunks first; a get or query returning its vectors fetches them to disk only. Segments
+ * that leave the share go back to disk when no read has needed them for a while.
  */
 import type { SegmentMeta } from '../catalog/catalog.ts';
 import { chunkKey } from '../catalog/key-layout.ts';
@@ -21,6 +23,9 @@ export type ResidencyPolicy = (meta: SegmentMeta) => boolean;
 export class Residency implements SegmentSource {
   /** Segments being taken into memory. */
   private readonly loading = new Map<number, Promise<void>>();
+  /** Segments whose vector chunks were never fetched, and the fetches in flight. */
+  private readonly remote = new WeakSet<Segment>();
+  private readonly fetching = new WeakMap<Segment, Promise<void>>();
 
   constructor(
     private readonly s: CollectionState,
@@ -36,9 +41,45 @@ export class Residency implements SegmentSource {
       if (attach) await this.indexes.attach(seg);
       return seg;
     }
-    const seg = await readSegment(objects, meta, this.s.info.schema, { files: localFiles, coldVectors: (key) => this.s.localFile(key) });
+    const seg = await readSegment(objects, meta, this.s.info.schema, { withoutVectors: "vectors not fetched: the segment is outside this process's share" });
     seg.resident = false;
+    this.remote.add(seg);
     return seg;
+  }
+
+  /** {@inheritDoc SegmentSource.fetchVectors} */
+  async fetchVectors(segments: Iterable<Segment>): Promise<void> {
+    const fetches: Promise<void>[] = [];
+    for (const seg of new Set(segments)) if (this.remote.has(seg)) fetches.push(this.fetch(seg));
+    await Promise.all(fetches);
+  }
+
+  /** Fetches a remote segment's vector chunks to local disk and swaps in cold columns over them. */
+  private fetch(seg: Segment): Promise<void> {
+    let task = this.fetching.get(seg);
+    if (task) return task;
+    task = (async () => {
+      const cold = await this.coldColumns(seg);
+      if (!this.remote.has(seg)) {
+        for (const c of cold.values()) c.close();
+        return;
+      }
+      seg.swapVectorColumns(cold);
+      this.remote.delete(seg);
+    })().finally(() => this.fetching.delete(seg));
+    this.fetching.set(seg, task);
+    return task;
+  }
+
+  /** Cold columns over local copies of a segment's vector chunks (fetched when not local yet). */
+  private async coldColumns(seg: Segment): Promise<Map<string, VectorColumn>> {
+    const cold = new Map<string, VectorColumn>();
+    for (const f of this.s.info.schema.fields) {
+      if (f.dataType !== 'FloatVector') continue;
+      const key = chunkKey(seg.meta, f.fieldId);
+      cold.set(f.name, coldVectorColumn(this.s.deps.localFiles, await this.s.localFile(key), key, seg.meta));
+    }
+    return cold;
   }
 
   /**
@@ -76,6 +117,7 @@ export class Residency implements SegmentSource {
     let task = this.loading.get(seg.id);
     if (task) return task;
     task = (async () => {
+      await this.fetch(seg);
       for (const f of this.s.info.schema.fields) if (f.dataType === 'FloatVector') seg.vectorColumn(f.name).loadInBackground();
       seg.resident = true;
       await this.indexes.attach(seg);
@@ -86,12 +128,7 @@ export class Residency implements SegmentSource {
   }
 
   private async release(seg: Segment): Promise<void> {
-    const cold = new Map<string, VectorColumn>();
-    for (const f of this.s.info.schema.fields) {
-      if (f.dataType !== 'FloatVector') continue;
-      const key = chunkKey(seg.meta, f.fieldId);
-      cold.set(f.name, coldVectorColumn(this.s.deps.localFiles, await this.s.localFile(key), key, seg.meta));
-    }
+    const cold = await this.coldColumns(seg);
     // A read, a compaction or a drop may have come in meanwhile.
     if (this.s.closed || !seg.resident || !this.s.segments.has(seg.id) || this.keep(seg.meta) || this.loading.has(seg.id)) {
       for (const c of cold.values()) c.close();

@@ -16,11 +16,14 @@ export class VectorlessSegments implements SegmentSource {
 
   /** {@inheritDoc SegmentSource.open} */
   open(meta: SegmentMeta): Promise<Segment> {
-    return readSegment(this.s.deps.objects, meta, this.s.info.schema, { withoutVectors: true });
+    return readSegment(this.s.deps.objects, meta, this.s.info.schema, { withoutVectors: "opened without its vectors: this process's role never reads them" });
   }
 
   /** Nothing to take in: these roles never search. */
   async makeResident(): Promise<void> {}
+
+  /** Nothing to fetch: these roles never read vectors. */
+  async fetchVectors(): Promise<void> {}
 
   /** Nothing to move. */
   async applyResidency(): Promise<void> {}

@@ -78,7 +78,7 @@ export async function writeSegmentChunks(store: ObjectStore, seg: Segment, schem
 /**
  * Loads a flushed segment's columns and delta logs (indexes are attached by the caller). Vector
  * columns are read lazily from local disk (through `files`) when `coldVectors` gives a local copy
- * of the chunk, and not at all with `withoutVectors`.
+ * of the chunk, and not at all with `withoutVectors` (the reason a read of them gives).
  *
  * Int64 primary keys and row timestamps stay typed-array views of their chunks (no object per row
  * for the decoder to allocate and every GC to trace: two million of them at 1M rows). Vector
@@ -89,7 +89,7 @@ export async function readSegment(
   store: ObjectStore,
   meta: SegmentMeta,
   schema: CollectionSchema,
-  options: { files?: LocalFiles; coldVectors?: (key: string) => Promise<string>; withoutVectors?: boolean } = {},
+  options: { files?: LocalFiles; coldVectors?: (key: string) => Promise<string>; withoutVectors?: string } = {},
 ): Promise<Segment> {
   const scalars = new Map<string, ScalarColumn>();
   const vectors = new Map<string, VectorColumn>();
@@ -97,11 +97,8 @@ export async function readSegment(
   await Promise.all(
     schema.fields.map(async (f) => {
       const key = chunkKey(meta, f.fieldId);
-      if (f.dataType === 'FloatVector' && options.withoutVectors) {
-        return void vectors.set(
-          f.name,
-          VectorColumn.unavailable(f.dim!, meta.rowCount, `segment ${meta.segmentId} was opened without its vectors (field ${f.name}): this process's role never reads them`),
-        );
+      if (f.dataType === 'FloatVector' && options.withoutVectors !== undefined) {
+        return void vectors.set(f.name, VectorColumn.unavailable(f.dim!, meta.rowCount, `segment ${meta.segmentId} field ${f.name}: ${options.withoutVectors}`));
       }
       if (f.dataType === 'FloatVector' && options.coldVectors && options.files) {
         return void vectors.set(f.name, coldVectorColumn(options.files, await options.coldVectors(key), key, meta));

@@ -257,13 +257,18 @@ export class Segment implements RowSource {
   release(coldColumns: Map<string, VectorColumn>): void {
     for (const idx of this.indexes.values()) idx.close();
     this.indexes.clear();
-    for (const [field, column] of coldColumns) {
+    this.swapVectorColumns(coldColumns);
+    this.resident = false;
+  }
+
+  /** Replaces vector columns with others over the same rows (closing the old ones). */
+  swapVectorColumns(columns: Map<string, VectorColumn>): void {
+    for (const [field, column] of columns) {
       const old = this.vectorColumn(field);
-      if (column.length !== old.length) throw new Error(`segment ${this.id} field '${field}': the cold column has ${column.length} rows, the segment ${old.length}`);
+      if (column.length !== old.length) throw new Error(`segment ${this.id} field '${field}': the new column has ${column.length} rows, the segment ${old.length}`);
       old.close();
       this.vectorColumns.set(field, column);
     }
-    this.resident = false;
   }
 
   /** Releases native index memory and stops background reads of vector columns. */
