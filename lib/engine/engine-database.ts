@@ -19,6 +19,7 @@ import { loadCollection, loadState, releaseCollection } from './ddl/load-state.t
 import { createIndexes, describeIndexes, dropIndex } from './ddl/indexes.ts';
 import { CompactionJobs } from './compaction/compaction-jobs.ts';
 import { insertRows } from './write/insert-rows.ts';
+import { FollowPacer } from './apply/follow-pacer.ts';
 import { deleteRows } from './write/delete-rows.ts';
 import { dropCollection, finishPendingDrops } from './ddl/drop-collection.ts';
 import { refreshFromCatalog } from './collection/catalog-refresh.ts';
@@ -88,6 +89,8 @@ export interface EngineDatabaseOptions {
 }
 
 const MAINTENANCE_INTERVAL_MS = 1000;
+/** The longest pause between WAL follow passes while no tail moves (see apply/follow-pacer.ts). */
+const FOLLOW_IDLE_MAX_MS = 2000;
 
 /** Database implementation over the engine's ports. */
 export class EngineDatabase implements Database {
@@ -101,6 +104,8 @@ export class EngineDatabase implements Database {
   /** Serializes DDL so concurrent creates and drops see each other. */
   private readonly ddl = new TaskQueue();
   private readonly follows: boolean;
+  /** When follow ticks run a pass (processes that follow others' WAL only). */
+  private readonly pacer: FollowPacer | undefined;
   private lastRefreshAt = 0;
   /** Set by close: catalog refreshes queued behind it open nothing. */
   private closed = false;
@@ -112,6 +117,7 @@ export class EngineDatabase implements Database {
   private constructor(options: EngineDatabaseOptions) {
     this.options = options;
     this.follows = options.followMs !== undefined;
+    this.pacer = options.followMs === undefined ? undefined : new FollowPacer(options.followMs, FOLLOW_IDLE_MAX_MS);
     this.autoIds = new AutoIdAllocator(options.kv);
     const config = { ...DEFAULT_ENGINE_CONFIG, ...options.config };
     this.deps = {
@@ -219,12 +225,14 @@ export class EngineDatabase implements Database {
 
   private following = false;
 
+  /** One follow tick: learns the WAL tails (and the catalog now and then), at the pacer's pace. */
   private follow(): void {
-    if (this.following) return;
+    if (this.following || !this.pacer!.tick()) return;
     this.following = true;
     const work = async () => {
       await this.refreshCatalogIfOlder(MAINTENANCE_INTERVAL_MS);
-      await Promise.all([...this.collections.runtimes.values()].map((rt) => rt.followTails()));
+      const moved = await Promise.all([...this.collections.runtimes.values()].map((rt) => rt.followTails()));
+      this.pacer!.passed(moved.includes(true));
     };
     work()
       .catch((error) => this.log.warn('following the WAL and the catalog failed (retrying)', { error }))
@@ -359,7 +367,7 @@ export class EngineDatabase implements Database {
 
   /** Waits until everything acknowledged so far is applied. */
   private async caughtUp(rt: CollectionRuntime): Promise<void> {
-    if (this.follows) await rt.followTails();
+    if (this.follows && (await rt.followTails())) this.pacer!.moved();
     await rt.waitForTs(this.deps.tso.now());
   }
 
@@ -367,7 +375,7 @@ export class EngineDatabase implements Database {
     const rt = this.collections.loaded(db, name);
     if (options.partitionNames) for (const p of options.partitionNames) partitionOf(rt, p);
     const ts = guaranteeTs(options.consistencyLevel ?? rt.info.consistencyLevel, options.sessionToken, this.deps);
-    if (ts > 0n && this.follows) await rt.followTails();
+    if (ts > 0n && this.follows && (await rt.followTails())) this.pacer!.moved();
     if (ts > 0n) await rt.waitForTs(ts);
     return rt;
   }

@@ -41,19 +41,20 @@ export class ChannelPump {
     while (!ch.caughtUp() && !ch.error && ch.pumping) await ch.progress();
   }
 
-  /** Learns how far other processes have appended to the channels applied here, and applies up to there. */
-  async followTails(): Promise<void> {
-    await Promise.all(
+  /** Learns how far other processes have appended to the channels applied here, and applies up to there; true when a tail moved. */
+  async followTails(): Promise<boolean> {
+    const moved = await Promise.all(
       this.s.channels
         .filter((ch) => this.share.applies(ch.name))
         .map(async (ch) => {
           const tail = await this.s.deps.wal.tail(ch.name);
-          if (tail > ch.knownTail) {
-            ch.knownTail = tail;
-            this.kick(ch);
-          }
+          if (tail <= ch.knownTail) return false;
+          ch.knownTail = tail;
+          this.kick(ch);
+          return true;
         }),
     );
+    return moved.includes(true);
   }
 
   private async pump(ch: ChannelState): Promise<void> {

@@ -123,7 +123,7 @@ export class CollectionRuntime {
   }
 
   /** {@inheritDoc ChannelPump.followTails} */
-  followTails(): Promise<void> {
+  followTails(): Promise<boolean> {
     return this.pump.followTails();
   }
 
