@@ -15,6 +15,11 @@ import { describeRepair, inspectWalChannel, listWalChannels, repairWalChannel } 
 import { consoleLogger } from '../lib/adapters/local/console-logger.ts';
 import { LmdbKvStore } from '../lib/adapters/local/lmdb-kv-store.ts';
 import { startServer } from '../lib/api/node-server.ts';
+import { registerEngineGauges } from '../lib/api/engine-gauges.ts';
+import { withRequestMetrics } from '../lib/api/request-metrics.ts';
+import { handleRequest } from '../lib/api/router.ts';
+import { PrometheusMetrics } from '../lib/adapters/metrics/prometheus-metrics.ts';
+import { directoryBytes } from '../lib/adapters/local/directory-bytes.ts';
 import { ConfigError, DEFAULTS, ENGINE_ENV, resolveEngineConfig, resolveLogConfig, resolveServeConfig, type ServeFlags } from '../lib/config.ts';
 import { openEmbeddedDatabase } from '../lib/embedded.ts';
 import { Catalog } from '../lib/engine/catalog/catalog.ts';
@@ -42,9 +47,10 @@ async function serve(flags: ServeFlags): Promise<void> {
     }
     throw err;
   }
+  const metrics = new PrometheusMetrics();
   let db;
   try {
-    db = await openEmbeddedDatabase({ dataDir: config.dataDir, config: engine, logger });
+    db = await openEmbeddedDatabase({ dataDir: config.dataDir, config: engine, logger, metrics });
   } catch (err) {
     // Another server owns the directory: one line and exit 2 (a usage error), no stack trace.
     if (err instanceof DataDirInUseError) {
@@ -58,7 +64,10 @@ async function serve(flags: ServeFlags): Promise<void> {
     }
     throw err;
   }
-  const server = await startServer({ db, host: config.host, port: config.port, token: config.token, corsOrigins: config.corsOrigins, logger });
+  registerEngineGauges(metrics, db, () => directoryBytes(config.dataDir));
+  const served = db;
+  const handle = withRequestMetrics((req, log) => handleRequest(served, req, { token: config.token, logger: log }), metrics);
+  const server = await startServer({ db, handle, host: config.host, port: config.port, token: config.token, corsOrigins: config.corsOrigins, logger });
   const auth = config.token ? ' -H "Authorization: Bearer $MIGRANS_TOKEN"' : '';
   console.log(`Migrans listening on ${server.url} (Milvus REST v2, data in ${config.dataDir}${config.token ? ', token required' : ''})`);
   console.log('Try:');

@@ -24,6 +24,8 @@ import type { EngineConfig } from './engine/engine-config.ts';
 import { EngineDatabase } from './engine/engine-database.ts';
 import { FolderLocalFiles } from './adapters/local/local-files.ts';
 import type { Logger } from './engine/ports/logger.ts';
+import type { Metrics } from './engine/ports/metrics.ts';
+import { meteredWal } from './adapters/metrics/metered-wal.ts';
 
 /** Where and how the embedded engine keeps its data. */
 export interface EmbeddedOptions {
@@ -32,6 +34,8 @@ export interface EmbeddedOptions {
   config?: Partial<EngineConfig>;
   /** Default: the console logger as MIGRANS_LOG_LEVEL and MIGRANS_LOG_FORMAT set it. */
   logger?: Logger;
+  /** Where the WAL's traffic is counted (default: nowhere). */
+  metrics?: Metrics;
 }
 
 /** Opens (creating if needed) an embedded database under `dataDir`. */
@@ -54,7 +58,7 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<En
     const config = { growingBudgetBytes: defaultGrowingBudgetBytes(os.totalmem()), ...options.config };
     return await EngineDatabase.open({
       kv,
-      wal,
+      wal: options.metrics ? meteredWal(wal, options.metrics) : wal,
       objects,
       vectorIndexes: new UsearchIndexFactory(),
       localFiles: new FolderLocalFiles(path.join(root, 'cache')),

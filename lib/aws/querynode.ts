@@ -18,6 +18,8 @@
  * serve nothing, so the proxy drops it from the view and re-reads the registry instead of
  * silently losing the share that the id it believed in would have served.
  *
+ * `GET /metrics` (with the token) is the node's Prometheus text: requests per route, WAL bytes read,
+ * segments served and resident, sealed bytes in memory, local disk bytes, tSafe lag.
  * `GET /readyz` (no token: it reveals no data) answers 200 once the node is registered, so serving
  * its share, and 503 while it bootstraps or after an apply error stops it: the ECS health check.
  *
@@ -57,6 +59,11 @@ import { ownerOf, viewScope } from './querynode-view.ts';
 import { SharedWalView } from './shared-wal-view.ts';
 import type { SharedStores } from './shared-stores.ts';
 import { FolderLocalFiles } from '../adapters/local/local-files.ts';
+import { directoryBytes } from '../adapters/local/directory-bytes.ts';
+import { meteredWal } from '../adapters/metrics/metered-wal.ts';
+import { PrometheusMetrics } from '../adapters/metrics/prometheus-metrics.ts';
+import { registerEngineGauges } from '../api/engine-gauges.ts';
+import { withRequestMetrics } from '../api/request-metrics.ts';
 
 /** Ids of segments a querynode creates itself start here, far above the shared catalog's. */
 const PRIVATE_ID_BASE = 1e12;
@@ -239,9 +246,10 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
   // The fleet as the registry shows it; this node owns the flushed segments it wins under it.
   let fleet = liveFleet(await registry.live(), id);
   const resident = (meta: SegmentMeta) => ownerOf(segmentPlacementKey(meta), fleet) === id;
+  const metrics = new PrometheusMetrics({ querynode: id });
   const db = await EngineDatabase.open({
     kv,
-    wal: new SharedWalView(options.stores.wal),
+    wal: meteredWal(new SharedWalView(options.stores.wal), metrics),
     objects: new OverlayObjectStore(new FileObjectStore(path.join(options.dataDir, 'objects')), options.stores.objects),
     vectorIndexes: new UsearchIndexFactory(),
     localFiles: new FolderLocalFiles(path.join(options.dataDir, 'cache')),
@@ -256,6 +264,7 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
   const shards = (view: string[]) => localShardClient(id, db, () => viewScope(view, id));
   let registered = false;
   let fatal = false;
+  registerEngineGauges(metrics, db, () => directoryBytes(options.dataDir));
   const handle = async (req: ApiRequest, logger: Logger): Promise<ApiResponse> => {
     const route = req.path.split('?')[0];
     if (route === SHARD_ROUTE) return serveShard(req, token, id, db, shards);
@@ -266,7 +275,15 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
     await db.refreshCatalog();
     return handleRequest(db, req, { token, logger });
   };
-  const server = await startServer({ db, handle, host: options.host, port: options.port, token, logger: log, publicPaths: new Set([READY_ROUTE]) });
+  const server = await startServer({
+    db,
+    handle: withRequestMetrics(handle, metrics, [SHARD_ROUTE]),
+    host: options.host,
+    port: options.port,
+    token,
+    logger: log,
+    publicPaths: new Set([READY_ROUTE]),
+  });
   const url = `http://${options.address ?? defaultAddress(options.host)}:${server.port}`;
   await registry.heartbeat(id, url);
   registered = true;

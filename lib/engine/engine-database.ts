@@ -20,6 +20,7 @@ import { createIndexes, describeIndexes, dropIndex } from './ddl/indexes.ts';
 import { CompactionJobs } from './compaction/compaction-jobs.ts';
 import { insertRows } from './write/insert-rows.ts';
 import { FollowPacer } from './apply/follow-pacer.ts';
+import { collectionUsage, type CollectionUsage } from './read/usage.ts';
 import { deleteRows } from './write/delete-rows.ts';
 import { dropCollection, finishPendingDrops } from './ddl/drop-collection.ts';
 import { refreshFromCatalog } from './collection/catalog-refresh.ts';
@@ -216,6 +217,12 @@ export class EngineDatabase implements Database {
     const out: { channel: string; error: Error }[] = [];
     for (const rt of this.collections.runtimes.values()) for (const ch of rt.channels) if (ch.error) out.push({ channel: ch.name, error: ch.error });
     return out;
+  }
+
+  /** What this process holds of each open collection (the metrics gauges). */
+  usage(): CollectionUsage[] {
+    const now = this.deps.clock.now();
+    return [...this.collections.runtimes.values()].map((rt) => collectionUsage(rt, now));
   }
 
   /** Refreshes the catalog when it was last read more than `maxAgeMs` ago. */

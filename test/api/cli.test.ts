@@ -22,7 +22,7 @@ describe('migrans serve', () => {
     assert.match(stderr, /refusing to listen on 0\.0\.0\.0 without a token/);
   });
 
-  it('serves, prints a curl line, and shuts down on SIGTERM', async () => {
+  it('serves, prints a curl line, exposes Prometheus metrics, and shuts down on SIGTERM', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'migrans-cli-'));
     const child = run(['serve', '--port', '0', '--data-dir', dataDir]);
     try {
@@ -37,6 +37,12 @@ describe('migrans serve', () => {
       });
       const r = await fetch(`${url}/v2/vectordb/collections/list`, { method: 'POST', body: '{}' });
       assert.deepEqual(await r.json(), { code: 0, data: [] });
+      const metrics = await fetch(`${url}/metrics`);
+      assert.equal(metrics.status, 200);
+      assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/);
+      const text = await metrics.text();
+      assert.match(text, /migrans_requests_total\{route="\/v2\/vectordb\/collections\/list",outcome="ok"\} 1/, 'the request above is counted under its route');
+      assert.match(text, /migrans_local_disk_bytes \d+/, 'the data directory size is reported');
       child.kill('SIGTERM');
       const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
       assert.equal(code, 0);

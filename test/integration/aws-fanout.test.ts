@@ -213,6 +213,17 @@ describe('reads fanned out over querynodes', () => {
     );
   });
 
+  test('a querynode exposes its metrics with the token: WAL bytes read, segments served and resident, local disk', async () => {
+    const node = path.nodes[0];
+    assert.equal((await fetch(`${node.url}/metrics`)).status, 401, 'the metrics need the token');
+    const text = await (await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${PATH_TOKEN}` } })).text();
+    const sample = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
+    assert.ok(sample('migrans_wal_bytes_read_total') > 0, 'the node read the WAL');
+    assert.ok(sample('migrans_local_disk_bytes') > 0, 'its local data is measured');
+    assert.match(text, /migrans_flushed_segments\{[^}]*collection="fan"[^}]*\} [1-9]/);
+    assert.match(text, /migrans_requests_total\{route="\/internal\/shard",outcome="ok",querynode="qn-a"\} [1-9]/, 'shard requests are counted');
+  });
+
   test('a querynode reports ready without a token, and serves nothing else without one', async () => {
     const node = path.nodes[0];
     const ready = await fetch(`${node.url}/readyz`);
