@@ -55,6 +55,8 @@ import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
 import { segmentPlacementKey } from '../engine/segment-scope.ts';
 import type { CollectionInfo } from '../engine/schema/types.ts';
 import { HEARTBEAT_MS, QuerynodeRegistry } from './querynode-registry.ts';
+import { ChannelLeases } from './channel-leases.ts';
+import { systemClock } from '../engine/ports/clock.ts';
 import { ownerOf, viewScope } from './querynode-view.ts';
 import { SharedWalView } from './shared-wal-view.ts';
 import type { SharedStores } from './shared-stores.ts';
@@ -288,6 +290,10 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
   await registry.heartbeat(id, url);
   registered = true;
   const releaseIdleMs = options.releaseIdleMs ?? RELEASE_IDLE_MS;
+  // Channel ownership (its first step): the node holds the leases of the channels it is preferred
+  // for and reports them; every querynode still applies every channel itself.
+  const leases = new ChannelLeases(options.stores.kv, id, systemClock);
+  metrics.gauge('migrans_owned_channels', 'Channels whose owner lease this querynode holds', [], () => [{ value: leases.owned().size }]);
   const timer = setInterval(() => registry.heartbeat(id, url).catch((error) => log.warn('querynode: heartbeat failed', { error })), HEARTBEAT_MS);
   timer.unref();
   // Residency runs on its own clock: loading or releasing segments must never delay a heartbeat.
@@ -295,8 +301,12 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
   const residencyTimer = setInterval(() => {
     updating ??= registry
       .live()
-      .then((entries) => {
+      .then(async (entries) => {
         fleet = liveFleet(entries, id);
+        await leases.maintain(
+          db.usage().flatMap((u) => u.channels.map((c) => c.channel)),
+          fleet,
+        );
         return db.applyResidency(releaseIdleMs);
       })
       .catch((error) => log.warn('querynode: updating which segments stay in memory failed (retrying)', { error }))
@@ -319,6 +329,7 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
       clearInterval(residencyTimer);
       clearInterval(fatalTimer);
       await updating;
+      await Promise.all([...leases.owned()].map((ch) => leases.release(ch).catch(() => undefined)));
       await registry.leave(id).catch(() => undefined);
       await server.close();
       await db.close();

@@ -224,6 +224,23 @@ describe('reads fanned out over querynodes', () => {
     assert.match(text, /migrans_requests_total\{route="\/internal\/shard",outcome="ok",querynode="qn-a"\} [1-9]/, 'shard requests are counted');
   });
 
+  test("every channel's owner lease is held by exactly one live querynode", async () => {
+    const owned = async (node: RunningQuerynode) =>
+      Number(/^migrans_owned_channels\{[^}]*\} (\d+)$/m.exec(await (await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${PATH_TOKEN}` } })).text())?.[1]);
+    // Leases are taken on the residency timer (every 2 s); a safety timeout, not a timing assertion.
+    let counts: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      counts = await Promise.all(path.nodes.map(owned));
+      if (counts.reduce((a, b) => a + b, 0) === 2) break;
+      await sleep(100);
+    }
+    assert.equal(
+      counts.reduce((a, b) => a + b, 0),
+      2,
+      `the collection's 2 channels are owned once in total: ${counts.join(', ')}`,
+    );
+  });
+
   test('a querynode reports ready without a token, and serves nothing else without one', async () => {
     const node = path.nodes[0];
     const ready = await fetch(`${node.url}/readyz`);

@@ -1,7 +1,7 @@
 /**
  * Every storage key Migrans writes, spelled in one place: object-store keys of segment files
  * (Milvus's ChunkManager layout: `insert_log/`, `delta_log/`, `index_files/`) and KvStore keys of the
- * catalog (`meta/`), the primary-key index (`pk/`), datanode leases (`lease/`) and the querynode
+ * catalog (`meta/`), the primary-key index (`pk/`), datanode and channel-owner leases (`lease/`) and the querynode
  * registry (`registry/`). Ids are zero-padded so keys sort like the numbers; changing a spelling
  * here is a format change (bump CATALOG_FORMAT_VERSION).
  */
@@ -99,6 +99,9 @@ export const pkIndexPrefix = (collectionId: number): string => `pk/${paddedId(co
 
 /** Key of a channel's datanode lease (a versioned key). */
 export const leaseKey = (channel: string): string => `lease/${channel}`;
+
+/** Key of a channel's owner-querynode lease (a versioned key). */
+export const channelOwnerKey = (channel: string): string => `lease/owner/${channel}`;
 
 /** Prefix of the querynode registry's entries. */
 export const QUERYNODE_REGISTRY_PREFIX = 'registry/querynode/';
