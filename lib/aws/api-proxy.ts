@@ -1,7 +1,8 @@
 /**
  * The proxy on AWS (the API Lambda's role): the same REST v2 router over an EngineDatabase that
  * loads no segments and applies no channel. DDL goes to the shared catalog, writes to Kinesis (the
- * write is acknowledged once its records are committed to the WAL). Every read that needs the data
+ * write is acknowledged once its records are committed to the WAL; each channel's appends go to the
+ * querynode owning the channel, its sequencing point: owner-routed-wal.ts). Every read that needs the data
  * — get, query, search (and so hybrid search), collection and partition stats, index progress and
  * the keys a delete by filter hits — is the engine's distributed read
  * (lib/engine/read/distributed-read.ts) over one HTTP ShardClient per live querynode: each node
@@ -27,6 +28,8 @@ import type { Database } from '../engine/database.ts';
 import { DEFAULT_ENGINE_CONFIG } from '../engine/engine-config.ts';
 import { distributedDatabase, type ShardSource } from '../engine/read/distributed-read.ts';
 import { openRoleDatabase, type SharedStores } from './shared-stores.ts';
+import { OwnerRoutedWal } from './owner-routed-wal.ts';
+import { systemClock } from '../engine/ports/clock.ts';
 
 /** How stale the proxy's view of the catalog and of the registry may be. */
 const CACHE_MS = 500;
@@ -37,6 +40,8 @@ export class ApiProxy {
 
   private constructor(
     readonly db: EngineDatabase,
+    /** The proxy's WAL: appends go to each channel's owner querynode. */
+    readonly wal: OwnerRoutedWal,
     private readonly defaultEf: number,
     private readonly registry: QuerynodeRegistry,
     private readonly token: string | undefined,
@@ -55,9 +60,14 @@ export class ApiProxy {
   ): Promise<ApiProxy> {
     const querynodeToken = options.querynodeToken ?? options.token;
     if (!querynodeToken) throw new TypeError('ApiProxy needs a token for the querynodes (querynodeToken or token)');
-    const db = await openRoleDatabase(stores, 'proxy', options.config, proxyRole(options.indexSegment), options.logger);
+    const registry = new QuerynodeRegistry(stores.kv);
+    const built: { proxy?: ApiProxy } = {}; // the WAL shares the proxy's cached view of the registry once it exists
+    const liveNodes = () => (built.proxy ? built.proxy.liveNodes() : registry.live());
+    const wal = new OwnerRoutedWal(stores.wal, { kv: stores.kv, token: querynodeToken, clock: systemClock, liveNodes });
+    const db = await openRoleDatabase({ ...stores, wal }, 'proxy', options.config, proxyRole(options.indexSegment), options.logger);
     const log = options.logger ?? NOOP_LOGGER;
-    return new ApiProxy(db, { ...DEFAULT_ENGINE_CONFIG, ...options.config }.defaultSearchEf, new QuerynodeRegistry(stores.kv), options.token, querynodeToken, log);
+    built.proxy = new ApiProxy(db, wal, { ...DEFAULT_ENGINE_CONFIG, ...options.config }.defaultSearchEf, registry, options.token, querynodeToken, log);
+    return built.proxy;
   }
 
   /** Answers one request; never throws. `logger` (default: the proxy's) has the request's id bound. */
@@ -93,7 +103,8 @@ export class ApiProxy {
     return distributedDatabase(this.db, source, this.defaultEf);
   }
 
-  private async liveNodes(): Promise<QuerynodeEntry[]> {
+  /** The live querynodes, as the registry showed them at most CACHE_MS ago. */
+  async liveNodes(): Promise<QuerynodeEntry[]> {
     if (Date.now() - this.nodes.at > CACHE_MS) this.nodes = { at: Date.now(), list: await this.registry.live() };
     return this.nodes.list;
   }

@@ -29,6 +29,14 @@ export interface ChannelLease {
   version: bigint;
 }
 
+/** The current lease of `channel` in `kv`, or undefined when none was ever taken (an expired or released one has an old `expiresAt`). */
+export async function readChannelLease(kv: KvStore, channel: string): Promise<ChannelLease | undefined> {
+  const entry = await kv.getVersioned(channelOwnerKey(channel));
+  if (!entry) return undefined;
+  const value = decodeJson(entry.value, channelOwnerKey(channel)) as LeaseValue;
+  return { owner: value.owner, expiresAt: value.expiresAt, version: entry.version };
+}
+
 /** One querynode's view of and hold on channel leases. */
 export class ChannelLeases {
   /** The channels this node holds, with the version its last write stored. */
@@ -42,11 +50,8 @@ export class ChannelLeases {
   ) {}
 
   /** The current lease of `channel`, or undefined when none was ever taken. */
-  async lease(channel: string): Promise<ChannelLease | undefined> {
-    const entry = await this.kv.getVersioned(channelOwnerKey(channel));
-    if (!entry) return undefined;
-    const value = decodeJson(entry.value, channelOwnerKey(channel)) as LeaseValue;
-    return { owner: value.owner, expiresAt: value.expiresAt, version: entry.version };
+  lease(channel: string): Promise<ChannelLease | undefined> {
+    return readChannelLease(this.kv, channel);
   }
 
   /**

@@ -56,6 +56,9 @@ import { segmentPlacementKey } from '../engine/segment-scope.ts';
 import type { CollectionInfo } from '../engine/schema/types.ts';
 import { HEARTBEAT_MS, QuerynodeRegistry } from './querynode-registry.ts';
 import { ChannelLeases } from './channel-leases.ts';
+import { CHANNEL_HEADER, WAL_APPEND_ROUTE, decodeAppend } from './wal-append-protocol.ts';
+import type { Wal } from '../engine/ports/wal.ts';
+import type { Counter } from '../engine/ports/metrics.ts';
 import { systemClock } from '../engine/ports/clock.ts';
 import { ownerOf, viewScope } from './querynode-view.ts';
 import { SharedWalView } from './shared-wal-view.ts';
@@ -221,6 +224,32 @@ function readiness(ready: boolean, why: string): ApiResponse {
   return { status: ready ? 200 : 503, headers: { ...JSON_HEADERS }, body: JSON.stringify(ready ? { status: 'ready' } : { status: 'unavailable', reason: why }) };
 }
 
+/**
+ * Appends a proxy's records to a channel this node owns (its sequencing point): 409 when it does not
+ * hold the channel's lease (the proxy then appends directly), an engine error as the shard
+ * protocol's error answer.
+ */
+async function serveAppend(req: ApiRequest, token: string, leases: ChannelLeases, wal: Wal, appends: Counter): Promise<ApiResponse> {
+  const answer = (status: number, body: string): ApiResponse => ({ status, headers: { ...JSON_HEADERS }, body });
+  if (req.method.toUpperCase() !== 'POST' || !isAuthorized(headerOf(req, 'authorization'), token))
+    return answer(401, errorBody(ErrorCode.NotAuthenticated, "user hasn't authenticated"));
+  const channel = headerOf(req, CHANNEL_HEADER) ?? '';
+  if (!leases.owned().has(channel)) return answer(409, errorBody(ErrorCode.Unexpected, `this querynode does not own channel ${JSON.stringify(channel)}; append directly`));
+  let records: Uint8Array[];
+  try {
+    records = decodeAppend(typeof req.body === 'string' ? Buffer.from(req.body, 'latin1') : req.body);
+  } catch (err) {
+    return answer(400, encodeShardError(err));
+  }
+  try {
+    const position = await wal.append(channel, records);
+    appends.inc();
+    return answer(200, JSON.stringify({ position: position.toString() }));
+  } catch (err) {
+    return answer(200, encodeShardError(err));
+  }
+}
+
 /** A lower-cased header of a request. */
 function headerOf(req: ApiRequest, name: string): string | undefined {
   return Object.entries(req.headers).find(([k]) => k.toLowerCase() === name)?.[1];
@@ -267,9 +296,15 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
   let registered = false;
   let fatal = false;
   registerEngineGauges(metrics, db, () => directoryBytes(options.dataDir));
+  // Channel ownership: the node holds the leases of the channels it is preferred for and sequences
+  // their appends (the proxies send them here); every querynode still applies every channel itself.
+  const leases = new ChannelLeases(options.stores.kv, id, systemClock);
+  metrics.gauge('migrans_owned_channels', 'Channels whose owner lease this querynode holds', [], () => [{ value: leases.owned().size }]);
+  const appends = metrics.counter('migrans_wal_appends_sequenced_total', 'Appends this querynode sequenced as the owner of their channel');
   const handle = async (req: ApiRequest, logger: Logger): Promise<ApiResponse> => {
     const route = req.path.split('?')[0];
     if (route === SHARD_ROUTE) return serveShard(req, token, id, db, shards);
+    if (route === WAL_APPEND_ROUTE) return serveAppend(req, token, leases, options.stores.wal, appends);
     if (route === READY_ROUTE) return readiness(registered && !fatal, registered ? 'an apply error stops this querynode' : 'bootstrapping');
     const res = await handleRequest(db, req, { token, logger });
     // A collection created or loaded moments ago may be newer than this node's catalog poll.
@@ -279,7 +314,7 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
   };
   const server = await startServer({
     db,
-    handle: withRequestMetrics(handle, metrics, [SHARD_ROUTE]),
+    handle: withRequestMetrics(handle, metrics, [SHARD_ROUTE, WAL_APPEND_ROUTE]),
     host: options.host,
     port: options.port,
     token,
@@ -290,10 +325,6 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
   await registry.heartbeat(id, url);
   registered = true;
   const releaseIdleMs = options.releaseIdleMs ?? RELEASE_IDLE_MS;
-  // Channel ownership (its first step): the node holds the leases of the channels it is preferred
-  // for and reports them; every querynode still applies every channel itself.
-  const leases = new ChannelLeases(options.stores.kv, id, systemClock);
-  metrics.gauge('migrans_owned_channels', 'Channels whose owner lease this querynode holds', [], () => [{ value: leases.owned().size }]);
   const timer = setInterval(() => registry.heartbeat(id, url).catch((error) => log.warn('querynode: heartbeat failed', { error })), HEARTBEAT_MS);
   timer.unref();
   // Residency runs on its own clock: loading or releasing segments must never delay a heartbeat.
