@@ -28,12 +28,15 @@ export const AWS_ENV = {
   compactorMemoryBytes: 'MIGRANS_COMPACTOR_MEMORY_BYTES',
 } as const;
 
+/** The CloudWatch namespace of every metric the roles publish. */
+export const METRICS_NAMESPACE = 'Migrans';
+
 /**
  * The per-channel checkpoint-age metric the ingest function's sweep publishes (embedded metric
  * format) and the stack's alarm reads: seconds since the oldest record not yet durable in flushed
  * segments was written, by stream and channel.
  */
-export const CHECKPOINT_AGE_METRIC = { namespace: 'Migrans', name: 'CheckpointAgeSeconds', dimensions: ['Stream', 'Channel'] } as const;
+export const CHECKPOINT_AGE_METRIC = { namespace: METRICS_NAMESPACE, name: 'CheckpointAgeSeconds', dimensions: ['Stream', 'Channel'] } as const;
 
 /** The sweep's heartbeat (1 per completed sweep, by stream): its absence alarms, since a sweep that never runs publishes no ages. */
-export const SWEEP_HEARTBEAT_METRIC = { namespace: 'Migrans', name: 'IdleSweeps', dimensions: ['Stream'] } as const;
+export const SWEEP_HEARTBEAT_METRIC = { namespace: METRICS_NAMESPACE, name: 'IdleSweeps', dimensions: ['Stream'] } as const;

@@ -8,11 +8,14 @@
 import type { Context, KinesisStreamEvent, KinesisStreamBatchResponse } from 'aws-lambda';
 import { decodeKinesisRecord } from '../adapters/aws/kinesis-record-format.ts';
 import { resolveAwsConfig } from './aws-config.ts';
-import { CHECKPOINT_AGE_METRIC, SWEEP_HEARTBEAT_METRIC } from './aws-env.ts';
+import { CHECKPOINT_AGE_METRIC, METRICS_NAMESPACE, SWEEP_HEARTBEAT_METRIC } from './aws-env.ts';
 import { Datanode, type ChannelSweep } from './datanode.ts';
 import { containerSingleton } from './container-singleton.ts';
 import { configuredIndexerTrigger } from './indexer-trigger.ts';
 import { openSharedStores } from './shared-stores.ts';
+import { EmfMetrics } from '../adapters/aws/emf-metrics.ts';
+import { meteredWal } from '../adapters/metrics/metered-wal.ts';
+import type { AwsConfig } from './aws-config.ts';
 import { powertoolsLogger } from '../adapters/aws/powertools-logger.ts';
 import { resolveLogConfig } from '../config.ts';
 import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
@@ -91,11 +94,26 @@ export interface SweepResult {
 export function ingestHandler(): (event: KinesisStreamEvent | Record<string, unknown>, context?: Context) => Promise<KinesisStreamBatchResponse | SweepResult> {
   const logger = powertoolsLogger(resolveLogConfig());
   const config = containerSingleton(async () => resolveAwsConfig());
+  const metrics = new EmfMetrics(METRICS_NAMESPACE, 'datanode');
   const node = containerSingleton(async () => {
     const c = await config();
-    return Datanode.open(openSharedStores(c), c.engine, configuredIndexerTrigger(c, logger), { logger });
+    const stores = openSharedStores(c);
+    return Datanode.open({ ...stores, wal: meteredWal(stores.wal, metrics) }, c.engine, configuredIndexerTrigger(c, logger), { logger });
   });
+  const handle = ingestInvocation(config, node, logger);
   return async (event, context) => {
+    try {
+      return await handle(event, context);
+    } finally {
+      // The invocation's WAL traffic (bytes read and written, tail reads) as EMF lines.
+      await metrics.flush();
+    }
+  };
+}
+
+/** One ingest invocation: a Kinesis batch, or the scheduled sweep. */
+function ingestInvocation(config: () => Promise<AwsConfig>, node: () => Promise<Datanode>, logger: Logger) {
+  return async (event: KinesisStreamEvent | Record<string, unknown>, context?: Context): Promise<KinesisStreamBatchResponse | SweepResult> => {
     if (!Array.isArray((event as KinesisStreamEvent).Records)) {
       const sweeps = await (await node()).sweep();
       const { stream } = await config();
