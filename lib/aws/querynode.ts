@@ -334,10 +334,7 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
       .live()
       .then(async (entries) => {
         fleet = liveFleet(entries, id);
-        await leases.maintain(
-          db.usage().flatMap((u) => u.channels.map((c) => c.channel)),
-          fleet,
-        );
+        await leases.maintain(db.appliedChannels(), fleet);
         return db.applyResidency(releaseIdleMs);
       })
       .catch((error) => log.warn('querynode: updating which segments stay in memory failed (retrying)', { error }))

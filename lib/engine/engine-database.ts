@@ -104,8 +104,7 @@ export class EngineDatabase implements Database {
   private timer: NodeJS.Timeout | undefined;
   /** Serializes DDL so concurrent creates and drops see each other. */
   private readonly ddl = new TaskQueue();
-  private readonly follows: boolean;
-  /** When follow ticks run a pass (processes that follow others' WAL only). */
+  /** Set in a process that follows a WAL others write (followMs): when its follow ticks run a pass. */
   private readonly pacer: FollowPacer | undefined;
   private lastRefreshAt = 0;
   /** Set by close: catalog refreshes queued behind it open nothing. */
@@ -117,7 +116,6 @@ export class EngineDatabase implements Database {
 
   private constructor(options: EngineDatabaseOptions) {
     this.options = options;
-    this.follows = options.followMs !== undefined;
     this.pacer = options.followMs === undefined ? undefined : new FollowPacer(options.followMs, FOLLOW_IDLE_MAX_MS);
     this.autoIds = new AutoIdAllocator(options.kv);
     const config = { ...DEFAULT_ENGINE_CONFIG, ...options.config };
@@ -134,7 +132,7 @@ export class EngineDatabase implements Database {
       logger: options.logger ?? NOOP_LOGGER,
       // Where this process keeps its own segments (not a follower, not a role of a fleet whose
       // scheduled sweep seals): growing data stays under one budget.
-      memory: this.follows || options.maintain === false ? undefined : new GrowingMemory(config.growingBudgetBytes),
+      memory: this.pacer || options.maintain === false ? undefined : new GrowingMemory(config.growingBudgetBytes),
     };
     this.collections = new OpenCollections(this.deps, options.role ?? embeddedRole, () => this.log);
     this.aliases = new Aliases(this.collections, this.deps.catalog);
@@ -158,7 +156,7 @@ export class EngineDatabase implements Database {
     const db = new EngineDatabase(options);
     await db.deps.catalog.checkFormat();
     if (!options.catalogSource) await finishPendingDrops(db.deps, db.log);
-    if (db.follows) {
+    if (db.pacer) {
       await db.refreshCatalog();
       db.timer = setInterval(() => db.follow(), options.followMs);
     } else {
@@ -219,6 +217,11 @@ export class EngineDatabase implements Database {
     return out;
   }
 
+  /** The channels this process applies, of every open collection. */
+  appliedChannels(): string[] {
+    return [...this.collections.runtimes.values()].flatMap((rt) => rt.state.channels.filter((ch) => rt.role.share.applies(ch.name)).map((ch) => ch.name));
+  }
+
   /** What this process holds of each open collection (the metrics gauges). */
   usage(): CollectionUsage[] {
     const now = this.deps.clock.now();
@@ -234,12 +237,12 @@ export class EngineDatabase implements Database {
 
   /** One follow tick: learns the WAL tails (and the catalog now and then), at the pacer's pace. */
   private follow(): void {
-    if (this.following || !this.pacer!.tick()) return;
+    if (this.following || !this.pacer?.tick()) return;
     this.following = true;
     const work = async () => {
       await this.refreshCatalogIfOlder(MAINTENANCE_INTERVAL_MS);
       const moved = await Promise.all([...this.collections.runtimes.values()].map((rt) => rt.followTails()));
-      this.pacer!.passed(moved.includes(true));
+      this.pacer?.passed(moved.includes(true));
     };
     work()
       .catch((error) => this.log.warn('following the WAL and the catalog failed (retrying)', { error }))
@@ -372,9 +375,14 @@ export class EngineDatabase implements Database {
 
   // ---------------------------------------------------------------- reads
 
+  /** In a process following others' WAL, learns the collection's tails before a wait (a moved tail resets the follow pace). */
+  private async learnTails(rt: CollectionRuntime): Promise<void> {
+    if (this.pacer && (await rt.followTails())) this.pacer.moved();
+  }
+
   /** Waits until everything acknowledged so far is applied. */
   private async caughtUp(rt: CollectionRuntime): Promise<void> {
-    if (this.follows && (await rt.followTails())) this.pacer!.moved();
+    await this.learnTails(rt);
     await rt.waitForTs(this.deps.tso.now());
   }
 
@@ -382,7 +390,7 @@ export class EngineDatabase implements Database {
     const rt = this.collections.loaded(db, name);
     if (options.partitionNames) for (const p of options.partitionNames) partitionOf(rt, p);
     const ts = guaranteeTs(options.consistencyLevel ?? rt.info.consistencyLevel, options.sessionToken, this.deps);
-    if (ts > 0n && this.follows && (await rt.followTails())) this.pacer!.moved();
+    if (ts > 0n) await this.learnTails(rt);
     if (ts > 0n) await rt.waitForTs(ts);
     return rt;
   }

@@ -173,9 +173,9 @@ async function distributedDescribeIndex(source: ShardSource, base: Database, db:
 
 /** A delete by filter: the matching keys from every share (as of now), then deleted through `base`. */
 async function distributedDelete(source: ShardSource, base: Database, db: string, name: string, filter: string, options: DeleteOptions) {
+  if (!filter.trim()) return base.delete(db, name, filter, options); // refused there, with its message
   const info = await base.describeCollection(db, name);
-  const compiled = compileFilter(filter, info.schema, options.exprParams);
-  if (compiled.primaryKeys || !filter.trim()) return base.delete(db, name, filter, options); // no read needed (or refused there)
+  if (compileFilter(filter, info.schema, options.exprParams).primaryKeys) return base.delete(db, name, filter, options); // names its keys: no read needed
   const partitionNames = options.partitionName ? [options.partitionName] : undefined;
   const pkName = pkNameOf(info);
   const rows = await distributedQuery(source, info, db, { filter, exprParams: options.exprParams, partitionNames, outputFields: [pkName], consistencyLevel: 'Strong' });
@@ -194,8 +194,9 @@ export function distributedDatabase(base: Database, source: ShardSource, default
     search: async (db, name, request) => distributedSearch(source, await base.describeCollection(db, name), db, request, defaultEf),
     getCollectionStats: async (db, name) => distributedStats(source, db, (await base.describeCollection(db, name)).name),
     getPartitionStats: async (db, name, partition) => {
-      if (!(await base.hasPartition(db, name, partition))) return base.getPartitionStats(db, name, partition); // refused there, with its message
-      return distributedStats(source, db, (await base.describeCollection(db, name)).name, partition);
+      const info = await base.describeCollection(db, name);
+      if (!info.partitions.includes(partition)) return base.getPartitionStats(db, name, partition); // refused there, with its message
+      return distributedStats(source, db, info.name, partition);
     },
     describeIndex: (db, name, indexName) => distributedDescribeIndex(source, base, db, name, indexName),
     delete: (db, name, filter, options) => distributedDelete(source, base, db, name, filter, options),
