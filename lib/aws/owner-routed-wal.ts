@@ -102,7 +102,14 @@ export class OwnerRoutedWal implements Wal {
     try {
       res = await fetch(url + WAL_APPEND_ROUTE, {
         method: 'POST',
-        headers: { authorization: `Bearer ${this.directory.token}`, 'content-type': 'application/octet-stream', [CHANNEL_HEADER]: channel },
+        // A fresh connection per append: a pooled one the stopping owner just closed fails as
+        // "other side closed", indistinguishable from a lost answer; a fresh one is refused cleanly.
+        headers: {
+          authorization: `Bearer ${this.directory.token}`,
+          'content-type': 'application/octet-stream',
+          connection: 'close',
+          [CHANNEL_HEADER]: channel,
+        },
         body: encodeAppend(records),
         signal: AbortSignal.timeout(APPEND_TIMEOUT_MS),
       });
