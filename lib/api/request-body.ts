@@ -81,6 +81,11 @@ export class BodyDecoder {
     return this.over;
   }
 
+  /** Encoded bytes decoded so far (for gzip, the compressed bytes zlib consumed: inflating stops at the limit). */
+  get consumedBytes(): number {
+    return this.gunzip ? this.gunzip.bytesWritten : this.size;
+  }
+
   /** Feeds the next chunk of the body as received. */
   write(chunk: Buffer): void {
     if (this.over || this.failure) return;
