@@ -1,7 +1,10 @@
 /**
  * The embedded HTTP server: node:http in front of `handleRequest`. Keep-alive on; request bodies are
  * capped (64 MiB by default): a larger body is read to its end and discarded, then answered with a
- * 1102 error, so the client gets a clear reply instead of a reset connection.
+ * 1102 error, so the client gets a clear reply instead of a reset connection. A `Content-Encoding:
+ * gzip` body is inflated as it arrives (request-body.ts), under the same cap once inflated: a zip
+ * bomb is inflated only up to the cap, then drained like any oversize body and answered with the
+ * same 1102; a damaged stream is a 1801, any other encoding a 1100 answered at once, body unread.
  *
  * Who may send a request is decided from its headers, before any of its body is read; a refused
  * request is answered at once and its body discarded unread (so unauthenticated uploads hold no
@@ -15,18 +18,17 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Database } from '../engine/database.ts';
-import { ErrorCode } from './error-codes.ts';
+import { ErrorCode, wireError } from './error-codes.ts';
 import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
 import { originOf } from '../config.ts';
 import { isAuthorized, isLoopbackHostHeader } from './auth.ts';
+import { BodyDecoder, DEFAULT_MAX_BODY_BYTES, bodyEncodingOf, bodyTooLarge } from './request-body.ts';
 import { errorBody, JSON_HEADERS } from './response.ts';
 import { REQUEST_ID_HEADER, handleRequest, requestIdOf } from './router.ts';
 import type { ApiRequest, ApiResponse } from './types.ts';
 
-/** Default body limit: 64 MiB. */
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
-/** Milvus's "parameter too large". */
-const PARAMETER_TOO_LARGE = 1102;
+/** Default body limit (on the wire and once gunzipped): 64 MiB. */
+export { DEFAULT_MAX_BODY_BYTES };
 /** Past this many bytes of an oversize body we stop draining and close the connection. */
 const DRAIN_LIMIT_FACTOR = 4;
 
@@ -39,6 +41,7 @@ export interface ServerOptions {
   /** 0 picks a free port. */
   port: number;
   token?: string;
+  /** Largest request body in bytes, on the wire and once gunzipped (default 64 MiB). */
   maxBodyBytes?: number;
   /** Origins (`scheme://host[:port]`) of web pages allowed to call the API; none by default. */
   corsOrigins?: readonly string[];
@@ -65,7 +68,7 @@ function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, strin
 
 /** Request headers a browser client may send (Milvus's list plus the headers the router reads). */
 const CORS_ALLOW_HEADERS =
-  'Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token, Authorization, Accept, Origin, Cache-Control, X-Requested-With, ' +
+  'Content-Type, Content-Length, Content-Encoding, Accept-Encoding, X-CSRF-Token, Authorization, Accept, Origin, Cache-Control, X-Requested-With, ' +
   'DB-Name, Accept-Type-Allow-Int64, Request-Timeout';
 const JSON_HEADERS_NO_CORS = withCors(JSON_HEADERS, {});
 /** How long a refused request's unread body is discarded after the answer before its connection is cut. */
@@ -85,11 +88,32 @@ function withCors(headers: Readonly<Record<string, string>>, cors: Readonly<Reco
   return { ...out, ...cors };
 }
 
-function tooLargeBody(limit: number): string {
-  return errorBody(
-    PARAMETER_TOO_LARGE,
-    `request body is larger than the ${Math.round(limit / 1048576)} MiB limit (${limit} bytes): parameter too large; ` + 'send fewer rows per request',
-  );
+/** The 1102 envelope of a body past `limit` (`inflated`: only once gunzipped). */
+function tooLargeBody(limit: number, inflated = false): string {
+  const err = bodyTooLarge(limit, inflated);
+  return errorBody(err.code, err.message);
+}
+
+/** The envelope of a request error (a MilvusError's code and message). */
+function errorEnvelope(err: unknown): string {
+  const wire = wireError(err);
+  return errorBody(wire.code, wire.message);
+}
+
+/**
+ * Answers a request refused before its body is read. The body is discarded unread, so a refused
+ * upload holds no memory. When it is still coming once the answer is out, we close our side and cut
+ * the connection REFUSED_LINGER_MS later: cutting it at once, with unread bytes, sends a reset that
+ * can destroy the answer before the client reads it (seen under load: ECONNRESET instead of 401).
+ */
+function answerUnread(req: http.IncomingMessage, res: http.ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  req.on('data', () => {});
+  res.writeHead(status, headers);
+  res.end(body, () => {
+    if (req.complete) return;
+    req.socket.end();
+    setTimeout(() => req.socket.destroy(), REFUSED_LINGER_MS).unref();
+  });
 }
 
 /** Starts the REST server; resolves once it listens. */
@@ -128,20 +152,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const server = http.createServer({ keepAlive: true }, (req, res) => {
     const refused = refusal(req);
-    if (refused) {
-      // The body is discarded unread, so a refused upload holds no memory. When it is still coming
-      // once the answer is out, we close our side and cut the connection REFUSED_LINGER_MS later:
-      // cutting it at once, with unread bytes, sends a reset that can destroy the answer before the
-      // client reads it (seen under load: ECONNRESET instead of 401).
-      req.on('data', () => {});
-      res.writeHead(refused.status, JSON_HEADERS_NO_CORS);
-      res.end(refused.body, () => {
-        if (req.complete) return;
-        req.socket.end();
-        setTimeout(() => req.socket.destroy(), REFUSED_LINGER_MS).unref();
-      });
-      return;
-    }
+    if (refused) return answerUnread(req, res, refused.status, JSON_HEADERS_NO_CORS, refused.body);
     // Past refusal, an Origin header is an allowed one.
     const cors: Record<string, string> = allowedOrigins.size > 0 ? { vary: 'Origin' } : {};
     if (req.headers.origin !== undefined) cors['access-control-allow-origin'] = req.headers.origin;
@@ -155,31 +166,50 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       req.resume();
       return;
     }
-    const chunks: Buffer[] = [];
+    let decoder: BodyDecoder;
+    try {
+      decoder = new BodyDecoder(bodyEncodingOf(req.headers['content-encoding']), limit);
+    } catch (err) {
+      // An encoding we cannot decode: nothing of the body is worth reading.
+      return answerUnread(req, res, 200, withCors(JSON_HEADERS, cors), errorEnvelope(err));
+    }
     let size = 0;
     let tooLarge = Number(req.headers['content-length'] ?? 0) > limit;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) tooLarge = true;
+      if (!tooLarge) {
+        decoder.write(chunk);
+        if (decoder.overLimit) tooLarge = true; // a gzip body that inflates past the limit: drained like an oversize one
+      }
       if (tooLarge) {
-        chunks.length = 0;
+        decoder.discard();
         if (size > limit * DRAIN_LIMIT_FACTOR) {
           res.writeHead(200, withCors(JSON_HEADERS, { ...cors, connection: 'close' }));
-          res.end(tooLargeBody(limit));
+          res.end(tooLargeBody(limit, decoder.overLimit));
           req.destroy();
         }
-        return;
       }
-      chunks.push(chunk);
     });
-    req.on('end', () => {
+    const answer = async () => {
       if (res.headersSent) return;
       if (tooLarge) {
+        decoder.discard();
         res.writeHead(200, withCors(JSON_HEADERS, cors));
-        res.end(tooLargeBody(limit));
+        res.end(tooLargeBody(limit, decoder.overLimit));
         return;
       }
-      const request: ApiRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: flattenHeaders(req.headers), body: Buffer.concat(chunks, size) };
+      let body: Buffer;
+      try {
+        body = await decoder.end();
+      } catch (err) {
+        res.writeHead(200, withCors(JSON_HEADERS, cors));
+        res.end(errorEnvelope(err));
+        return;
+      }
+      const headers = flattenHeaders(req.headers);
+      delete headers['content-encoding']; // decoded: the router must not decode it again
+      const request: ApiRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers, body };
       // The id goes on in the headers too: a proxy's handler passes it to the querynodes.
       const requestId = (request.headers[REQUEST_ID_HEADER] = requestIdOf(request.headers));
       const logger = (options.logger ?? NOOP_LOGGER).child({ requestId });
@@ -194,8 +224,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           res.end('{"code":500}');
         },
       );
+    };
+    req.on('end', () => void answer());
+    req.on('error', () => {
+      decoder.discard();
+      res.destroy();
     });
-    req.on('error', () => res.destroy());
   });
   // Clients (the SDK, load balancers) reuse connections: keep them longer than Node's 5 s default.
   server.keepAliveTimeout = 65_000;

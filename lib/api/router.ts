@@ -1,7 +1,9 @@
 /**
  * The Milvus REST v2 router: one framework-free function shared by the embedded Node server and the
  * API Lambda. Order of checks, as Milvus's gin stack: OPTIONS → 204 (CORS preflight), auth → 401,
- * exact-path POST route → else 404 text, body → JSON (whatever the Content-Type), handler.
+ * exact-path POST route → else 404 text, body → decoded per its Content-Encoding (request-body.ts:
+ * gzip or identity, so a compressed upload is never inflated for an unauthenticated caller) → JSON
+ * (whatever the Content-Type), handler.
  * Business errors are HTTP 200 + `{code, message}`, the code from the one error table
  * (error-codes.ts); a full disk (ENOSPC anywhere in the error's causes) is Milvus's 7 "disk limit
  * exceeded"; unexpected errors are logged once with their stack and answered as code 65535 without it.
@@ -15,6 +17,7 @@ import { isAuthorized } from './auth.ts';
 import { ErrorCode, MilvusError, wireError } from './error-codes.ts';
 import { BAD_JSON_PREFIX, StructReader } from './bind.ts';
 import { CHUNK_BYTES, parseJsonBody } from './json-parse.ts';
+import { DEFAULT_MAX_BODY_BYTES, decodeBody } from './request-body.ts';
 import { CORS_HEADERS, JSON_HEADERS, errorBody } from './response.ts';
 import { aliasRoutes } from './routes/aliases.ts';
 import { collectionRoutes } from './routes/collections.ts';
@@ -111,8 +114,9 @@ export async function handleRequest(db: Database, req: ApiRequest, options: ApiO
   if (!route || method !== 'POST') return { ...NOT_FOUND, headers: { ...NOT_FOUND.headers } };
 
   try {
+    const body = await decodeBody(req.body, headers['content-encoding'], options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     // `null` binds as {}; a non-object is a 1801 naming the route's struct.
-    const reader = StructReader.of(await parseBody(req.body, ROW_ROUTES.has(path) ? ErrorCode.BadInsertData : ErrorCode.BadJson), route.structName);
+    const reader = StructReader.of(await parseBody(body, ROW_ROUTES.has(path) ? ErrorCode.BadInsertData : ErrorCode.BadJson), route.structName);
     const dbName = reader.string('dbName') || headers['db-name'] || 'default';
     const int64AsString = parseGoBool(headers['accept-type-allow-int64']) === false;
     const text = await route.handle({ db, dbName, req: reader, body: reader.obj, int64AsString });

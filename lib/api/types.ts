@@ -9,6 +9,7 @@ export interface ApiRequest {
   /** Path, optionally with a query string (ignored). */
   path: string;
   headers: Record<string, string | undefined>;
+  /** As received: still compressed when a `Content-Encoding` header says so (the router decodes it after auth). */
   body: string | Buffer;
 }
 
@@ -27,6 +28,8 @@ export interface ApiOptions {
   token?: string;
   /** Where unexpected errors are logged (with the request's id bound; default: nowhere). */
   logger?: Logger;
+  /** Largest body once gunzipped (`Content-Encoding: gzip`; default request-body.ts DEFAULT_MAX_BODY_BYTES). */
+  maxBodyBytes?: number;
 }
 
 /** What a route handler gets: the engine, the resolved database, and the bound body. */

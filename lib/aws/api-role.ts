@@ -1,6 +1,9 @@
 /**
  * The API Lambda: API Gateway (REST API, proxy integration) → the proxy. Each request's log lines
  * carry its id (the client's X-Request-Id, else the Lambda request id), passed on to the querynodes.
+ * A `Content-Encoding: gzip` body reaches us base64-encoded (`isBase64Encoded`) when the REST API's
+ * binaryMediaTypes cover its Content-Type; it is passed on still compressed, and the router inflates
+ * it after the token check, under the same limit as the embedded server (lib/api/request-body.ts).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { powertoolsLogger } from '../adapters/aws/powertools-logger.ts';
