@@ -23,6 +23,12 @@ export function registerEngineGauges(metrics: Metrics, db: { usage(): Collection
     per((u) => u.residentSegments),
   );
   metrics.gauge(
+    'migrans_local_segments',
+    'Flushed segments whose vectors are on local disk or in memory (the others stay in the object store)',
+    ['collection'],
+    per((u) => u.localSegments),
+  );
+  metrics.gauge(
     'migrans_sealed_bytes',
     'Estimated bytes of flushed segments in memory',
     ['collection'],

@@ -24,8 +24,9 @@
  * its share, and 503 while it bootstraps or after an apply error stops it: the ECS health check.
  *
  * Memory follows the share: the node keeps the vectors and indexes of the flushed segments it owns
- * under the live registry, and leaves the others' on local disk until a search's view hands them
- * to it (a node gone), releasing them again when idle.
+ * under the live registry, and leaves the others' in S3 until a search's view hands them to it (a
+ * node gone), releasing them again when idle; outside its share, segments it sealed itself read
+ * the datanode's copy of their rows and their own is deleted.
  */
 import { querynodeRole } from '../engine/roles/querynode.ts';
 import * as crypto from 'node:crypto';
@@ -146,17 +147,15 @@ export function unrecoverableApplyError(db: EngineDatabase): Error | undefined {
 }
 
 /**
- * The indexer's file for the shared segment with the same rows as this node's `meta`: same
- * placement key (channel, partition and start position, or the compaction output's id), same end
- * position and row count — the same WAL records applied in the same order.
+ * The shared segment with the same rows as this node's `meta`: flushed, with the same placement key
+ * (channel, partition and start position, or the compaction output's id), end position and row
+ * count — the same WAL records applied in the same order. The indexer's files fit it.
  */
-async function sharedIndexFile(shared: Catalog, meta: SegmentMeta, field: string): Promise<string | undefined> {
+async function sharedTwin(shared: Catalog, meta: SegmentMeta): Promise<SegmentMeta | undefined> {
   const key = segmentPlacementKey(meta);
-  for (const m of await shared.listSegments(meta.collectionId)) {
-    if (m.state === 'Flushed' && m.rowCount === meta.rowCount && m.endPosition === meta.endPosition && segmentPlacementKey(m) === key && m.indexFiles[field])
-      return m.indexFiles[field];
-  }
-  return undefined;
+  return (await shared.listSegments(meta.collectionId)).find(
+    (m) => m.state === 'Flushed' && m.rowCount === meta.rowCount && m.endPosition === meta.endPosition && segmentPlacementKey(m) === key,
+  );
 }
 
 /** The live querynode ids, this one included (it may not have registered yet). */
@@ -286,7 +285,7 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
     localFiles: new FolderLocalFiles(path.join(options.dataDir, 'cache')),
     config: options.config,
     followMs: FOLLOW_MS,
-    role: querynodeRole(resident, (meta, field) => sharedIndexFile(shared, meta, field)),
+    role: querynodeRole(resident, (meta) => sharedTwin(shared, meta)),
     catalogSource: shared,
     beforeOpen: (info) => copyCollection(shared, own, info),
     logger: log,

@@ -1,7 +1,8 @@
 /**
  * Segment residency: a process that keeps only its share of the flushed segments in memory (a
- * querynode, its Residency policy) leaves the others' vectors on local disk with no index
- * attached, takes a segment in when a read's scope needs it, and lets it go again when idle —
+ * querynode, its Residency policy) leaves the others' vectors in the object store (not on local
+ * disk) with no index attached, takes a segment in when a read's scope needs it, and lets it go
+ * again when idle —
  * answering exactly as when everything was in memory. A process that never reads vectors (a
  * datanode, VectorlessSegments) opens flushed segments without them.
  */
@@ -27,12 +28,13 @@ import { FolderLocalFiles } from '../../lib/adapters/local/local-files.ts';
 const D = 'default';
 const DIM = 8;
 
-function state(seg: Segment) {
-  return { resident: seg.resident, indexes: seg.indexes.size, vectorsOnDisk: seg.vectorColumn('vector').loading };
+function state(db: EngineDatabase, seg: Segment) {
+  const local = db.runtimeOf('c').role.segments.hasLocalVectors?.(seg) ?? true;
+  return { resident: seg.resident, indexes: seg.indexes.size, vectorsOnDisk: seg.vectorColumn('vector').loading, local };
 }
 
 describe('segment residency', () => {
-  it('keeps only the share in memory, takes a segment in for a read that needs it and releases it when idle, with the same answers', async () => {
+  it('keeps only the share in memory and on disk, takes a segment in for a read that needs it and releases it when idle, with the same answers', async () => {
     const tmp = tempDir();
     let share: ((meta: SegmentMeta) => boolean) | undefined; // undefined: every segment stays in memory
     const db = await EngineDatabase.open({
@@ -70,12 +72,12 @@ describe('segment residency', () => {
 
       share = (meta) => segmentPlacementKey(meta) === keyOf(mine);
       await db.applyResidency(0);
-      assert.deepEqual(state(mine), { resident: true, indexes: 1, vectorsOnDisk: false }, 'the segment of the share stays in memory with its index');
+      assert.deepEqual(state(db, mine), { resident: true, indexes: 1, vectorsOnDisk: false, local: true }, 'the segment of the share stays in memory with its index');
       for (const seg of segments.slice(1)) {
-        assert.deepEqual(state(seg), { resident: false, indexes: 0, vectorsOnDisk: true }, `segment ${seg.id} outside the share went back to disk`);
+        assert.deepEqual(state(db, seg), { resident: false, indexes: 0, vectorsOnDisk: false, local: false }, `segment ${seg.id} outside the share left memory and the local disk`);
       }
 
-      // Gets and queries read the vectors they return from a released segment's file, leaving it on disk.
+      // Gets and queries fetch the vectors they return to local disk and read them there.
       const got = await db.get(D, 'c', [170n], { outputFields: ['vector'], scope: otherOnly });
       assert.deepEqual(
         got.map((r) => [r.id, Array.from(r.vector as Float32Array)]),
@@ -87,10 +89,15 @@ describe('segment residency', () => {
         vectors.slice(150, 160).map((v) => Array.from(v)),
       );
       assert.equal(other.resident, false, 'a get or query does not take a released segment in');
+      assert.equal(state(db, other).local, true, 'the vectors a get fetched are on local disk');
 
       // A read whose scope holds a released segment takes it in first, index included.
       assert.deepEqual(await searchOther(), otherBefore, 'a scoped search over a released segment answers as before');
-      assert.deepEqual(state(other), { resident: true, indexes: 1, vectorsOnDisk: state(other).vectorsOnDisk }, 'the segment the read needed is in memory with its index');
+      assert.deepEqual(
+        state(db, other),
+        { resident: true, indexes: 1, vectorsOnDisk: state(db, other).vectorsOnDisk, local: true },
+        'the segment the read needed is in memory with its index',
+      );
 
       // Recently read: kept for the idle time; released once idle.
       await db.applyResidency(60_000);
@@ -115,7 +122,7 @@ describe('segment residency', () => {
       await db.applyResidency(0);
       share = undefined;
       await db.applyResidency(0);
-      for (const seg of segments) assert.deepEqual(state(seg).resident, true, `segment ${seg.id} is in memory again`);
+      for (const seg of segments) assert.deepEqual(state(db, seg).resident, true, `segment ${seg.id} is in memory again`);
     } finally {
       await db.close();
       tmp.cleanup();

@@ -88,6 +88,9 @@ describe('reads fanned out over querynodes', () => {
       await compactor.close();
     }
     okData(await call('collections/flush', { collectionName: 'fan' }));
+    // Flushed segments the querynodes seal themselves too (after the compaction).
+    okData(await call('entities/insert', { collectionName: 'fan', data: rows(300, 380) }));
+    okData(await call('collections/flush', { collectionName: 'fan' }));
     await path.indexer.idle();
     // Overwrites and deletes across segments, and growing rows that stay unflushed.
     okData(await call('entities/upsert', { collectionName: 'fan', data: rows(10, 20, 'v2') }));
@@ -140,6 +143,25 @@ describe('reads fanned out over querynodes', () => {
     }
   });
 
+  test("each querynode's disk holds the vectors of its share only: outside it, segments it sealed itself read the datanode's chunks", async () => {
+    const info = await path.nodes[0].db.describeCollection('default', 'fan');
+    const sealedHere = (node: RunningQuerynode) =>
+      [...node.db.runtimeById(info.collectionId)!.segments.values()].filter((s) => s.meta.state === 'Flushed' && s.id >= 1e12 && !s.resident).length;
+    assert.ok(
+      path.nodes.some((n) => sealedHere(n) > 0),
+      'some segments outside a share were sealed by the querynode itself',
+    );
+    const misplaced = () =>
+      path.nodes.flatMap((node) =>
+        node.db
+          .usage()
+          .filter((u) => u.localSegments !== u.residentSegments)
+          .map((u) => `${node.id}: ${JSON.stringify(u)}`),
+      );
+    for (let i = 0; i < 150 && misplaced().length > 0; i++) await sleep(100);
+    assert.deepEqual(misplaced(), [], 'no node keeps vectors on disk for segments outside its share');
+  });
+
   test("querynodes attach the indexer's files to the segments they own, also those they sealed themselves", async () => {
     const info = await path.nodes[0].db.describeCollection('default', 'fan');
     const sharedFiles = new Map<string, string | undefined>();
@@ -172,7 +194,7 @@ describe('reads fanned out over querynodes', () => {
   });
 
   test('a delete by filter through the proxy removes the rows every share matches', async () => {
-    const matching = { collectionName: 'fan', filter: 'id >= 245 or (id >= 100 and id < 103)', outputFields: ['count(*)'], consistencyLevel: 'Strong' };
+    const matching = { collectionName: 'fan', filter: '(id >= 245 and id < 250) or (id >= 100 and id < 103)', outputFields: ['count(*)'], consistencyLevel: 'Strong' };
     assert.equal((await call('entities/query', matching)).data[0]['count(*)'], 8, 'the rows exist on several shares');
     okData(await call('entities/delete', { collectionName: 'fan', filter: matching.filter }));
     assert.equal((await call('entities/query', matching)).data[0]['count(*)'], 0, 'none is left');

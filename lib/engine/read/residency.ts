@@ -5,7 +5,11 @@
  * object store, so a querynode's local disk holds its share's vectors, not every segment's. A search
  * whose scope takes one in (another querynode's share falls to this one when that node leaves)
  * fetches its chunks first; a get or query returning its vectors fetches them to disk only. Segments
- * that leave the share go back to disk when no read has needed them for a while.
+ * outside the share that no read has needed for a while leave memory, then the local disk too: the
+ * cached copies of their chunks and index files are removed and they are remote again. A segment
+ * this process sealed itself (a querynode applying the WAL) holds the only local copy of its chunks
+ * until the same rows are flushed to the shared store under another id (the datanode's segment, its
+ * *twin*): from then on it reads its vectors from the twin's chunks and drops its own.
  */
 import type { SegmentMeta } from '../catalog/catalog.ts';
 import { chunkKey } from '../catalog/key-layout.ts';
@@ -14,10 +18,13 @@ import type { IndexScheduler, SegmentSource } from '../roles/collection-role.ts'
 import { coldVectorColumn, readSegment } from '../segment/segment-io.ts';
 import type { Segment } from '../segment/segment.ts';
 import type { SegmentScope } from '../segment-scope.ts';
-import type { VectorColumn } from '../segment/vector-column.ts';
+import { VectorColumn } from '../segment/vector-column.ts';
 
 /** Whether this process keeps a flushed segment in memory. */
 export type ResidencyPolicy = (meta: SegmentMeta) => boolean;
+
+/** The flushed shared segment with the same rows as one this process sealed itself, once there is one. */
+export type SharedTwinLookup = (meta: SegmentMeta) => Promise<SegmentMeta | undefined>;
 
 /** Opens flushed segments resident or cold per the policy, and moves them between memory and disk. */
 export class Residency implements SegmentSource {
@@ -26,11 +33,15 @@ export class Residency implements SegmentSource {
   /** Segments whose vector chunks were never fetched, and the fetches in flight. */
   private readonly remote = new WeakSet<Segment>();
   private readonly fetching = new WeakMap<Segment, Promise<void>>();
+  /** Segments sealed here whose vectors are read from their shared twin's chunks. */
+  private readonly twinOf = new WeakMap<Segment, SegmentMeta>();
+  private readonly evicting = new Set<number>();
 
   constructor(
     private readonly s: CollectionState,
     private readonly indexes: IndexScheduler,
     private readonly keep: ResidencyPolicy = () => true,
+    private readonly twins?: SharedTwinLookup,
   ) {}
 
   /** {@inheritDoc SegmentSource.open} */
@@ -49,9 +60,18 @@ export class Residency implements SegmentSource {
 
   /** {@inheritDoc SegmentSource.fetchVectors} */
   async fetchVectors(segments: Iterable<Segment>): Promise<void> {
+    const now = this.s.deps.clock.now();
     const fetches: Promise<void>[] = [];
-    for (const seg of new Set(segments)) if (this.remote.has(seg)) fetches.push(this.fetch(seg));
+    for (const seg of new Set(segments)) {
+      seg.lastReadAt = now; // not evicted while the read uses the fetched copy
+      if (this.remote.has(seg)) fetches.push(this.fetch(seg));
+    }
     await Promise.all(fetches);
+  }
+
+  /** {@inheritDoc SegmentSource.hasLocalVectors} */
+  hasLocalVectors(seg: Segment): boolean {
+    return !this.remote.has(seg);
   }
 
   /** Fetches a remote segment's vector chunks to local disk and swaps in cold columns over them. */
@@ -76,7 +96,7 @@ export class Residency implements SegmentSource {
     const cold = new Map<string, VectorColumn>();
     for (const f of this.s.info.schema.fields) {
       if (f.dataType !== 'FloatVector') continue;
-      const key = chunkKey(seg.meta, f.fieldId);
+      const key = chunkKey(this.twinOf.get(seg) ?? seg.meta, f.fieldId);
       cold.set(f.name, coldVectorColumn(this.s.deps.localFiles, await this.s.localFile(key), key, seg.meta));
     }
     return cold;
@@ -107,8 +127,9 @@ export class Residency implements SegmentSource {
       if (seg.meta.state !== 'Flushed' || this.s.compacting.has(seg.id)) continue;
       if (this.keep(seg.meta)) {
         if (!seg.resident) await this.load(seg);
-      } else if (seg.resident && now - seg.lastReadAt >= idleMs && !this.loading.has(seg.id)) {
-        await this.release(seg);
+      } else if (now - seg.lastReadAt >= idleMs && !this.loading.has(seg.id)) {
+        if (seg.resident) await this.release(seg);
+        if (!seg.resident && !this.remote.has(seg)) await this.evict(seg);
       }
     }
   }
@@ -135,5 +156,39 @@ export class Residency implements SegmentSource {
       return;
     }
     seg.release(cold);
+  }
+
+  /**
+   * Makes a segment outside the share remote again: its vectors unreadable until fetched, the cached
+   * copies of its chunks and index files removed. A segment sealed here keeps its own chunks (the
+   * only copy) until it has a shared twin, whose chunks it reads from then on.
+   */
+  private async evict(seg: Segment): Promise<void> {
+    if (this.evicting.has(seg.id)) return;
+    this.evicting.add(seg.id);
+    try {
+      const { objects, localFiles } = this.s.deps;
+      const fields = this.s.info.schema.fields.filter((f) => f.dataType === 'FloatVector');
+      const sealedHere = fields.some((f) => objects.localPath?.(chunkKey(seg.meta, f.fieldId)) !== undefined);
+      let twin = this.twinOf.get(seg);
+      if (sealedHere && !twin) {
+        twin = await this.twins?.(seg.meta);
+        if (!twin) return;
+      }
+      // A read, a compaction or a drop may have come in meanwhile.
+      if (this.s.closed || seg.resident || this.remote.has(seg) || !this.s.segments.has(seg.id) || this.keep(seg.meta) || this.loading.has(seg.id) || this.fetching.has(seg))
+        return;
+      const why = "vectors not fetched: the segment is outside this process's share";
+      seg.swapVectorColumns(new Map(fields.map((f) => [f.name, VectorColumn.unavailable(f.dim!, seg.rowCount, `segment ${seg.id} field ${f.name}: ${why}`)])));
+      this.remote.add(seg);
+      if (twin) this.twinOf.set(seg, twin);
+      for (const f of fields) {
+        if (sealedHere) await objects.delete(chunkKey(seg.meta, f.fieldId));
+        localFiles.remove(chunkKey(twin ?? seg.meta, f.fieldId));
+      }
+      for (const key of Object.values(seg.meta.indexFiles)) if (objects.localPath?.(key) === undefined) localFiles.remove(key);
+    } finally {
+      this.evicting.delete(seg.id);
+    }
   }
 }

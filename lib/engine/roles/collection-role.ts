@@ -24,6 +24,8 @@ export interface SegmentSource {
   makeResident(scope?: SegmentScope): Promise<void>;
   /** Makes the vectors of `segments` readable (a get or query returning vectors): fetched to local disk where this process never fetched them. */
   fetchVectors(segments: Iterable<Segment>): Promise<void>;
+  /** Whether a flushed segment's vectors are on local disk or in memory (false: remote until fetched); default true. */
+  hasLocalVectors?(seg: Segment): boolean;
   /** Brings memory in line with the role's share after it changed; `idleMs` guards segments a read used lately. */
   applyResidency(idleMs: number, now: number): Promise<void>;
   /** Reads a compaction input whole when segments are open without vectors; undefined where they are whole already. */
