@@ -19,7 +19,14 @@ const logger = consoleLogger(resolveLogConfig());
 const indexer = inProcessIndexerTrigger(openSharedStores(config), logger);
 // MIGRANS_DEV_CLIENT_TOKEN: the token clients must send ('' = none, loopback only); MIGRANS_TOKEN is the querynodes'.
 const clientToken = process.env.MIGRANS_DEV_CLIENT_TOKEN || undefined;
-const proxy = await ApiProxy.open(openSharedStores(config), { token: clientToken, querynodeToken: config.token, config: config.engine, indexSegment: indexer.trigger, logger });
+const proxy = await ApiProxy.open(openSharedStores(config), {
+  token: clientToken,
+  querynodeToken: config.token,
+  config: config.engine,
+  replicas: config.replicas,
+  indexSegment: indexer.trigger,
+  logger,
+});
 // The token also goes to the server, which refuses a request without it before reading its body.
 const server = await startServer({ db: proxy.db, handle: (req, log) => proxy.handle(req, log), host: '127.0.0.1', port: 0, token: clientToken, logger });
 console.log(`proxy listening on ${server.url}`);

@@ -7,7 +7,7 @@
  * role as the event source mapping does (one datanode per shard), the datanodes' idle-channel sweep
  * every `--idle-sweep-ms` (as the stack's schedule invokes the ingest function), the indexer
  * in-process, the compactor every `--compaction-interval-ms` (default a minute; 0 turns it off), and
- * `--querynodes N` (default 2) querynode processes. Flags fall back to the environment variables
+ * `--querynodes N` (default 2) querynode processes, each sealed segment held by `--replicas R` (default 1) of them. Flags fall back to the environment variables
  * named in `--help`. State lives in the emulators and is gone when it stops. Once the querynodes
  * serve it prints `migrans dev:aws: ready` (the bench waits for that line).
  * SIGTERM / SIGINT stop everything; if this process dies in any other way (even SIGKILL), the
@@ -25,7 +25,7 @@ import { DynamoDbKvStore } from '../lib/adapters/aws/dynamodb-kv-store.ts';
 import { KinesisWal } from '../lib/adapters/aws/kinesis-wal.ts';
 import { consoleLogger } from '../lib/adapters/local/console-logger.ts';
 import { resolveAwsConfig } from '../lib/aws/aws-config.ts';
-import { AWS_ENV } from '../lib/aws/aws-env.ts';
+import { AWS_ENV, MAX_REPLICAS } from '../lib/aws/aws-env.ts';
 import { Compactor } from '../lib/aws/compactor.ts';
 import { Datanode } from '../lib/aws/datanode.ts';
 import { inProcessIndexerTrigger } from '../lib/aws/indexer-trigger.ts';
@@ -45,6 +45,7 @@ interface Flags {
   token?: string;
   proxies: number;
   querynodes: number;
+  replicas: number;
   shards: number;
   compactionIntervalMs?: number;
   idleSweepMs: number;
@@ -57,6 +58,7 @@ const flags = new Command()
   .option('--token <token>', 'require "Authorization: Bearer <token>" (env MIGRANS_TOKEN; default none, loopback only)', process.env.MIGRANS_TOKEN || undefined)
   .option('--proxies <n>', 'API proxy processes behind the port, round-robin (env MIGRANS_DEV_PROXIES)', intIn('--proxies', 1, 64), intEnv('MIGRANS_DEV_PROXIES', 1, 64, 2))
   .option('--querynodes <n>', 'querynode processes (env MIGRANS_DEV_QUERYNODES)', intIn('--querynodes', 1, 16), intEnv('MIGRANS_DEV_QUERYNODES', 1, 16, 2))
+  .option('--replicas <n>', 'querynodes holding each sealed segment (env MIGRANS_REPLICAS)', intIn('--replicas', 1, MAX_REPLICAS), intEnv('MIGRANS_REPLICAS', 1, MAX_REPLICAS, 1))
   .option('--shards <n>', 'Kinesis shards of the WAL stream (env MIGRANS_DEV_SHARDS)', intIn('--shards', 1, 64), intEnv('MIGRANS_DEV_SHARDS', 1, 64, 2))
   .option('--compaction-interval-ms <ms>', 'compactor period (env MIGRANS_COMPACTION_INTERVAL_MS; default 60000; 0 = off)', intIn('--compaction-interval-ms', 0, 86_400_000))
   .option(
@@ -97,6 +99,7 @@ try {
     [AWS_ENV.walIndexTable]: 'migrans-wal-index',
     [AWS_ENV.stream]: 'migrans-wal',
     [AWS_ENV.token]: querynodeToken,
+    [AWS_ENV.replicas]: String(flags.replicas),
   });
   if (flags.compactionIntervalMs !== undefined) process.env.MIGRANS_COMPACTION_INTERVAL_MS = String(flags.compactionIntervalMs);
   const config = resolveAwsConfig();

@@ -21,6 +21,7 @@ const node = await startQuerynode({
   address: config.querynodeAddress,
   token: await resolveApiToken(config),
   config: config.engine,
+  replicas: config.replicas,
   logger,
   onFatal: (error) => {
     logger.error('querynode: exiting so that the orchestrator restarts it with a fresh bootstrap', { querynode: node.id, error });

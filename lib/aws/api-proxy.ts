@@ -6,7 +6,7 @@
  * — get, query, search (and so hybrid search), collection and partition stats, index progress and
  * the keys a delete by filter hits — is the engine's distributed read
  * (lib/engine/read/distributed-read.ts) over one HTTP ShardClient per live querynode: each node
- * serves its rendezvous share of the segments (querynode-view.ts), the proxy reduces the shares
+ * serves its rendezvous share of the segments for the replica number the read picked (querynode-view.ts), the proxy reduces the shares
  * and fetches the global page only; a node that does not answer leaves the view and the read runs
  * again on the others, which then serve its segments too. A request naming a collection this proxy does not
  * know reads the catalog again before it is refused: another container may have just created it.
@@ -46,17 +46,26 @@ export class ApiProxy {
     private readonly registry: QuerynodeRegistry,
     private readonly token: string | undefined,
     private readonly querynodeToken: string,
+    private readonly replicas: number,
     private readonly log: Logger,
   ) {}
 
   /**
    * Opens the proxy; `indexSegment` hands segments to the indexer (after createIndex). Clients must
    * send `token` (undefined only for `npm run dev:aws` on loopback); querynodes are called with
-   * `querynodeToken` (default: `token`). Faults go to `logger` (default: nowhere).
+   * `querynodeToken` (default: `token`). Each read picks one of `replicas` (default 1, the querynodes' own
+   * setting) at random, spreading a segment's reads over its holders. Faults go to `logger` (default: nowhere).
    */
   static async open(
     stores: SharedStores,
-    options: { token: string | undefined; querynodeToken?: string; config?: Partial<EngineConfig>; indexSegment: (meta: SegmentMeta) => void; logger?: Logger },
+    options: {
+      token: string | undefined;
+      querynodeToken?: string;
+      config?: Partial<EngineConfig>;
+      replicas?: number;
+      indexSegment: (meta: SegmentMeta) => void;
+      logger?: Logger;
+    },
   ): Promise<ApiProxy> {
     const querynodeToken = options.querynodeToken ?? options.token;
     if (!querynodeToken) throw new TypeError('ApiProxy needs a token for the querynodes (querynodeToken or token)');
@@ -66,7 +75,7 @@ export class ApiProxy {
     const wal = new OwnerRoutedWal(stores.wal, { kv: stores.kv, token: querynodeToken, clock: systemClock, liveNodes });
     const db = await openRoleDatabase({ ...stores, wal }, 'proxy', options.config, proxyRole(options.indexSegment), options.logger);
     const log = options.logger ?? NOOP_LOGGER;
-    built.proxy = new ApiProxy(db, wal, { ...DEFAULT_ENGINE_CONFIG, ...options.config }.defaultSearchEf, registry, options.token, querynodeToken, log);
+    built.proxy = new ApiProxy(db, wal, { ...DEFAULT_ENGINE_CONFIG, ...options.config }.defaultSearchEf, registry, options.token, querynodeToken, options.replicas ?? 1, log);
     return built.proxy;
   }
 
@@ -99,6 +108,8 @@ export class ApiProxy {
       lost: () => {
         this.nodes.at = 0; // the registry is stale: re-read it on the next request
       },
+      replicas: this.replicas,
+      replica: () => Math.floor(Math.random() * this.replicas),
     };
     return distributedDatabase(this.db, source, this.defaultEf);
   }

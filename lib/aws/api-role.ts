@@ -33,7 +33,7 @@ export function apiHandler(): (event: APIGatewayProxyEvent, context?: Context) =
   const proxy = containerSingleton(async () => {
     const config = resolveAwsConfig();
     const indexSegment = configuredIndexerTrigger(config, logger);
-    return ApiProxy.open(openSharedStores(config), { token: await resolveApiToken(config), config: config.engine, indexSegment, logger });
+    return ApiProxy.open(openSharedStores(config), { token: await resolveApiToken(config), config: config.engine, replicas: config.replicas, indexSegment, logger });
   });
   return async (event, context) => handleApiEvent(await proxy(), event, logger, context?.awsRequestId);
 }

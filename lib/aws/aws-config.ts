@@ -4,7 +4,7 @@
  */
 import { ConfigError, resolveEngineConfig } from '../config.ts';
 import type { EngineConfig } from '../engine/engine-config.ts';
-import { AWS_ENV } from './aws-env.ts';
+import { AWS_ENV, MAX_REPLICAS } from './aws-env.ts';
 
 /** Validated configuration of an AWS role. */
 export interface AwsConfig {
@@ -18,6 +18,8 @@ export interface AwsConfig {
   token?: string;
   querynodePort: number;
   querynodeAddress?: string;
+  /** Querynodes holding each sealed segment (MIGRANS_REPLICAS). */
+  replicas: number;
   /** The compactor's memory budget per plan, when set (else the compactor derives it from the function's memory). */
   compactorMemoryBytes?: number;
   engine: Partial<EngineConfig>;
@@ -44,6 +46,10 @@ export function resolveAwsConfig(env: NodeJS.ProcessEnv = process.env): AwsConfi
   if (budgetText !== undefined && (!/^\d+$/.test(budgetText) || !Number.isSafeInteger(Number(budgetText)) || Number(budgetText) === 0)) {
     throw new ConfigError(`invalid ${AWS_ENV.compactorMemoryBytes} ${JSON.stringify(budgetText)}: use a positive integer of bytes, e.g. 1073741824 for 1 GiB`);
   }
+  const replicasText = optional(env, AWS_ENV.replicas) ?? '1';
+  if (!/^\d+$/.test(replicasText) || Number(replicasText) < 1 || Number(replicasText) > MAX_REPLICAS) {
+    throw new ConfigError(`invalid ${AWS_ENV.replicas} ${JSON.stringify(replicasText)}: use an integer from 1 to ${MAX_REPLICAS} (querynodes holding each sealed segment)`);
+  }
   return {
     bucket: required(env, AWS_ENV.bucket),
     table: required(env, AWS_ENV.table),
@@ -54,6 +60,7 @@ export function resolveAwsConfig(env: NodeJS.ProcessEnv = process.env): AwsConfi
     token: optional(env, AWS_ENV.token),
     querynodePort: Number(portText),
     querynodeAddress: optional(env, AWS_ENV.querynodeAddress),
+    replicas: Number(replicasText),
     compactorMemoryBytes: budgetText === undefined ? undefined : Number(budgetText),
     engine: resolveEngineConfig(env),
   };

@@ -24,9 +24,14 @@ export const AWS_ENV = {
   querynodePort: 'MIGRANS_QUERYNODE_PORT',
   /** Address other roles reach this querynode at (default: the container's private IP). */
   querynodeAddress: 'MIGRANS_QUERYNODE_ADDRESS',
+  /** Querynodes that hold each sealed segment (1–16, default 1): the API spreads reads over them, a querynode keeps resident the segments it holds. */
+  replicas: 'MIGRANS_REPLICAS',
   /** Memory one compaction plan may use, in bytes (default: half of the compactor function's memory). */
   compactorMemoryBytes: 'MIGRANS_COMPACTOR_MEMORY_BYTES',
 } as const;
+
+/** Most querynodes that may hold one segment (MIGRANS_REPLICAS). */
+export const MAX_REPLICAS = 16;
 
 /** The CloudWatch namespace of every metric the roles publish. */
 export const METRICS_NAMESPACE = 'Migrans';

@@ -23,8 +23,8 @@
  * `GET /readyz` (no token: it reveals no data) answers 200 once the node is registered, so serving
  * its share, and 503 while it bootstraps or after an apply error stops it: the ECS health check.
  *
- * Memory follows the share: the node keeps the vectors and indexes of the flushed segments it owns
- * under the live registry, and leaves the others' in S3 until a search's view hands them to it (a
+ * Memory follows the share: the node keeps the vectors and indexes of the flushed segments it holds
+ * (one of each segment's `replicas` holders, querynode-view.ts) under the live registry, and leaves the others' in S3 until a search's view hands them to it (a
  * node gone), releasing them again when idle; outside its share, segments it sealed itself read
  * the datanode's copy of their rows and their own is deleted.
  */
@@ -61,7 +61,7 @@ import { CHANNEL_HEADER, WAL_APPEND_ROUTE, decodeAppend } from './wal-append-pro
 import type { Wal } from '../engine/ports/wal.ts';
 import type { Counter } from '../engine/ports/metrics.ts';
 import { systemClock } from '../engine/ports/clock.ts';
-import { ownerOf, viewScope } from './querynode-view.ts';
+import { holdersOf, viewScope } from './querynode-view.ts';
 import { SharedWalView } from './shared-wal-view.ts';
 import type { SharedStores } from './shared-stores.ts';
 import { FolderLocalFiles } from '../adapters/local/local-files.ts';
@@ -97,6 +97,8 @@ export interface QuerynodeOptions {
   /** Token every request must carry (the deployment's API token). */
   token: string;
   config?: Partial<EngineConfig>;
+  /** Querynodes that hold each sealed segment (the deployment's `replicas`, default 1): this node keeps resident the segments it is one of the holders of. */
+  replicas?: number;
   /** Ids must not contain commas (views list them comma-separated). Default: a random UUID. */
   id?: string;
   /** How long a segment outside this node's share stays in memory after a read last needed it (ms). */
@@ -171,10 +173,10 @@ function staleCatalog(err: unknown): boolean {
 
 /**
  * Serves one shard-protocol request (the proxy's distributed read) from this node's share under
- * the request's view: 409 when the view does not name this node, an engine error as the
+ * the request's view and replica number: 409 when the view does not name this node, an engine error as the
  * protocol's error answer. A collection this node does not know yet reads the catalog again first.
  */
-async function serveShard(req: ApiRequest, token: string, id: string, db: EngineDatabase, shards: (view: string[]) => ShardClient): Promise<ApiResponse> {
+async function serveShard(req: ApiRequest, token: string, id: string, db: EngineDatabase, shard: ShardClient): Promise<ApiResponse> {
   const answer = (status: number, body: string): ApiResponse => ({ status, headers: { ...JSON_HEADERS }, body });
   if (req.method.toUpperCase() !== 'POST' || !isAuthorized(headerOf(req, 'authorization'), token))
     return answer(401, errorBody(ErrorCode.NotAuthenticated, "user hasn't authenticated"));
@@ -189,7 +191,6 @@ async function serveShard(req: ApiRequest, token: string, id: string, db: Engine
     return answer(409, errorBody(ErrorCode.Unexpected, message));
   }
   const run = async (): Promise<string> => {
-    const shard = shards(request.view);
     switch (request.kind) {
       case 'search':
         return encodeShardMessage(await shard.search(request));
@@ -273,9 +274,10 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
   await own.reserveIdsFrom(PRIVATE_ID_BASE);
   const shared = new Catalog(options.stores.kv);
   const registry = new QuerynodeRegistry(options.stores.kv);
-  // The fleet as the registry shows it; this node owns the flushed segments it wins under it.
+  // The fleet as the registry shows it; this node keeps the flushed segments it holds under it.
   let fleet = liveFleet(await registry.live(), id);
-  const resident = (meta: SegmentMeta) => ownerOf(segmentPlacementKey(meta), fleet) === id;
+  const replicas = options.replicas ?? 1;
+  const resident = (meta: SegmentMeta) => holdersOf(segmentPlacementKey(meta), fleet, replicas).includes(id);
   const metrics = new PrometheusMetrics({ querynode: id });
   const db = await EngineDatabase.open({
     kv,
@@ -291,7 +293,7 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
     logger: log,
   });
   const token = options.token;
-  const shards = (view: string[]) => localShardClient(id, db, () => viewScope(view, id));
+  const shard = localShardClient(id, db, (placement) => viewScope(placement, id));
   let registered = false;
   let fatal = false;
   registerEngineGauges(metrics, db, () => directoryBytes(options.dataDir));
@@ -302,7 +304,7 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
   const appends = metrics.counter('migrans_wal_appends_sequenced_total', 'Appends this querynode sequenced as the owner of their channel');
   const handle = async (req: ApiRequest, logger: Logger): Promise<ApiResponse> => {
     const route = req.path.split('?')[0];
-    if (route === SHARD_ROUTE) return serveShard(req, token, id, db, shards);
+    if (route === SHARD_ROUTE) return serveShard(req, token, id, db, shard);
     if (route === WAL_APPEND_ROUTE) return serveAppend(req, token, leases, options.stores.wal, appends);
     if (route === READY_ROUTE) return readiness(registered && !fatal, registered ? 'an apply error stops this querynode' : 'bootstrapping');
     const res = await handleRequest(db, req, { token, logger });

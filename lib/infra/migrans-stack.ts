@@ -20,7 +20,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { AWS_ENV, CHECKPOINT_AGE_METRIC, SWEEP_HEARTBEAT_METRIC } from '../aws/aws-env.ts';
+import { AWS_ENV, CHECKPOINT_AGE_METRIC, MAX_REPLICAS, SWEEP_HEARTBEAT_METRIC } from '../aws/aws-env.ts';
 import { ENGINE_ENV } from '../config.ts';
 import { encryptedFailureQueue, IngestEventSource } from './ingest-event-source.ts';
 import { MigransRestApi, MigransTokenSecret } from './migrans-api.ts';
@@ -65,6 +65,8 @@ export interface MigransStackProps extends StackProps {
   querynodeDiskGiB?: number;
   /** The querynodes' internal HTTP port. */
   querynodePort?: number;
+  /** Querynodes that hold and serve each sealed segment (1–16): reads of a segment are spread over its holders, and a lost node's share is already loaded elsewhere. */
+  replicas?: number;
   /** Rows per segment before it is sealed, flushed and indexed (MIGRANS_SEAL_ROWS). */
   sealRows?: number;
   /**
@@ -94,6 +96,7 @@ export const MIGRANS_STACK_DEFAULTS = {
   querynodeMemoryMiB: 4096,
   querynodeDiskGiB: 50,
   querynodePort: 19531,
+  replicas: 1,
   sealRows: 100_000,
   maxSegmentBytes: 256 * 1024 * 1024,
   auth: 'token',
@@ -148,7 +151,13 @@ export class MigransStack extends Stack {
     };
     // The querynodes check the API token (lib/aws/api-token.ts), like the api function, which calls
     // them on their port with it; so the api function gets all of this too.
-    const querynodeEnv = { ...common, [AWS_ENV.tokenSecretArn]: secret.secretArn, [AWS_ENV.querynodePort]: String(p.querynodePort) };
+    const querynodeEnv = {
+      ...common,
+      [AWS_ENV.tokenSecretArn]: secret.secretArn,
+      [AWS_ENV.querynodePort]: String(p.querynodePort),
+      // The api function picks a segment's holder by the same count the querynodes load by.
+      [AWS_ENV.replicas]: String(p.replicas),
+    };
 
     const network = p.querynodes === 'fargate' ? new MigransNetwork(this, 'Network', { natGateways: p.natGateways }) : undefined;
     const apiSecurityGroup = network
@@ -371,6 +380,7 @@ export function resolveProps(props: MigransStackProps): ResolvedMigransProps {
     querynodeMemoryMiB: int('querynodeMemoryMiB', props.querynodeMemoryMiB, d.querynodeMemoryMiB, 512, 122880),
     querynodeDiskGiB: int('querynodeDiskGiB', props.querynodeDiskGiB, d.querynodeDiskGiB, 21, 200),
     querynodePort: int('querynodePort', props.querynodePort, d.querynodePort, 1024, 65535),
+    replicas: int('replicas', props.replicas, d.replicas, 1, MAX_REPLICAS),
     sealRows: int('sealRows', props.sealRows, d.sealRows, 1, 100_000_000),
     maxSegmentBytes: int('maxSegmentBytes', props.maxSegmentBytes, d.maxSegmentBytes, 1024 * 1024, 1024 * 1024 * 1024),
     auth: props.auth ?? d.auth,

@@ -14,6 +14,7 @@ const NUMBER_KEYS = [
   'querynodeMemoryMiB',
   'querynodeDiskGiB',
   'querynodePort',
+  'replicas',
   'sealRows',
   'maxSegmentBytes',
   'natGateways',

@@ -29,7 +29,7 @@ const vec = (i: number) => [Math.sin(i), Math.cos(i * 0.7), Math.sin(i * 3), 1 +
 
 /** A shard over `db` whose messages cross the wire encoding, counting the rows it fetches. */
 function wiredShard(id: string, db: Database, counter: { rows: number }, down?: () => boolean): ShardClient {
-  const local = localShardClient(id, db, (view) => viewScope(view, id));
+  const local = localShardClient(id, db, (placement) => viewScope(placement, id));
   /** `op` of the local shard, its request and answer through the wire encoding. */
   const wired =
     <R extends ShardRequest, A>(op: (r: R) => Promise<A>, decode: (text: string) => A) =>
@@ -119,6 +119,27 @@ describe('distributed read over shard clients', () => {
     assert.deepEqual(await dist.getCollectionStats(D, 'c'), { rowCount: before.rowCount - 9 });
     assert.equal((await dist.delete(D, 'c', 'id in [385, 386]', {})).deleteCount, 2, 'a delete by keys needs no read');
     await assert.rejects(dist.delete(D, 'c', 'tag ==', {}), /cannot parse|syntax|invalid/i);
+  });
+
+  it('every replica number a read picks serves each segment once: answers equal the single node', async () => {
+    let replica = 0;
+    const shards = [wiredShard('a', db, counter), wiredShard('b', db, counter), wiredShard('c', db, counter)];
+    const spread = distributedDatabase(db, { shards: async () => shards, replicas: 2, replica: () => replica }, 64);
+    const search = { vectors: [Float32Array.from(vec(11))], limit: 10, outputFields: ['tag'] };
+    const query = { filter: 'id < 350', limit: 400, outputFields: ['tag'] };
+    for (replica of [0, 1, 2, 7]) {
+      assert.deepEqual(await spread.search(D, 'c', search), await db.search(D, 'c', search), `search, replica ${replica}`);
+      assert.deepEqual(await spread.query(D, 'c', query), await db.query(D, 'c', query), `query, replica ${replica}`);
+      assert.deepEqual(await spread.getCollectionStats(D, 'c'), await db.getCollectionStats(D, 'c'), `stats, replica ${replica}`);
+    }
+  });
+
+  it('refuses a shard request whose replica number is not a small non-negative integer, or whose fleet or replicas are malformed', () => {
+    const target = { kind: 'stats', db: D, collection: 'c', view: ['a'] };
+    for (const replica of [-1, 1.5, '1', 65]) assert.throws(() => decodeShardRequest(JSON.stringify({ ...target, replica })), /malformed shard message: replica/);
+    assert.equal(decodeShardRequest(JSON.stringify({ ...target, replica: 3 })).replica, 3);
+    assert.throws(() => decodeShardRequest(JSON.stringify({ ...target, replicas: 0 })), /malformed shard message: replicas/);
+    assert.throws(() => decodeShardRequest(JSON.stringify({ ...target, fleet: 'a' })), /malformed shard message: fleet/);
   });
 
   it('a shard that fails leaves the view and the read reruns on the rest', async () => {

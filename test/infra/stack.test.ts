@@ -251,6 +251,7 @@ describe('functions and the environment contract', () => {
     const api = functionEnv(dflt.template, ids.api);
     assert.deepEqual(api[AWS_ENV.tokenSecretArn], { Ref: TOKEN_SECRET_LOGICAL_ID });
     assert.equal(api[AWS_ENV.querynodePort], String(MIGRANS_STACK_DEFAULTS.querynodePort));
+    assert.equal(api[AWS_ENV.replicas], '1', 'the api function picks holders by the count the querynodes load by');
     for (const role of ['ingest', 'indexer', 'compactor'] as const) {
       const env = functionEnv(dflt.template, ids[role]);
       assert.equal(env[AWS_ENV.tokenSecretArn], undefined, role);
@@ -289,6 +290,7 @@ describe('functions and the environment contract', () => {
             // bin/querynode.ts checks the API token (lib/aws/api-token.ts) and does not start without it.
             { Name: AWS_ENV.tokenSecretArn, Value: { Ref: TOKEN_SECRET_LOGICAL_ID } },
             { Name: AWS_ENV.querynodePort, Value: String(MIGRANS_STACK_DEFAULTS.querynodePort) },
+            { Name: AWS_ENV.replicas, Value: '1' },
           ]),
         }),
       ],
@@ -611,10 +613,18 @@ describe('variants', () => {
 
 describe('props', () => {
   it('from context: strings from -c, JSON from cdk.json, unset keys left to defaults', () => {
-    const ctx: Record<string, unknown> = { shardCount: '4', querynodeCount: 3, onDemand: 'false', querynodes: 'external', removalPolicy: 'destroy', sealRows: '20000' };
+    const ctx: Record<string, unknown> = {
+      shardCount: '4',
+      querynodeCount: 3,
+      onDemand: 'false',
+      querynodes: 'external',
+      removalPolicy: 'destroy',
+      sealRows: '20000',
+      replicas: '2',
+    };
     assert.deepEqual(
       propsFromContext((k) => ctx[k]),
-      { shardCount: 4, querynodeCount: 3, onDemand: false, querynodes: 'external', removalPolicy: 'destroy', sealRows: 20000 },
+      { shardCount: 4, querynodeCount: 3, onDemand: false, querynodes: 'external', removalPolicy: 'destroy', sealRows: 20000, replicas: 2 },
     );
     assert.deepEqual(
       propsFromContext(() => undefined),
@@ -637,6 +647,8 @@ describe('props', () => {
     assert.throws(() => resolveProps({ shardCount: 0 }), /shardCount must be an integer/);
     assert.throws(() => resolveProps({ querynodeCount: 3, querynodeMaxCount: 2 }), /querynodeMaxCount/);
     assert.throws(() => resolveProps({ sealRows: 1.5 }), /sealRows/);
+    assert.equal(r.replicas, 1);
+    assert.throws(() => resolveProps({ replicas: 0 }), /replicas must be an integer in \[1, 16\], got 0/);
     assert.throws(() => resolveProps({ maxSegmentBytes: 4096 }), /maxSegmentBytes must be an integer in \[1048576, 1073741824\], got 4096/);
   });
 });

@@ -43,11 +43,11 @@ export interface AwsPath {
 
 /**
  * Starts the emulators, a fresh stream (`shards` shards) and tables, the proxy, the ingest path and
- * the given querynodes (`querynode`: options of every querynode started).
+ * the given querynodes (`querynode`: options of every querynode started; `replicas`: holders of each sealed segment, for the proxy and every querynode).
  */
 export async function startAwsPath(
   engine: Partial<EngineConfig>,
-  options: { shards?: number; querynodes?: string[]; querynode?: Partial<QuerynodeOptions> } = {},
+  options: { shards?: number; querynodes?: string[]; replicas?: number; querynode?: Partial<QuerynodeOptions> } = {},
 ): Promise<AwsPath> {
   const emulators = await startEmulators();
   const opened: { close(): Promise<void> }[] = [];
@@ -59,6 +59,7 @@ export async function startAwsPath(
     walIndexTable: `migrans-wal-${suffix}`,
     stream: `migrans-${suffix}`,
     querynodePort: 0,
+    replicas: options.replicas ?? 1,
     engine,
   };
   const stores = (): SharedStores => {
@@ -81,7 +82,7 @@ export async function startAwsPath(
     await DynamoDbKvStore.createTable(config.table);
     await KinesisWal.createResources({ streamName: config.stream, shardCount: options.shards ?? 2, indexTableName: config.walIndexTable });
     const indexer = inProcessIndexerTrigger(stores());
-    proxy = await ApiProxy.open(stores(), { token: PATH_TOKEN, config: engine, indexSegment: indexer.trigger });
+    proxy = await ApiProxy.open(stores(), { token: PATH_TOKEN, config: engine, replicas: config.replicas, indexSegment: indexer.trigger });
     // One datanode per shard, as the event source runs one Lambda invocation per shard at a time.
     const datanodes = new Map<string, Promise<Datanode>>();
     const datanodeOf = (shard: string) => {
@@ -107,6 +108,7 @@ export async function startAwsPath(
           token: PATH_TOKEN,
           config: engine,
           id,
+          replicas: config.replicas,
           ...options.querynode,
           ...extra,
         });

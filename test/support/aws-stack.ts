@@ -38,6 +38,7 @@ export async function startAwsStack(engine: Partial<EngineConfig>, options: { sh
       walIndexTable: `migrans-wal-${suffix}`,
       stream: `migrans-${suffix}`,
       querynodePort: 0,
+      replicas: 1,
       engine,
     };
     await DynamoDbKvStore.createTable(config.table);

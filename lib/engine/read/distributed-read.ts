@@ -15,21 +15,28 @@ import type { CollectionInfo, PrimaryKey } from '../schema/types.ts';
 import { higherIsBetter } from '../search/metric.ts';
 import { comparePrimaryKeys } from '../segment-scope.ts';
 import { planGet, planQuery, planSearch } from './planner.ts';
-import type { ShardTarget } from './shard-protocol.ts';
+import type { Placement } from './shard-protocol.ts';
 
-/** Where a distributed read finds its shards; `lost` tells it a shard left the view. */
+/**
+ * Where a distributed read finds its shards; `lost` tells it a shard left the view. `replicas`:
+ * shards holding each segment (default 1); `replica` picks the replica number of one read (default 0).
+ */
 export interface ShardSource {
   shards(collection: string): Promise<ShardClient[]>;
   lost?(shard: ShardClient, error: ShardUnavailableError): void;
+  readonly replicas?: number;
+  replica?(): number;
 }
 
 /** Runs `step` on every shard of the view; reruns without the shards that were unavailable. */
-async function onView<T>(source: ShardSource, collection: string, step: (shard: ShardClient, view: string[]) => Promise<T>): Promise<{ shard: ShardClient; answer: T }[]> {
+async function onView<T>(source: ShardSource, collection: string, step: (shard: ShardClient, placement: Placement) => Promise<T>): Promise<{ shard: ShardClient; answer: T }[]> {
   let shards = await source.shards(collection);
+  const fleet = shards.map((s) => s.id).sort();
+  const chosen = { fleet, replicas: source.replicas ?? 1, replica: source.replica?.() ?? 0 };
   const failures: string[] = [];
   while (shards.length > 0) {
-    const view = shards.map((s) => s.id).sort();
-    const settled = await Promise.allSettled(shards.map((s) => step(s, view)));
+    const placement = { view: shards.map((s) => s.id).sort(), ...chosen };
+    const settled = await Promise.allSettled(shards.map((s) => step(s, placement)));
     const lost = shards.filter((_, i) => {
       const r = settled[i];
       return r.status === 'rejected' && r.reason instanceof ShardUnavailableError;
@@ -56,7 +63,14 @@ function pkNameOf(info: CollectionInfo): string {
 }
 
 /** Fetches the rows of `owned` (pk → the shard that holds it) and returns them by pk. */
-async function fetchRows(target: Omit<ShardTarget, 'view'>, view: string[], owned: Map<PrimaryKey, ShardClient>, outputFields: string[], options: ReadOptions, pkName: string) {
+async function fetchRows(
+  target: { db: string; collection: string },
+  placement: Placement,
+  owned: Map<PrimaryKey, ShardClient>,
+  outputFields: string[],
+  options: ReadOptions,
+  pkName: string,
+) {
   const byShard = new Map<ShardClient, PrimaryKey[]>();
   for (const [pk, shard] of owned) {
     const pks = byShard.get(shard);
@@ -66,7 +80,7 @@ async function fetchRows(target: Omit<ShardTarget, 'view'>, view: string[], owne
   const rows = new Map<PrimaryKey, Row>();
   const { partitionNames, consistencyLevel, sessionToken } = options;
   const answers = await Promise.all(
-    [...byShard].map(([shard, pks]) => shard.fetch({ kind: 'fetch', ...target, view, pks, outputFields, partitionNames, consistencyLevel, sessionToken })),
+    [...byShard].map(([shard, pks]) => shard.fetch({ kind: 'fetch', ...target, ...placement, pks, outputFields, partitionNames, consistencyLevel, sessionToken })),
   );
   for (const a of answers) for (const row of a.rows) rows.set(row[pkName] as PrimaryKey, row);
   return rows;
@@ -80,7 +94,9 @@ export async function distributedSearch(source: ShardSource, info: CollectionInf
   const shardRequest = { ...rest, annsField: plan.field.name, limit: plan.offset + plan.limit, offset: 0 };
   // One round: candidates and, with output fields, the fetch under the same view.
   return rerunOnLoss(source, info.name, async () => {
-    const answers = await onView(source, info.name, (shard, view) => shard.search({ kind: 'search', ...target, view, request: shardRequest }).then((a) => ({ a, view })));
+    const answers = await onView(source, info.name, (shard, placement) =>
+      shard.search({ kind: 'search', ...target, ...placement, request: shardRequest }).then((a) => ({ a, placement })),
+    );
     const desc = higherIsBetter(plan.metric);
     const pages = request.vectors.map((_, q) => {
       const all = answers.flatMap(({ shard, answer }) => answer.a.hits[q].map((h) => ({ ...h, shard })));
@@ -91,7 +107,7 @@ export async function distributedSearch(source: ShardSource, info: CollectionInf
     if (outputFields.length === 0) return pages.map((page) => page.map((h) => ({ [pkName]: h.pk, distance: h.score })));
     const owned = new Map<PrimaryKey, ShardClient>();
     for (const page of pages) for (const h of page) owned.set(h.pk, h.shard);
-    const rows = await fetchRows(target, answers[0].answer.view, owned, outputFields, request, pkName);
+    const rows = await fetchRows(target, answers[0].answer.placement, owned, outputFields, request, pkName);
     return pages.map((page) => page.map((h) => ({ [pkName]: h.pk, distance: h.score, ...withoutKey(rows.get(h.pk), pkName) })));
   });
 }
@@ -120,20 +136,20 @@ export async function distributedQuery(source: ShardSource, info: CollectionInfo
   const target = { db, collection: info.name };
   const { scope: _scope, outputFields: _outputs, ...rest } = request;
   if (plan.count) {
-    const answers = await onView(source, info.name, (shard, view) => shard.query({ kind: 'query', ...target, view, request: rest, count: true }));
+    const answers = await onView(source, info.name, (shard, placement) => shard.query({ kind: 'query', ...target, ...placement, request: rest, count: true }));
     return [{ 'count(*)': answers.reduce((n, { answer }) => n + ('count' in answer ? answer.count : 0), 0) }];
   }
   const end = plan.limit < 0 ? undefined : plan.offset + plan.limit;
   const shardRequest = { ...rest, limit: end, offset: end === undefined ? undefined : 0 };
   return rerunOnLoss(source, info.name, async () => {
-    const answers = await onView(source, info.name, (shard, view) =>
-      shard.query({ kind: 'query', ...target, view, request: shardRequest, count: false }).then((a) => ({ a, view })),
+    const answers = await onView(source, info.name, (shard, placement) =>
+      shard.query({ kind: 'query', ...target, ...placement, request: shardRequest, count: false }).then((a) => ({ a, placement })),
     );
     const all = answers.flatMap(({ shard, answer }) => ('pks' in answer.a ? answer.a.pks : []).map((pk) => ({ pk, shard })));
     all.sort((x, y) => comparePrimaryKeys(x.pk, y.pk));
     const page = all.slice(end === undefined ? 0 : plan.offset, end);
     const pkName = pkNameOf(info);
-    const rows = await fetchRows(target, answers[0].answer.view, new Map(page.map((h) => [h.pk, h.shard])), plan.outputFields, request, pkName);
+    const rows = await fetchRows(target, answers[0].answer.placement, new Map(page.map((h) => [h.pk, h.shard])), plan.outputFields, request, pkName);
     return page.map((h) => rows.get(h.pk)).filter((r): r is Row => r !== undefined);
   });
 }
@@ -142,8 +158,8 @@ export async function distributedQuery(source: ShardSource, info: CollectionInfo
 export async function distributedGet(source: ShardSource, info: CollectionInfo, db: string, ids: PrimaryKey[], options: ReadOptions): Promise<Row[]> {
   const outputFields = planGet(options.outputFields);
   const { partitionNames, consistencyLevel, sessionToken } = options;
-  const answers = await onView(source, info.name, (shard, view) =>
-    shard.fetch({ kind: 'fetch', db, collection: info.name, view, pks: ids, outputFields, partitionNames, consistencyLevel, sessionToken }),
+  const answers = await onView(source, info.name, (shard, placement) =>
+    shard.fetch({ kind: 'fetch', db, collection: info.name, ...placement, pks: ids, outputFields, partitionNames, consistencyLevel, sessionToken }),
   );
   const pkName = pkNameOf(info);
   const rank = new Map<PrimaryKey, number>();
@@ -154,14 +170,14 @@ export async function distributedGet(source: ShardSource, info: CollectionInfo, 
 
 /** Live rows summed over the shares (of one partition, or all). */
 async function distributedStats(source: ShardSource, db: string, collection: string, partitionName?: string): Promise<{ rowCount: number }> {
-  const answers = await onView(source, collection, (shard, view) => shard.stats({ kind: 'stats', db, collection, view, partitionName }));
+  const answers = await onView(source, collection, (shard, placement) => shard.stats({ kind: 'stats', db, collection, ...placement, partitionName }));
   return { rowCount: answers.reduce((n, { answer }) => n + answer.rowCount, 0) };
 }
 
 /** Index progress summed over the shares; an index is Finished when it is on every share. */
 async function distributedDescribeIndex(source: ShardSource, base: Database, db: string, collection: string, indexName: string): Promise<IndexStatus[]> {
   const specs = await base.describeIndex(db, collection, indexName); // the catalog's specs; also refuses an unknown index
-  const answers = await onView(source, collection, (shard, view) => shard.indexes({ kind: 'indexes', db, collection, view, indexName }));
+  const answers = await onView(source, collection, (shard, placement) => shard.indexes({ kind: 'indexes', db, collection, ...placement, indexName }));
   return specs.map((spec) => {
     const shares = answers.map(({ answer }) => answer.indexes.find((i) => i.indexName === spec.indexName));
     const totalRows = shares.reduce((n, i) => n + (i?.totalRows ?? 0), 0);

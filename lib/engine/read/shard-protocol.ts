@@ -7,12 +7,27 @@
 import type { QueryRequest, Row, SearchRequest } from '../database.ts';
 import type { PrimaryKey } from '../schema/types.ts';
 
-/** What every shard request names: the collection and the view whose share the shard serves. */
-export interface ShardTarget {
+/**
+ * Which share a shard serves: the view (the querynodes the read is answered by), the fleet the read
+ * started from (default: the view; a superset once nodes failed), the holders per segment
+ * (`replicas`, default 1) and the replica number the read chose (default 0). Every shard derives
+ * the same owner of each segment from these alone.
+ */
+export interface Placement {
+  view: string[];
+  fleet?: string[];
+  replicas?: number;
+  replica?: number;
+}
+
+/** What every shard request names: the collection and the placement of the share the shard serves. */
+export interface ShardTarget extends Placement {
   db: string;
   collection: string;
-  view: string[];
 }
+
+/** Highest `replicas` or replica number a request may name: far above any sensible setting. */
+export const MAX_REPLICA = 64;
 
 /** Search the shard's share: candidates only (no output fields), `limit` per query vector. */
 export interface ShardSearchRequest extends ShardTarget {
@@ -102,6 +117,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+function isCount(v: unknown, min: number): boolean {
+  return Number.isInteger(v) && (v as number) >= min && (v as number) <= MAX_REPLICA;
+}
+
 function isKey(v: unknown): v is PrimaryKey {
   return typeof v === 'bigint' || typeof v === 'string';
 }
@@ -111,6 +130,9 @@ export function decodeShardRequest(text: string): ShardRequest {
   const m = revive(text);
   if (!isObject(m)) fail('not an object');
   if (typeof m.db !== 'string' || typeof m.collection !== 'string' || !Array.isArray(m.view) || !m.view.every((id) => typeof id === 'string')) fail('target');
+  if (m.fleet !== undefined && !(Array.isArray(m.fleet) && m.fleet.every((id) => typeof id === 'string'))) fail('fleet');
+  if (m.replicas !== undefined && !isCount(m.replicas, 1)) fail(`replicas ${JSON.stringify(m.replicas)}`);
+  if (m.replica !== undefined && !isCount(m.replica, 0)) fail(`replica ${JSON.stringify(m.replica)}`);
   if (m.kind === 'search') {
     if (!isObject(m.request) || !Array.isArray(m.request.vectors) || !m.request.vectors.every((v) => v instanceof Float32Array)) fail('search request');
     return m as unknown as ShardSearchRequest;
