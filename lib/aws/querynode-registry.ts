@@ -2,7 +2,9 @@
  * The querynode registry, kept in the deployment's KV table (LocalStack's free tier has no Cloud
  * Map): each querynode writes a heartbeat item. The live querynodes are the proxy's view for a
  * fanned-out read (querynode-view.ts splits the segments among them by rendezvous hashing, with
- * the weight defined here).
+ * the weight defined here). A stopping querynode first marks itself *draining*: it still serves
+ * reads, but the others hold its segments as if it were gone, and each reports the fleet its memory
+ * follows (`residentFor`), so the stopping node leaves once they have taken its share in.
  */
 import { decodeJson, encodeJson } from '../engine/catalog/json-codec.ts';
 import { QUERYNODE_REGISTRY_PREFIX } from '../engine/catalog/key-layout.ts';
@@ -21,7 +23,14 @@ export interface QuerynodeEntry {
   /** Base URL of its internal REST API, e.g. http://10.0.1.5:19531. */
   url: string;
   heartbeatAt: number;
+  /** Stopping: still serving, but no longer a holder of any segment. */
+  draining?: boolean;
+  /** The holders' fleet (sorted ids) this node's memory was last brought in line with. */
+  residentFor?: string[];
 }
+
+/** What a heartbeat says of a querynode besides its address. */
+export type QuerynodeState = Pick<QuerynodeEntry, 'draining' | 'residentFor'>;
 
 const encoder = new TextEncoder();
 
@@ -30,8 +39,8 @@ export class QuerynodeRegistry {
   constructor(private readonly kv: KvStore) {}
 
   /** Writes (or renews) a querynode's entry. */
-  async heartbeat(id: string, url: string, now = Date.now()): Promise<void> {
-    await this.kv.put(PREFIX + id, encodeJson({ id, url, heartbeatAt: now } satisfies QuerynodeEntry));
+  async heartbeat(id: string, url: string, state: QuerynodeState = {}, now = Date.now()): Promise<void> {
+    await this.kv.put(PREFIX + id, encodeJson({ id, url, heartbeatAt: now, ...state } satisfies QuerynodeEntry));
   }
 
   /** Removes a querynode's entry (clean shutdown). */
@@ -48,6 +57,14 @@ export class QuerynodeRegistry {
     }
     return out;
   }
+}
+
+/** The ids that hold segments: the live querynodes that are not draining, sorted. */
+export function holdingFleet(entries: readonly QuerynodeEntry[]): string[] {
+  return entries
+    .filter((e) => !e.draining)
+    .map((e) => e.id)
+    .sort();
 }
 
 /** A querynode's rendezvous (highest-random-weight) weight for a key: the highest weight wins the key. */

@@ -27,12 +27,19 @@
  * (one of each segment's `replicas` holders, querynode-view.ts) under the live registry, and leaves the others' in S3 until a search's view hands them to it (a
  * node gone), releasing them again when idle; outside its share, segments it sealed itself read
  * the datanode's copy of their rows and their own is deleted.
+ *
+ * It joins the read set with its share in memory (loaded at open, before it registers), and leaves
+ * it the same way: `close` (SIGTERM: a rolling deploy or a scale-in) first marks it draining in the
+ * registry, so the others hold its segments as if it were gone and load them while it still serves
+ * them, and it leaves once each reports its memory follows the fleet without it (at most 20 s).
+ * A node that dies without leaving has its share loaded inside the reads that need it.
  */
 import { querynodeRole } from '../engine/roles/querynode.ts';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FileObjectStore } from '../adapters/local/file-object-store.ts';
 import { LmdbKvStore } from '../adapters/local/lmdb-kv-store.ts';
 import { OverlayObjectStore } from '../adapters/local/overlay-object-store.ts';
@@ -55,7 +62,7 @@ import { isAuthorized } from '../api/auth.ts';
 import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
 import { segmentPlacementKey } from '../engine/segment-scope.ts';
 import type { CollectionInfo } from '../engine/schema/types.ts';
-import { HEARTBEAT_MS, QuerynodeRegistry } from './querynode-registry.ts';
+import { HEARTBEAT_MS, holdingFleet, QuerynodeRegistry, type QuerynodeEntry } from './querynode-registry.ts';
 import { ChannelLeases } from './channel-leases.ts';
 import { CHANNEL_HEADER, WAL_APPEND_ROUTE, decodeAppend } from './wal-append-protocol.ts';
 import type { Wal } from '../engine/ports/wal.ts';
@@ -84,6 +91,10 @@ const FATAL_CHECK_MS = 1000;
  * proxy's cached view can lag the registry by a few seconds, and a node that just left may return.
  */
 const RELEASE_IDLE_MS = 30_000;
+/** How long a stopping querynode waits for the others to take its share in: inside ECS's 30 s stop timeout (lib/infra/querynode-service.ts). */
+const HANDOVER_MS = 20_000;
+/** How often a stopping querynode reads the registry while it waits. */
+const HANDOVER_POLL_MS = 250;
 
 /** How to run a querynode. */
 export interface QuerynodeOptions {
@@ -103,6 +114,8 @@ export interface QuerynodeOptions {
   id?: string;
   /** How long a segment outside this node's share stays in memory after a read last needed it (ms). */
   releaseIdleMs?: number;
+  /** How long `close` waits, at most, for the other querynodes to take this node's share in (ms). */
+  handoverMs?: number;
   /** Where faults are logged, with `querynode` (its id) bound (default: nowhere). */
   logger?: Logger;
   /**
@@ -118,8 +131,11 @@ export interface RunningQuerynode {
   id: string;
   url: string;
   db: EngineDatabase;
-  /** Leaves the registry and stops. */
-  close(): Promise<void>;
+  /**
+   * Hands its share over (unless `handover` is false: the others then load it when they next read
+   * the registry), leaves the registry and stops.
+   */
+  close(options?: { handover?: boolean }): Promise<void>;
 }
 
 /** Copies what opening a collection needs from the shared catalog into the private one. */
@@ -160,10 +176,28 @@ async function sharedTwin(shared: Catalog, meta: SegmentMeta): Promise<SegmentMe
   );
 }
 
-/** The live querynode ids, this one included (it may not have registered yet). */
-function liveFleet(entries: { id: string }[], self: string): string[] {
-  const ids = entries.map((e) => e.id);
-  return ids.includes(self) ? ids : [...ids, self];
+/** The fleet whose holders this node's memory follows: the live querynodes that are not draining, this one included (it may not have registered yet). */
+function holdersFleet(entries: QuerynodeEntry[], self: string): string[] {
+  const ids = holdingFleet(entries);
+  return ids.includes(self) ? ids : [...ids, self].sort();
+}
+
+/** Whether two sorted id lists are the same. */
+const sameIds = (a: readonly string[] | undefined, b: readonly string[]) => a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * Waits until every live querynode that holds segments (all but the draining ones, this one among
+ * them) reports its memory follows that fleet: they have taken this node's share in. False after `ms`.
+ */
+async function awaitHandover(registry: QuerynodeRegistry, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const entries = await registry.live();
+    const holders = holdingFleet(entries);
+    if (entries.every((e) => e.draining || sameIds(e.residentFor, holders))) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(HANDOVER_POLL_MS);
+  }
 }
 
 /** Whether an error may only mean this node has not seen a recent DDL yet. */
@@ -274,8 +308,8 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
   await own.reserveIdsFrom(PRIVATE_ID_BASE);
   const shared = new Catalog(options.stores.kv);
   const registry = new QuerynodeRegistry(options.stores.kv);
-  // The fleet as the registry shows it; this node keeps the flushed segments it holds under it.
-  let fleet = liveFleet(await registry.live(), id);
+  // The holders' fleet as the registry shows it; this node keeps the flushed segments it holds under it.
+  let fleet = holdersFleet(await registry.live(), id);
   const replicas = options.replicas ?? 1;
   const resident = (meta: SegmentMeta) => holdersOf(segmentPlacementKey(meta), fleet, replicas).includes(id);
   const metrics = new PrometheusMetrics({ querynode: id });
@@ -323,10 +357,14 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
     publicPaths: new Set([READY_ROUTE]),
   });
   const url = `http://${options.address ?? defaultAddress(options.host)}:${server.port}`;
-  await registry.heartbeat(id, url);
+  // What the heartbeat says: whether this node is stopping, and the fleet its memory follows (its
+  // share was loaded at open, before it registers: it joins the read set with it in memory).
+  const state: { draining: boolean; residentFor: string[] } = { draining: false, residentFor: fleet };
+  const beat = () => registry.heartbeat(id, url, state);
+  await beat();
   registered = true;
   const releaseIdleMs = options.releaseIdleMs ?? RELEASE_IDLE_MS;
-  const timer = setInterval(() => registry.heartbeat(id, url).catch((error) => log.warn('querynode: heartbeat failed', { error })), HEARTBEAT_MS);
+  const timer = setInterval(() => beat().catch((error) => log.warn('querynode: heartbeat failed', { error })), HEARTBEAT_MS);
   timer.unref();
   // Residency runs on its own clock: loading or releasing segments must never delay a heartbeat.
   let updating: Promise<void> | undefined;
@@ -334,9 +372,16 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
     updating ??= registry
       .live()
       .then(async (entries) => {
-        fleet = liveFleet(entries, id);
+        // A stopping node keeps what it holds until it leaves, and no longer takes channels.
+        if (state.draining) return;
+        const next = holdersFleet(entries, id);
+        fleet = next;
         await leases.maintain(db.appliedChannels(), fleet);
-        return db.applyResidency(releaseIdleMs);
+        await db.applyResidency(releaseIdleMs);
+        if (!sameIds(state.residentFor, next)) {
+          state.residentFor = next;
+          await beat();
+        }
       })
       .catch((error) => log.warn('querynode: updating which segments stay in memory failed (retrying)', { error }))
       .finally(() => (updating = undefined));
@@ -353,7 +398,18 @@ export async function startQuerynode(options: QuerynodeOptions): Promise<Running
     id,
     url,
     db,
-    async close() {
+    async close({ handover = true } = {}) {
+      if (handover) {
+        state.draining = true;
+        await updating;
+        try {
+          await beat();
+          if (!(await awaitHandover(registry, options.handoverMs ?? HANDOVER_MS)))
+            log.warn('querynode: leaving before every other querynode took its share in; they load it inside reads', { waitedMs: options.handoverMs ?? HANDOVER_MS });
+        } catch (error) {
+          log.warn('querynode: handing the share over failed; the others load it inside reads', { error });
+        }
+      }
       clearInterval(timer);
       clearInterval(residencyTimer);
       clearInterval(fatalTimer);

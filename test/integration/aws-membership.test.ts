@@ -1,7 +1,7 @@
 /**
  * The querynode fleet changing under load, on the emulators: Strong reads run without pause while a
  * querynode joins, one leaves and one dies without leaving, and every read answers, counting each
- * row once; upserts and deletes of rows spread over every node's segments are seen by the reads
+ * row once; a stopping querynode hands its share to the others before it leaves; upserts and deletes of rows spread over every node's segments are seen by the reads
  * exactly once, before and after they are flushed. The read latencies around each change are
  * reported as diagnostics (measured, not asserted: timing lives in benchmarks).
  */
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QuerynodeRegistry } from '../../lib/aws/querynode-registry.ts';
-import { callPath, okData, startAwsPath, type AwsPath } from '../support/aws-path-setup.ts';
+import { callPath, misplacedSegments, okData, residentSegments, startAwsPath, type AwsPath } from '../support/aws-path-setup.ts';
 
 const ENGINE = { sealRows: 40, idleSealMs: 600_000, compactionIntervalMs: 0 };
 const ROWS = 240;
@@ -67,7 +67,7 @@ describe('the querynode fleet changing under load', () => {
   }
 
   before(async () => {
-    path = await startAwsPath(ENGINE, { querynodes: ['qn-a', 'qn-b'] });
+    path = await startAwsPath(ENGINE, { querynodes: ['qn-a', 'qn-b'], querynode: { releaseIdleMs: 0 } });
     okData(await call('collections/create', { collectionName: 'mem', dimension: 4, metricType: 'L2', params: { shardsNum: 2 } }));
     for (let i = 0; i < ROWS / 40; i++) okData(await call('entities/insert', { collectionName: 'mem', data: rows(i * 40, i * 40 + 40) }));
     okData(await call('collections/flush', { collectionName: 'mem' }));
@@ -107,13 +107,31 @@ describe('the querynode fleet changing under load', () => {
     const dead = path.nodes.find((n) => n.id === 'qn-d')!;
     const load = await underLoad(ROWS, async () => {
       await sleep(500);
-      await path.stopQuerynode(dead);
+      await path.stopQuerynode(dead, { handover: false });
       // As a killed process: still in the registry until its heartbeat expires.
       await new QuerynodeRegistry(path.stores().kv).heartbeat(dead.id, dead.url);
       await sleep(3000);
     });
     t.diagnostic(`death: ${summary(load)}`);
     assert.deepEqual(load.failures, []);
+  });
+
+  test('a stopping querynode hands its share over: when it has left, the others hold its segments in memory, and reads load nothing', async () => {
+    await path.startQuerynode('qn-e');
+    const fleet = () => path.nodes.map((n) => n.id).sort();
+    // Every node's memory follows the four-node fleet before one stops.
+    for (let i = 0; i < 100 && (await misplacedSegments(path.nodes, 'mem', fleet(), 1)).length > 0; i++) await sleep(100);
+    assert.deepEqual(await misplacedSegments(path.nodes, 'mem', fleet(), 1), []);
+    const leaving = path.nodes.find((n) => n.id === 'qn-e')!;
+    const held = [...(await residentSegments([leaving], 'mem')).get('qn-e')!].filter(([, resident]) => resident);
+    assert.ok(held.length > 0, 'the stopping node holds segments');
+    await path.stopQuerynode(leaving);
+    assert.deepEqual(await misplacedSegments(path.nodes, 'mem', fleet(), 1), [], 'its segments are in the memory of their new holders as it leaves');
+    const before = await residentSegments(path.nodes, 'mem');
+    const count = okData(await call('entities/query', { ...strong, filter: '', outputFields: ['count(*)'] }));
+    assert.deepEqual(count, [{ 'count(*)': ROWS }]);
+    okData(await call('entities/search', { ...strong, data: [vec(5)], limit: 3 }));
+    assert.deepEqual(await residentSegments(path.nodes, 'mem'), before, 'the reads after it left loaded nothing');
   });
 
   test('upserts and deletes of rows in every node’s segments are read exactly once, before and after a flush', async () => {

@@ -10,9 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { handleRequest } from '../../lib/api/router.ts';
 import type { RunningQuerynode } from '../../lib/aws/querynode.ts';
 import { QuerynodeRegistry } from '../../lib/aws/querynode-registry.ts';
-import { holdersOf } from '../../lib/aws/querynode-view.ts';
-import { segmentPlacementKey } from '../../lib/engine/segment-scope.ts';
-import { PATH_TOKEN, callPath, okData, startAwsPath, type AwsPath } from '../support/aws-path-setup.ts';
+import { PATH_TOKEN, callPath, misplacedSegments, okData, residentSegments, startAwsPath, type AwsPath } from '../support/aws-path-setup.ts';
 
 const ENGINE = { sealRows: 40, idleSealMs: 600_000, compactionIntervalMs: 0 };
 const NODES = ['qn-a', 'qn-b', 'qn-c'];
@@ -32,24 +30,8 @@ describe('sealed segments held by two querynodes each', () => {
     return JSON.parse(res.body);
   }
 
-  /** Each node's flushed segments of the collection, by placement key, with whether they are resident. */
-  async function residency(): Promise<Map<string, Map<string, boolean>>> {
-    const out = new Map<string, Map<string, boolean>>();
-    for (const node of path.nodes) {
-      const info = await node.db.describeCollection('default', 'rep');
-      const flushed = [...node.db.runtimeById(info.collectionId)!.segments.values()].filter((s) => s.meta.state === 'Flushed');
-      out.set(node.id, new Map(flushed.map((s) => [segmentPlacementKey(s.meta), s.resident])));
-    }
-    return out;
-  }
-
-  /** Segments resident where they should not be, or not where they should, under `holders` of the given fleet. */
-  async function misplaced(members: string[]): Promise<string[]> {
-    const wrong: string[] = [];
-    for (const [id, segments] of await residency())
-      for (const [key, resident] of segments) if (resident !== holdersOf(key, members, REPLICAS).includes(id)) wrong.push(`${id}: ${key} resident=${resident}`);
-    return wrong;
-  }
+  const residency = () => residentSegments(path.nodes, 'rep');
+  const misplaced = (members: string[]) => misplacedSegments(path.nodes, 'rep', members, REPLICAS);
 
   const searches = Array.from({ length: 12 }, (_, i) => ({
     collectionName: 'rep',
@@ -106,7 +88,7 @@ describe('sealed segments held by two querynodes each', () => {
   test('after a querynode dies, its segments are served by their other holder, which loads nothing', async () => {
     const members = fleet();
     const dead = path.nodes[1];
-    await path.stopQuerynode(dead);
+    await path.stopQuerynode(dead, { handover: false });
     // Still registered (as when a process dies without leaving): the proxy finds out by calling it.
     await new QuerynodeRegistry(path.stores().kv).heartbeat(dead.id, dead.url);
     // A survivor or the proxy that read the registry between the leave and the heartbeat saw a fleet

@@ -19,6 +19,8 @@ import { ingestBatch } from '../../lib/aws/ingest-role.ts';
 import { startKinesisPoller } from '../../lib/aws/kinesis-poller.ts';
 import { startQuerynode, type QuerynodeOptions, type RunningQuerynode } from '../../lib/aws/querynode.ts';
 import { openSharedStores, type SharedStores } from '../../lib/aws/shared-stores.ts';
+import { holdersOf } from '../../lib/aws/querynode-view.ts';
+import { segmentPlacementKey } from '../../lib/engine/segment-scope.ts';
 import type { EngineConfig } from '../../lib/engine/engine-config.ts';
 import { EMULATOR_BUCKET, startEmulators } from './emulators.ts';
 
@@ -35,8 +37,8 @@ export interface AwsPath {
   stores(): SharedStores;
   /** Starts a querynode with this id on a loopback port. */
   startQuerynode(id: string, options?: Partial<QuerynodeOptions>): Promise<RunningQuerynode>;
-  /** Closes one querynode (it leaves the registry) and forgets it. */
-  stopQuerynode(node: RunningQuerynode): Promise<void>;
+  /** Closes one querynode (it hands its share over unless `handover` is false, and leaves the registry) and forgets it. */
+  stopQuerynode(node: RunningQuerynode, options?: { handover?: boolean }): Promise<void>;
   /** Stops everything, emulators included. */
   close(): Promise<void>;
 }
@@ -72,7 +74,7 @@ export async function startAwsPath(
   let proxy: ApiProxy | undefined;
   const close = async () => {
     await poller?.stop();
-    for (const n of nodes) await n.close().catch(() => undefined);
+    for (const n of nodes) await n.close({ handover: false }).catch(() => undefined);
     await proxy?.close().catch(() => undefined);
     for (const o of opened) await o.close();
     await emulators.stop();
@@ -115,9 +117,9 @@ export async function startAwsPath(
         nodes.push(node);
         return node;
       },
-      async stopQuerynode(node) {
+      async stopQuerynode(node, stop) {
         nodes.splice(nodes.indexOf(node), 1);
-        await node.close();
+        await node.close(stop);
       },
       close,
     };
@@ -145,4 +147,23 @@ export async function callPath(proxy: ApiProxy, route: string, body: unknown, to
 export function okData(reply: any): any {
   assert.equal(reply.code, 0, JSON.stringify(reply));
   return reply.data;
+}
+
+/** Each querynode's flushed segments of a collection, by placement key, with whether they are in memory. */
+export async function residentSegments(nodes: readonly RunningQuerynode[], collection: string): Promise<Map<string, Map<string, boolean>>> {
+  const out = new Map<string, Map<string, boolean>>();
+  for (const node of nodes) {
+    const info = await node.db.describeCollection('default', collection);
+    const flushed = [...node.db.runtimeById(info.collectionId)!.segments.values()].filter((s) => s.meta.state === 'Flushed');
+    out.set(node.id, new Map(flushed.map((s) => [segmentPlacementKey(s.meta), s.resident])));
+  }
+  return out;
+}
+
+/** Segments in memory where they should not be, or not where they should, under the holders of `replicas` over `fleet`. */
+export async function misplacedSegments(nodes: readonly RunningQuerynode[], collection: string, fleet: string[], replicas: number): Promise<string[]> {
+  const wrong: string[] = [];
+  for (const [id, segments] of await residentSegments(nodes, collection))
+    for (const [key, resident] of segments) if (resident !== holdersOf(key, fleet, replicas).includes(id)) wrong.push(`${id}: ${key} resident=${resident}`);
+  return wrong;
 }
