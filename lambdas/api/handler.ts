@@ -1,4 +1,4 @@
-/** API Gateway (REST API, proxy integration) → the Milvus REST v2 router. */
+/** API Gateway (a REST or HTTP API's proxy integration) → the Milvus REST v2 router. */
 import { apiHandler } from '../../lib/aws/api-role.ts';
 
 export const handler = apiHandler();

@@ -3,12 +3,12 @@
  * `Content-Encoding: gzip` body over base64-encoded (the stack's binaryMediaTypes), and a
  * 1,000-row × 768-d insert — about 8 MB as plain JSON, past Lambda's 6 MB request payload — fits
  * once compressed, lands exactly once and is searchable. A damaged stream or a wrong token is
- * refused and writes nothing.
+ * refused and writes nothing. An HTTP API's payload 2.0 events are served as the REST API's.
  */
 import assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { handleApiEvent } from '../../lib/aws/api-role.ts';
 import { PATH_TOKEN, callPath, okData, startAwsPath, type AwsPath } from '../support/aws-path-setup.ts';
 
@@ -31,6 +31,21 @@ function gzipEvent(route: string, gzipped: Buffer, token = PATH_TOKEN): APIGatew
     body: gzipped.toString('base64'),
     isBase64Encoded: true,
   } as unknown as APIGatewayProxyEvent;
+}
+
+/** An HTTP API's payload 2.0 event (lower-case headers, `rawPath` on the `$default` stage). */
+function httpApiEvent(route: string, body: Buffer | string, headers: Record<string, string>): APIGatewayProxyEventV2 {
+  const binary = typeof body !== 'string';
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: `/v2/vectordb/${route}`,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json', ...headers },
+    requestContext: { http: { method: 'POST', path: `/v2/vectordb/${route}`, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' } },
+    body: binary ? body.toString('base64') : body,
+    isBase64Encoded: binary,
+  } as unknown as APIGatewayProxyEventV2;
 }
 
 describe('gzip inserts through the API handler', () => {
@@ -68,5 +83,17 @@ describe('gzip inserts through the API handler', () => {
     const denied = await handleApiEvent(path.proxy, gzipEvent('entities/insert', bomb, 'wrong-token'));
     assert.equal(denied.statusCode, 401, denied.body);
     assert.equal(await count(), ROWS, 'nothing was written');
+  });
+
+  test("an HTTP API's payload 2.0 events are served as the REST API's: a gzip insert, a search, a wrong token refused", async () => {
+    const auth = { authorization: `Bearer ${PATH_TOKEN}` };
+    const rows = Array.from({ length: 20 }, (_, k) => ({ id: 7000 + k, vector: vector(7000 + k) }));
+    const insert = httpApiEvent('entities/insert', zlib.gzipSync(JSON.stringify({ collectionName: 'gz', data: rows })), { ...auth, 'content-encoding': 'gzip' });
+    assert.equal(okData(JSON.parse((await handleApiEvent(path.proxy, insert)).body)).insertCount, 20);
+    const search = httpApiEvent('entities/search', JSON.stringify({ collectionName: 'gz', data: [vector(7011)], limit: 1, consistencyLevel: 'Strong' }), auth);
+    assert.equal(okData(JSON.parse((await handleApiEvent(path.proxy, search)).body))[0].id, 7011);
+    const denied = await handleApiEvent(path.proxy, httpApiEvent('entities/insert', JSON.stringify({ collectionName: 'gz', data: rows }), { authorization: 'Bearer wrong' }));
+    assert.equal(denied.statusCode, 401, denied.body);
+    assert.equal(await count(), ROWS + 20);
   });
 });
