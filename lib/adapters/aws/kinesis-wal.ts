@@ -386,7 +386,7 @@ export class KinesisWal implements Wal {
       if (split === undefined) return landed;
       if (reputs > MAX_STRADDLE_REPUTS) {
         throw new StorageError(
-          `WAL channel ${channel} position ${records[split].position}: its fragments landed on different shards of stream ${this.streamName} ${reputs - 1} times (the stream keeps resharding); retry`,
+          `WAL channel ${channel} position ${records[split].position}: its fragments landed on different shards of stream ${this.streamName} ${reputs} times in a row (the stream keeps resharding); retry`,
         );
       }
       landed.splice(split, landed.length - split, ...(await this.putInOrder(channel, hashKey, records.slice(split))));
