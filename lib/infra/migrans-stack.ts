@@ -11,7 +11,7 @@
  * Every function and the querynode container get the variable names of lib/aws/aws-env.ts (AWS_ENV),
  * and each gets only the permissions its role needs.
  */
-import { Annotations, CfnOutput, Duration, Fn, RemovalPolicy, Size, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Size, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -47,9 +47,9 @@ export type QuerynodeMode = 'fargate' | 'external';
 
 /** Props of MigransStack; every one has a default (MIGRANS_STACK_DEFAULTS). */
 export interface MigransStackProps extends StackProps {
-  /** Provisioned Kinesis shards (channels map onto them); ignored when `onDemand`. Choose at first deploy: resharding a stream with unread data is not supported by the WAL. */
+  /** Provisioned Kinesis shards (channels map onto them); ignored when `onDemand`. Changing it later reshards the stream (UpdateShardCount), which the WAL follows. */
   shardCount?: number;
-  /** On-demand Kinesis capacity instead of `shardCount` (see the warning it raises). */
+  /** On-demand Kinesis capacity instead of `shardCount` (Kinesis splits and merges the shards by itself; the WAL follows reshards). */
   onDemand?: boolean;
   /** Where querynodes run. */
   querynodes?: QuerynodeMode;
@@ -124,13 +124,6 @@ export class MigransStack extends Stack {
     const p = resolveProps(props);
     // Of the data and of the log groups alike: logs go with the stack unless it keeps its data.
     const removalPolicy = p.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
-
-    if (p.onDemand) {
-      Annotations.of(this).addWarningV2(
-        'migrans:onDemandResharding',
-        'onDemand: Kinesis splits and merges on-demand shards by itself, and the Kinesis WAL does not support resharding a stream that holds unread records yet; prefer a provisioned shardCount.',
-      );
-    }
 
     this.storage = new MigransStorage(this, 'Storage', {
       capacity: p.onDemand ? { onDemand: true } : { shardCount: p.shardCount },

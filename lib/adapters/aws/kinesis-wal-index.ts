@@ -12,7 +12,8 @@
  * Table: partition key `p` (S), sort key `s` (N). Head: p = `h#<channel>`, s = 0, attributes e (epoch),
  * t (tail), f (first readable). Index item: p = `b#<channel>#<epoch>`, s = first position, attributes
  * n (positions), sh (shard id), q (sequence numbers of every Kinesis record, comma-separated), fr
- * (fragments per position, comma-separated, only when some record was split).
+ * (fragments per position, comma-separated, only when some record was split). An item's records are
+ * all on its shard: an append that a reshard moved to a child shard midway gets an item per shard.
  */
 import {
   BatchWriteItemCommand,
@@ -47,6 +48,7 @@ export interface ChannelHead {
 export interface IndexedBatch {
   first: bigint;
   count: number;
+  /** The shard holding every record of these positions (a reshard midway through an append starts a new item). */
   shard: string;
   /** Sequence number of every Kinesis record of these positions, in order (fragments included). */
   sequenceNumbers: string[];

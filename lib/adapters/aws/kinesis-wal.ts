@@ -26,8 +26,18 @@
  * Records larger than one Kinesis record (1 MiB) are split into consecutive fragments.
  * truncate() moves the channel's first readable position; Kinesis cannot delete, so the bytes stay
  * until the stream's retention expires them. dropChannel() starts a new epoch for the channel.
- * Resharding the stream while channels hold unread data is not supported (the index remembers each
- * batch's shard, but appends assume a channel's records stay on one shard).
+ *
+ * Resharding (SplitShard, MergeShards, UpdateShardCount, on-demand scaling) is supported because reads
+ * never follow a shard: every index item names the shard and sequence numbers of its records, so a
+ * read goes to the closed parent for positions committed before the reshard and to the child for the
+ * ones after, and per-channel order is the position order the index commits, whatever the shards.
+ * After a reshard a channel's ExplicitHashKey (still the starting key of the shard it was pinned to)
+ * lands in the child whose range holds it; a put that lands on another shard than the listing said
+ * makes the next append list the shards again, so channels spread over the children. An index item
+ * holds one shard, so an append that straddles the reshard gets one item per shard; a record whose
+ * fragments straddle it is put again from its first fragment (the earlier copies become orphans).
+ * Per shard, committed positions still follow sequence order, which is all a read relies on. A closed
+ * shard that aged past the stream's retention is gone, with its records: reading them is NotFound.
  */
 import {
   CreateStreamCommand,
@@ -47,7 +57,7 @@ import { murmur3_32 } from '../../engine/hash.ts';
 import type { Wal, WalPosition, WalRecord } from '../../engine/ports/wal.ts';
 import { describe } from '../key-rules.ts';
 import { beyondTailError, checkChannel, checkLimit, checkPosition, checkRecords, truncateBeyondTailError, truncatedError } from '../wal-rules.ts';
-import { awsErrorName, backoffDelay, DEFAULT_BACKOFF, withRetries } from './aws-errors.ts';
+import { awsErrorName, backoffDelay, DEFAULT_BACKOFF, storageError, withRetries } from './aws-errors.ts';
 import { decodeKinesisRecord, encodeKinesisRecord, headerBytes, MAX_FRAGMENTS } from './kinesis-record-format.ts';
 import { WalPositionIndex, type ChannelHead, type IndexedBatch } from './kinesis-wal-index.ts';
 
@@ -61,6 +71,8 @@ const PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024;
 const POSITIONS_PER_INDEX_ITEM = 500;
 /** How many times an append re-reads the tail after losing the commit race before giving up. */
 const MAX_COMMIT_RACES = 25;
+/** How many times an append re-puts a record whose fragments a reshard split over two shards before giving up. */
+const MAX_STRADDLE_REPUTS = 5;
 
 /** Options of a KinesisWal. */
 export interface KinesisWalOptions {
@@ -109,6 +121,18 @@ interface NeededRecord {
   position: bigint;
   fragment: number;
   fragments: number;
+}
+
+/** Where a channel's appends go: the ExplicitHashKey pinning it, and the shard holding that key when the shards were listed. */
+interface Route {
+  hashKey: string;
+  shard: string;
+}
+
+/** Where one Kinesis record landed. */
+interface Landed {
+  shard: string;
+  sequenceNumber: string;
 }
 
 /** A tailing reader's place: reading `nextPosition` of `epoch` continues at `iterator` on `shard`. */
@@ -304,7 +328,7 @@ export class KinesisWal implements Wal {
 
   /** Puts `records` at the channel's tail and commits them; returns the first position. */
   private async putAndCommit(channel: string, records: Uint8Array[]): Promise<bigint> {
-    const hashKey = await this.hashKeyOf(channel);
+    const route = await this.routeOf(channel);
     for (let race = 1; ; race++) {
       let head = this.heads.get(channel);
       if (!head) {
@@ -312,7 +336,10 @@ export class KinesisWal implements Wal {
         this.heads.set(channel, head);
       }
       const outgoing = this.fragment(channel, head.epoch, head.tail, records);
-      const landed = await this.putAll(channel, hashKey, outgoing);
+      const landed = await this.putAll(channel, route.hashKey, outgoing);
+      // The stream was resharded since the listing: the records are fine where they landed (the index
+      // names their shard), and the next append lists the shards again to spread channels over the children.
+      if (landed.some((l) => l.shard !== route.shard)) this.shards = undefined;
       const batches = indexBatches(outgoing, landed);
       const newTail = head.tail + BigInt(records.length);
       if (await this.index.commit(channel, head, batches, newTail)) {
@@ -348,12 +375,31 @@ export class KinesisWal implements Wal {
   }
 
   /**
+   * Puts every record in order (see putInOrder) so that each position's fragments share one shard: a
+   * reshard between two fragments of a position has everything from that position's first fragment
+   * put again, which lands on the child. Returns each record's shard and sequence number.
+   */
+  private async putAll(channel: string, hashKey: string, records: OutgoingRecord[]): Promise<Landed[]> {
+    const landed = await this.putInOrder(channel, hashKey, records);
+    for (let reputs = 1; ; reputs++) {
+      const split = straddlingPosition(records, landed);
+      if (split === undefined) return landed;
+      if (reputs > MAX_STRADDLE_REPUTS) {
+        throw new StorageError(
+          `WAL channel ${channel} position ${records[split].position}: its fragments landed on different shards of stream ${this.streamName} ${reputs} times in a row (the stream keeps resharding); retry`,
+        );
+      }
+      landed.splice(split, landed.length - split, ...(await this.putInOrder(channel, hashKey, records.slice(split))));
+    }
+  }
+
+  /**
    * Puts every record in order with PutRecords calls of at most 500 entries and maxBatchBytes. On a
    * partial failure everything from the first failed entry is put again, so the channel's records
    * land in order. Returns each record's shard and sequence number.
    */
-  private async putAll(channel: string, hashKey: string, records: OutgoingRecord[]): Promise<{ shard: string; sequenceNumber: string }[]> {
-    const landed: { shard: string; sequenceNumber: string }[] = new Array(records.length);
+  private async putInOrder(channel: string, hashKey: string, records: OutgoingRecord[]): Promise<Landed[]> {
+    const landed: Landed[] = new Array(records.length);
     const keyBytes = Buffer.byteLength(channel);
     let next = 0;
     let failures = 0;
@@ -389,25 +435,18 @@ export class KinesisWal implements Wal {
         await backoffDelay(failures);
       }
     }
-    const shard = landed[0]?.shard;
-    const stray = landed.find((l) => l.shard !== shard);
-    if (stray) {
-      throw new StorageError(
-        `records of WAL channel ${channel} landed on shards ${shard} and ${stray.shard} of stream ${this.streamName}: the stream was resharded, which KinesisWal does not support while channels are in use`,
-      );
-    }
     return landed;
   }
 
-  /** The ExplicitHashKey pinning `channel` to its shard. */
-  private async hashKeyOf(channel: string): Promise<string> {
+  /** The ExplicitHashKey pinning `channel` to one of the open shards, and that shard. */
+  private async routeOf(channel: string): Promise<Route> {
     const shards = await this.openShards();
     const m = /^(.*)-(\d+)$/.exec(channel);
     const slot = m ? (hashName(m[1]) + Number(m[2])) % shards.length : hashName(channel) % shards.length;
-    return shards[slot].HashKeyRange!.StartingHashKey!;
+    return { hashKey: shards[slot].HashKeyRange!.StartingHashKey!, shard: shards[slot].ShardId! };
   }
 
-  /** The stream's open shards ordered by hash range, listed once per instance. */
+  /** The stream's open shards ordered by hash range, listed once per instance and again after a put shows a reshard. */
   private openShards(): Promise<Shard[]> {
     this.shards ??= (async () => {
       const shards: Shard[] = [];
@@ -446,7 +485,7 @@ export class KinesisWal implements Wal {
       let iterator =
         cursor && cursor.epoch === epoch && cursor.shard === shard && cursor.nextPosition === needed[i].position && needed[i].fragment === 0
           ? cursor.iterator
-          : await this.iteratorAt(shard, needed[i].sequenceNumber);
+          : await this.iteratorAt(channel, needed[i].position, shard, needed[i].sequenceNumber);
       let idle = 0;
       while (i < end) {
         let res;
@@ -458,7 +497,7 @@ export class KinesisWal implements Wal {
           );
         } catch (err) {
           if (awsErrorName(err) !== 'ExpiredIteratorException') throw err;
-          iterator = await this.iteratorAt(shard, needed[i].sequenceNumber); // iterators live 5 minutes
+          iterator = await this.iteratorAt(channel, needed[i].position, shard, needed[i].sequenceNumber); // iterators live 5 minutes
           continue;
         }
         for (const r of res.Records ?? []) {
@@ -473,8 +512,13 @@ export class KinesisWal implements Wal {
           }
         }
         if (i < end) {
-          if (!res.NextShardIterator)
-            throw new StorageError(`shard ${shard} of stream ${this.streamName} ended before WAL channel ${channel} position ${needed[i].position}; the stream was resharded`);
+          if (!res.NextShardIterator) {
+            // A shard closed by a reshard ends; the index only names records put before it closed.
+            throw new CorruptDataError(
+              `closed shard ${shard} of stream ${this.streamName} ends without Kinesis record ${needed[i].sequenceNumber}, which the position index names for WAL channel ${channel} position ${needed[i].position}; the index table was edited or damaged`,
+              { key: `${channel}@${needed[i].position}`, what: 'WAL position index item', expected: needed[i].sequenceNumber },
+            );
+          }
           iterator = res.NextShardIterator;
           // Kinesis may answer empty pages before the data; back off so tailing stays under 5 reads/s/shard.
           if ((res.Records ?? []).length === 0) {
@@ -492,17 +536,43 @@ export class KinesisWal implements Wal {
     return found;
   }
 
-  /** A shard iterator at a sequence number. */
-  private async iteratorAt(shard: string, sequenceNumber: string): Promise<string> {
-    const res = await withRetries(
-      `Kinesis GetShardIterator of stream ${this.streamName} shard ${shard} at ${sequenceNumber}`,
-      () =>
-        this.kinesis.send(
-          new GetShardIteratorCommand({ StreamName: this.streamName, ShardId: shard, ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: sequenceNumber }),
-        ),
-      { hint: (err) => this.hint(err) },
-    );
+  /**
+   * A shard iterator at a sequence number. A shard the stream no longer has, in a stream that still
+   * exists, is a parent closed by a reshard that aged past the retention: its records are gone.
+   */
+  private async iteratorAt(channel: string, position: bigint, shard: string, sequenceNumber: string): Promise<string> {
+    let res;
+    try {
+      res = await withRetries(
+        `Kinesis GetShardIterator of stream ${this.streamName} shard ${shard} at ${sequenceNumber}`,
+        () =>
+          this.kinesis.send(
+            new GetShardIteratorCommand({ StreamName: this.streamName, ShardId: shard, ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: sequenceNumber }),
+          ),
+        { passThrough: (err) => awsErrorName(err) === 'ResourceNotFoundException' },
+      );
+    } catch (err) {
+      if (awsErrorName(err) !== 'ResourceNotFoundException') throw err;
+      if (!(await this.streamExists())) throw storageError(`Kinesis GetShardIterator of stream ${this.streamName} shard ${shard}`, err, this.hint(err));
+      throw new NotFoundError(
+        `channel ${channel} position ${position} (shard ${shard} of stream ${this.streamName} is gone: closed by a reshard and past the stream's retention; read from a later checkpoint)`,
+        'WAL record',
+      );
+    }
     return res.ShardIterator!;
+  }
+
+  /** Whether the stream exists (a missing shard of an existing stream aged out; of a missing stream, the deployment is wrong). */
+  private async streamExists(): Promise<boolean> {
+    try {
+      await withRetries(`Kinesis DescribeStreamSummary of stream ${this.streamName}`, () => this.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: this.streamName })), {
+        passThrough: (err) => awsErrorName(err) === 'ResourceNotFoundException',
+      });
+      return true;
+    } catch (err) {
+      if (awsErrorName(err) === 'ResourceNotFoundException') return false;
+      throw err;
+    }
   }
 
   private hint(err: unknown): string {
@@ -526,14 +596,17 @@ function hashName(name: string): number {
   return murmur3_32(new TextEncoder().encode(name));
 }
 
-/** Index items for the records put: one per POSITIONS_PER_INDEX_ITEM positions (a position's fragments stay together). */
-function indexBatches(outgoing: OutgoingRecord[], landed: { shard: string; sequenceNumber: string }[]): IndexedBatch[] {
+/**
+ * Index items for the records put: one per POSITIONS_PER_INDEX_ITEM positions, and a new one where a
+ * reshard moved the records to another shard (a position's fragments stay together, on one shard).
+ */
+function indexBatches(outgoing: OutgoingRecord[], landed: Landed[]): IndexedBatch[] {
   const batches: IndexedBatch[] = [];
   let current: (IndexedBatch & { fragments: number[] }) | undefined;
   let last: bigint | undefined;
   outgoing.forEach((r, i) => {
     if (r.position !== last) {
-      if (!current || current.count === POSITIONS_PER_INDEX_ITEM) {
+      if (!current || current.count === POSITIONS_PER_INDEX_ITEM || current.shard !== landed[i].shard) {
         if (current) batches.push(finish(current));
         current = { first: r.position, count: 0, shard: landed[i].shard, sequenceNumbers: [], fragments: [] };
       }
@@ -546,6 +619,16 @@ function indexBatches(outgoing: OutgoingRecord[], landed: { shard: string; seque
   });
   if (current) batches.push(finish(current));
   return batches;
+}
+
+/** The index of the first record of the first position whose fragments landed on different shards, if any. */
+function straddlingPosition(records: OutgoingRecord[], landed: Landed[]): number | undefined {
+  let start = 0;
+  for (let i = 1; i < records.length; i++) {
+    if (records[i].position !== records[start].position) start = i;
+    else if (landed[i].shard !== landed[start].shard) return start;
+  }
+  return undefined;
 }
 
 /** Drops the per-position fragment counts when every position is one record. */
