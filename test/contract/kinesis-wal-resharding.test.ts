@@ -2,7 +2,8 @@
  * KinesisWal across resharding, on kinesis-mock + DynamoDB Local with the real SDK: on-demand streams
  * split and merge shards by themselves, so a channel's records must survive UpdateShardCount,
  * SplitShard and MergeShards — none lost, duplicated or reordered, read from any position, with the
- * tail exact — and appends after the reshard must land on the child shards.
+ * tail exact — and appends after the reshard must land on the child shards. The dev poller (the
+ * event source mapping's stand-in) follows the children, parents first.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +14,7 @@ import {
   KinesisClient,
   ListShardsCommand,
   MergeShardsCommand,
+  PutRecordsCommand,
   SplitShardCommand,
   UpdateShardCountCommand,
   type Shard,
@@ -21,6 +23,7 @@ import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { decodeKinesisRecord } from '../../lib/adapters/aws/kinesis-record-format.ts';
 import { KinesisWal, type KinesisWalOptions } from '../../lib/adapters/aws/kinesis-wal.ts';
+import { startKinesisPoller } from '../../lib/aws/kinesis-poller.ts';
 import { NotFoundError } from '../../lib/engine/errors.ts';
 import type { Wal, WalRecord } from '../../lib/engine/ports/wal.ts';
 import { startEmulators, type Emulators } from '../support/emulators.ts';
@@ -343,6 +346,51 @@ describe('KinesisWal across resharding', () => {
     } finally {
       dynamodb.destroy();
       await wal.close();
+    }
+  });
+});
+
+describe('the dev poller across resharding', () => {
+  it('delivers every record once, a partition key’s records in order, polling the children after their parents', async () => {
+    const { streamName } = await freshResources(1);
+    const put = async (from: number, to: number) => {
+      const records = [];
+      for (let i = from; i < to; i++) for (let k = 0; k < 5; k++) records.push({ PartitionKey: `k${k}`, Data: utf8(`k${k}:${i}`) });
+      await admin.send(new PutRecordsCommand({ StreamName: streamName, Records: records }));
+    };
+    const delivered: { shard: string; text: string }[] = [];
+    const poller = await startKinesisPoller({
+      streamName,
+      client: admin,
+      listMs: 100,
+      handle: async (batch, shard) => {
+        for (const r of batch) delivered.push({ shard, text: Buffer.from(r.data, 'base64').toString('utf8') });
+        return { batchItemFailures: [] };
+      },
+    });
+    try {
+      await put(0, 10);
+      await scaleTo(streamName, 2);
+      await put(10, 20);
+      for (let i = 0; i < 200 && delivered.length < 100; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(delivered.length, 100, 'every record delivered');
+      assert.equal(new Set(delivered.map((d) => d.text)).size, 100, 'none delivered twice');
+      for (let k = 0; k < 5; k++) {
+        const order = delivered.filter((d) => d.text.startsWith(`k${k}:`)).map((d) => Number(d.text.split(':')[1]));
+        assert.deepEqual(
+          order,
+          Array.from({ length: 20 }, (_, i) => i),
+          `k${k}'s records in order`,
+        );
+      }
+      const shards = new Set(delivered.filter((d) => Number(d.text.split(':')[1]) >= 10).map((d) => d.shard));
+      const open = new Set((await openShards(streamName)).map((s) => s.ShardId));
+      assert.ok(
+        [...shards].every((s) => open.has(s)),
+        'records written after the reshard came from the children',
+      );
+    } finally {
+      await poller.stop();
     }
   });
 });
