@@ -1,4 +1,4 @@
-/** The `migrans serve` CLI as a process: config refusal (exit 2), serving, graceful SIGTERM. */
+/** The `migrans serve` CLI as a process: config refusal (exit 2), serving, graceful SIGTERM, also through `npm start`. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -48,6 +48,43 @@ describe('migrans serve', () => {
       assert.equal(code, 0);
     } finally {
       child.kill('SIGKILL');
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops when a supervisor sends SIGTERM to `npm start`: the server exits and stops listening', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'migrans-npm-'));
+    // Its own process group, so that the cleanup reaches a server npm failed to stop.
+    const npm = spawn('npm', ['start', '--silent', '--', '--port', '0', '--data-dir', dataDir], { cwd: path.resolve('.'), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    try {
+      let stdout = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        npm.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          const m = /listening on (http:\/\/\S+)/.exec(stdout);
+          if (m) resolve(m[1]!);
+        });
+        npm.on('exit', (c) => reject(new Error(`exited early with ${c}: ${stdout}`)));
+      });
+      assert.equal((await fetch(`${url}/v2/vectordb/collections/list`, { method: 'POST', body: '{}' })).status, 200);
+      npm.kill('SIGTERM');
+      await new Promise((resolve) => npm.on('exit', resolve));
+      // The server itself, not only npm, must be gone: its port refuses connections.
+      let refused = false;
+      for (let i = 0; i < 50 && !refused; i++) {
+        refused = await fetch(`${url}/v2/vectordb/collections/list`, { method: 'POST', body: '{}' }).then(
+          () => false,
+          () => true,
+        );
+        if (!refused) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(refused, `the server still answers at ${url} after npm got SIGTERM`);
+    } finally {
+      try {
+        process.kill(-npm.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
