@@ -895,3 +895,132 @@ describe('Fargate task sizes', () => {
     );
   });
 });
+
+/**
+ * The idle cost table of lib/infra/README.md, recounted: every quantity is read from a synthesized
+ * template (so adding a NAT gateway, an alarm or a shard without updating the table fails here), every
+ * price is the list price below for that template's architecture and capacity, and every amount and
+ * total is recomputed. A failure prints the table as it should read.
+ */
+describe('idle cost table (lib/infra/README.md)', () => {
+  /** Hours in the month AWS's calculator uses. */
+  const HOURS = 730;
+  /** Runs of a one-minute schedule in that month. */
+  const TICKS = HOURS * 60;
+  /** Billed seconds assumed per idle scheduled invocation (an idle sweep or compaction finds nothing to do; not measured on AWS). */
+  const IDLE_TICK_SECONDS = 0.5;
+  /** us-east-1 list prices (README gives the date); Spot ≈ 70 % off the x86_64 on-demand price. */
+  const PRICE = {
+    fargateVcpuHour: { x86_64: 0.04048, arm64: 0.03238, spot: 0.012144 },
+    fargateGbHour: { x86_64: 0.004445, arm64: 0.00356, spot: 0.0013335 },
+    fargateStorageGbHour: 0.000111,
+    natGatewayHour: 0.045,
+    publicIpv4Hour: 0.005,
+    kinesisShardHour: 0.015,
+    kinesisExtendedRetentionShardHour: 0.02,
+    alarmMonth: 0.1,
+    insightsAlarmMetricMonth: 0.1,
+    customMetricMonth: 0.3,
+    secretMonth: 0.4,
+    lambdaRequest: 0.0000002,
+    lambdaGbSecond: { x86_64: 0.0000166667, arm64: 0.0000133334 },
+  };
+  /** The configurations the table prices, in its column order. */
+  const CONFIGS: { column: string; props: MigransStackProps }[] = [
+    { column: 'default', props: {} },
+    { column: 'cheapest: Spot', props: { querynodeCount: 1, querynodeSpot: true, shardCount: 1, natGateways: 1 } },
+    { column: 'cheapest without Spot: arm64', props: { querynodeCount: 1, architecture: 'arm64', shardCount: 1, natGateways: 1 } },
+  ];
+
+  /** One priced line: quantity × unit price (per hour when `hourly`). */
+  interface Line {
+    qty: number;
+    price: number;
+    hourly: boolean;
+  }
+
+  /** The idle bill of a template, by table key. */
+  function idleBill(template: Template): Record<string, Line> {
+    const t = template.toJSON().Resources as Record<string, Resource>;
+    const all = (type: string) => Object.values(t).filter((r) => r.Type === type);
+    const task = querynodeTask(template);
+    const service = ecsService(template).Properties!;
+    const tasks = service.DesiredCount as number;
+    const spot = JSON.stringify(service.CapacityProviderStrategy ?? []).includes('FARGATE_SPOT');
+    const taskArch = (task.RuntimePlatform as { CpuArchitecture: string }).CpuArchitecture === 'ARM64' ? 'arm64' : 'x86_64';
+    const fargate = spot ? 'spot' : taskArch;
+    const [stream] = all('AWS::Kinesis::Stream');
+    const shards = stream!.Properties!.ShardCount as number;
+    const alarms = all('AWS::CloudWatch::Alarm');
+    const insightsAlarms = alarms.filter((a) => JSON.stringify(a.Properties?.Metrics ?? '').includes('SELECT'));
+    assert.equal(insightsAlarms.length, 1, 'one Metrics Insights alarm (CheckpointAgeAlarm): with no collection it analyzes no channel');
+    // Target tracking creates two alarms per policy (scale out, scale in) outside the template; they are billed too.
+    const targetTracking = all('AWS::ApplicationAutoScaling::ScalingPolicy').filter((p) => p.Properties?.PolicyType === 'TargetTrackingScaling').length;
+    const everyMinute = all('AWS::Events::Rule').filter((r) => r.Properties?.ScheduleExpression === 'rate(1 minute)');
+    const ticked = everyMinute.map((r) => {
+      const [target] = r.Properties!.Targets as { Arn: { 'Fn::GetAtt': [string, string] } }[];
+      return t[target!.Arn['Fn::GetAtt'][0]]!.Properties!;
+    });
+    const lambdaArch = ticked.every((fn) => JSON.stringify(fn.Architectures) === '["arm64"]') ? 'arm64' : 'x86_64';
+    return {
+      'fargate-vcpu': { qty: (tasks * Number(task.Cpu)) / 1024, price: PRICE.fargateVcpuHour[fargate], hourly: true },
+      'fargate-memory': { qty: (tasks * Number(task.Memory)) / 1024, price: PRICE.fargateGbHour[fargate], hourly: true },
+      'fargate-storage': { qty: tasks * ((task.EphemeralStorage as { SizeInGiB: number }).SizeInGiB - 20), price: PRICE.fargateStorageGbHour, hourly: true },
+      'nat-gateway': { qty: all('AWS::EC2::NatGateway').length, price: PRICE.natGatewayHour, hourly: true },
+      'public-ipv4': { qty: all('AWS::EC2::EIP').length, price: PRICE.publicIpv4Hour, hourly: true },
+      'kinesis-shard': { qty: shards, price: PRICE.kinesisShardHour, hourly: true },
+      'kinesis-retention': { qty: (stream!.Properties!.RetentionPeriodHours as number) > 24 ? shards : 0, price: PRICE.kinesisExtendedRetentionShardHour, hourly: true },
+      alarm: { qty: alarms.length - insightsAlarms.length + 2 * targetTracking, price: PRICE.alarmMonth, hourly: false },
+      'insights-alarm': { qty: 0, price: PRICE.insightsAlarmMetricMonth, hourly: false },
+      'custom-metric': {
+        qty: alarms.filter((a) => typeof a.Properties?.Namespace === 'string' && !a.Properties.Namespace.startsWith('AWS/')).length,
+        price: PRICE.customMetricMonth,
+        hourly: false,
+      },
+      secret: { qty: all('AWS::SecretsManager::Secret').length, price: PRICE.secretMonth, hourly: false },
+      'lambda-requests': { qty: everyMinute.length * TICKS, price: PRICE.lambdaRequest, hourly: false },
+      'lambda-compute': {
+        qty: ticked.reduce((sum, fn) => sum + ((fn.MemorySize as number) / 1024) * TICKS * IDLE_TICK_SECONDS, 0),
+        price: PRICE.lambdaGbSecond[lambdaArch],
+        hourly: false,
+      },
+    };
+  }
+
+  const money = (x: number) => `$${x.toFixed(2)}`;
+  const amount = (l: Line) => Math.round(l.qty * l.price * (l.hourly ? HOURS : 1) * 100) / 100;
+  /** A unit price with its significant digits, at least cents ($0.10, $0.04048, $0.0000002). */
+  const unit = (x: number) => {
+    const digits = x.toFixed(10).replace(/0+$/, '');
+    return `$${digits.split('.')[1]!.length < 2 ? x.toFixed(2) : digits}`;
+  };
+  const cell = (l: Line) => `${l.qty.toLocaleString('en-US', { maximumFractionDigits: 2 })} × ${unit(l.price)}${l.hourly ? '/h' : ''} = ${money(amount(l))}`;
+
+  it('itemizes exactly what the default, Spot and arm64 templates bill while idle, with the right prices and totals', () => {
+    const bills = CONFIGS.map((c) => idleBill(c.props === CONFIGS[0]!.props ? dflt.template : synth(c.props).template));
+    const readme = fs.readFileSync(path.join(REPO_ROOT, 'lib', 'infra', 'README.md'), 'utf8').split('\n');
+    const header = readme.findIndex((l) => l.startsWith('| item (`key`) |'));
+    assert.notEqual(header, -1, 'README has the cost table');
+    const columns = readme[header]!.split('|').map((c) => c.trim());
+    assert.deepEqual(
+      columns.slice(3, 3 + CONFIGS.length),
+      CONFIGS.map((c) => c.column),
+      'columns in CONFIGS order',
+    );
+    const rows = new Map<string, string[]>();
+    let totals: string[] | undefined;
+    for (const line of readme.slice(header + 2)) {
+      if (!line.startsWith('|')) break;
+      const cells = line.split('|').map((c) => c.trim());
+      const key = /^`([a-z0-9-]+)`/.exec(cells[1] ?? '')?.[1];
+      if (key) rows.set(key, cells.slice(3, 3 + CONFIGS.length));
+      else if (cells[1] === '**total**') totals = cells.slice(3, 3 + CONFIGS.length);
+    }
+    const expected = Object.keys(bills[0]!).map((key) => bills.map((b) => cell(b[key]!)));
+    const expectedTotals = bills.map((b) => `**${money(Object.values(b).reduce((sum, l) => sum + amount(l), 0))}**`);
+    const table = [...Object.keys(bills[0]!).map((key, i) => `${key}: ${expected[i]!.join(' | ')}`), `total: ${expectedTotals.join(' | ')}`].join('\n');
+    assert.deepEqual([...rows.keys()], Object.keys(bills[0]!), `the table lists every billed item, in order; expected:\n${table}`);
+    Object.keys(bills[0]!).forEach((key, i) => assert.deepEqual(rows.get(key), expected[i], `${key}; the table should read:\n${table}`));
+    assert.deepEqual(totals, expectedTotals, `totals; the table should read:\n${table}`);
+  });
+});
