@@ -11,7 +11,9 @@ ENV NODE_ENV=production \
     MIGRANS_DATA_DIR=/app/data/querynode
 
 # Dependencies first: this layer is rebuilt only when the lockfile changes. Native packages (usearch,
-# lmdb) pick their linux-x64 prebuilds; nothing is compiled.
+# lmdb, msgpackr-extract) pick the image platform's prebuilds (linux-x64, or linux-arm64 when the stack's
+# architecture is arm64: npm ci runs inside the target platform, so an arm64 build on an x86 host needs
+# QEMU, lib/infra/README.md); nothing is compiled.
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 

@@ -24,11 +24,12 @@ import { AWS_ENV, CHECKPOINT_AGE_METRIC, MAX_REPLICAS, SWEEP_HEARTBEAT_METRIC } 
 import { ENGINE_ENV } from '../config.ts';
 import { encryptedFailureQueue, IngestEventSource } from './ingest-event-source.ts';
 import { MigransRestApi, MigransTokenSecret } from './migrans-api.ts';
-import { MigransFunction } from './migrans-function.ts';
+import { MIGRANS_ARCHITECTURES, type MigransArchitecture, MigransFunction } from './migrans-function.ts';
 import { MigransNetwork } from './migrans-network.ts';
 import { MigransStorage } from './migrans-storage.ts';
-import { QuerynodeService } from './querynode-service.ts';
+import { describeFargateMemory, FARGATE_MEMORY_MIB, QuerynodeService } from './querynode-service.ts';
 import { grantKvReadWrite, grantWalAppend, grantWalRead } from './role-grants.ts';
+import { StackPropsError } from './stack-props-error.ts';
 
 /** The engine variable the stack sets (from lib/config.ts ENGINE_ENV, so a rename there reaches here). */
 const SEAL_ROWS_ENV = Object.keys(ENGINE_ENV).find((name) => ENGINE_ENV[name] === 'sealRows')!;
@@ -55,6 +56,10 @@ export interface MigransStackProps extends StackProps {
   querynodes?: QuerynodeMode;
   /** Querynode tasks at deploy time, and the autoscaling minimum. */
   querynodeCount?: number;
+  /** Run querynodes on Fargate Spot (~70 % cheaper; a reclaimed node gets 2 minutes' warning and is replaced). x86_64 only. */
+  querynodeSpot?: boolean;
+  /** CPU architecture of the Lambda functions and the querynode task: 'arm64' (Graviton) is ~20 % cheaper, its image needs an arm64 build (lib/infra/README.md). */
+  architecture?: MigransArchitecture;
   /** Autoscaling maximum (default: twice `querynodeCount`). */
   querynodeMaxCount?: number;
   /** Fargate CPU units per querynode (1024 = 1 vCPU). */
@@ -92,6 +97,8 @@ export const MIGRANS_STACK_DEFAULTS = {
   onDemand: false,
   querynodes: 'fargate',
   querynodeCount: 2,
+  querynodeSpot: false,
+  architecture: 'x86_64',
   querynodeCpu: 1024,
   querynodeMemoryMiB: 4096,
   querynodeDiskGiB: 50,
@@ -163,6 +170,7 @@ export class MigransStack extends Stack {
 
     const indexer = new MigransFunction(this, 'Indexer', {
       role: 'indexer',
+      architecture: p.architecture,
       environment: common,
       memorySize: 3008,
       timeout: Duration.minutes(15),
@@ -174,6 +182,7 @@ export class MigransStack extends Stack {
     const withIndexer = { ...common, [AWS_ENV.indexerFunction]: indexer.fn.functionName };
     const ingest = new MigransFunction(this, 'Ingest', {
       role: 'ingest',
+      architecture: p.architecture,
       environment: withIndexer,
       memorySize: 2048,
       timeout: Duration.minutes(5),
@@ -182,6 +191,7 @@ export class MigransStack extends Stack {
     });
     const compactor = new MigransFunction(this, 'Compactor', {
       role: 'compactor',
+      architecture: p.architecture,
       environment: withIndexer,
       memorySize: 3008,
       timeout: Duration.minutes(10),
@@ -190,6 +200,7 @@ export class MigransStack extends Stack {
     });
     const api = new MigransFunction(this, 'Api', {
       role: 'api',
+      architecture: p.architecture,
       environment: { ...querynodeEnv, ...withIndexer },
       memorySize: 1769, // one full vCPU: JSON parsing and the top-k reduce are CPU-bound
       timeout: Duration.seconds(29), // API Gateway's integration timeout
@@ -305,6 +316,8 @@ export class MigransStack extends Stack {
         clientSecurityGroup: apiSecurityGroup,
         environment: querynodeEnv,
         logRemovalPolicy: removalPolicy,
+        architecture: p.architecture,
+        spot: p.querynodeSpot,
       });
       grantQuerynode(this.querynodes.taskRole, this.storage, secret);
     }
@@ -359,7 +372,7 @@ export function resolveProps(props: MigransStackProps): ResolvedMigransProps {
   const d = MIGRANS_STACK_DEFAULTS;
   const int = (name: keyof MigransStackProps, value: number | undefined, fallback: number, min: number, max: number): number => {
     const v = value ?? fallback;
-    if (!Number.isInteger(v) || v < min || v > max) throw new Error(`MigransStack: ${name} must be an integer in [${min}, ${max}], got ${v}`);
+    if (!Number.isInteger(v) || v < min || v > max) throw new StackPropsError(name, v, `MigransStack: ${name} must be an integer in [${min}, ${max}], got ${v}`);
     return v;
   };
   const querynodeCount = int('querynodeCount', props.querynodeCount, d.querynodeCount, 1, 100);
@@ -368,6 +381,8 @@ export function resolveProps(props: MigransStackProps): ResolvedMigransProps {
     onDemand: props.onDemand ?? d.onDemand,
     querynodes: props.querynodes ?? d.querynodes,
     querynodeCount,
+    querynodeSpot: props.querynodeSpot ?? d.querynodeSpot,
+    architecture: props.architecture ?? d.architecture,
     querynodeMaxCount: int('querynodeMaxCount', props.querynodeMaxCount, 2 * querynodeCount, querynodeCount, 200),
     querynodeCpu: int('querynodeCpu', props.querynodeCpu, d.querynodeCpu, 256, 16384),
     querynodeMemoryMiB: int('querynodeMemoryMiB', props.querynodeMemoryMiB, d.querynodeMemoryMiB, 512, 122880),
@@ -382,8 +397,40 @@ export function resolveProps(props: MigransStackProps): ResolvedMigransProps {
     apiRateLimit: int('apiRateLimit', props.apiRateLimit, d.apiRateLimit, 1, 1_000_000),
     apiBurstLimit: int('apiBurstLimit', props.apiBurstLimit, d.apiBurstLimit, 1, 1_000_000),
   };
-  if (r.querynodes !== 'fargate' && r.querynodes !== 'external') throw new Error(`MigransStack: querynodes must be 'fargate' or 'external', got ${String(r.querynodes)}`);
-  if (r.auth !== 'token') throw new Error(`MigransStack: auth must be 'token' (the only mode), got ${String(r.auth)}`);
-  if (r.removalPolicy !== 'retain' && r.removalPolicy !== 'destroy') throw new Error(`MigransStack: removalPolicy must be 'retain' or 'destroy', got ${String(r.removalPolicy)}`);
+  if (r.querynodes !== 'fargate' && r.querynodes !== 'external')
+    throw new StackPropsError('querynodes', r.querynodes, `MigransStack: querynodes must be 'fargate' or 'external', got ${String(r.querynodes)}`);
+  if (r.auth !== 'token') throw new StackPropsError('auth', r.auth, `MigransStack: auth must be 'token' (the only mode), got ${String(r.auth)}`);
+  if (r.removalPolicy !== 'retain' && r.removalPolicy !== 'destroy')
+    throw new StackPropsError('removalPolicy', r.removalPolicy, `MigransStack: removalPolicy must be 'retain' or 'destroy', got ${String(r.removalPolicy)}`);
+  if (!MIGRANS_ARCHITECTURES.includes(r.architecture))
+    throw new StackPropsError('architecture', r.architecture, `MigransStack: architecture must be 'x86_64' or 'arm64', got ${JSON.stringify(r.architecture)}`);
+  if (typeof r.querynodeSpot !== 'boolean')
+    throw new StackPropsError('querynodeSpot', r.querynodeSpot, `MigransStack: querynodeSpot must be true or false, got ${JSON.stringify(r.querynodeSpot)}`);
+  if (r.querynodeSpot && r.querynodes !== 'fargate')
+    throw new StackPropsError(
+      'querynodeSpot',
+      r.querynodeSpot,
+      `MigransStack: querynodeSpot needs querynodes 'fargate' (Spot is a Fargate capacity provider), got querynodes '${r.querynodes}'`,
+    );
+  // AWS: "Fargate Spot only supports Linux tasks with the X86_64 architecture."
+  if (r.querynodeSpot && r.architecture === 'arm64')
+    throw new StackPropsError(
+      'querynodeSpot',
+      r.querynodeSpot,
+      "MigransStack: querynodeSpot needs architecture 'x86_64': Fargate Spot runs no ARM64 tasks; choose Spot (cheaper) or arm64, not both",
+    );
+  const memoryChoices = FARGATE_MEMORY_MIB[r.querynodeCpu];
+  if (!memoryChoices)
+    throw new StackPropsError(
+      'querynodeCpu',
+      r.querynodeCpu,
+      `MigransStack: querynodeCpu must be a Fargate CPU value (${Object.keys(FARGATE_MEMORY_MIB).join(', ')}), got ${r.querynodeCpu}`,
+    );
+  if (!memoryChoices.includes(r.querynodeMemoryMiB))
+    throw new StackPropsError(
+      'querynodeMemoryMiB',
+      r.querynodeMemoryMiB,
+      `MigransStack: querynodeMemoryMiB ${r.querynodeMemoryMiB} is not a Fargate size for querynodeCpu ${r.querynodeCpu}: with ${r.querynodeCpu} CPU units memory must be ${describeFargateMemory(r.querynodeCpu)}`,
+    );
   return r;
 }

@@ -4,6 +4,7 @@
  * and an unparsable value fails the synth instead of silently falling back to a default.
  */
 import type { MigransStackProps } from './migrans-stack.ts';
+import { StackPropsError } from './stack-props-error.ts';
 
 /** Context keys that map to numeric props. */
 const NUMBER_KEYS = [
@@ -22,6 +23,9 @@ const NUMBER_KEYS = [
   'apiBurstLimit',
 ] as const;
 
+/** Context keys that map to boolean props. */
+const BOOLEAN_KEYS = ['onDemand', 'querynodeSpot'] as const;
+
 /** Reads the stack's props from context; `get` is `app.node.tryGetContext`. Unset keys stay unset (defaults apply). */
 export function propsFromContext(get: (key: string) => unknown): MigransStackProps {
   const props: MigransStackProps = {};
@@ -29,28 +33,37 @@ export function propsFromContext(get: (key: string) => unknown): MigransStackPro
     const raw = get(key);
     if (raw === undefined) continue;
     const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-    if (!Number.isFinite(value)) throw new Error(`context ${key}: expected a number, got ${JSON.stringify(raw)}`);
+    if (!Number.isFinite(value)) throw new StackPropsError(key, raw, `context ${key}: expected a number, got ${JSON.stringify(raw)}`);
     props[key] = value;
   }
-  const onDemand = get('onDemand');
-  if (onDemand !== undefined) {
-    if (onDemand === true || onDemand === 'true') props.onDemand = true;
-    else if (onDemand === false || onDemand === 'false') props.onDemand = false;
-    else throw new Error(`context onDemand: expected true or false, got ${JSON.stringify(onDemand)}`);
+  for (const key of BOOLEAN_KEYS) {
+    const raw = get(key);
+    if (raw === undefined) continue;
+    if (raw === true || raw === 'true') props[key] = true;
+    else if (raw === false || raw === 'false') props[key] = false;
+    else throw new StackPropsError(key, raw, `context ${key}: expected true or false, got ${JSON.stringify(raw)}`);
   }
   const querynodes = get('querynodes');
   if (querynodes !== undefined) {
-    if (querynodes !== 'fargate' && querynodes !== 'external') throw new Error(`context querynodes: expected fargate or external, got ${JSON.stringify(querynodes)}`);
+    if (querynodes !== 'fargate' && querynodes !== 'external')
+      throw new StackPropsError('querynodes', querynodes, `context querynodes: expected fargate or external, got ${JSON.stringify(querynodes)}`);
     props.querynodes = querynodes;
+  }
+  const architecture = get('architecture');
+  if (architecture !== undefined) {
+    if (architecture !== 'x86_64' && architecture !== 'arm64')
+      throw new StackPropsError('architecture', architecture, `context architecture: expected x86_64 or arm64, got ${JSON.stringify(architecture)}`);
+    props.architecture = architecture;
   }
   const auth = get('auth');
   if (auth !== undefined) {
-    if (auth !== 'token') throw new Error(`context auth: expected token (the only mode), got ${JSON.stringify(auth)}`);
+    if (auth !== 'token') throw new StackPropsError('auth', auth, `context auth: expected token (the only mode), got ${JSON.stringify(auth)}`);
     props.auth = auth;
   }
   const removalPolicy = get('removalPolicy');
   if (removalPolicy !== undefined) {
-    if (removalPolicy !== 'retain' && removalPolicy !== 'destroy') throw new Error(`context removalPolicy: expected retain or destroy, got ${JSON.stringify(removalPolicy)}`);
+    if (removalPolicy !== 'retain' && removalPolicy !== 'destroy')
+      throw new StackPropsError('removalPolicy', removalPolicy, `context removalPolicy: expected retain or destroy, got ${JSON.stringify(removalPolicy)}`);
     props.removalPolicy = removalPolicy;
   }
   return props;

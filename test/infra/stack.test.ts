@@ -1,11 +1,16 @@
 /**
  * CDK assertions on the synthesized MigransStack template: encryption and no public access on the
  * stateful resources, their pinned logical ids, the Kinesis event source settings, alarms, the API and
- * its token, the environment contract (AWS_ENV) and least-privilege IAM per role.
+ * its token, the environment contract (AWS_ENV) and least-privilege IAM per role; the querynode
+ * health check (run for real against a stand-in server), architecture, Spot and Fargate sizes; and the
+ * idle cost table of lib/infra/README.md, whose quantities are recounted from the templates.
  * Bundling is skipped (`aws:cdk:bundling-stacks: []`): these tests check the template, not the code.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,11 +20,15 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { DynamoDbKvStore } from '../../lib/adapters/aws/dynamodb-kv-store.ts';
 import { WalPositionIndex } from '../../lib/adapters/aws/kinesis-wal-index.ts';
 import { AWS_ENV } from '../../lib/aws/aws-env.ts';
+import { READY_ROUTE } from '../../lib/aws/querynode.ts';
 import { INGEST_EVENT_SOURCE } from '../../lib/infra/ingest-event-source.ts';
 import { TOKEN_SECRET_LOGICAL_ID } from '../../lib/infra/migrans-api.ts';
 import { MIGRANS_STACK_DEFAULTS, MigransStack, resolveProps, type MigransStackProps } from '../../lib/infra/migrans-stack.ts';
+import { NATIVE_MODULES, REPO_ROOT } from '../../lib/infra/migrans-function.ts';
 import { STATEFUL_LOGICAL_IDS } from '../../lib/infra/migrans-storage.ts';
+import { FARGATE_MEMORY_MIB, QUERYNODE_HEALTH_CHECK, QUERYNODE_HEALTH_CHECK_COMMAND, QUERYNODE_READY_PATH } from '../../lib/infra/querynode-service.ts';
 import { propsFromContext } from '../../lib/infra/stack-context.ts';
+import { StackPropsError } from '../../lib/infra/stack-props-error.ts';
 
 /** A template resource as JSON. */
 interface Resource {
@@ -621,10 +630,26 @@ describe('props', () => {
       removalPolicy: 'destroy',
       sealRows: '20000',
       replicas: '2',
+      architecture: 'arm64',
+      querynodeSpot: true,
     };
     assert.deepEqual(
       propsFromContext((k) => ctx[k]),
-      { shardCount: 4, querynodeCount: 3, onDemand: false, querynodes: 'external', removalPolicy: 'destroy', sealRows: 20000, replicas: 2 },
+      {
+        shardCount: 4,
+        querynodeCount: 3,
+        onDemand: false,
+        querynodeSpot: true,
+        querynodes: 'external',
+        architecture: 'arm64',
+        removalPolicy: 'destroy',
+        sealRows: 20000,
+        replicas: 2,
+      },
+    );
+    assert.deepEqual(
+      propsFromContext((k) => ({ querynodeSpot: 'false', architecture: 'x86_64' })[k]),
+      { querynodeSpot: false, architecture: 'x86_64' },
     );
     assert.deepEqual(
       propsFromContext(() => undefined),
@@ -637,6 +662,11 @@ describe('props', () => {
     assert.throws(() => propsFromContext((k) => (k === 'onDemand' ? 'yes' : undefined)), /context onDemand/);
     assert.throws(() => propsFromContext((k) => (k === 'querynodes' ? 'ecs' : undefined)), /context querynodes/);
     assert.throws(() => propsFromContext((k) => (k === 'auth' ? 'iam' : undefined)), /context auth/);
+    assert.throws(() => propsFromContext((k) => (k === 'architecture' ? 'arm' : undefined)), /context architecture: expected x86_64 or arm64, got "arm"/);
+    assert.throws(
+      () => propsFromContext((k) => (k === 'querynodeSpot' ? 'yes' : undefined)),
+      (e: unknown) => e instanceof StackPropsError && e.prop === 'querynodeSpot' && e.value === 'yes' && /expected true or false/.test(e.message),
+    );
   });
 
   it('defaults and ranges', () => {
@@ -650,5 +680,347 @@ describe('props', () => {
     assert.equal(r.replicas, 1);
     assert.throws(() => resolveProps({ replicas: 0 }), /replicas must be an integer in \[1, 16\], got 0/);
     assert.throws(() => resolveProps({ maxSegmentBytes: 4096 }), /maxSegmentBytes must be an integer in \[1048576, 1073741824\], got 4096/);
+  });
+});
+
+/** The one ECS service of a template, with its resource's DependsOn. */
+function ecsService(template: Template): Resource & { DependsOn?: string[] } {
+  const services = Object.values(resourcesOf(template, 'AWS::ECS::Service'));
+  assert.equal(services.length, 1);
+  return services[0]!;
+}
+
+/** The querynode task definition of a template. */
+function querynodeTask(template: Template): Record<string, unknown> {
+  const tasks = Object.values(resourcesOf(template, 'AWS::ECS::TaskDefinition'));
+  assert.equal(tasks.length, 1);
+  return tasks[0]!.Properties!;
+}
+
+/** Runs the container's health check command (its `node -e` part) against `port`; resolves to its exit code. */
+function runHealthCheck(port: number): Promise<number> {
+  const [kind, , flag, script] = QUERYNODE_HEALTH_CHECK_COMMAND;
+  assert.equal(kind, 'CMD', 'exec form: node:22-slim needs no shell for it');
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [flag!, script!], { env: { PATH: process.env.PATH, [AWS_ENV.querynodePort]: String(port) }, timeout: 10_000 });
+    child.on('exit', (code) => resolve(code ?? -1));
+  });
+}
+
+/** A stand-in querynode answering `status` on READY_ROUTE (and 404 elsewhere) on a free loopback port. */
+async function readinessServer(status: () => number): Promise<{ port: number; paths: string[]; close: () => Promise<void> }> {
+  const paths: string[] = [];
+  const server = http.createServer((req, res) => {
+    paths.push(req.url ?? '');
+    res.writeHead(req.url === READY_ROUTE ? status() : 404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, paths, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe('querynode health check and deploys', () => {
+  it('a rolling deploy waits for new querynodes to answer /readyz before stopping old ones, and rolls back a deploy that never gets ready', () => {
+    const task = querynodeTask(dflt.template);
+    const [container] = task.ContainerDefinitions as { HealthCheck: Record<string, unknown> }[];
+    assert.deepEqual(container!.HealthCheck, {
+      Command: QUERYNODE_HEALTH_CHECK_COMMAND,
+      StartPeriod: 300,
+      Interval: 10,
+      Timeout: 5,
+      Retries: 5,
+    });
+    const service = ecsService(dflt.template).Properties!;
+    const deploy = service.DeploymentConfiguration as Record<string, unknown>;
+    assert.equal(deploy.MinimumHealthyPercent, 100, 'no old querynode stops before its replacement is ready');
+    assert.equal(deploy.MaximumPercent, 200);
+    assert.deepEqual(deploy.DeploymentCircuitBreaker, { Enable: true, Rollback: true });
+    // Longer than the 300 s start period: a large share's bootstrap is not killed and restarted forever.
+    assert.equal(service.HealthCheckGracePeriodSeconds, 600);
+    assert.ok(QUERYNODE_HEALTH_CHECK.gracePeriod.toSeconds() > QUERYNODE_HEALTH_CHECK.startPeriod.toSeconds());
+  });
+
+  it('the health check asks the querynode readiness route on its own port: 200 passes, 503 (bootstrapping) and no listener fail', async () => {
+    assert.equal(QUERYNODE_READY_PATH, READY_ROUTE, 'the health check probes the route the querynode serves');
+    let status = 200;
+    const server = await readinessServer(() => status);
+    try {
+      assert.equal(await runHealthCheck(server.port), 0, 'ready');
+      status = 503;
+      assert.equal(await runHealthCheck(server.port), 1, 'bootstrapping');
+      assert.deepEqual(server.paths, [READY_ROUTE, READY_ROUTE], 'no token needed, only the readiness route asked');
+    } finally {
+      await server.close();
+    }
+    // Nothing listens while the node bootstraps (it serves only once its stores are open).
+    assert.equal(await runHealthCheck(server.port), 1, 'connection refused');
+  });
+});
+
+describe('architecture', () => {
+  it('arm64 runs every function and the querynode task on Graviton, with an arm64 image', () => {
+    const { stack, template } = synth({ architecture: 'arm64' });
+    const fns = resourcesOf(template, 'AWS::Lambda::Function');
+    assert.equal(Object.keys(fns).length, 4);
+    for (const [id, fn] of Object.entries(fns)) assert.deepEqual(fn.Properties?.Architectures, ['arm64'], id);
+    assert.deepEqual(querynodeTask(template).RuntimePlatform, { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' });
+    const assembly = (stack.node.root as App).synth();
+    const assets = JSON.parse(fs.readFileSync(path.join(assembly.directory, `${stack.artifactId}.assets.json`), 'utf8')) as {
+      dockerImages: Record<string, { source: { platform?: string } }>;
+    };
+    const images = Object.values(assets.dockerImages);
+    assert.equal(images.length, 1);
+    assert.equal(images[0]!.source.platform, 'linux/arm64');
+  });
+
+  it('the default is x86_64 for the functions, the task and the image', () => {
+    assert.deepEqual(querynodeTask(dflt.template).RuntimePlatform, { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' });
+    const assembly = (dflt.stack.node.root as App).synth();
+    const assets = JSON.parse(fs.readFileSync(path.join(assembly.directory, `${dflt.stack.artifactId}.assets.json`), 'utf8')) as {
+      dockerImages: Record<string, { source: { platform?: string } }>;
+    };
+    assert.deepEqual(
+      Object.values(assets.dockerImages).map((i) => i.source.platform),
+      ['linux/amd64'],
+    );
+  });
+
+  it('every native package has a linux-arm64 build an arm64 asset can install: usearch in its prebuilds, lmdb and msgpackr-extract in the lockfile', () => {
+    assert.deepEqual(NATIVE_MODULES, ['usearch', 'lmdb', 'msgpackr-extract']);
+    for (const cpu of ['x64', 'arm64']) {
+      assert.ok(fs.existsSync(path.join(REPO_ROOT, 'node_modules', 'usearch', 'prebuilds', `linux-${cpu}`, 'usearch.node')), `usearch prebuilds/linux-${cpu}`);
+    }
+    const lock = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { version: string; optionalDependencies?: Record<string, string>; os?: string[]; cpu?: string[] }>;
+    };
+    for (const [pkg, platformPkg] of [
+      ['lmdb', '@lmdb/lmdb-linux-arm64'],
+      ['msgpackr-extract', '@msgpackr-extract/msgpackr-extract-linux-arm64'],
+    ] as const) {
+      const wanted = lock.packages[`node_modules/${pkg}`]?.optionalDependencies?.[platformPkg];
+      assert.ok(wanted, `${pkg} lists ${platformPkg}`);
+      const entry = lock.packages[`node_modules/${platformPkg}`];
+      assert.equal(entry?.version, wanted, `the lockfile pins ${platformPkg} at the version ${pkg} wants`);
+      assert.deepEqual([entry?.os, entry?.cpu], [['linux'], ['arm64']], platformPkg);
+    }
+  });
+
+  it('an unknown architecture fails the synth, naming the value', () => {
+    assert.throws(
+      () => resolveProps({ architecture: 'aarch64' as never }),
+      (e: unknown) => e instanceof StackPropsError && e.prop === 'architecture' && e.value === 'aarch64' && /'x86_64' or 'arm64', got "aarch64"/.test(e.message),
+    );
+  });
+});
+
+describe('querynodeSpot', () => {
+  it('puts every querynode on FARGATE_SPOT, associated with the cluster before the service is created', () => {
+    const { template } = synth({ querynodeSpot: true });
+    const service = ecsService(template);
+    assert.deepEqual(service.Properties?.CapacityProviderStrategy, [{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }]);
+    assert.equal(service.Properties?.LaunchType, undefined, 'a capacity provider strategy replaces the launch type');
+    const associations = resourcesOf(template, 'AWS::ECS::ClusterCapacityProviderAssociations');
+    const [associationId, association] = Object.entries(associations)[0] ?? [];
+    assert.equal(Object.keys(associations).length, 1);
+    assert.ok((association?.Properties?.CapacityProviders as string[]).includes('FARGATE_SPOT'));
+    assert.ok(service.DependsOn?.includes(associationId!), 'the service waits for the association');
+    // The health check and the deploy safety are the same on Spot.
+    assert.equal(service.Properties?.HealthCheckGracePeriodSeconds, 600);
+    assert.deepEqual((service.Properties?.DeploymentConfiguration as Record<string, unknown>).MinimumHealthyPercent, 100);
+  });
+
+  it('is off by default: plain FARGATE launch type, no capacity providers', () => {
+    const service = ecsService(dflt.template);
+    assert.equal(service.Properties?.LaunchType, 'FARGATE');
+    assert.equal(service.Properties?.CapacityProviderStrategy, undefined);
+    dflt.template.resourceCountIs('AWS::ECS::ClusterCapacityProviderAssociations', 0);
+  });
+
+  it('is refused with arm64 (Fargate Spot runs no ARM64 tasks) and without Fargate querynodes', () => {
+    assert.throws(
+      () => resolveProps({ querynodeSpot: true, architecture: 'arm64' }),
+      (e: unknown) => e instanceof StackPropsError && e.prop === 'querynodeSpot' && /Fargate Spot runs no ARM64 tasks/.test(e.message),
+    );
+    assert.throws(() => resolveProps({ querynodeSpot: true, querynodes: 'external' }), /querynodeSpot needs querynodes 'fargate'.*got querynodes 'external'/);
+    assert.throws(() => resolveProps({ querynodeSpot: 'yes' as never }), /querynodeSpot must be true or false, got "yes"/);
+  });
+});
+
+describe('Fargate task sizes', () => {
+  it('accept every combination of the Fargate table, at its edges', () => {
+    const ok: [number, number][] = [
+      [256, 512],
+      [256, 2048],
+      [512, 1024],
+      [512, 4096],
+      [1024, 2048],
+      [1024, 8192],
+      [2048, 4096],
+      [2048, 16384],
+      [4096, 8192],
+      [4096, 30720],
+      [8192, 16384],
+      [8192, 20480],
+      [8192, 61440],
+      [16384, 32768],
+      [16384, 40960],
+      [16384, 122880],
+    ];
+    for (const [cpu, memory] of ok) assert.equal(resolveProps({ querynodeCpu: cpu, querynodeMemoryMiB: memory }).querynodeMemoryMiB, memory, `${cpu}/${memory}`);
+    assert.deepEqual(FARGATE_MEMORY_MIB[256], [512, 1024, 2048]);
+    assert.equal(FARGATE_MEMORY_MIB[4096]?.length, 23, '8–30 GiB in 1 GiB steps');
+  });
+
+  it('refuse a memory size the CPU value does not take, naming both values and the valid range', () => {
+    const refused: [number, number, RegExp][] = [
+      [256, 1536, /querynodeMemoryMiB 1536 is not a Fargate size for querynodeCpu 256: with 256 CPU units memory must be 512, 1024, 2048 MiB/],
+      [1024, 3000, /querynodeMemoryMiB 3000 is not a Fargate size for querynodeCpu 1024: .*2048–8192 MiB in 1024 MiB steps/],
+      [1024, 16384, /querynodeCpu 1024: .*2048–8192 MiB/],
+      [4096, 31744, /4096 CPU units memory must be 8192–30720 MiB in 1024 MiB steps/],
+      [8192, 18432, /8192 CPU units memory must be 16384–61440 MiB in 4096 MiB steps/],
+      [16384, 36864, /16384 CPU units memory must be 32768–122880 MiB in 8192 MiB steps/],
+    ];
+    for (const [cpu, memory, message] of refused) {
+      assert.throws(
+        () => resolveProps({ querynodeCpu: cpu, querynodeMemoryMiB: memory }),
+        (e: unknown) => e instanceof StackPropsError && e.prop === 'querynodeMemoryMiB' && e.value === memory && message.test(e.message),
+        `${cpu}/${memory}`,
+      );
+    }
+  });
+
+  it('refuse a CPU value Fargate does not offer, listing the ones it does', () => {
+    assert.throws(
+      () => resolveProps({ querynodeCpu: 3072, querynodeMemoryMiB: 8192 }),
+      (e: unknown) => e instanceof StackPropsError && e.prop === 'querynodeCpu' && /Fargate CPU value \(256, 512, 1024, 2048, 4096, 8192, 16384\), got 3072/.test(e.message),
+    );
+  });
+});
+
+/**
+ * The idle cost table of lib/infra/README.md, recounted: every quantity is read from a synthesized
+ * template (so adding a NAT gateway, an alarm or a shard without updating the table fails here), every
+ * price is the list price below for that template's architecture and capacity, and every amount and
+ * total is recomputed. A failure prints the table as it should read.
+ */
+describe('idle cost table (lib/infra/README.md)', () => {
+  /** Hours in the month AWS's calculator uses. */
+  const HOURS = 730;
+  /** Runs of a one-minute schedule in that month. */
+  const TICKS = HOURS * 60;
+  /** Billed seconds assumed per idle scheduled invocation (an idle sweep or compaction finds nothing to do; not measured on AWS). */
+  const IDLE_TICK_SECONDS = 0.5;
+  /** us-east-1 list prices (README gives the date); Spot ≈ 70 % off the x86_64 on-demand price. */
+  const PRICE = {
+    fargateVcpuHour: { x86_64: 0.04048, arm64: 0.03238, spot: 0.012144 },
+    fargateGbHour: { x86_64: 0.004445, arm64: 0.00356, spot: 0.0013335 },
+    fargateStorageGbHour: 0.000111,
+    natGatewayHour: 0.045,
+    publicIpv4Hour: 0.005,
+    kinesisShardHour: 0.015,
+    kinesisExtendedRetentionShardHour: 0.02,
+    alarmMonth: 0.1,
+    insightsAlarmMetricMonth: 0.1,
+    customMetricMonth: 0.3,
+    secretMonth: 0.4,
+    lambdaRequest: 0.0000002,
+    lambdaGbSecond: { x86_64: 0.0000166667, arm64: 0.0000133334 },
+  };
+  /** The configurations the table prices, in its column order. */
+  const CONFIGS: { column: string; props: MigransStackProps }[] = [
+    { column: 'default', props: {} },
+    { column: 'cheapest: Spot', props: { querynodeCount: 1, querynodeSpot: true, shardCount: 1, natGateways: 1 } },
+    { column: 'cheapest without Spot: arm64', props: { querynodeCount: 1, architecture: 'arm64', shardCount: 1, natGateways: 1 } },
+  ];
+
+  /** One priced line: quantity × unit price (per hour when `hourly`). */
+  interface Line {
+    qty: number;
+    price: number;
+    hourly: boolean;
+  }
+
+  /** The idle bill of a template, by table key. */
+  function idleBill(template: Template): Record<string, Line> {
+    const t = template.toJSON().Resources as Record<string, Resource>;
+    const all = (type: string) => Object.values(t).filter((r) => r.Type === type);
+    const task = querynodeTask(template);
+    const service = ecsService(template).Properties!;
+    const tasks = service.DesiredCount as number;
+    const spot = JSON.stringify(service.CapacityProviderStrategy ?? []).includes('FARGATE_SPOT');
+    const taskArch = (task.RuntimePlatform as { CpuArchitecture: string }).CpuArchitecture === 'ARM64' ? 'arm64' : 'x86_64';
+    const fargate = spot ? 'spot' : taskArch;
+    const [stream] = all('AWS::Kinesis::Stream');
+    const shards = stream!.Properties!.ShardCount as number;
+    const alarms = all('AWS::CloudWatch::Alarm');
+    const insightsAlarms = alarms.filter((a) => JSON.stringify(a.Properties?.Metrics ?? '').includes('SELECT'));
+    assert.equal(insightsAlarms.length, 1, 'one Metrics Insights alarm (CheckpointAgeAlarm): with no collection it analyzes no channel');
+    // Target tracking creates two alarms per policy (scale out, scale in) outside the template; they are billed too.
+    const targetTracking = all('AWS::ApplicationAutoScaling::ScalingPolicy').filter((p) => p.Properties?.PolicyType === 'TargetTrackingScaling').length;
+    const everyMinute = all('AWS::Events::Rule').filter((r) => r.Properties?.ScheduleExpression === 'rate(1 minute)');
+    const ticked = everyMinute.map((r) => {
+      const [target] = r.Properties!.Targets as { Arn: { 'Fn::GetAtt': [string, string] } }[];
+      return t[target!.Arn['Fn::GetAtt'][0]]!.Properties!;
+    });
+    const lambdaArch = ticked.every((fn) => JSON.stringify(fn.Architectures) === '["arm64"]') ? 'arm64' : 'x86_64';
+    return {
+      'fargate-vcpu': { qty: (tasks * Number(task.Cpu)) / 1024, price: PRICE.fargateVcpuHour[fargate], hourly: true },
+      'fargate-memory': { qty: (tasks * Number(task.Memory)) / 1024, price: PRICE.fargateGbHour[fargate], hourly: true },
+      'fargate-storage': { qty: tasks * ((task.EphemeralStorage as { SizeInGiB: number }).SizeInGiB - 20), price: PRICE.fargateStorageGbHour, hourly: true },
+      'nat-gateway': { qty: all('AWS::EC2::NatGateway').length, price: PRICE.natGatewayHour, hourly: true },
+      'public-ipv4': { qty: all('AWS::EC2::EIP').length, price: PRICE.publicIpv4Hour, hourly: true },
+      'kinesis-shard': { qty: shards, price: PRICE.kinesisShardHour, hourly: true },
+      'kinesis-retention': { qty: (stream!.Properties!.RetentionPeriodHours as number) > 24 ? shards : 0, price: PRICE.kinesisExtendedRetentionShardHour, hourly: true },
+      alarm: { qty: alarms.length - insightsAlarms.length + 2 * targetTracking, price: PRICE.alarmMonth, hourly: false },
+      'insights-alarm': { qty: 0, price: PRICE.insightsAlarmMetricMonth, hourly: false },
+      'custom-metric': {
+        qty: alarms.filter((a) => typeof a.Properties?.Namespace === 'string' && !a.Properties.Namespace.startsWith('AWS/')).length,
+        price: PRICE.customMetricMonth,
+        hourly: false,
+      },
+      secret: { qty: all('AWS::SecretsManager::Secret').length, price: PRICE.secretMonth, hourly: false },
+      'lambda-requests': { qty: everyMinute.length * TICKS, price: PRICE.lambdaRequest, hourly: false },
+      'lambda-compute': {
+        qty: ticked.reduce((sum, fn) => sum + ((fn.MemorySize as number) / 1024) * TICKS * IDLE_TICK_SECONDS, 0),
+        price: PRICE.lambdaGbSecond[lambdaArch],
+        hourly: false,
+      },
+    };
+  }
+
+  const money = (x: number) => `$${x.toFixed(2)}`;
+  const amount = (l: Line) => Math.round(l.qty * l.price * (l.hourly ? HOURS : 1) * 100) / 100;
+  /** A unit price with its significant digits, at least cents ($0.10, $0.04048, $0.0000002). */
+  const unit = (x: number) => {
+    const digits = x.toFixed(10).replace(/0+$/, '');
+    return `$${digits.split('.')[1]!.length < 2 ? x.toFixed(2) : digits}`;
+  };
+  const cell = (l: Line) => `${l.qty.toLocaleString('en-US', { maximumFractionDigits: 2 })} × ${unit(l.price)}${l.hourly ? '/h' : ''} = ${money(amount(l))}`;
+
+  it('itemizes exactly what the default, Spot and arm64 templates bill while idle, with the right prices and totals', () => {
+    const bills = CONFIGS.map((c) => idleBill(c.props === CONFIGS[0]!.props ? dflt.template : synth(c.props).template));
+    const readme = fs.readFileSync(path.join(REPO_ROOT, 'lib', 'infra', 'README.md'), 'utf8').split('\n');
+    const header = readme.findIndex((l) => l.startsWith('| item (`key`) |'));
+    assert.notEqual(header, -1, 'README has the cost table');
+    const columns = readme[header]!.split('|').map((c) => c.trim());
+    assert.deepEqual(
+      columns.slice(3, 3 + CONFIGS.length),
+      CONFIGS.map((c) => c.column),
+      'columns in CONFIGS order',
+    );
+    const rows = new Map<string, string[]>();
+    let totals: string[] | undefined;
+    for (const line of readme.slice(header + 2)) {
+      if (!line.startsWith('|')) break;
+      const cells = line.split('|').map((c) => c.trim());
+      const key = /^`([a-z0-9-]+)`/.exec(cells[1] ?? '')?.[1];
+      if (key) rows.set(key, cells.slice(3, 3 + CONFIGS.length));
+      else if (cells[1] === '**total**') totals = cells.slice(3, 3 + CONFIGS.length);
+    }
+    const expected = Object.keys(bills[0]!).map((key) => bills.map((b) => cell(b[key]!)));
+    const expectedTotals = bills.map((b) => `**${money(Object.values(b).reduce((sum, l) => sum + amount(l), 0))}**`);
+    const table = [...Object.keys(bills[0]!).map((key, i) => `${key}: ${expected[i]!.join(' | ')}`), `total: ${expectedTotals.join(' | ')}`].join('\n');
+    assert.deepEqual([...rows.keys()], Object.keys(bills[0]!), `the table lists every billed item, in order; expected:\n${table}`);
+    Object.keys(bills[0]!).forEach((key, i) => assert.deepEqual(rows.get(key), expected[i], `${key}; the table should read:\n${table}`));
+    assert.deepEqual(totals, expectedTotals, `totals; the table should read:\n${table}`);
   });
 });
