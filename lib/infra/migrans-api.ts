@@ -1,7 +1,12 @@
 /**
- * The public entry point: an API Gateway REST API (v1: LocalStack's free tier has no v2) whose
- * `/v2/{proxy+}` resource proxies every Milvus REST v2 call (`POST /v2/vectordb/collections/create`…)
- * to the api function, plus the token secret that function checks.
+ * The public entry point, one of two API Gateway flavours proxying every Milvus REST v2 call
+ * (`POST /v2/vectordb/collections/create`…) under `/v2/` to the api function, plus the token secret
+ * that function checks:
+ * - a REST API (v1, the default: LocalStack's free tier has no v2), $3.50 per million requests;
+ * - an HTTP API (`apiType: 'http'`), $1.00 per million: the same routes through payload format 2.0
+ *   (lib/aws/api-role.ts reads both), stage throttling and access logs, on the `$default` stage.
+ *   It has no binary media types setting: a body it takes for binary (gzip) arrives base64-encoded with
+ *   `isBase64Encoded`, which the handler decodes either way.
  *
  * Auth is a bearer token, not IAM: Milvus clients (the official SDKs' HTTP clients, curl) send
  * `Authorization: Bearer <token>`, so a shared token keeps every existing client working unchanged,
@@ -13,6 +18,8 @@
  */
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -43,7 +50,15 @@ export class MigransTokenSecret extends Construct {
   }
 }
 
-/** Props of MigransRestApi. */
+/** What the stack needs of either API: its base URL and id. */
+export interface MigransApiEndpoint {
+  /** Base URL, ending in `/` (clients append `v2/vectordb/…`). */
+  readonly url: string;
+  /** The API's id. */
+  readonly apiId: string;
+}
+
+/** Props of MigransRestApi and MigransHttpApi. */
 export interface MigransRestApiProps {
   /** The api function every request goes to. */
   handler: lambda.IFunction;
@@ -55,9 +70,13 @@ export interface MigransRestApiProps {
 }
 
 /** REST API with `ANY /v2/{proxy+}` → the api function, stage throttling and JSON access logs. */
-export class MigransRestApi extends Construct {
+export class MigransRestApi extends Construct implements MigransApiEndpoint {
   /** The API. */
   readonly api: apigw.RestApi;
+  /** {@inheritDoc MigransApiEndpoint.url} */
+  readonly url: string;
+  /** {@inheritDoc MigransApiEndpoint.apiId} */
+  readonly apiId: string;
 
   constructor(scope: Construct, id: string, props: MigransRestApiProps) {
     super(scope, id);
@@ -85,5 +104,43 @@ export class MigransRestApi extends Construct {
       defaultIntegration: new apigw.LambdaIntegration(props.handler, { proxy: true }),
       anyMethod: true,
     });
+    this.url = this.api.url;
+    this.apiId = this.api.restApiId;
+  }
+}
+
+/** HTTP API with `ANY /v2/{proxy+}` → the api function (payload 2.0), `$default` stage throttling and JSON access logs. */
+export class MigransHttpApi extends Construct implements MigransApiEndpoint {
+  /** The API. */
+  readonly api: apigwv2.HttpApi;
+  /** {@inheritDoc MigransApiEndpoint.url} */
+  readonly url: string;
+  /** {@inheritDoc MigransApiEndpoint.apiId} */
+  readonly apiId: string;
+
+  constructor(scope: Construct, id: string, props: MigransRestApiProps) {
+    super(scope, id);
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: props.removalPolicy });
+    // No CORS configuration: browsers get no cross-origin access by default.
+    this.api = new apigwv2.HttpApi(this, 'Api', {
+      apiName: `${Stack.of(this).stackName}-milvus-rest-v2`,
+      description: 'Migrans: the Milvus REST API v2',
+      createDefaultStage: false,
+    });
+    const stage = new apigwv2.HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: props.rateLimit, burstLimit: props.burstLimit },
+      accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(accessLogs), format: apigw.AccessLogFormat.jsonWithStandardFields() },
+    });
+    // Only /v2/… exists: anything else is API Gateway's 404 and never reaches the function.
+    this.api.addRoutes({
+      path: '/v2/{proxy+}',
+      methods: [apigwv2.HttpMethod.ANY],
+      integration: new HttpLambdaIntegration('Api', props.handler, { payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0 }),
+    });
+    this.url = `${stage.url}`;
+    this.apiId = this.api.apiId;
   }
 }

@@ -62,6 +62,8 @@ export interface MigransFunctionProps {
   vpc?: ec2.IVpc;
   vpcSubnets?: ec2.SubnetSelection;
   securityGroups?: ec2.ISecurityGroup[];
+  /** Concurrent executions reserved for the function, and so its most (none when unset). */
+  reservedConcurrentExecutions?: number;
   /** What happens to the log group when the stack is deleted. */
   logRemovalPolicy: RemovalPolicy;
 }
@@ -95,6 +97,7 @@ export class MigransFunction extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       logGroup,
       bundling: {
         format: OutputFormat.ESM,

@@ -23,7 +23,7 @@ import type { Construct } from 'constructs';
 import { AWS_ENV, CHECKPOINT_AGE_METRIC, MAX_REPLICAS, SWEEP_HEARTBEAT_METRIC } from '../aws/aws-env.ts';
 import { ENGINE_ENV } from '../config.ts';
 import { encryptedFailureQueue, IngestEventSource } from './ingest-event-source.ts';
-import { MigransRestApi, MigransTokenSecret } from './migrans-api.ts';
+import { MigransHttpApi, MigransRestApi, MigransTokenSecret, type MigransApiEndpoint } from './migrans-api.ts';
 import { MIGRANS_ARCHITECTURES, type MigransArchitecture, MigransFunction } from './migrans-function.ts';
 import { MigransNetwork } from './migrans-network.ts';
 import { MigransStorage } from './migrans-storage.ts';
@@ -45,6 +45,9 @@ export type MigransAuthMode = 'token';
  * querynode runs as a process you start, e.g. under LocalStack, whose free tier has no ECS).
  */
 export type QuerynodeMode = 'fargate' | 'external';
+
+/** The API Gateway flavours the stack can put in front of the api function. */
+export type MigransApiType = 'rest' | 'http';
 
 /** Props of MigransStack; every one has a default (MIGRANS_STACK_DEFAULTS). */
 export interface MigransStackProps extends StackProps {
@@ -85,6 +88,12 @@ export interface MigransStackProps extends StackProps {
   removalPolicy?: 'retain' | 'destroy';
   /** NAT gateways of the VPC (1 is cheapest, 2 is one per AZ). */
   natGateways?: number;
+  /** The API Gateway flavour: 'rest' (REST API, $3.50/M requests; LocalStack's free tier) or 'http' (HTTP API, $1.00/M). */
+  apiType?: MigransApiType;
+  /** Concurrent executions reserved for the ingest function (0: none; the event source runs one per shard). */
+  ingestReservedConcurrency?: number;
+  /** Concurrent executions reserved for, and so the most of, the indexer (0: none): bounds parallel index builds. */
+  indexerReservedConcurrency?: number;
   /** API Gateway stage throttling: steady requests per second. */
   apiRateLimit?: number;
   /** API Gateway stage throttling: burst. */
@@ -109,6 +118,9 @@ export const MIGRANS_STACK_DEFAULTS = {
   auth: 'token',
   removalPolicy: 'retain',
   natGateways: 1,
+  apiType: 'rest',
+  ingestReservedConcurrency: 0,
+  indexerReservedConcurrency: 0,
   apiRateLimit: 1000,
   apiBurstLimit: 2000,
 } as const satisfies Omit<Required<MigransStackProps>, keyof StackProps | 'querynodeMaxCount'>;
@@ -121,8 +133,8 @@ export class MigransStack extends Stack {
   readonly tokenSecret: MigransTokenSecret;
   /** The role functions. */
   readonly functions: Readonly<Record<'api' | 'ingest' | 'indexer' | 'compactor', MigransFunction>>;
-  /** The public REST API. */
-  readonly restApi: MigransRestApi;
+  /** The public API (a REST or an HTTP API, per `apiType`). */
+  readonly api: MigransApiEndpoint;
   /** The Fargate querynodes (absent with `querynodes: 'external'`). */
   readonly querynodes?: QuerynodeService;
 
@@ -176,6 +188,7 @@ export class MigransStack extends Stack {
       timeout: Duration.minutes(15),
       ephemeralStorageSize: Size.gibibytes(10),
       logRemovalPolicy: removalPolicy,
+      reservedConcurrentExecutions: p.indexerReservedConcurrency || undefined,
     });
     // api (after createIndex), ingest (after a flush) and the compactor (after a merge) hand segments
     // to the indexer (lib/aws/*-role.ts refuse to start without MIGRANS_INDEXER_FUNCTION).
@@ -188,6 +201,7 @@ export class MigransStack extends Stack {
       timeout: Duration.minutes(5),
       ephemeralStorageSize: Size.gibibytes(2),
       logRemovalPolicy: removalPolicy,
+      reservedConcurrentExecutions: p.ingestReservedConcurrency || undefined,
     });
     const compactor = new MigransFunction(this, 'Compactor', {
       role: 'compactor',
@@ -322,15 +336,15 @@ export class MigransStack extends Stack {
       grantQuerynode(this.querynodes.taskRole, this.storage, secret);
     }
 
-    this.restApi = new MigransRestApi(this, 'RestApi', {
+    this.api = new (p.apiType === 'http' ? MigransHttpApi : MigransRestApi)(this, p.apiType === 'http' ? 'HttpApi' : 'RestApi', {
       handler: api.fn,
       rateLimit: p.apiRateLimit,
       burstLimit: p.apiBurstLimit,
       removalPolicy,
     });
 
-    new CfnOutput(this, 'ApiUrl', { value: this.restApi.api.url, description: 'Milvus REST v2 base URL (append v2/vectordb/…)' });
-    new CfnOutput(this, 'ApiId', { value: this.restApi.api.restApiId, description: 'REST API id (LocalStack URLs use it)' });
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Milvus REST v2 base URL (append v2/vectordb/…)' });
+    new CfnOutput(this, 'ApiId', { value: this.api.apiId, description: 'API id (LocalStack URLs use it)' });
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'WalIndexTableName', { value: walIndexTable.tableName });
@@ -394,11 +408,16 @@ export function resolveProps(props: MigransStackProps): ResolvedMigransProps {
     auth: props.auth ?? d.auth,
     removalPolicy: props.removalPolicy ?? d.removalPolicy,
     natGateways: int('natGateways', props.natGateways, d.natGateways, 1, 2),
+    apiType: props.apiType ?? d.apiType,
+    ingestReservedConcurrency: int('ingestReservedConcurrency', props.ingestReservedConcurrency, d.ingestReservedConcurrency, 0, 1000),
+    indexerReservedConcurrency: int('indexerReservedConcurrency', props.indexerReservedConcurrency, d.indexerReservedConcurrency, 0, 1000),
     apiRateLimit: int('apiRateLimit', props.apiRateLimit, d.apiRateLimit, 1, 1_000_000),
     apiBurstLimit: int('apiBurstLimit', props.apiBurstLimit, d.apiBurstLimit, 1, 1_000_000),
   };
   if (r.querynodes !== 'fargate' && r.querynodes !== 'external')
     throw new StackPropsError('querynodes', r.querynodes, `MigransStack: querynodes must be 'fargate' or 'external', got ${String(r.querynodes)}`);
+  if (r.apiType !== 'rest' && r.apiType !== 'http')
+    throw new StackPropsError('apiType', r.apiType, `MigransStack: apiType must be 'rest' or 'http', got ${JSON.stringify(r.apiType)}`);
   if (r.auth !== 'token') throw new StackPropsError('auth', r.auth, `MigransStack: auth must be 'token' (the only mode), got ${String(r.auth)}`);
   if (r.removalPolicy !== 'retain' && r.removalPolicy !== 'destroy')
     throw new StackPropsError('removalPolicy', r.removalPolicy, `MigransStack: removalPolicy must be 'retain' or 'destroy', got ${String(r.removalPolicy)}`);

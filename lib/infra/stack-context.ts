@@ -19,6 +19,8 @@ const NUMBER_KEYS = [
   'sealRows',
   'maxSegmentBytes',
   'natGateways',
+  'ingestReservedConcurrency',
+  'indexerReservedConcurrency',
   'apiRateLimit',
   'apiBurstLimit',
 ] as const;
@@ -54,6 +56,11 @@ export function propsFromContext(get: (key: string) => unknown): MigransStackPro
     if (architecture !== 'x86_64' && architecture !== 'arm64')
       throw new StackPropsError('architecture', architecture, `context architecture: expected x86_64 or arm64, got ${JSON.stringify(architecture)}`);
     props.architecture = architecture;
+  }
+  const apiType = get('apiType');
+  if (apiType !== undefined) {
+    if (apiType !== 'rest' && apiType !== 'http') throw new StackPropsError('apiType', apiType, `context apiType: expected rest or http, got ${JSON.stringify(apiType)}`);
+    props.apiType = apiType;
   }
   const auth = get('auth');
   if (auth !== undefined) {

@@ -443,6 +443,48 @@ describe('API', () => {
   });
 });
 
+describe('cheaper edges', () => {
+  it("apiType 'http': an HTTP API routes ANY /v2/{proxy+} to the api function on payload 2.0, on a throttled, access-logged $default stage, with no CORS and no REST API", () => {
+    const { stack, template } = synth({ apiType: 'http' });
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    const api = Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Api'))[0]?.Properties ?? {};
+    assert.equal(api.ProtocolType, 'HTTP');
+    assert.equal(api.CorsConfiguration, undefined, 'no cross-origin access by default');
+    const routes = Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Route'));
+    assert.deepEqual(
+      routes.map((r) => r.Properties?.RouteKey),
+      ['ANY /v2/{proxy+}'],
+      'one route: nothing else reaches the function',
+    );
+    const apiFn = logicalId(stack, stack.functions.api.fn);
+    const integration = Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Integration'))[0]?.Properties ?? {};
+    assert.equal(integration.IntegrationType, 'AWS_PROXY');
+    assert.equal(integration.PayloadFormatVersion, '2.0', 'lib/aws/api-role.ts reads payload 2.0 events');
+    assert.ok(JSON.stringify(integration.IntegrationUri).includes(`"${apiFn}"`), 'the integration calls the api function');
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: MIGRANS_STACK_DEFAULTS.apiRateLimit, ThrottlingBurstLimit: MIGRANS_STACK_DEFAULTS.apiBurstLimit },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
+    });
+    const perms = Object.values(resourcesOf(template, 'AWS::Lambda::Permission')).filter((p) => JSON.stringify(p.Properties?.FunctionName).includes(`"${apiFn}"`));
+    assert.notEqual(perms.length, 0, 'API Gateway may invoke the api function');
+    for (const p of perms) assert.equal(p.Properties?.Principal, 'apigateway.amazonaws.com');
+    assert.throws(() => resolveProps({ apiType: 'websocket' as never }), /apiType must be 'rest' or 'http', got "websocket"/);
+  });
+
+  it('reserved concurrency for ingest and the indexer when asked, none by default', () => {
+    const fns = (t: Template) => resourcesOf(t, 'AWS::Lambda::Function');
+    for (const id of Object.values(ids)) assert.equal(fns(dflt.template)[id]?.Properties?.ReservedConcurrentExecutions, undefined, `${id} reserves nothing by default`);
+    const { stack, template } = synth({ ingestReservedConcurrency: 4, indexerReservedConcurrency: 10 });
+    assert.equal(fns(template)[logicalId(stack, stack.functions.ingest.fn)]?.Properties?.ReservedConcurrentExecutions, 4);
+    assert.equal(fns(template)[logicalId(stack, stack.functions.indexer.fn)]?.Properties?.ReservedConcurrentExecutions, 10);
+    assert.equal(fns(template)[logicalId(stack, stack.functions.api.fn)]?.Properties?.ReservedConcurrentExecutions, undefined);
+    assert.throws(() => resolveProps({ indexerReservedConcurrency: -1 }), /indexerReservedConcurrency must be an integer in \[0, 1000\], got -1/);
+  });
+});
+
 describe('least privilege', () => {
   const { bucket, table, walIndexTable, stream } = STATEFUL_LOGICAL_IDS;
   type Role = keyof typeof roles;
@@ -662,6 +704,11 @@ describe('props', () => {
     assert.throws(() => propsFromContext((k) => (k === 'onDemand' ? 'yes' : undefined)), /context onDemand/);
     assert.throws(() => propsFromContext((k) => (k === 'querynodes' ? 'ecs' : undefined)), /context querynodes/);
     assert.throws(() => propsFromContext((k) => (k === 'auth' ? 'iam' : undefined)), /context auth/);
+    assert.throws(() => propsFromContext((k) => (k === 'apiType' ? 'grpc' : undefined)), /context apiType: expected rest or http/);
+    assert.deepEqual(
+      propsFromContext((k) => (k === 'apiType' ? 'http' : undefined)),
+      { apiType: 'http' },
+    );
     assert.throws(() => propsFromContext((k) => (k === 'architecture' ? 'arm' : undefined)), /context architecture: expected x86_64 or arm64, got "arm"/);
     assert.throws(
       () => propsFromContext((k) => (k === 'querynodeSpot' ? 'yes' : undefined)),
