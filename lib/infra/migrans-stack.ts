@@ -55,6 +55,12 @@ export interface MigransStackProps extends StackProps {
   shardCount?: number;
   /** On-demand Kinesis capacity instead of `shardCount` (Kinesis splits and merges the shards by itself; the WAL follows reshards). */
   onDemand?: boolean;
+  /**
+   * How long Kinesis keeps WAL records (hours, 24–8760): how long a failing datanode may leave rows
+   * unflushed before they are lost (the checkpoint-age alarm fires at 2 h). Past 24 h each shard pays
+   * extended retention ($0.02/shard-hour, $14.60 a month).
+   */
+  streamRetentionHours?: number;
   /** Where querynodes run. */
   querynodes?: QuerynodeMode;
   /** Querynode tasks at deploy time, and the autoscaling minimum. */
@@ -104,6 +110,7 @@ export interface MigransStackProps extends StackProps {
 export const MIGRANS_STACK_DEFAULTS = {
   shardCount: 2,
   onDemand: false,
+  streamRetentionHours: 168,
   querynodes: 'fargate',
   querynodeCount: 2,
   querynodeSpot: false,
@@ -147,6 +154,7 @@ export class MigransStack extends Stack {
     this.storage = new MigransStorage(this, 'Storage', {
       capacity: p.onDemand ? { onDemand: true } : { shardCount: p.shardCount },
       removalPolicy,
+      retentionHours: p.streamRetentionHours,
     });
     const { bucket, table, walIndexTable, stream } = this.storage;
     this.tokenSecret = new MigransTokenSecret(this, 'Token', { removalPolicy });
@@ -393,6 +401,7 @@ export function resolveProps(props: MigransStackProps): ResolvedMigransProps {
   const r: ResolvedMigransProps = {
     shardCount: int('shardCount', props.shardCount, d.shardCount, 1, 500),
     onDemand: props.onDemand ?? d.onDemand,
+    streamRetentionHours: int('streamRetentionHours', props.streamRetentionHours, d.streamRetentionHours, 24, 8760),
     querynodes: props.querynodes ?? d.querynodes,
     querynodeCount,
     querynodeSpot: props.querynodeSpot ?? d.querynodeSpot,

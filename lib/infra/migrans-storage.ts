@@ -26,6 +26,8 @@ export interface MigransStorageProps {
   capacity: StreamCapacity;
   /** RETAIN keeps data when the stack is deleted (production); DESTROY empties and deletes it (dev). */
   removalPolicy: RemovalPolicy;
+  /** How long the stream keeps records (hours, 24–8760). */
+  retentionHours: number;
 }
 
 /** Bucket, tables and stream: everything that holds data. */
@@ -80,8 +82,8 @@ export class MigransStorage extends Construct {
       ...(props.capacity.onDemand ? { streamMode: kinesis.StreamMode.ON_DEMAND } : { streamMode: kinesis.StreamMode.PROVISIONED, shardCount: props.capacity.shardCount }),
       encryption: kinesis.StreamEncryption.MANAGED,
       // The WAL must outlive any checkpoint lag: records not yet covered by a flushed segment are
-      // only in the stream, so a consumer stuck for days must still find them.
-      retentionPeriod: Duration.days(7),
+      // only in the stream, so a consumer stuck that long must still find them.
+      retentionPeriod: Duration.hours(props.retentionHours),
       removalPolicy: props.removalPolicy,
     });
     pinLogicalId(this.stream, STATEFUL_LOGICAL_IDS.stream);

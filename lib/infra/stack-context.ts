@@ -9,6 +9,7 @@ import { StackPropsError } from './stack-props-error.ts';
 /** Context keys that map to numeric props. */
 const NUMBER_KEYS = [
   'shardCount',
+  'streamRetentionHours',
   'querynodeCount',
   'querynodeMaxCount',
   'querynodeCpu',

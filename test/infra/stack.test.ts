@@ -474,6 +474,12 @@ describe('cheaper edges', () => {
     assert.throws(() => resolveProps({ apiType: 'websocket' as never }), /apiType must be 'rest' or 'http', got "websocket"/);
   });
 
+  it('the stream keeps records 7 days by default, 24 h (no extended retention) when asked', () => {
+    dflt.template.hasResourceProperties('AWS::Kinesis::Stream', { RetentionPeriodHours: 168 });
+    synth({ streamRetentionHours: 24 }).template.hasResourceProperties('AWS::Kinesis::Stream', { RetentionPeriodHours: 24 });
+    assert.throws(() => resolveProps({ streamRetentionHours: 12 }), /streamRetentionHours must be an integer in \[24, 8760\], got 12/);
+  });
+
   it('reserved concurrency for ingest and the indexer when asked, none by default', () => {
     const fns = (t: Template) => resourcesOf(t, 'AWS::Lambda::Function');
     for (const id of Object.values(ids)) assert.equal(fns(dflt.template)[id]?.Properties?.ReservedConcurrentExecutions, undefined, `${id} reserves nothing by default`);
