@@ -983,6 +983,10 @@ describe('idle cost table (lib/infra/README.md)', () => {
     { column: 'default', props: {} },
     { column: 'cheapest: Spot', props: { querynodeCount: 1, querynodeSpot: true, shardCount: 1, natGateways: 1 } },
     { column: 'cheapest without Spot: arm64', props: { querynodeCount: 1, architecture: 'arm64', shardCount: 1, natGateways: 1 } },
+    {
+      column: 'smallest: Spot, 0.5 vCPU, 1-day WAL',
+      props: { querynodeCount: 1, querynodeSpot: true, querynodeCpu: 512, querynodeMemoryMiB: 2048, querynodeDiskGiB: 21, shardCount: 1, natGateways: 1, streamRetentionHours: 24 },
+    },
   ];
 
   /** One priced line: quantity × unit price (per hour when `hourly`). */
