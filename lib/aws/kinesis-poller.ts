@@ -6,6 +6,7 @@
  */
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, type _Record } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse } from 'aws-lambda';
+import { hookAwsClient } from '../adapters/aws/client-hook.ts';
 import { defaultKinesisClient } from '../adapters/aws/kinesis-wal.ts';
 import type { IngestRecord } from './ingest-role.ts';
 import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
@@ -33,7 +34,7 @@ export interface RunningPoller {
 
 /** Starts polling every shard of the stream from its oldest record. */
 export async function startKinesisPoller(options: PollerOptions): Promise<RunningPoller> {
-  const client = options.client ?? defaultKinesisClient();
+  const client = options.client ?? hookAwsClient(defaultKinesisClient());
   const shards = (await client.send(new ListShardsCommand({ StreamName: options.streamName }))).Shards ?? [];
   let stopped = false;
   const idleMs = options.idleMs ?? 50;
