@@ -73,6 +73,8 @@ interface WorkloadResult {
   counts: Record<Role, CallCounts>;
   /** Lambda invocations and their measured in-process durations (ms). */
   lambda: Record<'api' | 'ingest' | 'indexer', { invocations: number; ms: number }>;
+  /** Wall time of the workload, settling included (ms). */
+  ms: number;
 }
 
 const { values: args } = parseArgs({
@@ -126,6 +128,17 @@ function storesFor(role: Role, config: AwsConfig): SharedStores {
   }
 }
 
+/** A Milvus error reply to one of the script's calls. */
+class ApiCallError extends Error {
+  constructor(
+    readonly route: string,
+    readonly code: number,
+    message: string,
+  ) {
+    super(`${route} failed with code ${code}: ${message}`);
+  }
+}
+
 /** Calls the API handler as API Gateway does (gzip bodies base64-encoded, as the stack's binaryMediaTypes deliver them). */
 async function call(proxy: ApiProxy, route: string, body: unknown, gzip = false): Promise<unknown> {
   const json = JSON.stringify(body);
@@ -140,15 +153,40 @@ async function call(proxy: ApiProxy, route: string, body: unknown, gzip = false)
   const reply = JSON.parse((await handleApiEvent(proxy, event)).body);
   lambda.api.invocations++;
   lambda.api.ms += performance.now() - started;
-  if (reply.code !== 0) throw new Error(`${route} failed: ${JSON.stringify(reply).slice(0, 500)}`);
+  if (reply.code !== 0) throw new ApiCallError(route, reply.code, String(reply.message));
   return reply.data;
+}
+
+/** Retries made after an append of unknown fate (each retry is one more API request, counted in the costs). */
+let unknownFateRetries = 0;
+
+/**
+ * Calls the API; a write whose fate is unknown (the owner querynode's append timed out: every role
+ * shares this one process, so a datanode or querynode applying a large batch can hold up the owner's
+ * event loop) is retried, up to twice, as a client would: it may land more than once, which leaves
+ * the same rows (inserts overwrite) but pays again — the report says how often. Returns the requests made.
+ */
+async function callRetryingUnknownFate(proxy: ApiProxy, route: string, body: unknown, gzip = false): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await call(proxy, route, body, gzip);
+      return attempt;
+    } catch (err) {
+      if (!(err instanceof ApiCallError) || err.code !== 65535 || attempt === 3) throw err;
+      unknownFateRetries++;
+      process.stdout.write(`  (retrying ${route} after: ${err.message.slice(0, 200)})\n`);
+      await settled();
+    }
+  }
 }
 
 const snapshotAll = () => ({ counts: Object.fromEntries(ROLES.map((r) => [r, counters[r].snapshot()])) as Record<Role, CallCounts>, lambda: structuredClone(lambda) });
 
 /** Runs `body`, then waits until no role makes Kinesis reads of new records (the consumers caught up), and returns what it cost. */
-async function workload(name: string, ops: number, unit: string, body: () => Promise<number>, settle = true): Promise<WorkloadResult> {
+async function workload(name: string, ops: number, unit: string, body: () => Promise<number>, settle = true): Promise<WorkloadResult | undefined> {
+  if (ops === 0) return undefined;
   const before = snapshotAll();
+  const started = performance.now();
   const apiRequests = await body();
   if (settle) await settled();
   const after = snapshotAll();
@@ -157,6 +195,7 @@ async function workload(name: string, ops: number, unit: string, body: () => Pro
     ops,
     unit,
     apiRequests,
+    ms: performance.now() - started,
     counts: Object.fromEntries(ROLES.map((r) => [r, countsSince(after.counts[r], before.counts[r])])) as Record<Role, CallCounts>,
     lambda: {
       api: { invocations: after.lambda.api.invocations - before.lambda.api.invocations, ms: after.lambda.api.ms - before.lambda.api.ms },
@@ -168,9 +207,10 @@ async function workload(name: string, ops: number, unit: string, body: () => Pro
   return result;
 }
 
-/** Resolves once the record bytes read by all roles stayed unchanged for a second (at most 30 s). */
+/** Resolves once the record bytes read by all roles and the datanodes' DynamoDB writes stayed unchanged for a second (at most 30 s). */
 async function settled(): Promise<void> {
-  const readBytes = () => ROLES.reduce((sum, r) => sum + totalOf(counters[r].snapshot(), 'Kinesis.GetRecords', 'recordBytesRead'), 0);
+  const readBytes = () =>
+    ROLES.reduce((sum, r) => sum + totalOf(counters[r].snapshot(), 'Kinesis.GetRecords', 'recordBytesRead'), 0) + totalOf(counters.ingest.snapshot(), 'DynamoDB', 'writeUnits');
   let last = -1;
   let stable = 0;
   for (let i = 0; i < 60 && stable < 2; i++) {
@@ -225,11 +265,11 @@ function report(w: WorkloadResult): void {
     `  Lambda: api ${l.api.invocations} invocations, ${fmt(l.api.ms / Math.max(1, l.api.invocations), 1)} ms each; ingest ${l.ingest.invocations}, ${fmt(l.ingest.ms / Math.max(1, l.ingest.invocations), 1)} ms each; indexer ${l.indexer.invocations}, ${fmt(l.indexer.ms / Math.max(1, l.indexer.invocations), 1)} ms each (in-process on the emulators)`,
   );
   const d = dollars(w);
-  const total = Object.values(d).reduce((a, b) => a + b, 0);
+  const counted = Object.entries(d).filter(([k]) => k !== 'Lambda GB-s');
+  const countedTotal = counted.reduce((a, [, v]) => a + v, 0);
+  const perM = (v: number) => fmt((v / w.ops) * 1e6, 3);
   out.push(
-    `  $ per million ${w.unit}: ${fmt((total / w.ops) * 1e6)}  (${Object.entries(d)
-      .map(([k, v]) => `${k} ${fmt((v / w.ops) * 1e6, 3)}`)
-      .join(', ')})`,
+    `  $ per million ${w.unit}: ${perM(countedTotal)} counted (${counted.map(([k, v]) => `${k} ${perM(v)}`).join(', ')}) + ${perM(d['Lambda GB-s'])} Lambda GB-s at the emulator durations`,
   );
   const written = ROLES.reduce((sum, r) => sum + totalOf(w.counts[r], 'Kinesis', 'recordBytesPut'), 0);
   if (written > 0) {
@@ -238,6 +278,31 @@ function report(w: WorkloadResult): void {
     out.push(`  Kinesis: ${fmt(written / 1024)} KB written; read amplification ${fmt(sum / written)} (${ROLES.map((r) => `${r} ${fmt(read[r] / written)}`).join(', ')})`);
   }
   process.stdout.write(out.join('\n') + '\n');
+}
+
+/**
+ * The closing table: per workload, the counted dollars per million operations, the same net of the
+ * idle background (querynode heartbeats, lease renewals and tail polls run whatever the traffic; the
+ * idle workload measures their rate, charged here for the workload's wall time), and the read amplification.
+ */
+function summary(results: WorkloadResult[]): void {
+  const idle = results.find((r) => r.unit === 'seconds');
+  const counted = (w: WorkloadResult) => Object.entries(dollars(w)).reduce((a, [k, v]) => (k === 'Lambda GB-s' ? a : a + v), 0);
+  const idlePerMs = idle ? counted(idle) / idle.ms : 0;
+  const lines = [
+    '\n## summary (us-east-1 list prices; Lambda GB-s left out: see each workload)',
+    '  workload                                   $/M counted   $/M net of idle   Kinesis read amplification',
+  ];
+  for (const w of results) {
+    if (w === idle) continue;
+    const total = (counted(w) / w.ops) * 1e6;
+    const net = ((counted(w) - idlePerMs * w.ms) / w.ops) * 1e6;
+    const written = ROLES.reduce((sum, r) => sum + totalOf(w.counts[r], 'Kinesis', 'recordBytesPut'), 0);
+    const read = ROLES.reduce((sum, r) => sum + totalOf(w.counts[r], 'Kinesis.GetRecords', 'recordBytesRead'), 0);
+    lines.push(`  ${`${w.name} (per M ${w.unit})`.padEnd(42)} ${fmt(total, 3).padStart(11)} ${fmt(net, 3).padStart(17)}   ${written > 1024 * 100 ? fmt(read / written) : '-'}`);
+  }
+  if (idle) lines.push(`  idle fleet: $${fmt(counted(idle) / (idle.ms / 1000), 6)}/s = $${fmt((counted(idle) / (idle.ms / 1000)) * 3600 * 730)}/month in DynamoDB requests`);
+  process.stdout.write(lines.join('\n') + '\n');
 }
 
 async function main(): Promise<void> {
@@ -255,7 +320,7 @@ async function main(): Promise<void> {
   };
   const engine = { compactionIntervalMs: 0 };
   const closers: (() => Promise<unknown>)[] = [];
-  const results: WorkloadResult[] = [];
+  const results: (WorkloadResult | undefined)[] = [];
   try {
     await DynamoDbKvStore.createTable(config.table);
     await KinesisWal.createResources({ streamName: config.stream, shardCount: 2, indexTableName: config.walIndexTable });
@@ -305,19 +370,25 @@ async function main(): Promise<void> {
     await settled();
 
     let next = 0;
+    // Batches first: on the emulators a 1,000-row batch takes seconds to put through kinesis-mock, and
+    // the owner's 10 s append timeout (lib/aws/owner-routed-wal.ts) is less likely to trip on a fresh stream.
     results.push(
-      await workload('single-row inserts', SINGLE, 'rows', async () => {
-        for (let i = 0; i < SINGLE; i++, next++) await call(proxy, 'entities/insert', { collectionName: COLLECTION, data: [{ id: next, vector: vector(next) }] });
-        return SINGLE;
+      await workload(`batched inserts (${BATCH_ROWS} rows, gzip)`, BATCHES * BATCH_ROWS, 'rows', async () => {
+        let requests = 0;
+        for (let b = 0; b < BATCHES; b++) {
+          const data = Array.from({ length: BATCH_ROWS }, () => ({ id: next, vector: vector(next++) }));
+          requests += await callRetryingUnknownFate(proxy, 'entities/insert', { collectionName: COLLECTION, data }, true);
+          await settled(); // let the consumers catch up, as they would in their own processes
+        }
+        return requests;
       }),
     );
     results.push(
-      await workload(`batched inserts (${BATCH_ROWS} rows, gzip)`, BATCHES * BATCH_ROWS, 'rows', async () => {
-        for (let b = 0; b < BATCHES; b++) {
-          const data = Array.from({ length: BATCH_ROWS }, () => ({ id: next, vector: vector(next++) }));
-          await call(proxy, 'entities/insert', { collectionName: COLLECTION, data }, true);
-        }
-        return BATCHES;
+      await workload('single-row inserts', SINGLE, 'rows', async () => {
+        let requests = 0;
+        for (let i = 0; i < SINGLE; i++, next++)
+          requests += await callRetryingUnknownFate(proxy, 'entities/insert', { collectionName: COLLECTION, data: [{ id: next, vector: vector(next) }] });
+        return requests;
       }),
     );
     results.push(
@@ -370,7 +441,10 @@ async function main(): Promise<void> {
       `\nPrices (us-east-1 list): ${JSON.stringify(PRICES)}\nLambda memory (MB, lib/infra/migrans-stack.ts): ${JSON.stringify(LAMBDA_MEMORY_MB)}\n` +
         `Fixed, not per operation: Kinesis 2 shards × $${PRICES.kinesisShardHour}/shard-hour = $${fmt(2 * PRICES.kinesisShardHour * 730)}/month; Fargate querynodes; NAT gateways.\n`,
     );
-    if (args.json) fs.writeFileSync(args.json, JSON.stringify(results, null, 2));
+    summary(results.filter((r): r is WorkloadResult => r !== undefined));
+    if (unknownFateRetries > 0) process.stdout.write(`Writes retried after an unknown fate: ${unknownFateRetries} (their cost is in the figures above).\n`);
+    if (args.json)
+      fs.writeFileSync(args.json, JSON.stringify({ prices: PRICES, lambdaMemoryMb: LAMBDA_MEMORY_MB, unknownFateRetries, workloads: results.filter(Boolean) }, null, 2));
   } finally {
     for (const c of closers.reverse()) await c().catch(() => undefined);
     for (const s of openedStores) await Promise.allSettled([s.kv.close(), s.wal.close()]);

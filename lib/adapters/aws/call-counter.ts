@@ -33,6 +33,12 @@ export interface CallStats {
   readUnits: number;
   /** DynamoDB write capacity units consumed, as DynamoDB reported them. */
   writeUnits: number;
+  /**
+   * Of readUnits + writeUnits, those estimated rather than reported: DynamoDB Local reports no
+   * capacity for PartiQL batches, so each statement counts as its parameters' bytes in 1 KB units
+   * (4 KB for a SELECT), at least one.
+   */
+  estimatedUnits: number;
 }
 
 /** Counts keyed `Service.Operation` (e.g. `DynamoDB.BatchWriteItem`, `Kinesis.PutRecords`). */
@@ -83,6 +89,7 @@ export function emptyStats(): CallStats {
     recordBytesRead: 0,
     readUnits: 0,
     writeUnits: 0,
+    estimatedUnits: 0,
   };
 }
 
@@ -171,7 +178,11 @@ export class AwsCallCounter {
         }
       }
       if (service === 'DynamoDB') {
-        const units = consumedUnits(output.ConsumedCapacity);
+        let units = consumedUnits(output.ConsumedCapacity);
+        if (output.ConsumedCapacity === undefined && this.capacity && op.includes('Statement')) {
+          units = estimatedStatementUnits(op, input);
+          s.estimatedUnits += units;
+        }
         if (dynamodbReads(op, input)) s.readUnits += units;
         else s.writeUnits += units;
       }
@@ -213,6 +224,30 @@ function countPut(s: CallStats, op: string, input: Record<string, unknown>): voi
 function consumedUnits(consumed: unknown): number {
   const list = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
   return list.reduce((sum: number, c: { CapacityUnits?: number }) => sum + (c.CapacityUnits ?? 0), 0);
+}
+
+/** Capacity units of PartiQL statements estimated from their parameters (see CallStats.estimatedUnits). */
+function estimatedStatementUnits(op: string, input: Record<string, unknown>): number {
+  const statements = (op === 'ExecuteStatement' ? [input] : (input.Statements ?? [])) as { Statement?: unknown; Parameters?: unknown[] }[];
+  let units = 0;
+  for (const st of statements) {
+    const read = /^\s*select\b/i.test(String(st.Statement ?? ''));
+    const bytes = (st.Parameters ?? []).reduce((sum: number, v) => sum + attributeBytes(v), 0);
+    units += Math.max(1, Math.ceil(bytes / (read ? 4096 : 1024)));
+  }
+  return units;
+}
+
+/** The stored size of a DynamoDB attribute value (binary and string bytes, number digits, nested values). */
+function attributeBytes(value: unknown): number {
+  if (!value || typeof value !== 'object') return 0;
+  const v = value as { B?: Uint8Array; S?: string; N?: string; M?: Record<string, unknown>; L?: unknown[] };
+  if (v.B) return v.B.byteLength;
+  if (v.S !== undefined) return Buffer.byteLength(v.S);
+  if (v.N !== undefined) return v.N.length;
+  if (v.M) return Object.entries(v.M).reduce((sum, [k, x]) => sum + Buffer.byteLength(k) + attributeBytes(x), 0);
+  if (v.L) return v.L.reduce((sum: number, x) => sum + attributeBytes(x), 0);
+  return 1;
 }
 
 /** The byte length of a request body (a string, bytes, or a stream with a Content-Length header). */
