@@ -19,17 +19,18 @@ const ROLES: PathRole[] = ['proxy', 'ingest', 'indexer', 'querynode'];
 const DYNAMODB_WRITES = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems', 'BatchExecuteStatement', 'ExecuteStatement', 'ExecuteTransaction'];
 
 /**
- * DynamoDB write units one single-row insert may cost, API, owner querynode and datanode together.
- * Measured (npm run cost, 768-d): about 5 — the WAL head commit (a 2-unit transaction), the PK index
- * entry and the channel's applied position (a 2-unit transaction per datanode batch), the row's
- * versioned index statement — plus the querynodes' heartbeats while it runs. 8 leaves room for a
- * batch boundary falling differently, not for a new write per row.
+ * DynamoDB write units one single-row insert may cost, owner querynode, datanode and API together.
+ * Measured about 4.6 (npm run cost, docs/cost-model.md): the owner's WAL head commit (a 2-unit
+ * transaction), the datanode's PK-index statement (about 1.5) and applied position (a 2-unit
+ * transaction per ingest batch); here about 5.8, as the querynodes' heartbeats during the settle wait
+ * count too. 8 leaves room for batch boundaries falling differently, not for one more write per row.
  */
 const MAX_WRITE_UNITS_PER_SINGLE_INSERT = 8;
 /**
- * DynamoDB read calls an idle querynode may make per channel per second. Measured about 1.2: the
- * registry heartbeat's view refresh, the channel lease check and the WAL-tail poll (followMs 100,
- * mostly answered from memory while nothing moves). 3 leaves room for a lease renewal landing in the window.
+ * DynamoDB read calls an idle querynode may make per channel per second. Measured 0.9 to 1.2: the
+ * registry view, the channel lease checks and the WAL-head polls of the tail follower (it polls every
+ * 100 ms but reads DynamoDB only when its cached view expires). 3 leaves room for a lease renewal or
+ * a registry refresh landing in the window, not for polling DynamoDB at the follow rate.
  */
 const MAX_IDLE_READS_PER_NODE_CHANNEL_SECOND = 3;
 
