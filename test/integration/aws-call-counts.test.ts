@@ -29,7 +29,7 @@ const MAX_WRITE_UNITS_PER_SINGLE_INSERT = 8;
 /**
  * DynamoDB read calls an idle querynode may make per channel per second. Measured 0.9 to 1.2: the
  * registry view, the channel lease checks and the WAL-head polls of the tail follower (it polls every
- * 100 ms but reads DynamoDB only when its cached view expires). 3 leaves room for a lease renewal or
+ * 100 ms, but most polls need no DynamoDB call). 3 leaves room for a lease renewal or
  * a registry refresh landing in the window, not for polling DynamoDB at the follow rate.
  */
 const MAX_IDLE_READS_PER_NODE_CHANNEL_SECOND = 3;
