@@ -22,12 +22,12 @@ const DYNAMODB_WRITES = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'
  * DynamoDB write units one single-row insert may cost, owner querynode, datanode and API together.
  * Measured about 4.6 (npm run cost, docs/cost-model.md): the owner's WAL head commit (a 2-unit
  * transaction), the datanode's PK-index statement (about 1.5) and applied position (a 2-unit
- * transaction per ingest batch); here about 5.8, as the querynodes' heartbeats during the settle wait
+ * transaction per ingest batch); here 5.2 to 5.8, as the querynodes' heartbeats during the settle wait
  * count too. 8 leaves room for batch boundaries falling differently, not for one more write per row.
  */
 const MAX_WRITE_UNITS_PER_SINGLE_INSERT = 8;
 /**
- * DynamoDB read calls an idle querynode may make per channel per second. Measured 0.9 to 1.2: the
+ * DynamoDB read calls an idle querynode may make per channel per second. Measured 0.9 to 1.4: the
  * registry view, the channel lease checks and the WAL-head polls of the tail follower (it polls every
  * 100 ms, but most polls need no DynamoDB call). 3 leaves room for a lease renewal or
  * a registry refresh landing in the window, not for polling DynamoDB at the follow rate.
