@@ -5,6 +5,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { hookAwsClient } from '../adapters/aws/client-hook.ts';
 import { UsearchIndexFactory } from '../adapters/vector/usearch-index-factory.ts';
 import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
 import { Catalog, type SegmentMeta } from '../engine/catalog/catalog.ts';
@@ -24,11 +25,11 @@ export interface IndexerEvent {
 /** The trigger of a deployed role: the indexer function the stack names in MIGRANS_INDEXER_FUNCTION. */
 export function configuredIndexerTrigger(config: AwsConfig, logger: Logger = NOOP_LOGGER): (meta: SegmentMeta) => void {
   if (!config.indexerFunction) throw new ConfigError('MIGRANS_INDEXER_FUNCTION is not set: the CDK stack sets it on the api, ingest and compactor functions');
-  return lambdaIndexerTrigger(config.indexerFunction, new LambdaClient({}), logger);
+  return lambdaIndexerTrigger(config.indexerFunction, hookAwsClient(new LambdaClient({})), logger);
 }
 
 /** Hands segments to the indexer function (InvocationType Event: queued, retried by Lambda). */
-export function lambdaIndexerTrigger(functionName: string, client = new LambdaClient({}), logger: Logger = NOOP_LOGGER): (meta: SegmentMeta) => void {
+export function lambdaIndexerTrigger(functionName: string, client = hookAwsClient(new LambdaClient({})), logger: Logger = NOOP_LOGGER): (meta: SegmentMeta) => void {
   return (meta) => {
     const event: IndexerEvent = { collectionId: meta.collectionId, segmentId: meta.segmentId };
     client

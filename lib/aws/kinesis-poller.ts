@@ -9,6 +9,7 @@
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, type _Record, type Shard } from '@aws-sdk/client-kinesis';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { KinesisStreamBatchResponse } from 'aws-lambda';
+import { hookAwsClient } from '../adapters/aws/client-hook.ts';
 import { defaultKinesisClient } from '../adapters/aws/kinesis-wal.ts';
 import type { IngestRecord } from './ingest-role.ts';
 import { NOOP_LOGGER, type Logger } from '../engine/ports/logger.ts';
@@ -38,7 +39,7 @@ export interface RunningPoller {
 
 /** Starts polling every shard of the stream from its oldest record, children after their parents. */
 export async function startKinesisPoller(options: PollerOptions): Promise<RunningPoller> {
-  const client = options.client ?? defaultKinesisClient();
+  const client = options.client ?? hookAwsClient(defaultKinesisClient());
   const log = options.logger ?? NOOP_LOGGER;
   const listShards = async () => (await client.send(new ListShardsCommand({ StreamName: options.streamName }))).Shards ?? [];
   let stopped = false;

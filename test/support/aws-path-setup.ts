@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { setAwsClientHook, type AwsClientHook } from '../../lib/adapters/aws/client-hook.ts';
 import { DynamoDbKvStore } from '../../lib/adapters/aws/dynamodb-kv-store.ts';
 import { KinesisWal } from '../../lib/adapters/aws/kinesis-wal.ts';
 import { ApiProxy } from '../../lib/aws/api-proxy.ts';
@@ -27,6 +28,9 @@ import { EMULATOR_BUCKET, startEmulators } from './emulators.ts';
 /** The token of the path's proxy and querynodes. */
 export const PATH_TOKEN = 'test-token';
 
+/** The roles of the path, each of whose AWS clients can get a hook of its own (e.g. a call counter). */
+export type PathRole = 'proxy' | 'ingest' | 'indexer' | 'querynode';
+
 /** A running AWS path. */
 export interface AwsPath {
   proxy: ApiProxy;
@@ -45,11 +49,12 @@ export interface AwsPath {
 
 /**
  * Starts the emulators, a fresh stream (`shards` shards) and tables, the proxy, the ingest path and
- * the given querynodes (`querynode`: options of every querynode started; `replicas`: holders of each sealed segment, for the proxy and every querynode).
+ * the given querynodes (`querynode`: options of every querynode started; `replicas`: holders of each sealed segment, for the proxy and every querynode;
+ * `clientHooks`: a client hook (lib/adapters/aws/client-hook.ts) per role, applied to every AWS client that role's stores and poller create).
  */
 export async function startAwsPath(
   engine: Partial<EngineConfig>,
-  options: { shards?: number; querynodes?: string[]; replicas?: number; querynode?: Partial<QuerynodeOptions> } = {},
+  options: { shards?: number; querynodes?: string[]; replicas?: number; querynode?: Partial<QuerynodeOptions>; clientHooks?: Partial<Record<PathRole, AwsClientHook>> } = {},
 ): Promise<AwsPath> {
   const emulators = await startEmulators();
   const opened: { close(): Promise<void> }[] = [];
@@ -69,6 +74,17 @@ export async function startAwsPath(
     opened.push({ close: async () => void (await Promise.allSettled([s.kv.close(), s.wal.close()])) });
     return s;
   };
+  // Clients are created synchronously when stores open (and when the poller starts), so a hook set around that call sees exactly that role's clients.
+  const as = <T>(role: PathRole, open: () => T): T => {
+    const hook = options.clientHooks?.[role];
+    if (!hook) return open();
+    const restore = setAwsClientHook(hook);
+    try {
+      return open();
+    } finally {
+      restore();
+    }
+  };
   const nodes: RunningQuerynode[] = [];
   let poller: Awaited<ReturnType<typeof startKinesisPoller>> | undefined;
   let proxy: ApiProxy | undefined;
@@ -83,19 +99,21 @@ export async function startAwsPath(
   try {
     await DynamoDbKvStore.createTable(config.table);
     await KinesisWal.createResources({ streamName: config.stream, shardCount: options.shards ?? 2, indexTableName: config.walIndexTable });
-    const indexer = inProcessIndexerTrigger(stores());
-    proxy = await ApiProxy.open(stores(), { token: PATH_TOKEN, config: engine, replicas: config.replicas, indexSegment: indexer.trigger });
+    const indexer = inProcessIndexerTrigger(as('indexer', stores));
+    proxy = await ApiProxy.open(as('proxy', stores), { token: PATH_TOKEN, config: engine, replicas: config.replicas, indexSegment: indexer.trigger });
     // One datanode per shard, as the event source runs one Lambda invocation per shard at a time.
     const datanodes = new Map<string, Promise<Datanode>>();
     const datanodeOf = (shard: string) => {
       if (!datanodes.has(shard))
         datanodes.set(
           shard,
-          Datanode.open(stores(), engine, indexer.trigger).then((d) => (opened.push(d), d)),
+          Datanode.open(as('ingest', stores), engine, indexer.trigger).then((d) => (opened.push(d), d)),
         );
       return datanodes.get(shard)!;
     };
-    poller = await startKinesisPoller({ streamName: config.stream, handle: async (batch, shard) => ingestBatch(await datanodeOf(shard), batch, Date.now() + 60_000) });
+    poller = await as('ingest', () =>
+      startKinesisPoller({ streamName: config.stream, handle: async (batch, shard) => ingestBatch(await datanodeOf(shard), batch, Date.now() + 60_000) }),
+    );
     const path_: AwsPath = {
       proxy,
       indexer,
@@ -103,7 +121,7 @@ export async function startAwsPath(
       stores,
       async startQuerynode(id, extra = {}) {
         const node = await startQuerynode({
-          stores: stores(),
+          stores: as('querynode', stores),
           dataDir: path.join(tmp, id),
           host: '127.0.0.1',
           port: 0,

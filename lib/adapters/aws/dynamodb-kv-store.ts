@@ -26,6 +26,7 @@ import { StorageError } from '../../engine/errors.ts';
 import type { KvEntry, KvRange, KvStore, KvWrite } from '../../engine/ports/kv-store.ts';
 import { checkBytes, checkKvKey, checkVersion, compareUtf8, describe, utf8Length } from '../key-rules.ts';
 import { checkKvPrefix, checkKvRange, checkKvWrites, rangeBounds } from '../kv-rules.ts';
+import { hookAwsClient } from './client-hook.ts';
 import { awsErrorName, backoffDelay, DEFAULT_BACKOFF, isRetryable, storageError, withRetries } from './aws-errors.ts';
 import {
   enclosingPartitions,
@@ -115,7 +116,7 @@ export class DynamoDbKvStore implements KvStore {
       if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`DynamoDbKvStore ${name} must be a positive integer, got ${describe(v)}`);
     }
     this.tableName = options.tableName;
-    this.client = options.client ?? new DynamoDBClient({});
+    this.client = options.client ?? hookAwsClient(new DynamoDBClient({}));
     this.ownsClient = options.client === undefined;
     this.depth = depth;
     this.buckets = buckets;

@@ -17,6 +17,7 @@ import { NotFoundError, StorageError } from '../../engine/errors.ts';
 import type { ObjectStore } from '../../engine/ports/object-store.ts';
 import { checkBytes, checkObjectDeletePrefix, checkObjectKey, checkObjectPrefix, checkRange, compareUtf8, describe } from '../key-rules.ts';
 import { awsErrorName, httpStatus, withRetries } from './aws-errors.ts';
+import { hookAwsClient } from './client-hook.ts';
 
 /** DeleteObjects takes at most this many keys per call. */
 const DELETE_BATCH = 1000;
@@ -212,5 +213,5 @@ async function bodyBytes(res: GetObjectCommandOutput): Promise<Uint8Array> {
  */
 export function defaultS3Client(): S3Client {
   const custom = Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
-  return new S3Client({ forcePathStyle: custom });
+  return hookAwsClient(new S3Client({ forcePathStyle: custom }));
 }
