@@ -108,14 +108,24 @@ try {
 
   logger = consoleLogger(resolveLogConfig());
   const indexer = inProcessIndexerTrigger(openSharedStores(config), logger);
-  const datanodes = new Map<string, Promise<Datanode>>();
+  // One datanode per shard, with its own stores; its WAL takes the batch's records instead of reading them again.
+  const datanodes = new Map<string, Promise<{ node: Datanode; wal: KinesisWal }>>();
   const datanodeOf = (shard: string) => {
-    if (!datanodes.has(shard)) datanodes.set(shard, Datanode.open(openSharedStores(config), config.engine, indexer.trigger, { logger }));
+    if (!datanodes.has(shard)) {
+      const stores = openSharedStores(config);
+      datanodes.set(
+        shard,
+        Datanode.open(stores, config.engine, indexer.trigger, { logger }).then((node) => ({ node, wal: stores.wal })),
+      );
+    }
     return datanodes.get(shard)!;
   };
   poller = await startKinesisPoller({
     streamName: config.stream,
-    handle: async (batch, shard) => ingestBatch(await datanodeOf(shard), batch, Date.now() + 60_000, logger),
+    handle: async (batch, shard) => {
+      const { node, wal } = await datanodeOf(shard);
+      return ingestBatch(node, batch, Date.now() + 60_000, logger, { shard, wal });
+    },
     logger,
   });
   // The stack's schedule invokes the ingest function for the sweep in some container; here, a datanode of its own.
@@ -124,7 +134,7 @@ try {
   timers.push(
     setInterval(() => {
       sweeping ??= sweeper
-        .then((d) => d.sweep())
+        .then((d) => d.node.sweep())
         .catch((error) => logger.error('dev:aws: idle-channel sweep failed', { error }))
         .finally(() => (sweeping = undefined));
     }, flags.idleSweepMs),

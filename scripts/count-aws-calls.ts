@@ -335,9 +335,16 @@ async function main(): Promise<void> {
     };
     const proxy = await ApiProxy.open(storesFor('api', config), { token: TOKEN, config: engine, replicas: 1, indexSegment });
     closers.push(() => proxy.close());
-    const datanodes = new Map<string, Promise<Datanode>>();
+    // The datanode's WAL takes each batch's records from the batch, as the ingest Lambda's does.
+    const datanodes = new Map<string, Promise<{ node: Datanode; wal: SharedStores['wal'] }>>();
     const datanodeOf = (shard: string) => {
-      if (!datanodes.has(shard)) datanodes.set(shard, Datanode.open(storesFor('ingest', config), engine, indexSegment));
+      if (!datanodes.has(shard)) {
+        const stores = storesFor('ingest', config);
+        datanodes.set(
+          shard,
+          Datanode.open(stores, engine, indexSegment).then((node) => ({ node, wal: stores.wal })),
+        );
+      }
       return datanodes.get(shard)!;
     };
     const pollerClient = defaultKinesisClient();
@@ -348,7 +355,8 @@ async function main(): Promise<void> {
       handle: async (batch, shard) => {
         const started = performance.now();
         try {
-          return await ingestBatch(await datanodeOf(shard), batch, Date.now() + 60_000);
+          const { node, wal } = await datanodeOf(shard);
+          return await ingestBatch(node, batch, Date.now() + 60_000, undefined, { shard, wal });
         } finally {
           lambda.ingest.invocations++;
           lambda.ingest.ms += performance.now() - started;

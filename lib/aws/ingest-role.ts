@@ -7,6 +7,7 @@
  */
 import type { Context, KinesisStreamEvent, KinesisStreamBatchResponse } from 'aws-lambda';
 import { decodeKinesisRecord } from '../adapters/aws/kinesis-record-format.ts';
+import type { KinesisWal } from '../adapters/aws/kinesis-wal.ts';
 import { resolveAwsConfig } from './aws-config.ts';
 import { CHECKPOINT_AGE_METRIC, METRICS_NAMESPACE, SWEEP_HEARTBEAT_METRIC } from './aws-env.ts';
 import { Datanode, type ChannelSweep } from './datanode.ts';
@@ -30,16 +31,33 @@ export interface IngestRecord {
   sequenceNumber: string;
 }
 
+/** The shard a batch was read from and the WAL that may take its records instead of reading them again. */
+export interface Delivery {
+  shard: string;
+  wal: Pick<KinesisWal, 'offerDelivered'>;
+}
+
 /**
  * Applies the channels a batch wakes. On failure the batch's first record of a failed channel is
  * reported, so the event source retries from there (it bisects and, after its retries, sends the
- * batch to the on-failure destination); channels that succeeded replay as no-ops.
+ * batch to the on-failure destination); channels that succeeded replay as no-ops. With `delivery`,
+ * the WAL reads the batch's records from the batch rather than from the shard a second time.
  */
-export async function ingestBatch(node: Datanode, records: IngestRecord[], deadline: number, logger: Logger = NOOP_LOGGER): Promise<KinesisStreamBatchResponse> {
+export async function ingestBatch(
+  node: Datanode,
+  records: IngestRecord[],
+  deadline: number,
+  logger: Logger = NOOP_LOGGER,
+  delivery?: Delivery,
+): Promise<KinesisStreamBatchResponse> {
+  // Own buffers at offset 0, as the SDK's records have: decoders view vectors in place, aligned to the
+  // record's start (a small Buffer.from lands anywhere in a shared pool).
+  const decoded = records.map((r) => ({ sequenceNumber: r.sequenceNumber, data: new Uint8Array(Buffer.from(r.data, 'base64')) }));
+  delivery?.wal.offerDelivered(delivery.shard, decoded);
   const channelOf = new Map<string, string>();
-  for (const r of records) {
+  for (const r of decoded) {
     try {
-      channelOf.set(r.sequenceNumber, decodeKinesisRecord(Buffer.from(r.data, 'base64'), `record ${r.sequenceNumber}`).header.channel);
+      channelOf.set(r.sequenceNumber, decodeKinesisRecord(r.data, `record ${r.sequenceNumber}`).header.channel);
     } catch (error) {
       logger.warn(`ingest: skipping record ${r.sequenceNumber}, which is not a Migrans WAL record`, { sequenceNumber: r.sequenceNumber, error });
     }
@@ -98,7 +116,8 @@ export function ingestHandler(): (event: KinesisStreamEvent | Record<string, unk
   const node = containerSingleton(async () => {
     const c = await config();
     const stores = openSharedStores(c);
-    return Datanode.open({ ...stores, wal: meteredWal(stores.wal, metrics) }, c.engine, configuredIndexerTrigger(c, logger), { logger });
+    const datanode = await Datanode.open({ ...stores, wal: meteredWal(stores.wal, metrics) }, c.engine, configuredIndexerTrigger(c, logger), { logger });
+    return { datanode, wal: stores.wal };
   });
   const handle = ingestInvocation(config, node, logger);
   return async (event, context) => {
@@ -112,10 +131,10 @@ export function ingestHandler(): (event: KinesisStreamEvent | Record<string, unk
 }
 
 /** One ingest invocation: a Kinesis batch, or the scheduled sweep. */
-function ingestInvocation(config: () => Promise<AwsConfig>, node: () => Promise<Datanode>, logger: Logger) {
+function ingestInvocation(config: () => Promise<AwsConfig>, node: () => Promise<{ datanode: Datanode; wal: KinesisWal }>, logger: Logger) {
   return async (event: KinesisStreamEvent | Record<string, unknown>, context?: Context): Promise<KinesisStreamBatchResponse | SweepResult> => {
     if (!Array.isArray((event as KinesisStreamEvent).Records)) {
-      const sweeps = await (await node()).sweep();
+      const sweeps = await (await node()).datanode.sweep();
       const { stream } = await config();
       // EMF metric lines, not log entries: CloudWatch reads them from stdout exactly as written.
       for (const line of checkpointAgeLines(stream, sweeps)) console.log(line);
@@ -123,7 +142,11 @@ function ingestInvocation(config: () => Promise<AwsConfig>, node: () => Promise<
       return { sealed: sweeps.filter((s) => s.sealed).map((s) => s.channel) };
     }
     const deadline = Date.now() + (context ? context.getRemainingTimeInMillis() : 60_000) - DEADLINE_MARGIN_MS;
-    const records = (event as KinesisStreamEvent).Records.map((r) => ({ data: r.kinesis.data, sequenceNumber: r.kinesis.sequenceNumber }));
-    return ingestBatch(await node(), records, deadline, context ? logger.child({ requestId: context.awsRequestId }) : logger);
+    const kinesisRecords = (event as KinesisStreamEvent).Records;
+    const records = kinesisRecords.map((r) => ({ data: r.kinesis.data, sequenceNumber: r.kinesis.sequenceNumber }));
+    const { datanode, wal } = await node();
+    // The event source reads one shard per batch; its eventIDs are "<shardId>:<sequenceNumber>".
+    const shard = kinesisRecords[0]?.eventID.split(':')[0];
+    return ingestBatch(datanode, records, deadline, context ? logger.child({ requestId: context.awsRequestId }) : logger, shard ? { shard, wal } : undefined);
   };
 }

@@ -102,17 +102,26 @@ export async function startAwsPath(
     const indexer = inProcessIndexerTrigger(as('indexer', stores));
     proxy = await ApiProxy.open(as('proxy', stores), { token: PATH_TOKEN, config: engine, replicas: config.replicas, indexSegment: indexer.trigger });
     // One datanode per shard, as the event source runs one Lambda invocation per shard at a time.
-    const datanodes = new Map<string, Promise<Datanode>>();
+    // Each with its own stores; its WAL takes the batch's records instead of reading them again.
+    const datanodes = new Map<string, Promise<{ node: Datanode; wal: KinesisWal }>>();
     const datanodeOf = (shard: string) => {
-      if (!datanodes.has(shard))
+      if (!datanodes.has(shard)) {
+        const own = as('ingest', stores);
         datanodes.set(
           shard,
-          Datanode.open(as('ingest', stores), engine, indexer.trigger).then((d) => (opened.push(d), d)),
+          Datanode.open(own, engine, indexer.trigger).then((node) => (opened.push(node), { node, wal: own.wal })),
         );
+      }
       return datanodes.get(shard)!;
     };
     poller = await as('ingest', () =>
-      startKinesisPoller({ streamName: config.stream, handle: async (batch, shard) => ingestBatch(await datanodeOf(shard), batch, Date.now() + 60_000) }),
+      startKinesisPoller({
+        streamName: config.stream,
+        handle: async (batch, shard) => {
+          const { node, wal } = await datanodeOf(shard);
+          return ingestBatch(node, batch, Date.now() + 60_000, undefined, { shard, wal });
+        },
+      }),
     );
     const path_: AwsPath = {
       proxy,

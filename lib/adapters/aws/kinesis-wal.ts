@@ -38,6 +38,12 @@
  * fragments straddle it is put again from its first fragment (the earlier copies become orphans).
  * Per shard, committed positions still follow sequence order, which is all a read relies on. A closed
  * shard that aged past the stream's retention is gone, with its records: reading them is NotFound.
+ *
+ * A consumer that Kinesis already handed records to (the ingest Lambda's event source batch) offers
+ * them with `offerDelivered`: reads take records found there instead of getting them from the shard
+ * again, so a datanode reads each byte of the stream once. A record may be delivered before its
+ * append commits its position (it is put first), so offered records wait, up to a bound, for the
+ * read that needs them.
  */
 import {
   CreateStreamCommand,
@@ -123,6 +129,12 @@ interface NeededRecord {
   fragments: number;
 }
 
+/** Bytes of delivered records kept for the reads that need them (a few event source batches of 6 MB). */
+const MAX_DELIVERED_BYTES = 32 * 1024 * 1024;
+
+/** The key of a delivered record. */
+const deliveredKey = (r: { shard: string; sequenceNumber: string }) => `${r.shard}/${r.sequenceNumber}`;
+
 /** Where a channel's appends go: the ExplicitHashKey pinning it, and the shard holding that key when the shards were listed. */
 interface Route {
   hashKey: string;
@@ -158,6 +170,9 @@ export class KinesisWal implements Wal {
   /** The last head this instance committed or read per channel (appends start from it; reads never trust it). */
   private readonly heads = new Map<string, ChannelHead>();
   private readonly cursors = new Map<string, ReaderCursor>();
+  /** Records a consumer was handed and no read took yet, by `shard/sequenceNumber`, oldest first. */
+  private readonly delivered = new Map<string, Uint8Array>();
+  private deliveredBytes = 0;
   private shards?: Promise<Shard[]>;
   private closed = false;
 
@@ -254,6 +269,35 @@ export class KinesisWal implements Wal {
     const needed = neededRecords(channel, batches, from, to);
     const found = await this.fetch(channel, head.epoch, needed, to);
     return assemble(channel, head.epoch, needed, found, from, to);
+  }
+
+  /**
+   * Records Kinesis delivered to this process's consumer (an event source batch of `shard`): reads
+   * that need them take them from here instead of the shard. The oldest go past MAX_DELIVERED_BYTES.
+   */
+  offerDelivered(shard: string, records: readonly { sequenceNumber: string; data: Uint8Array }[]): void {
+    for (const r of records) {
+      const key = deliveredKey({ shard, sequenceNumber: r.sequenceNumber });
+      if (this.delivered.has(key)) continue;
+      this.delivered.set(key, r.data);
+      this.deliveredBytes += r.data.byteLength;
+    }
+    for (const [key, data] of this.delivered) {
+      if (this.deliveredBytes <= MAX_DELIVERED_BYTES) break;
+      this.delivered.delete(key);
+      this.deliveredBytes -= data.byteLength;
+    }
+  }
+
+  /** Takes an offered record out of the delivered ones, if it is there. */
+  private takeDelivered(n: NeededRecord): Uint8Array | undefined {
+    const key = deliveredKey(n);
+    const data = this.delivered.get(key);
+    if (data) {
+      this.delivered.delete(key);
+      this.deliveredBytes -= data.byteLength;
+    }
+    return data;
   }
 
   async tail(channel: string): Promise<WalPosition> {
@@ -478,9 +522,14 @@ export class KinesisWal implements Wal {
     const found = new Map<string, Uint8Array>();
     let i = 0;
     while (i < needed.length) {
+      const offered = this.takeDelivered(needed[i]);
+      if (offered) {
+        found.set(needed[i++].sequenceNumber, offered);
+        continue;
+      }
       const shard = needed[i].shard;
       let end = i;
-      while (end < needed.length && needed[end].shard === shard) end++;
+      while (end < needed.length && needed[end].shard === shard && !this.delivered.has(deliveredKey(needed[end]))) end++;
       const cursor = this.cursors.get(channel);
       let iterator =
         cursor && cursor.epoch === epoch && cursor.shard === shard && cursor.nextPosition === needed[i].position && needed[i].fragment === 0
