@@ -11,13 +11,14 @@
  * the emulators, proxies and querynodes) goes with this process however it ends; Ctrl-C and SIGTERM
  * stop it in order first.
  *
- * Segments are sealed at `--seal-rows` rows (default 500) and inserts go one batch at a time: a
- * channel seals only between WAL records, and one 1,000-row batch is one record of about 500 rows
- * on each of dev:aws's two shards, so each batch seals a segment per shard (concurrent batches
- * would be group-committed into larger records). With Milvus's 128 MB seal a 100k × 128 set would
- * be two segments, and a share of two segments over three nodes says nothing about placement;
- * rendezvous placement spreads segments like independent draws, so the 1.3 × check needs a share
- * of dozens of segments per node to pass by more than luck.
+ * The collection has `--shards` channels (default 2) and segments seal at `--seal-rows` rows
+ * (default 400): a channel seals only between WAL records, and a 1,000-row batch is one record of
+ * about 500 rows per channel, so every batch becomes a segment per channel (100k rows: 200
+ * segments). With Milvus's 128 MB seal a 100k × 128 set would be one segment per channel, and two
+ * segments over three nodes say nothing about placement. Rendezvous placement spreads segments
+ * like independent draws, so the 1.3 × check needs dozens of segments per node to pass by more
+ * than luck: with 100 segments over 3 nodes about 1 run in 20 has a node over 1.3 ×, with 200
+ * about 1 in 200.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -57,6 +58,7 @@ interface Options {
   querynodes: number;
   replicas: number;
   sealRows: number;
+  shards: number;
   clients: number;
   seconds: number;
   queries: number;
@@ -72,7 +74,8 @@ const opts = new Command()
   .option('--dim <n>', 'vector dimension', intIn('--dim', 2, 4096), 128)
   .option('--querynodes <n>', 'querynode processes', intIn('--querynodes', 1, 16), 3)
   .option('--replicas <n>', 'querynodes holding each sealed segment', intIn('--replicas', 1, 16), 1)
-  .option('--seal-rows <n>', 'rows at which a growing segment seals (a segment holds whole WAL records: at least one batch per shard)', intIn('--seal-rows', 1, 100_000_000), 500)
+  .option('--seal-rows <n>', "rows at which a growing segment seals (it holds whole WAL records: a batch's rows of its channel)", intIn('--seal-rows', 1, 100_000_000), 400)
+  .option('--shards <n>', 'channels (shards) of the collection', intIn('--shards', 1, 16), 2)
   .option('--clients <n>', 'concurrent search clients', intIn('--clients', 1, 64), 4)
   .option('--seconds <n>', 'how long the searches run', intIn('--seconds', 1, 3600), 20)
   .option('--queries <n>', 'distinct query vectors (cycled)', intIn('--queries', 1, 100_000), 500)
@@ -105,8 +108,8 @@ let guard: ChildProcess | undefined;
 let output = '';
 let stopping: Promise<void> | undefined;
 
-process.on('SIGINT', () => void shutdown(130));
-process.on('SIGTERM', () => void shutdown(143));
+process.on('SIGINT', () => void interrupted(130));
+process.on('SIGTERM', () => void interrupted(143));
 // Last resort (an uncaught throw, process.exit): the guard's group goes synchronously.
 process.on('exit', () => killGroup());
 
@@ -114,7 +117,7 @@ process.on('exit', () => killGroup());
 async function run(): Promise<boolean> {
   const t0 = performance.now();
   console.log(
-    `scale: ${opts.rows.toLocaleString('en-US')} rows × ${opts.dim}-d, ${opts.querynodes} querynodes, ${opts.replicas} replica(s), segments sealed at ${sealRows} rows (AWS code path on local emulators, not AWS)`,
+    `scale: ${opts.rows.toLocaleString('en-US')} rows × ${opts.dim}-d, ${opts.querynodes} querynodes, ${opts.replicas} replica(s), ${opts.shards} shards, segments sealed at ${sealRows} rows (AWS code path on local emulators, not AWS)`,
   );
   const ds = loadDataset(defaultGeneratorParams(opts.rows, opts.dim, opts.queries), path.join(ROOT, '.bench-cache'));
   const truth = exactTopK(ds.base, ds.queries, opts.dim, opts.queries);
@@ -136,6 +139,7 @@ async function run(): Promise<boolean> {
         { fieldName: 'vector', dataType: 'FloatVector', elementTypeParams: { dim: opts.dim } },
       ],
     },
+    params: { shardsNum: opts.shards },
   });
   const tInsert = performance.now();
   const progress = progressLine(opts.rows);
@@ -151,7 +155,7 @@ async function run(): Promise<boolean> {
       progress.tick(count, performance.now() - tInsert);
     }
   };
-  await insertWorker(); // one batch in flight: see the header
+  await Promise.all([insertWorker(), insertWorker()]); // two in flight, as a client that keeps the pipe full
   const insertSeconds = (performance.now() - tInsert) / 1000;
   progress.done(
     `inserted ${opts.rows.toLocaleString('en-US')} rows in ${insertSeconds.toFixed(1)} s (${Math.round(opts.rows / insertSeconds)} rows/s acknowledged, ${retries} batch retries)`,
@@ -196,7 +200,7 @@ async function insertWithRetries(api: Rest, body: string): Promise<number> {
       return attempt - 1;
     } catch (err) {
       const retryable = !(err instanceof RestError) || err.code === ErrorCode.Unexpected;
-      if (!retryable || attempt >= INSERT_ATTEMPTS) throw err;
+      if (!retryable || attempt >= INSERT_ATTEMPTS || stopping) throw err;
       logger.warn('scale: an insert batch may not have landed; sending it again', { attempt, error: err });
       await sleep(500 * 2 ** attempt);
     }
@@ -328,8 +332,8 @@ function printShares(s: Shares): boolean {
   let failed = false;
   for (const q of s.nodes) {
     const ratios = [q.localSegments / ideal.segments, q.residentSegments / ideal.segments, q.sealedBytes / ideal.sealed, q.diskBytes / ideal.disk];
-    const over = ratios.some((x) => !(x <= SHARE_TOLERANCE));
-    failed ||= over;
+    const over = ['local segs', 'resident segs', 'sealed', 'disk'].filter((_, i) => !(ratios[i] <= SHARE_TOLERANCE));
+    failed ||= over.length > 0;
     rows.push([
       `${q.id.slice(0, 8)} ${q.url}`,
       `${q.localSegments} (${ratios[0].toFixed(2)}×)`,
@@ -337,10 +341,19 @@ function printShares(s: Shares): boolean {
       `${mib(q.sealedBytes)} (${ratios[2].toFixed(2)}×)`,
       `${mib(q.diskBytes)} (${ratios[3].toFixed(2)}×)`,
       mib(q.rssBytes),
-      over ? 'FAIL' : 'PASS',
+      over.length ? `FAIL (${over.join(', ')})` : 'PASS',
     ]);
   }
   printTable(header, rows);
+  // What a node keeps whatever its share (its private PK index of every key, scalars in memory):
+  // the intercept of bytes against segments held, fitted over the nodes.
+  const fit = (pick: (q: Holdings) => number) => linearFit(s.nodes.map((q) => [q.localSegments, pick(q)]));
+  const disk = fit((q) => q.diskBytes);
+  const sealed = fit((q) => q.sealedBytes);
+  if (disk && sealed)
+    console.log(
+      `  fit over the nodes: disk ≈ ${mib(disk.intercept)} + ${mib(disk.slope)} per segment, sealed ≈ ${mib(sealed.intercept)} + ${mib(sealed.slope)} per segment (the fixed part is kept by every node whatever its share)`,
+    );
   // The claim itself: no segment is held by more querynodes than its replicas, and none by fewer.
   const held = s.totalSegments * r;
   const local = sumOf(s.nodes, 'localSegments');
@@ -460,6 +473,12 @@ function startDevAws(timeoutMs = 300_000): Promise<DevAws> {
       reject(new Error(`dev:aws exited (${signal ?? code}) before it was ready`));
     });
   });
+}
+
+/** A signal: says so, then stops dev:aws and exits with `code`. */
+function interrupted(code: number): Promise<void> {
+  if (!stopping) console.log('\nscale: interrupted; stopping dev:aws and its emulators and querynodes…');
+  return shutdown(code);
 }
 
 /**
@@ -610,6 +629,17 @@ function progressLine(total: number): ProgressLine {
   };
 }
 
+/** Least-squares line through `points` ([x, y]); undefined when the x are all equal. */
+function linearFit(points: [number, number][]): { slope: number; intercept: number } | undefined {
+  const n = points.length;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  if (sxx === 0) return undefined;
+  const slope = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / sxx;
+  return { slope, intercept: my - slope * mx };
+}
+
 /** Prints left-aligned columns. */
 function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -650,6 +680,7 @@ try {
   const failed = await run();
   await shutdown(failed ? 1 : 0);
 } catch (error) {
-  logger.error('scale: the check could not run', { error, devAwsOutput: output.trim().split('\n').slice(-20).join('\n') });
+  // After Ctrl-C the requests in flight fail as dev:aws stops: that is no news.
+  if (!stopping) logger.error('scale: the check could not run', { error, devAwsOutput: output.trim().split('\n').slice(-20).join('\n') });
   await shutdown(1);
 }
