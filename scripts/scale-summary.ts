@@ -643,7 +643,7 @@ function linearFit(points: [number, number][]): { slope: number; intercept: numb
 /** Prints left-aligned columns. */
 function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => '  ' + cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  const line = (cells: string[]) => ('  ' + cells.map((c, i) => c.padEnd(widths[i])).join('  ')).trimEnd();
   console.log(line(header));
   for (const r of rows) console.log(line(r));
 }
