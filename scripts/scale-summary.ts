@@ -4,7 +4,8 @@
  * `--rows` × `--dim` vectors through the REST v2 API in 1,000-row batches, flushes, builds the HNSW
  * index, and then checks the claim "a querynode downloads and loads only its own segments": it reads
  * each querynode's /metrics and compares the segments it holds locally, its resident sealed bytes
- * and its local disk bytes with the ideal share (total × replicas / N), PASS within 1.3 × the ideal.
+ * and its local disk bytes with the ideal share (total × replicas / N), PASS within 1.3 × the ideal,
+ * and checks that every segment is held by exactly `--replicas` querynodes.
  * It then runs Strong-consistency searches from a few concurrent clients and prints QPS, p50, p99
  * and recall@10 against exact results computed here by brute force. The exit code is 1 when a check
  * fails, 2 on bad options. dev:aws runs under localstack/emulator-guard.mjs, so it (and through it
@@ -30,6 +31,7 @@ import usearch, { type BatchMatches } from 'usearch';
 import { defaultGeneratorParams, loadDataset, row } from '../bench/data.ts';
 import { consoleLogger } from '../lib/adapters/local/console-logger.ts';
 import { ErrorCode } from '../lib/api/error-codes.ts';
+import { MAX_REPLICAS } from '../lib/aws/aws-env.ts';
 import { EMULATOR_BUCKET } from '../localstack/emulators.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -73,7 +75,7 @@ const opts = new Command()
   .option('--rows <n>', 'rows to insert', intIn('--rows', 1000, 10_000_000), 100_000)
   .option('--dim <n>', 'vector dimension', intIn('--dim', 2, 4096), 128)
   .option('--querynodes <n>', 'querynode processes', intIn('--querynodes', 1, 16), 3)
-  .option('--replicas <n>', 'querynodes holding each sealed segment', intIn('--replicas', 1, 16), 1)
+  .option('--replicas <n>', 'querynodes holding each sealed segment', intIn('--replicas', 1, MAX_REPLICAS), 1)
   .option('--seal-rows <n>', "rows at which a growing segment seals (it holds whole WAL records: a batch's rows of its channel)", intIn('--seal-rows', 1, 100_000_000), 400)
   .option('--shards <n>', 'channels (shards) of the collection', intIn('--shards', 1, 16), 2)
   .option('--clients <n>', 'concurrent search clients', intIn('--clients', 1, 64), 4)
@@ -82,6 +84,7 @@ const opts = new Command()
   .option('--ef <n>', 'HNSW ef of each search (default: the server default)', intIn('--ef', 1, 32_768))
   .option('--min-recall <x>', 'recall@10 below this fails the check', floatIn('--min-recall', 0, 1), 0.9)
   .option('--verbose', "pass dev:aws's own output through", false)
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2)) // bad options exit 2 (commander's message is printed already), as the header says
   .parse(process.argv)
   .opts<Options>();
 
