@@ -93,6 +93,10 @@ process.on('exit', () => {
 try {
   console.log('migrans dev:aws: starting DynamoDB Local, kinesis-mock and s3rver…');
   emulators = await startEmulators();
+  // Where the state lives, for tools that inspect it (npm run scale sums the bucket's bytes).
+  console.log(
+    `migrans dev:aws: emulators at S3 ${emulators.env.AWS_ENDPOINT_URL_S3}, DynamoDB ${emulators.env.AWS_ENDPOINT_URL_DYNAMODB}, Kinesis ${emulators.env.AWS_ENDPOINT_URL_KINESIS}`,
+  );
   Object.assign(process.env, {
     [AWS_ENV.bucket]: EMULATOR_BUCKET,
     [AWS_ENV.table]: 'migrans-kv',
