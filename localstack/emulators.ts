@@ -11,6 +11,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AwsConfig } from '../lib/aws/aws-config.ts';
+import type { EngineConfig } from '../lib/engine/engine-config.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GUARD = path.join(ROOT, 'localstack', 'emulator-guard.mjs');
@@ -48,6 +50,20 @@ export interface Emulators {
 
 /** The bucket the S3 emulator creates at startup (tests may create more). */
 export const EMULATOR_BUCKET = 'migrans-test';
+
+/** An AWS configuration naming a fresh table, WAL index table and stream (created by the caller) on the emulators' bucket. */
+export function freshEmulatorConfig(engine: Partial<EngineConfig>, replicas = 1): AwsConfig {
+  const suffix = Date.now().toString(36);
+  return {
+    bucket: EMULATOR_BUCKET,
+    table: `migrans-kv-${suffix}`,
+    walIndexTable: `migrans-wal-${suffix}`,
+    stream: `migrans-${suffix}`,
+    querynodePort: 0,
+    replicas,
+    engine,
+  };
+}
 
 /** Settings every emulated client needs: dummy credentials (the emulators accept any), a region, no IMDS. */
 const BASE_ENV: Record<string, string> = {

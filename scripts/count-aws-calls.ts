@@ -31,7 +31,7 @@ import { startKinesisPoller } from '../lib/aws/kinesis-poller.ts';
 import { startQuerynode, type RunningQuerynode } from '../lib/aws/querynode.ts';
 import { openSharedStores, type SharedStores } from '../lib/aws/shared-stores.ts';
 import type { SegmentMeta } from '../lib/engine/catalog/catalog.ts';
-import { EMULATOR_BUCKET, startEmulators } from '../localstack/emulators.ts';
+import { freshEmulatorConfig, startEmulators } from '../localstack/emulators.ts';
 
 /** us-east-1 list prices (USD), as of the figures in docs/cost-model.md. */
 export const PRICES = {
@@ -308,16 +308,7 @@ function summary(results: WorkloadResult[]): void {
 async function main(): Promise<void> {
   const emulators = await startEmulators();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'migrans-cost-'));
-  const suffix = Date.now().toString(36);
-  const config: AwsConfig = {
-    bucket: EMULATOR_BUCKET,
-    table: `migrans-kv-${suffix}`,
-    walIndexTable: `migrans-wal-${suffix}`,
-    stream: `migrans-${suffix}`,
-    querynodePort: 0,
-    replicas: 1,
-    engine: {},
-  };
+  const config = freshEmulatorConfig({});
   const engine = { compactionIntervalMs: 0 };
   const closers: (() => Promise<unknown>)[] = [];
   const results: (WorkloadResult | undefined)[] = [];

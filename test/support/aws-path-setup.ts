@@ -13,7 +13,6 @@ import { DynamoDbKvStore } from '../../lib/adapters/aws/dynamodb-kv-store.ts';
 import { KinesisWal } from '../../lib/adapters/aws/kinesis-wal.ts';
 import { ApiProxy } from '../../lib/aws/api-proxy.ts';
 import { handleApiEvent } from '../../lib/aws/api-role.ts';
-import type { AwsConfig } from '../../lib/aws/aws-config.ts';
 import { Datanode } from '../../lib/aws/datanode.ts';
 import { inProcessIndexerTrigger } from '../../lib/aws/indexer-trigger.ts';
 import { ingestBatch } from '../../lib/aws/ingest-role.ts';
@@ -23,7 +22,7 @@ import { openSharedStores, type SharedStores } from '../../lib/aws/shared-stores
 import { holdersOf } from '../../lib/aws/querynode-view.ts';
 import { segmentPlacementKey } from '../../lib/engine/segment-scope.ts';
 import type { EngineConfig } from '../../lib/engine/engine-config.ts';
-import { EMULATOR_BUCKET, startEmulators } from './emulators.ts';
+import { freshEmulatorConfig, startEmulators } from './emulators.ts';
 
 /** The token of the path's proxy and querynodes. */
 export const PATH_TOKEN = 'test-token';
@@ -59,16 +58,7 @@ export async function startAwsPath(
   const emulators = await startEmulators();
   const opened: { close(): Promise<void> }[] = [];
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'migrans-aws-path-'));
-  const suffix = Date.now().toString(36);
-  const config: AwsConfig = {
-    bucket: EMULATOR_BUCKET,
-    table: `migrans-kv-${suffix}`,
-    walIndexTable: `migrans-wal-${suffix}`,
-    stream: `migrans-${suffix}`,
-    querynodePort: 0,
-    replicas: options.replicas ?? 1,
-    engine,
-  };
+  const config = freshEmulatorConfig(engine, options.replicas ?? 1);
   const stores = (): SharedStores => {
     const s = openSharedStores(config);
     opened.push({ close: async () => void (await Promise.allSettled([s.kv.close(), s.wal.close()])) });

@@ -12,7 +12,7 @@ import { openSharedStores, type SharedStores } from '../../lib/aws/shared-stores
 import { ENGINE_ENV } from '../../lib/config.ts';
 import type { EngineConfig } from '../../lib/engine/engine-config.ts';
 import { PATH_TOKEN } from './aws-path-setup.ts';
-import { EMULATOR_BUCKET, startEmulators, type Emulators } from './emulators.ts';
+import { freshEmulatorConfig, startEmulators, type Emulators } from './emulators.ts';
 
 /** A deployment's shared resources on running emulators. */
 export interface AwsStack {
@@ -31,16 +31,7 @@ export async function startAwsStack(engine: Partial<EngineConfig>, options: { sh
   const emulators = await startEmulators();
   const opened: SharedStores[] = [];
   try {
-    const suffix = Date.now().toString(36);
-    const config: AwsConfig = {
-      bucket: EMULATOR_BUCKET,
-      table: `migrans-kv-${suffix}`,
-      walIndexTable: `migrans-wal-${suffix}`,
-      stream: `migrans-${suffix}`,
-      querynodePort: 0,
-      replicas: 1,
-      engine,
-    };
+    const config = freshEmulatorConfig(engine);
     await DynamoDbKvStore.createTable(config.table);
     await KinesisWal.createResources({ streamName: config.stream, shardCount: options.shards ?? 2, indexTableName: config.walIndexTable });
     const env: Record<string, string> = {
