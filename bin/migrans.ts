@@ -15,6 +15,7 @@ import { describeRepair, inspectWalChannel, listWalChannels, repairWalChannel } 
 import { consoleLogger } from '../lib/adapters/local/console-logger.ts';
 import { LmdbKvStore } from '../lib/adapters/local/lmdb-kv-store.ts';
 import { startServer } from '../lib/api/node-server.ts';
+import { HEALTH_ROUTES, withHealthRoutes } from '../lib/api/health.ts';
 import { registerEngineGauges } from '../lib/api/engine-gauges.ts';
 import { withRequestMetrics } from '../lib/api/request-metrics.ts';
 import { handleRequest } from '../lib/api/router.ts';
@@ -66,8 +67,21 @@ async function serve(flags: ServeFlags): Promise<void> {
   }
   registerEngineGauges(metrics, db, () => directoryBytes(config.dataDir));
   const served = db;
-  const handle = withRequestMetrics((req, log) => handleRequest(served, req, { token: config.token, logger: log }), metrics);
-  const server = await startServer({ db, handle, host: config.host, port: config.port, token: config.token, corsOrigins: config.corsOrigins, logger });
+  const handle = withRequestMetrics(
+    withHealthRoutes((req, log) => handleRequest(served, req, { token: config.token, logger: log }), served),
+    metrics,
+    [...HEALTH_ROUTES],
+  );
+  const server = await startServer({
+    db,
+    handle,
+    host: config.host,
+    port: config.port,
+    token: config.token,
+    corsOrigins: config.corsOrigins,
+    logger,
+    publicPaths: HEALTH_ROUTES,
+  });
   const auth = config.token ? ' -H "Authorization: Bearer $MIGRANS_TOKEN"' : '';
   console.log(`Migrans listening on ${server.url} (Milvus REST v2, data in ${config.dataDir}${config.token ? ', token required' : ''})`);
   console.log('Try:');

@@ -22,7 +22,7 @@ describe('migrans serve', () => {
     assert.match(stderr, /refusing to listen on 0\.0\.0\.0 without a token/);
   });
 
-  it('serves, prints a curl line, exposes Prometheus metrics, and shuts down on SIGTERM', async () => {
+  it('serves, prints a curl line, answers /healthz and /readyz, exposes Prometheus metrics, and shuts down on SIGTERM', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'migrans-cli-'));
     const child = run(['serve', '--port', '0', '--data-dir', dataDir]);
     try {
@@ -37,6 +37,11 @@ describe('migrans serve', () => {
       });
       const r = await fetch(`${url}/v2/vectordb/collections/list`, { method: 'POST', body: '{}' });
       assert.deepEqual(await r.json(), { code: 0, data: [] });
+      for (const route of ['/healthz', '/readyz']) {
+        const health = await fetch(`${url}${route}`);
+        assert.equal(health.status, 200, `${route} answers without a token`);
+        assert.match(await health.text(), route === '/healthz' ? /"status":"ok"/ : /"status":"ready"/);
+      }
       const metrics = await fetch(`${url}/metrics`);
       assert.equal(metrics.status, 200);
       assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/);
