@@ -31,6 +31,11 @@ import type { KvWrite } from '../lib/engine/ports/kv-store.ts';
 import type { Logger } from '../lib/engine/ports/logger.ts';
 import { CorruptDataError, DataDirInUseError, StorageError } from '../lib/engine/errors.ts';
 
+/** The version in the package.json next to this CLI. */
+function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 /** The process's logger: the default until `serve` reads MIGRANS_LOG_LEVEL and MIGRANS_LOG_FORMAT. */
 let logger: Logger = consoleLogger();
 
@@ -72,16 +77,27 @@ async function serve(flags: ServeFlags): Promise<void> {
     metrics,
     [...HEALTH_ROUTES],
   );
-  const server = await startServer({
-    db,
-    handle,
-    host: config.host,
-    port: config.port,
-    token: config.token,
-    corsOrigins: config.corsOrigins,
-    logger,
-    publicPaths: HEALTH_ROUTES,
-  });
+  let server;
+  try {
+    server = await startServer({
+      db,
+      handle,
+      host: config.host,
+      port: config.port,
+      token: config.token,
+      corsOrigins: config.corsOrigins,
+      logger,
+      publicPaths: HEALTH_ROUTES,
+    });
+  } catch (err) {
+    // The address is taken or not ours to bind: one line naming it and what to do, no stack trace.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw err;
+    await served.close();
+    const why = code === 'EADDRINUSE' ? 'is in use by another process' : code === 'EACCES' ? 'needs privileges this process does not have' : 'is not an address of this machine';
+    console.error(`migrans: cannot listen on ${config.host}:${config.port}: the address ${why}; pick another with --port / --host (MIGRANS_PORT, MIGRANS_HOST)`);
+    process.exit(1);
+  }
   const auth = config.token ? ' -H "Authorization: Bearer $MIGRANS_TOKEN"' : '';
   console.log(`Migrans listening on ${server.url} (Milvus REST v2, data in ${config.dataDir}${config.token ? ', token required' : ''})`);
   console.log('Try:');
@@ -192,7 +208,7 @@ async function repair(flags: RepairFlags): Promise<void> {
 }
 
 const program = new Command();
-program.name('migrans').description("A vector database with Milvus's data model and REST API v2.");
+program.name('migrans').description("A vector database with Milvus's data model and REST API v2.").version(packageVersion(), '-V, --version', 'print the version');
 program
   .command('serve')
   .description('Run the embedded engine and serve the Milvus REST v2 API')

@@ -1,7 +1,8 @@
-/** The `migrans serve` CLI as a process: config refusal (exit 2), serving, graceful SIGTERM, also through `npm start`. */
+/** The `migrans` CLI as a process: --version, config refusal (exit 2), a port in use (exit 1), serving, graceful SIGTERM, also through `npm start`. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -20,6 +21,34 @@ describe('migrans serve', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     assert.equal(code, 2);
     assert.match(stderr, /refusing to listen on 0\.0\.0\.0 without a token/);
+  });
+
+  it('--version prints the package version', async () => {
+    const child = run(['--version']);
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    assert.equal(await new Promise<number | null>((resolve) => child.on('exit', resolve)), 0);
+    assert.equal(stdout.trim(), JSON.parse(fs.readFileSync('package.json', 'utf8')).version);
+  });
+
+  it('a port in use is one line naming it and what to do, exit 1, no stack trace', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'migrans-port-'));
+    const taken = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => taken.once('listening', resolve));
+    try {
+      const port = (taken.address() as net.AddressInfo).port;
+      const child = run(['serve', '--port', String(port), '--data-dir', dataDir]);
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      assert.equal(await new Promise<number | null>((resolve) => child.on('exit', resolve)), 1);
+      assert.equal(
+        stderr.trim(),
+        `migrans: cannot listen on 127.0.0.1:${port}: the address is in use by another process; pick another with --port / --host (MIGRANS_PORT, MIGRANS_HOST)`,
+      );
+    } finally {
+      taken.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('serves, prints a curl line, answers /healthz and /readyz, exposes Prometheus metrics, and shuts down on SIGTERM', async () => {
