@@ -6,8 +6,8 @@
  * — get, query, search (and so hybrid search), collection and partition stats, index progress and
  * the keys a delete by filter hits — is the engine's distributed read
  * (lib/engine/read/distributed-read.ts) over one HTTP ShardClient per live querynode: each node
- * serves its rendezvous share of the segments for the replica number the read picked (querynode-view.ts), the proxy reduces the shares
- * and fetches the global page only; a node that does not answer leaves the view and the read runs
+ * serves its rendezvous share of the segments for the replica number the read picked
+ * (querynode-view.ts), the proxy reduces the shares and fetches the global page only; a node that does not answer leaves the view and the read runs
  * again on the others, which then serve its segments too. A request naming a collection this proxy does not
  * know reads the catalog again before it is refused: another container may have just created it.
  * A request's X-Request-Id goes with it to the querynodes, so their log lines share its requestId.
@@ -53,8 +53,9 @@ export class ApiProxy {
   /**
    * Opens the proxy; `indexSegment` hands segments to the indexer (after createIndex). Clients must
    * send `token` (undefined only for `npm run dev:aws` on loopback); querynodes are called with
-   * `querynodeToken` (default: `token`). Each read picks one of `replicas` (default 1, the querynodes' own
-   * setting) at random, spreading a segment's reads over its holders. Faults go to `logger` (default: nowhere).
+   * `querynodeToken` (default: `token`). Each read picks one of `replicas` (default 1, the
+   * querynodes' own setting) at random, spreading a segment's reads over its holders. Faults go to
+   * `logger` (default: nowhere).
    */
   static async open(
     stores: SharedStores,

@@ -24,9 +24,10 @@
  * its share, and 503 while it bootstraps or after an apply error stops it: the ECS health check.
  *
  * Memory follows the share: the node keeps the vectors and indexes of the flushed segments it holds
- * (one of each segment's `replicas` holders, querynode-view.ts) under the live registry, and leaves the others' in S3 until a search's view hands them to it (a
- * node gone), releasing them again when idle; outside its share, segments it sealed itself read
- * the datanode's copy of their rows and their own is deleted.
+ * (it is one of each such segment's `replicas` holders, querynode-view.ts) under the live registry,
+ * and leaves the others' in S3 until a search's view hands them to it (a node gone), releasing them
+ * again when idle; outside its share, segments it sealed itself read the datanode's copy of their
+ * rows and their own is deleted.
  *
  * It joins the read set with its share in memory (loaded at open, before it registers), and leaves
  * it the same way: `close` (SIGTERM: a rolling deploy or a scale-in) first marks it draining in the
