@@ -20,6 +20,8 @@ export class ChannelState {
   lastTs = 0n;
   /** Position after the last record known to be in the WAL. */
   knownTail = 0n;
+  /** Clock ms at which the tail read that `knownTail` reflects began (0: never read): every append acknowledged before then is below it. */
+  tailReadAt = 0;
   /** Appends called but not yet acknowledged. */
   inFlight = 0;
   /** Partition name → its growing segment on this channel. */

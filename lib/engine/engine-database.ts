@@ -56,7 +56,7 @@ import type { Wal } from './ports/wal.ts';
 import { countRows, getRows, materialize, planOutput, queryRows, searchVector } from './read-path.ts';
 import { planGet, planQuery, planSearch, readPartitions } from './read/planner.ts';
 import type { CollectionInfo, IndexSpec, PrimaryKey } from './schema/types.ts';
-import { Tso } from './tso.ts';
+import { physicalMs, Tso } from './tso.ts';
 
 /** The adapters and settings an EngineDatabase runs on. */
 export interface EngineDatabaseOptions {
@@ -375,9 +375,12 @@ export class EngineDatabase implements Database {
 
   // ---------------------------------------------------------------- reads
 
-  /** In a process following others' WAL, learns the collection's tails before a wait (a moved tail resets the follow pace). */
-  private async learnTails(rt: CollectionRuntime): Promise<void> {
-    if (this.pacer && (await rt.followTails())) this.pacer.moved();
+  /**
+   * In a process following others' WAL, learns the collection's tails before a wait (a moved tail
+   * resets the follow pace); with `readSince`, only those not read after that clock instant.
+   */
+  private async learnTails(rt: CollectionRuntime, readSince?: number): Promise<void> {
+    if (this.pacer && (await rt.followTails(readSince))) this.pacer.moved();
   }
 
   /** Waits until everything acknowledged so far is applied. */
@@ -389,8 +392,14 @@ export class EngineDatabase implements Database {
   private async readable(db: string, name: string, options: ReadOptions): Promise<CollectionRuntime> {
     const rt = this.collections.loaded(db, name);
     if (options.partitionNames) for (const p of options.partitionNames) partitionOf(rt, p);
-    const ts = guaranteeTs(options.consistencyLevel ?? rt.info.consistencyLevel, options.sessionToken, this.deps);
-    if (ts > 0n) await this.learnTails(rt);
+    const level = options.consistencyLevel ?? rt.info.consistencyLevel;
+    const ts = guaranteeTs(level, options.sessionToken, this.deps);
+    // Strong and Bounded guarantees come from this process's clock: a tail read begun after the
+    // guarantee's instant already knows every write they must see (the follow pacer reads the tails
+    // at least every 2 s, well inside Bounded's 5 s), so a Bounded read seldom reads a tail itself.
+    // A session token is another process's timestamp, on another clock: always read the tails.
+    const localClock = level === 'Strong' || level === 'Bounded';
+    if (ts > 0n) await this.learnTails(rt, localClock ? physicalMs(ts) : undefined);
     if (ts > 0n) await rt.waitForTs(ts);
     return rt;
   }

@@ -2,7 +2,9 @@
  * A process that follows a WAL other processes write (a querynode) backs its tail polling off
  * while nothing moves — a consistent read per channel every 2 s at most instead of one every
  * follow interval — and still sees a new write: at once for a read that waits for a timestamp
- * (it learns the tails itself), within the idle pause for an Eventually read.
+ * (it learns the tails itself), within the idle pause for an Eventually read. A Bounded read needs
+ * no tail read of its own while the background's last one is newer than its guarantee; a Strong read
+ * always makes one.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -79,6 +81,17 @@ describe('following the WAL of other processes', () => {
         if (eventually.length === 0) await sleep(50);
       }
       assert.deepEqual(eventually, [{ id: 2n }], 'an Eventually read sees the write once the follower polls again');
+
+      const reads = 20;
+      let start = counted.tails();
+      for (let i = 0; i < reads; i++) await follower.query(D, 'c', { filter: 'id >= 0', consistencyLevel: 'Bounded', outputFields: [] });
+      const bounded = counted.tails() - start;
+      start = counted.tails();
+      for (let i = 0; i < reads; i++) await follower.query(D, 'c', { filter: 'id >= 0', consistencyLevel: 'Strong', outputFields: [] });
+      const strongTails = counted.tails() - start;
+      // The background's own polls (at most one per 2 s once idle) may land among the Bounded reads.
+      assert.ok(bounded <= 3, `${reads} Bounded reads made ${bounded} tail reads: the background's last one already covers their guarantee`);
+      assert.ok(strongTails >= reads, `${reads} Strong reads made ${strongTails} tail reads: each must read the tail itself`);
     } finally {
       await follower.close();
       await writer.close();

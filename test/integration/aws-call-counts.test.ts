@@ -122,6 +122,11 @@ describe('what operations cost in AWS calls', () => {
     assert.equal(proxyWrites, 0, `the API made DynamoDB writes: ${JSON.stringify(d.proxy)}`);
     assert.equal(totalOf(d.proxy, 'Kinesis', 'calls'), 0, 'the API never reads or writes Kinesis for a read');
     assert.equal(sum(d, 'Kinesis', 'recordsPut'), 0, 'no role put a Kinesis record for reads');
+    // Bounded reads (the default) need no tail read of their own: the querynodes' background reads
+    // (about 1 per node and channel a second) are all that is left; a tail read per read and channel
+    // made it 4 a search before.
+    const reads = ['GetItem', 'BatchGetItem', 'Query'].reduce((s, op) => s + totalOf(d.querynode, `DynamoDB.${op}`, 'calls'), 0);
+    assert.ok(reads <= 20, `the querynodes made ${reads} DynamoDB reads for 10 Bounded searches and 10 gets (at most 20: their background only)`);
   });
 
   test('an idle querynode makes a bounded number of DynamoDB reads per channel per second', async (t) => {

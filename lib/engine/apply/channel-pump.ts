@@ -41,13 +41,19 @@ export class ChannelPump {
     while (!ch.caughtUp() && !ch.error && ch.pumping) await ch.progress();
   }
 
-  /** Learns how far other processes have appended to the channels applied here, and applies up to there; true when a tail moved. */
-  async followTails(): Promise<boolean> {
+  /**
+   * Learns how far other processes have appended to the channels applied here, and applies up to
+   * there; true when a tail moved. With `readSince` (clock ms), a channel whose tail was read after
+   * that instant already knows every append acknowledged by then, and is not read again.
+   */
+  async followTails(readSince?: number): Promise<boolean> {
     const moved = await Promise.all(
       this.s.channels
-        .filter((ch) => this.share.applies(ch.name))
+        .filter((ch) => this.share.applies(ch.name) && (readSince === undefined || ch.tailReadAt <= readSince))
         .map(async (ch) => {
+          const asked = this.s.deps.clock.now();
           const tail = await this.s.deps.wal.tail(ch.name);
+          if (asked > ch.tailReadAt) ch.tailReadAt = asked;
           if (tail <= ch.knownTail) return false;
           ch.knownTail = tail;
           this.kick(ch);

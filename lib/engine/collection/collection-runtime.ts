@@ -123,8 +123,8 @@ export class CollectionRuntime {
   }
 
   /** {@inheritDoc ChannelPump.followTails} */
-  followTails(): Promise<boolean> {
-    return this.pump.followTails();
+  followTails(readSince?: number): Promise<boolean> {
+    return this.pump.followTails(readSince);
   }
 
   /** {@inheritDoc ChannelWriter.appendInsert} */
