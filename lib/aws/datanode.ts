@@ -1,9 +1,10 @@
 /**
  * The datanode on AWS (the ingest Lambda's role): a Kinesis batch wakes it for the channels its
  * records belong to; it applies each channel's WAL from where the channel's state stands up to the
- * tip (PK index and delete logs in DynamoDB, sealed segments flushed to S3, checkpoints) and hands
- * flushed segments to the indexer. The batch's own records are only a wake-up: the WAL is the truth,
- * so a batch delivered twice, or retried after a crash mid-batch, replays idempotently.
+ * end of the batch, or the tip without one (PK index and delete logs in DynamoDB, sealed segments
+ * flushed to S3, checkpoints) and hands flushed segments to the indexer. The WAL (its position index)
+ * is the truth; the batch's records only save reading the same bytes from the shard again, so a
+ * batch delivered twice, or retried after a crash mid-batch, replays idempotently.
  *
  * One applier per channel: the Kinesis event source runs one invocation per shard at a time, but a
  * warm container may have applied a channel in an earlier invocation that another container has
@@ -140,15 +141,17 @@ export class Datanode {
   }
 
   /**
-   * Applies the given channels up to their WAL tips and waits until what that sealed is flushed.
+   * Applies the given channels up to their WAL tips — or, for a channel `reach` names, up to the
+   * position it gives (after the last record of the batch handed over: the next batch delivers what
+   * follows, so reading it now would read it twice) — and waits until what that sealed is flushed.
    * Returns the channels that failed (their apply error logged), to be retried by the event source.
    */
-  apply(channels: string[], deadline: number): Promise<Set<string>> {
+  apply(channels: string[], deadline: number, reach?: ReadonlyMap<string, bigint>): Promise<Set<string>> {
     // A Lambda container runs one invocation at a time; callers that share a datanode queue up.
-    return this.queue.run(() => this.applyNow(channels, deadline));
+    return this.queue.run(() => this.applyNow(channels, deadline, reach));
   }
 
-  private async applyNow(channels: string[], deadline: number): Promise<Set<string>> {
+  private async applyNow(channels: string[], deadline: number, reach: ReadonlyMap<string, bigint> | undefined): Promise<Set<string>> {
     const failed = new Set<string>();
     const byCollection = new Map<number, string[]>();
     for (const ch of new Set(channels)) {
@@ -161,7 +164,7 @@ export class Datanode {
     await this.db.refreshCatalog();
     for (const [collectionId, list] of byCollection) {
       try {
-        await this.applyCollection(collectionId, list.sort(), deadline);
+        await this.applyCollection(collectionId, list.sort(), deadline, reach);
       } catch (error) {
         this.log.error(`datanode: applying ${list.join(', ')} failed (the batch is retried)`, { channels: list, error });
         for (const ch of list) failed.add(ch);
@@ -172,7 +175,7 @@ export class Datanode {
     return failed;
   }
 
-  private async applyCollection(collectionId: number, channels: string[], deadline: number): Promise<void> {
+  private async applyCollection(collectionId: number, channels: string[], deadline: number, reach: ReadonlyMap<string, bigint> | undefined): Promise<void> {
     let stale = this.openedFor.get(collectionId) !== channels.join(',');
     for (const ch of channels) {
       const version = await this.claim(ch);
@@ -187,6 +190,7 @@ export class Datanode {
       if (!rt) return;
       this.openedFor.set(collectionId, channels.join(','));
     }
+    for (const ch of rt.state.channels) ch.applyLimit = reach?.get(ch.name);
     await rt.followTails();
     await rt.settle(deadline);
   }

@@ -55,14 +55,18 @@ export async function ingestBatch(
   const decoded = records.map((r) => ({ sequenceNumber: r.sequenceNumber, data: new Uint8Array(Buffer.from(r.data, 'base64')) }));
   delivery?.wal.offerDelivered(delivery.shard, decoded);
   const channelOf = new Map<string, string>();
+  // Position after the batch's last record per channel: the datanode applies no further.
+  const reach = new Map<string, bigint>();
   for (const r of decoded) {
     try {
-      channelOf.set(r.sequenceNumber, decodeKinesisRecord(r.data, `record ${r.sequenceNumber}`).header.channel);
+      const { header } = decodeKinesisRecord(r.data, `record ${r.sequenceNumber}`);
+      channelOf.set(r.sequenceNumber, header.channel);
+      if (header.position + 1n > (reach.get(header.channel) ?? 0n)) reach.set(header.channel, header.position + 1n);
     } catch (error) {
       logger.warn(`ingest: skipping record ${r.sequenceNumber}, which is not a Migrans WAL record`, { sequenceNumber: r.sequenceNumber, error });
     }
   }
-  const failed = await node.apply([...channelOf.values()], deadline);
+  const failed = await node.apply([...channelOf.values()], deadline, delivery ? reach : undefined);
   let first: string | undefined;
   for (const [seq, ch] of channelOf) {
     if (failed.has(ch) && (first === undefined || BigInt(seq) < BigInt(first))) first = seq;

@@ -20,6 +20,11 @@ export class ChannelState {
   lastTs = 0n;
   /** Position after the last record known to be in the WAL. */
   knownTail = 0n;
+  /**
+   * Position the apply loop stops before, when set: a datanode applies up to the end of the batch
+   * the event source handed it, so that it never reads ahead what the next batch delivers anyway.
+   */
+  applyLimit: bigint | undefined = undefined;
   /** Clock ms at which the tail read that `knownTail` reflects began (0: never read): every append acknowledged before then is below it. */
   tailReadAt = 0;
   /** Appends called but not yet acknowledged. */

@@ -244,7 +244,7 @@ export class MigransStack extends Stack {
     secret.grantRead(api.fn);
     indexer.fn.grantInvoke(api.fn);
 
-    // ingest (datanode): reads channels up to their tip, writes chunks, the PK index and manifests,
+    // ingest (datanode): applies channels up to the end of each batch, writes chunks, the PK index and manifests,
     // then hands sealed segments to the indexer. Its scheduled sweep appends flush records to idle
     // channels (lib/aws/datanode.ts), so it also appends to the WAL.
     grantKvReadWrite(table, ingest.fn);

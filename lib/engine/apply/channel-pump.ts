@@ -52,8 +52,9 @@ export class ChannelPump {
         .filter((ch) => this.share.applies(ch.name) && (readSince === undefined || ch.tailReadAt <= readSince))
         .map(async (ch) => {
           const asked = this.s.deps.clock.now();
-          const tail = await this.s.deps.wal.tail(ch.name);
+          const walTail = await this.s.deps.wal.tail(ch.name);
           if (asked > ch.tailReadAt) ch.tailReadAt = asked;
+          const tail = ch.applyLimit !== undefined && ch.applyLimit < walTail ? ch.applyLimit : walTail;
           if (tail <= ch.knownTail) return false;
           ch.knownTail = tail;
           this.kick(ch);
@@ -67,7 +68,8 @@ export class ChannelPump {
     let failures = 0;
     while (!this.s.closed) {
       try {
-        const records = await this.s.deps.wal.read(ch.name, ch.applied, READ_BATCH);
+        const room = ch.applyLimit === undefined ? READ_BATCH : Math.min(READ_BATCH, Number(ch.applyLimit - ch.applied));
+        const records = room > 0 ? await this.s.deps.wal.read(ch.name, ch.applied, room) : [];
         if (records.length === 0) {
           if (ch.pumpAgain) {
             ch.pumpAgain = false;
