@@ -68,7 +68,19 @@ export interface MigransClient {
 
 /** Connects to a data directory (embedded) or to a server's `http(s)://` URL. */
 export async function connect(target: string, options: ConnectOptions = {}): Promise<MigransClient> {
-  if (/^https?:\/\//i.test(target)) return client(serverTransport(target, options.token), async () => {});
+  if (/^https?:\/\//i.test(target)) {
+    // Options a server cannot take are refused rather than ignored.
+    const local = (['config', 'logger'] as const).filter((k) => options[k] !== undefined);
+    if (local.length > 0)
+      throw new MilvusApiError(
+        1100,
+        `connect(${target}): ${local.join(' and ')} set an embedded database's engine; a server has its own (drop them, or pass a data directory)`,
+        'connect',
+      );
+    return client(serverTransport(target, options.token), async () => {});
+  }
+  if (options.token !== undefined)
+    throw new MilvusApiError(1100, `connect(${target}): a token authenticates to a server; an embedded database takes none (drop it, or pass the server's http:// URL)`, 'connect');
   const db = await openEmbeddedDatabase({ dataDir: target, config: options.config, logger: options.logger });
   const transport: Transport = async (route, body) => {
     const res = await handleRequest(db, { method: 'POST', path: `/v2/vectordb/${route}`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -357,7 +357,7 @@ async function main(): Promise<void> {
     closers.push(async () => {
       await poller.stop();
       pollerClient.destroy();
-      for (const d of datanodes.values()) await (await d).close();
+      for (const d of datanodes.values()) await (await d).node.close();
     });
     const nodes: RunningQuerynode[] = [];
     for (const id of QUERYNODES) {

@@ -50,9 +50,7 @@ export async function ingestBatch(
   logger: Logger = NOOP_LOGGER,
   delivery?: Delivery,
 ): Promise<KinesisStreamBatchResponse> {
-  // Own buffers at offset 0, as the SDK's records have: decoders view vectors in place, aligned to the
-  // record's start (a small Buffer.from lands anywhere in a shared pool).
-  const decoded = records.map((r) => ({ sequenceNumber: r.sequenceNumber, data: new Uint8Array(Buffer.from(r.data, 'base64')) }));
+  const decoded = records.map((r) => ({ sequenceNumber: r.sequenceNumber, data: Buffer.from(r.data, 'base64') }));
   delivery?.wal.offerDelivered(delivery.shard, decoded);
   const channelOf = new Map<string, string>();
   // Position after the batch's last record per channel: the datanode applies no further.

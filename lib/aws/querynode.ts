@@ -47,6 +47,7 @@ import { OverlayObjectStore } from '../adapters/local/overlay-object-store.ts';
 import { UsearchIndexFactory } from '../adapters/vector/usearch-index-factory.ts';
 import { ErrorCode } from '../api/error-codes.ts';
 import { startServer } from '../api/node-server.ts';
+import { READY_ROUTE } from '../api/health.ts';
 import { errorBody, JSON_HEADERS } from '../api/response.ts';
 import { handleRequest } from '../api/router.ts';
 import type { ApiRequest, ApiResponse } from '../api/types.ts';
@@ -252,9 +253,7 @@ async function serveShard(req: ApiRequest, token: string, id: string, db: Engine
   }
 }
 
-/** The readiness route the ECS health check calls (no token): 200 once the node serves its share, 503 before and after a fatal apply error. */
-export const READY_ROUTE = '/readyz';
-
+/** The querynode's answer on READY_ROUTE (the ECS health check, no token): 200 once it serves its share, 503 before and after a fatal apply error. */
 function readiness(ready: boolean, why: string): ApiResponse {
   return { status: ready ? 200 : 503, headers: { ...JSON_HEADERS }, body: JSON.stringify(ready ? { status: 'ready' } : { status: 'unavailable', reason: why }) };
 }

@@ -1,9 +1,6 @@
 /** The AWS adapters every role shares: S3 objects, the DynamoDB catalog/PK index, the Kinesis WAL. */
 import { DynamoDbKvStore } from '../adapters/aws/dynamodb-kv-store.ts';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { awsClientHookSet, hookAwsClient } from '../adapters/aws/client-hook.ts';
-import { defaultKinesisClient, KinesisWal, type KinesisWalOptions } from '../adapters/aws/kinesis-wal.ts';
+import { KinesisWal } from '../adapters/aws/kinesis-wal.ts';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.ts';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -37,30 +34,9 @@ export interface SharedStores extends RoleStores {
 export function openSharedStores(config: AwsConfig): SharedStores {
   return {
     kv: new DynamoDbKvStore({ tableName: config.table }),
-    wal: openKinesisWal({ streamName: config.stream, indexTableName: config.walIndexTable }),
+    wal: new KinesisWal({ streamName: config.stream, indexTableName: config.walIndexTable }),
     objects: new S3ObjectStore({ bucket: config.bucket }),
   };
-}
-
-/** The WAL; with a client hook set (client-hook.ts) its clients are made here so the hook sees them too. */
-function openKinesisWal(options: KinesisWalOptions): KinesisWal {
-  return awsClientHookSet() ? new HookedClientsKinesisWal(options) : new KinesisWal(options);
-}
-
-/** A KinesisWal over hooked clients it created itself, and so destroys when it closes (as KinesisWal does its own defaults). */
-class HookedClientsKinesisWal extends KinesisWal {
-  private readonly clients: { kinesis: KinesisClient; dynamodb: DynamoDBClient };
-
-  constructor(options: KinesisWalOptions, clients = { kinesis: hookAwsClient(defaultKinesisClient()), dynamodb: hookAwsClient(new DynamoDBClient({})) }) {
-    super({ ...options, ...clients });
-    this.clients = clients;
-  }
-
-  override async close(): Promise<void> {
-    await super.close();
-    this.clients.kinesis.destroy();
-    this.clients.dynamodb.destroy();
-  }
 }
 
 /**

@@ -19,9 +19,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AWS_ENV } from '../aws/aws-env.ts';
 import { type MigransArchitecture, REPO_ROOT } from './migrans-function.ts';
-import { StackPropsError } from './stack-props-error.ts';
 
-/** The querynode's readiness route (lib/aws/querynode.ts READY_ROUTE; infra may not import lib/aws/querynode.ts, the test checks they agree). */
+/** The querynode's readiness route (lib/api/health.ts READY_ROUTE; infra may not import lib/api, the test checks they agree). */
 export const QUERYNODE_READY_PATH = '/readyz';
 
 /**
@@ -106,7 +105,7 @@ export interface QuerynodeServiceProps {
   logRemovalPolicy: RemovalPolicy;
   /** CPU architecture of the task and of its image. */
   architecture: MigransArchitecture;
-  /** Run every task on FARGATE_SPOT (x86_64 only). */
+  /** Run every task on FARGATE_SPOT (x86_64 only: resolveProps refuses it with arm64). */
   spot: boolean;
 }
 
@@ -121,9 +120,6 @@ export class QuerynodeService extends Construct {
 
   constructor(scope: Construct, id: string, props: QuerynodeServiceProps) {
     super(scope, id);
-    // AWS documents Fargate Spot for X86_64 Linux tasks only; an ARM64 task on it would never be placed.
-    if (props.spot && props.architecture === 'arm64')
-      throw new StackPropsError('spot', props.spot, 'QuerynodeService: Fargate Spot runs x86_64 tasks only; use architecture x86_64 with spot');
     const arm = props.architecture === 'arm64';
     // The Spot capacity provider must be associated with the cluster before a service can ask for it.
     const cluster = new ecs.Cluster(this, 'Cluster', { vpc: props.vpc, enableFargateCapacityProviders: props.spot });

@@ -58,6 +58,15 @@ describe('connect()', () => {
     }
   });
 
+  it('options that do not apply are refused, not ignored: engine settings for a server, a token for a directory', async () => {
+    await assert.rejects(
+      connect('http://127.0.0.1:1', { config: { sealRows: 10 } }),
+      (err: unknown) => err instanceof MilvusApiError && err.code === 1100 && /config/.test(err.message),
+    );
+    await assert.rejects(connect('./never-created', { token: 't' }), (err: unknown) => err instanceof MilvusApiError && err.code === 1100 && /token/.test(err.message));
+    assert.equal(fs.existsSync('./never-created'), false, 'nothing was opened');
+  });
+
   it('a server: the same walkthrough over HTTP with the token, and a wrong token refused', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'migrans-connect-server-'));
     const server = await startServerProcess(dir, { MIGRANS_TOKEN: 'secret-token' });

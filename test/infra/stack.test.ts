@@ -20,7 +20,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { DynamoDbKvStore } from '../../lib/adapters/aws/dynamodb-kv-store.ts';
 import { WalPositionIndex } from '../../lib/adapters/aws/kinesis-wal-index.ts';
 import { AWS_ENV } from '../../lib/aws/aws-env.ts';
-import { READY_ROUTE } from '../../lib/aws/querynode.ts';
+import { READY_ROUTE } from '../../lib/api/health.ts';
 import { INGEST_EVENT_SOURCE } from '../../lib/infra/ingest-event-source.ts';
 import { TOKEN_SECRET_LOGICAL_ID } from '../../lib/infra/migrans-api.ts';
 import { MIGRANS_STACK_DEFAULTS, MigransStack, resolveProps, type MigransStackProps } from '../../lib/infra/migrans-stack.ts';

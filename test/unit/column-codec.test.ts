@@ -101,6 +101,14 @@ describe('column codec zero-copy layout', () => {
     assert.deepEqual(col.toArray(), [1, 2, 3]);
     assert.notEqual(col.numeric!.buffer, host.buffer);
   });
+  it('decodes from an unaligned Buffer by copying once (a Buffer slice() is a view)', () => {
+    const bytes = encodeColumn('Int64', [1n, 2n, 3n]);
+    const host = Buffer.alloc(bytes.length + 3);
+    host.set(bytes, 3);
+    const col = decodeColumn(host.subarray(3));
+    assert.deepEqual(col.toArray(), [1n, 2n, 3n]);
+    assert.notEqual(col.numeric!.buffer, host.buffer);
+  });
   it('decodes from an aligned slice of a larger buffer without copying', () => {
     const bytes = encodeColumn('Int32', [5, 6, 7]);
     const host = new Uint8Array(bytes.length + 16);

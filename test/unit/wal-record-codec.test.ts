@@ -85,6 +85,13 @@ describe('WAL record codec round trips', () => {
     host.set(bytes, 1);
     assert.deepEqual(decodeWalRecord(host.subarray(1), schema), rec);
   });
+  it('decodes from an unaligned Buffer (whose slice() is a view, not a copy)', () => {
+    const rec: WalRecordBody = { kind: 'insert', ts: 2n, collectionId: 1, partition: 'x', upsert: false, batch: batch() };
+    const bytes = encodeWalRecord(rec, schema);
+    const host = Buffer.alloc(bytes.length + 3);
+    host.set(bytes, 3);
+    assert.deepEqual(decodeWalRecord(host.subarray(3), schema), rec);
+  });
 });
 
 describe('WAL record codec rejects bad input', () => {

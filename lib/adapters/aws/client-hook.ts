@@ -27,11 +27,6 @@ export function setAwsClientHook(hook: AwsClientHook | undefined): () => void {
   };
 }
 
-/** Whether a hook is set (callers that would create clients differently with one check this). */
-export function awsClientHookSet(): boolean {
-  return current !== undefined;
-}
-
 /** Applies the hook, if any, to a freshly created client and returns the client. */
 export function hookAwsClient<T extends HookableAwsClient>(client: T): T {
   current?.(client);

@@ -190,7 +190,7 @@ export class DynamoDbKvStore implements KvStore {
     this.checkOpen();
     checkKvKey(key);
     checkValue(key, value);
-    const bytes = value.slice(); // the SDK reads it after our first await; the caller may reuse the buffer by then
+    const bytes = new Uint8Array(value); // the SDK reads it after our first await; the caller may reuse the buffer by then
     await this.register([key]);
     await this.retry(this.op('PutItem', key), () => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: { ...this.plainKey(key), v: { B: bytes } } })));
   }
@@ -204,7 +204,7 @@ export class DynamoDbKvStore implements KvStore {
     }
     // One BatchWriteItem may not name a key twice; the last write of a key is the one that counts.
     const last = new Map<string, Uint8Array>();
-    for (const e of entries) last.set(e.key, e.value.slice()); // copied now: the caller may reuse buffers
+    for (const e of entries) last.set(e.key, new Uint8Array(e.value)); // copied now: the caller may reuse buffers
     await this.register([...last.keys()]);
     await this.batchWrite([...last].map(([key, value]) => ({ PutRequest: { Item: { ...this.plainKey(key), v: { B: value } } } })));
   }
@@ -252,7 +252,7 @@ export class DynamoDbKvStore implements KvStore {
     checkKvKey(key);
     checkValue(key, value);
     checkVersion(version, key);
-    return this.conditionalPut(key, value.slice(), version);
+    return this.conditionalPut(key, new Uint8Array(value), version);
   }
 
   async getVersioned(key: string): Promise<{ value: Uint8Array; version: bigint } | undefined> {
@@ -283,7 +283,7 @@ export class DynamoDbKvStore implements KvStore {
       checkValue(e.key, e.value);
       checkVersion(e.version, e.key);
     }
-    const values = entries.map((e) => e.value.slice()); // copied now: the caller may reuse buffers
+    const values = entries.map((e) => new Uint8Array(e.value)); // copied now: the caller may reuse buffers
     const groups = new Map<string, number[]>();
     entries.forEach((e, i) => {
       const g = groups.get(e.key);
@@ -333,7 +333,7 @@ export class DynamoDbKvStore implements KvStore {
     // Items are built (values copied) before the first await: the caller may reuse buffers after that.
     const items: TransactWriteItem[] = ops.map((op) =>
       op.type === 'put'
-        ? { Put: { TableName: this.tableName, Item: { ...this.plainKey(op.key), v: { B: op.value.slice() } } } }
+        ? { Put: { TableName: this.tableName, Item: { ...this.plainKey(op.key), v: { B: new Uint8Array(op.value) } } } }
         : { Delete: { TableName: this.tableName, Key: this.plainKey(op.key) } },
     );
     // A delete also removes the key's versioned entry. Inside the transaction while it fits in

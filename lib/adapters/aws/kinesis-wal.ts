@@ -64,6 +64,7 @@ import type { Wal, WalPosition, WalRecord } from '../../engine/ports/wal.ts';
 import { describe } from '../key-rules.ts';
 import { beyondTailError, checkChannel, checkLimit, checkPosition, checkRecords, truncateBeyondTailError, truncatedError } from '../wal-rules.ts';
 import { awsErrorName, backoffDelay, DEFAULT_BACKOFF, storageError, withRetries } from './aws-errors.ts';
+import { hookAwsClient } from './client-hook.ts';
 import { decodeKinesisRecord, encodeKinesisRecord, headerBytes, MAX_FRAGMENTS } from './kinesis-record-format.ts';
 import { WalPositionIndex, type ChannelHead, type IndexedBatch } from './kinesis-wal-index.ts';
 
@@ -192,8 +193,8 @@ export class KinesisWal implements Wal {
       throw new RangeError(`maxBatchBytes must be an integer from maxRecordBytes (${maxRecordBytes}) to ${PUT_RECORDS_MAX_BYTES}, got ${describe(maxBatchBytes)}`);
     }
     this.streamName = options.streamName;
-    this.kinesis = options.kinesis ?? defaultKinesisClient();
-    this.dynamodb = options.dynamodb ?? new DynamoDBClient({});
+    this.kinesis = options.kinesis ?? hookAwsClient(defaultKinesisClient());
+    this.dynamodb = options.dynamodb ?? hookAwsClient(new DynamoDBClient({}));
     this.ownsKinesis = options.kinesis === undefined;
     this.ownsDynamodb = options.dynamodb === undefined;
     this.index = new WalPositionIndex(this.dynamodb, options.indexTableName);
@@ -237,7 +238,7 @@ export class KinesisWal implements Wal {
     } catch (err) {
       return Promise.reject(err);
     }
-    const copies = records.map((r) => r.slice()); // the caller may reuse its buffers once we return
+    const copies = records.map((r) => new Uint8Array(r)); // copies (a Buffer's slice() is a view): the caller may reuse its buffers once we return
     return new Promise<WalPosition>((resolve, reject) => {
       const lane = this.lane(channel);
       // Group commit: appends queued while a round runs go out together in the next round.

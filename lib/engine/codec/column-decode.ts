@@ -218,7 +218,7 @@ function decodeVerified(bytes: Uint8Array, key: string): DecodedColumn {
   if (bytes.length < V1_HEADER_BYTES) corrupt(`${bytes.length} bytes is shorter than the ${V1_HEADER_BYTES}-byte header`);
   const h = readHead(bytes, bytes.length, key);
   if (h.blocks) verifyChunkBlocks(h.blocks, 0, bytes.subarray(h.bodyStart), key);
-  if (bytes.byteOffset % 8 !== 0) bytes = bytes.slice(); // typed views need aligned offsets
+  if (bytes.byteOffset % 8 !== 0) bytes = new Uint8Array(bytes); // typed views need aligned offsets: a copy (a Buffer's slice() is a view)
   const type = CODE_TO_TYPE.get(h.code);
   if (!type) corrupt(`unknown DataType code ${h.code}`);
   const { flags, rowCount: n, aux } = h;

@@ -220,7 +220,7 @@ export function decodeWalRecord(bytes: Uint8Array, schema: CollectionSchema): Wa
     corrupt(`magic is ${JSON.stringify(String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]))}, expected "${WAL_RECORD_MAGIC}"`);
   }
   // Column views need 8-byte alignment: copy once if the record is not aligned.
-  if (bytes.byteOffset % 8 !== 0) bytes = bytes.slice();
+  if (bytes.byteOffset % 8 !== 0) bytes = new Uint8Array(bytes); // a copy at offset 0 (a Buffer's slice() would be a view)
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint16(4, true);
   if (version !== WAL_RECORD_VERSION) {

@@ -1,7 +1,8 @@
 /**
  * A ShardClient over a local Database: what a querynode runs behind its internal route, and the
- * in-process shards of tests. The placement (view and replica) becomes the node's segment scope through `scopeOf`; the
- * reads are the engine's own get, query, search, stats and index describe with that scope.
+ * in-process shards of tests. The placement (view and replica) becomes the node's segment scope
+ * through `scopeOf`; the reads are the engine's own get, query, search, stats and index describe
+ * with that scope.
  */
 import { primaryField } from '../schema/primary-field.ts';
 import type { Database } from '../database.ts';
